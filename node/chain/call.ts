@@ -1,0 +1,200 @@
+import { createBlock } from '@ethereumjs/block';
+import type { Block } from '@ethereumjs/block';
+import type { MerkleStateManager } from '@ethereumjs/statemanager';
+import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx';
+import type { TypedTransaction } from '@ethereumjs/tx';
+import { Account, Address, KECCAK256_NULL, bytesToHex, createZeroAddress, equalsBytes } from '@ethereumjs/util';
+import { runTx } from '@ethereumjs/vm';
+import type { VM } from '@ethereumjs/vm';
+import { decodeErrorResult } from 'viem';
+import type { Hex } from 'viem';
+import type { Chain } from './chain.ts';
+
+/** A call as eth_call / eth_estimateGas describe it, already decoded. */
+export interface CallRequest {
+  from?: Address;
+  to?: Address;
+  gas?: bigint;
+  gasPrice?: bigint;
+  maxFeePerGas?: bigint;
+  maxPriorityFeePerGas?: bigint;
+  value?: bigint;
+  data?: Uint8Array;
+}
+
+export interface AccountOverride {
+  balance?: bigint;
+  nonce?: bigint;
+  code?: Uint8Array;
+  /** Replaces the whole storage. */
+  state?: Map<Uint8Array, Uint8Array>;
+  /** Changes only the given slots. */
+  stateDiff?: Map<Uint8Array, Uint8Array>;
+}
+export type StateOverrides = Map<Address, AccountOverride>;
+
+/** A call that did not succeed; `reverted` carries the contract's revert data. */
+export class ExecutionError extends Error {
+  constructor(
+    message: string,
+    readonly reverted: boolean,
+    readonly data?: Hex,
+  ) {
+    super(message);
+    this.name = 'ExecutionError';
+  }
+}
+
+interface Outcome {
+  ok: boolean;
+  gasUsed: bigint;
+  refund: bigint;
+  returnValue: Uint8Array;
+  error?: string;
+}
+
+/** geth's estimateGas tolerance: stop searching once within 1.5% of the answer. */
+const ESTIMATE_ERROR_RATIO = 0.015;
+const CALL_STIPEND = 2300n;
+
+/** Runs calls and gas estimates against any block's state, never touching the chain. */
+export class CallExecutor {
+  constructor(
+    private readonly chain: Chain,
+    private readonly gasCap: bigint,
+  ) {}
+
+  async call(req: CallRequest, block: Block, overrides?: StateOverrides): Promise<Uint8Array> {
+    const vm = await this.prepare(block, overrides);
+    const out = await this.run(vm, req, block, this.gasFor(req, block));
+    if (!out.ok) throw failure(out);
+    return out.returnValue;
+  }
+
+  async estimateGas(req: CallRequest, block: Block, overrides?: StateOverrides): Promise<bigint> {
+    const vm = await this.prepare(block, overrides);
+    let hi = this.gasFor(req, block);
+    const first = await this.run(vm, req, block, hi);
+    if (!first.ok) {
+      if (first.error === 'revert') throw failure(first);
+      throw new ExecutionError(`gas required exceeds allowance (${hi})`, false);
+    }
+    let lo = first.gasUsed - 1n;
+    const optimistic = ((first.gasUsed + first.refund + CALL_STIPEND) * 64n) / 63n;
+    if (optimistic < hi) {
+      const o = await this.run(vm, req, block, optimistic);
+      if (o.ok) hi = optimistic;
+      else lo = optimistic;
+    }
+    while (lo + 1n < hi) {
+      if (Number(hi - lo) / Number(hi) < ESTIMATE_ERROR_RATIO) break;
+      let mid = (hi + lo) / 2n;
+      if (mid > lo * 2n) mid = lo * 2n; // most calls need little gas: probe low first
+      const o = await this.run(vm, req, block, mid);
+      if (o.ok) hi = mid;
+      else lo = mid;
+    }
+    return hi;
+  }
+
+  private gasFor(req: CallRequest, block: Block): bigint {
+    const limit = req.gas ?? block.header.gasLimit;
+    return limit > this.gasCap ? this.gasCap : limit;
+  }
+
+  private async prepare(block: Block, overrides?: StateOverrides): Promise<VM> {
+    const vm = await this.chain.vmAt(block.header.stateRoot);
+    if (overrides !== undefined) await applyOverrides(vm.stateManager as MerkleStateManager, overrides);
+    return vm;
+  }
+
+  /** One execution in a checkpoint that is always reverted, so runs do not see each other. */
+  private async run(vm: VM, req: CallRequest, block: Block, gas: bigint): Promise<Outcome> {
+    const from = req.from ?? createZeroAddress();
+    const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined;
+    // Unpriced calls run with base fee 0, as geth does, so an empty account can call.
+    const ctx = priced ? block : zeroBaseFee(block, this.chain);
+    await vm.stateManager.checkpoint();
+    try {
+      const acct = (await vm.stateManager.getAccount(from)) ?? new Account();
+      if (!equalsBytes(acct.codeHash, KECCAK256_NULL)) return await this.runAsCall(vm, req, from, ctx, gas);
+      const tx = buildTx(req, acct.nonce, gas, this.chain);
+      (tx as { getSenderAddress: () => Address }).getSenderAddress = () => from;
+      const r = await runTx(vm, { tx, block: ctx, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+      const err = r.execResult.exceptionError?.error;
+      return { ok: err === undefined, gasUsed: r.totalGasSpent, refund: r.gasRefund, returnValue: r.execResult.returnValue, error: err };
+    } catch (err) {
+      return { ok: false, gasUsed: gas, refund: 0n, returnValue: new Uint8Array(), error: (err as Error).message };
+    } finally {
+      await vm.stateManager.revert();
+    }
+  }
+
+  /** Contracts cannot send transactions (EIP-3607), but eth_call from one is legitimate. */
+  private async runAsCall(vm: VM, req: CallRequest, from: Address, block: Block, gas: bigint): Promise<Outcome> {
+    const r = await vm.evm.runCall({ caller: from, origin: from, to: req.to, gasLimit: gas, value: req.value, data: req.data, block });
+    const err = r.execResult.exceptionError?.error;
+    return { ok: err === undefined, gasUsed: r.execResult.executionGasUsed, refund: 0n, returnValue: r.execResult.returnValue, error: err };
+  }
+}
+
+function buildTx(req: CallRequest, nonce: bigint, gas: bigint, chain: Chain): TypedTransaction {
+  const common = chain.common;
+  const base = { nonce, gasLimit: gas, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array() };
+  if (req.gasPrice !== undefined) return createLegacyTx({ ...base, gasPrice: req.gasPrice }, { common });
+  const maxFeePerGas = req.maxFeePerGas ?? 0n;
+  const maxPriorityFeePerGas = req.maxPriorityFeePerGas ?? (maxFeePerGas === 0n ? 0n : maxFeePerGas);
+  return createFeeMarket1559Tx({ ...base, maxFeePerGas, maxPriorityFeePerGas }, { common });
+}
+
+function zeroBaseFee(block: Block, chain: Chain): Block {
+  const h = block.header;
+  return createBlock(
+    {
+      header: {
+        parentHash: h.parentHash,
+        number: h.number,
+        timestamp: h.timestamp,
+        gasLimit: h.gasLimit,
+        coinbase: h.coinbase,
+        mixHash: h.mixHash,
+        baseFeePerGas: 0n,
+      },
+    },
+    { common: chain.common, setHardfork: false },
+  );
+}
+
+function failure(out: Outcome): ExecutionError {
+  if (out.error !== 'revert') return new ExecutionError(out.error ?? 'execution failed', false);
+  const data = bytesToHex(out.returnValue);
+  return new ExecutionError(revertMessage(data), true, data);
+}
+
+/** "execution reverted" plus the reason of Error(string) or Panic(uint256), as geth words it. */
+export function revertMessage(data: Hex): string {
+  if (data.length <= 2) return 'execution reverted';
+  try {
+    const decoded = decodeErrorResult({ data });
+    if (decoded.errorName === 'Error') return `execution reverted: ${String(decoded.args?.[0])}`;
+    if (decoded.errorName === 'Panic') return `execution reverted: panic code 0x${(decoded.args?.[0] as bigint).toString(16)}`;
+  } catch {
+    // custom error: the caller decodes it from the data with its ABI
+  }
+  return 'execution reverted';
+}
+
+async function applyOverrides(sm: MerkleStateManager, overrides: StateOverrides): Promise<void> {
+  for (const [addr, o] of overrides) {
+    const acct = (await sm.getAccount(addr)) ?? new Account();
+    if (o.balance !== undefined) acct.balance = o.balance;
+    if (o.nonce !== undefined) acct.nonce = o.nonce;
+    await sm.putAccount(addr, acct);
+    if (o.code !== undefined) await sm.putCode(addr, o.code);
+    if (o.state !== undefined) {
+      await sm.clearStorage(addr);
+      for (const [k, v] of o.state) await sm.putStorage(addr, k, v);
+    }
+    if (o.stateDiff !== undefined) for (const [k, v] of o.stateDiff) await sm.putStorage(addr, k, v);
+  }
+}

@@ -1,0 +1,151 @@
+import type { Block } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import type { CustomPrecompile } from '@ethereumjs/evm';
+import { MerklePatriciaTrie, createMPT } from '@ethereumjs/mpt';
+import { Caches, MerkleStateManager } from '@ethereumjs/statemanager';
+import { Address, ValueEncoding, bytesToHex, equalsBytes } from '@ethereumjs/util';
+import type { VM } from '@ethereumjs/vm';
+import type { Logger } from 'pino';
+import type { KV } from '../db/kv.ts';
+import { TrieDB } from '../db/trie-db.ts';
+import { buildGenesis } from './genesis.ts';
+import type { GenesisSpec } from './genesis.ts';
+import type { StoredReceipt } from './receipts.ts';
+import { ChainStore } from './store.ts';
+import { VmFactory } from './vm-factory.ts';
+
+export interface ChainOptions {
+  common: Common;
+  genesis: GenesisSpec;
+  precompiles?: CustomPrecompile[];
+}
+
+export interface ChainDeps {
+  kv: KV;
+  logger: Logger;
+}
+
+export interface NewBlockEvent {
+  block: Block;
+  senders: Address[];
+  receipts: StoredReceipt[];
+}
+
+type BlockListener = (ev: NewBlockEvent) => void;
+
+/** Chain head, state access and block commits. The single writer is the block producer. */
+export class Chain {
+  readonly store: ChainStore;
+  readonly vms: VmFactory;
+  private readonly trieDB: TrieDB;
+  private baseTrie!: MerklePatriciaTrie;
+  private _head!: Block;
+  private _genesis!: Block;
+  private listeners = new Set<BlockListener>();
+
+  private constructor(
+    readonly opts: ChainOptions,
+    private readonly deps: ChainDeps,
+  ) {
+    this.store = new ChainStore(deps.kv, opts.common);
+    this.trieDB = new TrieDB(deps.kv);
+    this.vms = new VmFactory(
+      { common: opts.common, precompiles: opts.precompiles },
+      { getBlockHash: (n) => this.store.getCanonicalHash(n) },
+    );
+  }
+
+  static async open(opts: ChainOptions, deps: ChainDeps): Promise<Chain> {
+    const chain = new Chain(opts, deps);
+    await chain.init();
+    return chain;
+  }
+
+  get common(): Common {
+    return this.opts.common;
+  }
+
+  get head(): Block {
+    return this._head;
+  }
+
+  get genesis(): Block {
+    return this._genesis;
+  }
+
+  private async init(): Promise<void> {
+    this.baseTrie = await createMPT({
+      db: this.trieDB,
+      useKeyHashing: true,
+      valueEncoding: ValueEncoding.Bytes,
+      common: this.opts.common,
+      cacheSize: 50_000,
+    });
+    const state = this.stateAt(this.baseTrie.EMPTY_TRIE_ROOT);
+    const genesis = await buildGenesis(this.opts.genesis, state, this.common);
+    const headHash = await this.store.getHeadHash();
+    if (headHash === undefined) {
+      await this.store.commitBlock({ block: genesis, senders: [], receipts: [], stateOps: this.trieDB.takeWrites() });
+      this.trieDB.settle();
+      this._head = genesis;
+      this._genesis = genesis;
+      this.deps.logger.info({ hash: bytesToHex(genesis.hash()), stateRoot: bytesToHex(genesis.header.stateRoot) }, 'wrote genesis');
+      return;
+    }
+    this.trieDB.discardPending();
+    const stored = await this.store.getBlockByNumber(0n);
+    if (stored === undefined || !equalsBytes(stored.hash(), genesis.hash())) {
+      throw new Error(
+        `datadir holds a different chain: its genesis is ${stored ? bytesToHex(stored.hash()) : 'missing'}, this config's is ${bytesToHex(genesis.hash())}`,
+      );
+    }
+    const head = await this.store.getBlockByHash(headHash);
+    if (head === undefined) throw new Error(`datadir is corrupt: head block ${bytesToHex(headHash)} missing`);
+    this._genesis = stored;
+    this._head = head;
+    this.deps.logger.info({ number: head.header.number, hash: bytesToHex(head.hash()) }, 'resumed chain');
+  }
+
+  /** A state view at `root`. Writes to it are never committed unless it is the producer's. */
+  stateAt(root: Uint8Array, cached = false): MerkleStateManager {
+    const trie = this.baseTrie.shallowCopy(false);
+    trie.root(root);
+    const caches = cached ? new Caches({ account: { size: 200_000 }, storage: { size: 200_000 }, code: { size: 5_000 } }) : undefined;
+    return new MerkleStateManager({ trie, common: this.common, caches });
+  }
+
+  async vmAt(root: Uint8Array, cached = false): Promise<VM> {
+    return this.vms.create(this.stateAt(root, cached));
+  }
+
+  /** Persists a block built or executed on top of the head, with the state it wrote, atomically. */
+  async commit(block: Block, senders: Address[], receipts: StoredReceipt[]): Promise<void> {
+    if (!equalsBytes(block.header.parentHash, this._head.hash())) {
+      throw new Error(`block ${block.header.number} does not extend head ${this._head.header.number}`);
+    }
+    try {
+      await this.store.commitBlock({ block, senders, receipts, stateOps: this.trieDB.takeWrites() });
+    } finally {
+      this.trieDB.settle();
+    }
+    this._head = block;
+    const ev = { block, senders, receipts };
+    for (const l of this.listeners) {
+      try {
+        l(ev);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'block listener failed');
+      }
+    }
+  }
+
+  /** Drops state writes of a block that will not be committed. */
+  abandonPending(): void {
+    this.trieDB.discardPending();
+  }
+
+  onBlock(l: BlockListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}

@@ -1,0 +1,126 @@
+import { createBlockFromRLP } from '@ethereumjs/block';
+import type { Block } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { Address, bytesToHex, concatBytes } from '@ethereumjs/util';
+import { Prefix, be64, key, metaKey, readBe64 } from '../db/keys.ts';
+import { kvGet } from '../db/kv.ts';
+import type { KV, KVOp } from '../db/kv.ts';
+import { decodeReceipts, encodeReceipts } from './receipts.ts';
+import type { StoredReceipt } from './receipts.ts';
+
+const HEAD = metaKey('head');
+const CACHE_BLOCKS = 512;
+
+export interface TxLocation {
+  blockHash: Uint8Array;
+  index: number;
+}
+
+/** Everything one block writes; `commitBlock` puts it on disk in a single LevelDB batch. */
+export interface BlockRecord {
+  block: Block;
+  senders: Address[];
+  receipts: StoredReceipt[];
+  /** State trie writes produced while building or executing the block. */
+  stateOps: KVOp[];
+}
+
+/** Blocks, receipts, indexes and the head pointer. Knows nothing of execution. */
+export class ChainStore {
+  private blockCache = new Map<string, Block>();
+
+  constructor(
+    private readonly kv: KV,
+    private readonly common: Common,
+  ) {}
+
+  async commitBlock(rec: BlockRecord, setHead = true): Promise<void> {
+    const { block } = rec;
+    const hash = block.hash();
+    const num = be64(block.header.number);
+    const ops: KVOp[] = [...rec.stateOps];
+    ops.push({ type: 'put', key: key(Prefix.block, hash), value: block.serialize() });
+    ops.push({ type: 'put', key: key(Prefix.senders, hash), value: concatBytes(...rec.senders.map((s) => s.bytes)) });
+    ops.push({ type: 'put', key: key(Prefix.receipts, hash), value: encodeReceipts(rec.receipts) });
+    ops.push({ type: 'put', key: key(Prefix.canonical, num), value: hash });
+    ops.push({ type: 'put', key: key(Prefix.bloom, num), value: block.header.logsBloom });
+    block.transactions.forEach((tx, i) => {
+      const loc = new Uint8Array(36);
+      loc.set(hash, 0);
+      new DataView(loc.buffer).setUint32(32, i);
+      ops.push({ type: 'put', key: key(Prefix.txIndex, tx.hash()), value: loc });
+    });
+    if (setHead) ops.push({ type: 'put', key: HEAD, value: hash });
+    await this.kv.batch(ops);
+    this.remember(block);
+  }
+
+  async getHeadHash(): Promise<Uint8Array | undefined> {
+    return kvGet(this.kv, HEAD);
+  }
+
+  async getMeta(name: string): Promise<Uint8Array | undefined> {
+    return kvGet(this.kv, metaKey(name));
+  }
+
+  async putMeta(name: string, value: Uint8Array): Promise<void> {
+    await this.kv.put(metaKey(name), value);
+  }
+
+  async getCanonicalHash(n: bigint): Promise<Uint8Array | undefined> {
+    return kvGet(this.kv, key(Prefix.canonical, be64(n)));
+  }
+
+  async getBlockByHash(hash: Uint8Array): Promise<Block | undefined> {
+    const hex = bytesToHex(hash);
+    const cached = this.blockCache.get(hex);
+    if (cached !== undefined) return cached;
+    const raw = await kvGet(this.kv, key(Prefix.block, hash));
+    if (raw === undefined) return undefined;
+    const block = createBlockFromRLP(raw, { common: this.common, setHardfork: false });
+    this.remember(block);
+    return block;
+  }
+
+  async getBlockByNumber(n: bigint): Promise<Block | undefined> {
+    const hash = await this.getCanonicalHash(n);
+    return hash === undefined ? undefined : this.getBlockByHash(hash);
+  }
+
+  async getSenders(hash: Uint8Array): Promise<Address[]> {
+    const raw = await kvGet(this.kv, key(Prefix.senders, hash));
+    if (raw === undefined) return [];
+    const out: Address[] = [];
+    for (let i = 0; i < raw.length; i += 20) out.push(new Address(raw.slice(i, i + 20)));
+    return out;
+  }
+
+  async getReceipts(hash: Uint8Array): Promise<StoredReceipt[] | undefined> {
+    const raw = await kvGet(this.kv, key(Prefix.receipts, hash));
+    return raw === undefined ? undefined : decodeReceipts(raw);
+  }
+
+  async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
+    const raw = await kvGet(this.kv, key(Prefix.txIndex, txHash));
+    if (raw === undefined) return undefined;
+    return { blockHash: raw.slice(0, 32), index: new DataView(raw.buffer, raw.byteOffset).getUint32(32) };
+  }
+
+  /** Logs blooms of canonical blocks in [from, to], read in one ordered scan. */
+  async *blooms(from: bigint, to: bigint): AsyncGenerator<{ number: bigint; bloom: Uint8Array }> {
+    const it = this.kv.iterator({ gte: key(Prefix.bloom, be64(from)), lte: key(Prefix.bloom, be64(to)) });
+    try {
+      for await (const [k, v] of it) yield { number: readBe64(k, 1), bloom: v };
+    } finally {
+      await it.close();
+    }
+  }
+
+  private remember(block: Block): void {
+    this.blockCache.set(bytesToHex(block.hash()), block);
+    if (this.blockCache.size > CACHE_BLOCKS) {
+      const oldest = this.blockCache.keys().next().value;
+      if (oldest !== undefined) this.blockCache.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { devAccounts, readGenesisFile, DEV_MNEMONIC } from './chain/genesis.ts';
+import { createLogger } from './logger.ts';
+import type { LogLevel } from './logger.ts';
+import { RollupNode } from './node.ts';
+import { DEFAULT_CHAIN_ID, defaultNodeOptions } from './options.ts';
+import type { NodeOptions } from './options.ts';
+
+const int = (name: string) => (v: string) => {
+  if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return Number(v);
+};
+const big = (name: string) => (v: string) => {
+  if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
+  return BigInt(v);
+};
+
+/** bigint defaults need a description: commander would JSON.stringify them for --help. */
+function bigOption(flags: string, description: string, dflt: bigint): Option {
+  const name = flags.split(' ')[0]!;
+  return new Option(flags, description).argParser(big(name)).default(dflt, dflt.toString());
+}
+
+export function buildCli(): Command {
+  const program = new Command('ai-rollup').description('An AI-specific Ethereum L2 rollup node').showHelpAfterError();
+  const d = defaultNodeOptions;
+  program
+    .command('node')
+    .description('run a sequencer node with Ethereum JSON-RPC (HTTP and WebSocket on one port)')
+    .option('--dev', 'fund the 10 accounts of the test mnemonic with 10,000 ETH each (like anvil)', false)
+    .option('--datadir <dir>', 'data directory (default: ./data, or a temporary one with --dev)')
+    .option('--rpc.addr <host>', 'JSON-RPC listen address', d.rpc.host)
+    .option('--rpc.port <port>', 'JSON-RPC port (0 picks a free one)', int('--rpc.port'), d.rpc.port)
+    .option('--block-time <seconds>', 'seconds between blocks; 0 seals one block per transaction', int('--block-time'), d.sequencer.blockTime)
+    .option('--chain-id <id>', `chain id (default: the genesis file's, else ${DEFAULT_CHAIN_ID})`, big('--chain-id'))
+    .option('--genesis <file>', 'geth-style genesis JSON (config.chainId, alloc, gasLimit, baseFeePerGas, timestamp)')
+    .addOption(bigOption('--gas-limit <gas>', 'block gas limit', d.sequencer.gasLimit))
+    .option('--coinbase <address>', 'address receiving the fees', d.sequencer.coinbase)
+    .addOption(bigOption('--min-base-fee <wei>', 'base fee floor; cheaper transactions are refused', d.sequencer.minBaseFee))
+    .option('--txpool.max <n>', 'most transactions in the pool', int('--txpool.max'), d.sequencer.pool.maxTotal)
+    .option('--txpool.max-per-sender <n>', 'most transactions per sender in the pool', int('--txpool.max-per-sender'), d.sequencer.pool.maxPerSender)
+    .option('--rpc.max-batch <n>', 'most calls in one JSON-RPC batch', int('--rpc.max-batch'), d.rpc.maxBatch)
+    .option('--rpc.logs-max-range <blocks>', 'widest block range of eth_getLogs', int('--rpc.logs-max-range'), d.rpc.logsMaxRange)
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
+    .action(async (flags: Record<string, unknown>) => runNode(flags));
+  return program;
+}
+
+async function runNode(f: Record<string, unknown>): Promise<void> {
+  const logger = createLogger(f.logLevel as LogLevel);
+  let tempDir: string | undefined;
+  let datadir = f.datadir as string | undefined;
+  if (datadir === undefined && f.dev === true) datadir = tempDir = await mkdtemp(join(tmpdir(), 'ai-rollup-dev-'));
+  const genesisFile = f.genesis as string | undefined;
+  const fileChainId = genesisFile === undefined ? undefined : BigInt((await readGenesisFile(genesisFile)).config.chainId);
+  const opts: NodeOptions = {
+    datadir: datadir ?? defaultNodeOptions.datadir,
+    chainId: (f.chainId as bigint | undefined) ?? fileChainId ?? DEFAULT_CHAIN_ID,
+    genesisFile,
+    dev: f.dev === true,
+    logLevel: f.logLevel as LogLevel,
+    rpc: {
+      ...defaultNodeOptions.rpc,
+      host: f['rpc.addr'] as string,
+      port: f['rpc.port'] as number,
+      maxBatch: f['rpc.maxBatch'] as number,
+      logsMaxRange: f['rpc.logsMaxRange'] as number,
+    },
+    sequencer: {
+      ...defaultNodeOptions.sequencer,
+      blockTime: f.blockTime as number,
+      gasLimit: f.gasLimit as bigint,
+      coinbase: f.coinbase as string,
+      minBaseFee: f.minBaseFee as bigint,
+      pool: { ...defaultNodeOptions.sequencer.pool, maxTotal: f['txpool.max'] as number, maxPerSender: f['txpool.maxPerSender'] as number },
+    },
+  };
+  const cleanup = async () => {
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
+  };
+  const node = await RollupNode.init(opts, logger, {
+    onFatal: () => void cleanup().finally(() => process.exit(1)),
+  });
+  if (opts.dev) printDevBanner(node.rpcUrl, opts.datadir);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1); // a second signal means: now
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    void node
+      .close()
+      .then(cleanup)
+      .then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function printDevBanner(rpcUrl: string, datadir: string): void {
+  const lines = ['', 'Available accounts (10,000 ETH each)', '=================='];
+  const accts = devAccounts();
+  accts.forEach((a, i) => lines.push(`(${i}) ${a.address}`));
+  lines.push('', 'Private keys', '==================');
+  accts.forEach((a, i) => lines.push(`(${i}) ${a.privateKey}`));
+  lines.push('', `Mnemonic: ${DEV_MNEMONIC}`, `Datadir:  ${datadir}`, `JSON-RPC: ${rpcUrl}  (WebSocket on the same port)`, '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildCli().parseAsync(argv);
+}

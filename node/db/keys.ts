@@ -1,0 +1,36 @@
+/** One-byte prefixes of every record kind in the node's LevelDB. */
+export const Prefix = {
+  trieNode: 0x73, // 's' + node hash or code key -> trie node / contract code
+  canonical: 0x68, // 'h' + be64(number) -> block hash
+  block: 0x62, // 'b' + hash -> block RLP
+  senders: 0x66, // 'f' + hash -> concatenated 20-byte senders of the block's txs
+  receipts: 0x72, // 'r' + hash -> RLP list of encoded receipts
+  txIndex: 0x74, // 't' + tx hash -> block hash ++ be32(index)
+  bloom: 0x6c, // 'l' + be64(number) -> 256-byte logs bloom
+  meta: 0x6d, // 'm' + name -> small metadata (head, chain id, ...)
+} as const;
+
+export function be64(n: bigint | number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n));
+  return out;
+}
+
+export function readBe64(bytes: Uint8Array, offset = 0): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(offset);
+}
+
+export function key(prefix: number, ...parts: Uint8Array[]): Uint8Array {
+  let len = 1;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  out[0] = prefix;
+  let off = 1;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export const metaKey = (name: string): Uint8Array => key(Prefix.meta, new TextEncoder().encode(name));

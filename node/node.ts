@@ -1,0 +1,137 @@
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import { BlockProducer } from '../sequencer/block-producer.ts';
+import { Mempool } from '../sequencer/mempool.ts';
+import { CallExecutor } from './chain/call.ts';
+import { Chain } from './chain/chain.ts';
+import { createL2Common } from './chain/common.ts';
+import { nodeCrypto } from './chain/crypto.ts';
+import { devGenesis, readGenesisFile } from './chain/genesis.ts';
+import type { GenesisSpec } from './chain/genesis.ts';
+import { openKV } from './db/kv.ts';
+import type { KV } from './db/kv.ts';
+import type { NodeOptions } from './options.ts';
+import { RpcBackend } from './rpc/backend.ts';
+import { Dispatcher } from './rpc/dispatch.ts';
+import { FilterManager } from './rpc/filters.ts';
+import { allMethods } from './rpc/methods/index.ts';
+import { RpcServer } from './rpc/server.ts';
+import { SubscriptionHub } from './rpc/subscriptions.ts';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
+export const CLIENT_VERSION = `ai-rollup/v${pkg.version}/${process.platform}-${process.arch}/node${process.versions.node}`;
+
+export interface NodeHooks {
+  /** The node hit an error it cannot continue from (e.g. a block could not be written). */
+  onFatal?(err: Error): void;
+}
+
+/**
+ * The one assembly point: builds every service in dependency order, each with its options and
+ * a child logger named after its module; `close()` tears them down in reverse.
+ */
+export class RollupNode {
+  private constructor(
+    readonly options: NodeOptions,
+    readonly chain: Chain,
+    readonly pool: Mempool,
+    readonly producer: BlockProducer,
+    private readonly server: RpcServer,
+    private readonly filters: FilterManager,
+    private readonly kv: KV,
+    readonly rpcUrl: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static async init(options: NodeOptions, logger: Logger, hooks: NodeHooks = {}): Promise<RollupNode> {
+    await mkdir(options.datadir, { recursive: true });
+    const kv = await openKV(`${options.datadir}/chaindata`);
+    try {
+      return await RollupNode.assemble(options, logger, hooks, kv);
+    } catch (err) {
+      await kv.close();
+      throw err;
+    }
+  }
+
+  private static async assemble(options: NodeOptions, logger: Logger, hooks: NodeHooks, kv: KV): Promise<RollupNode> {
+    const seq = options.sequencer;
+    const genesis = await loadGenesis(options);
+    const common = createL2Common({ chainId: options.chainId, customCrypto: nodeCrypto });
+    const chain = await Chain.open({ common, genesis }, { kv, logger: logger.child({ module: 'chain' }) });
+
+    const pool = new Mempool(seq.pool, {
+      common,
+      logger: logger.child({ module: 'mempool' }),
+      state: {
+        async account(address) {
+          const acct = await chain.stateAt(chain.head.header.stateRoot).getAccount(address);
+          return { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n };
+        },
+      },
+      limits: () => ({ gasLimit: seq.gasLimit, minFee: seq.minBaseFee }),
+    });
+
+    let node: RollupNode | undefined;
+    const producer = new BlockProducer(seq, {
+      chain,
+      pool,
+      logger: logger.child({ module: 'sequencer' }),
+      onFatal: (err) => {
+        logger.fatal({ err }, 'cannot persist blocks; stopping');
+        void node?.close();
+        hooks.onFatal?.(err);
+      },
+    });
+
+    const filters = new FilterManager(options.rpc.filterTimeout * 1000);
+    const subscriptions = new SubscriptionHub();
+    chain.onBlock((ev) => {
+      filters.onBlock(ev);
+      subscriptions.onBlock(ev);
+    });
+    pool.onAdded((p) => {
+      filters.onPendingTx(p.hash);
+      subscriptions.onPendingTx(p.hash);
+    });
+
+    const calls = new CallExecutor(chain, options.rpc.gasCap);
+    const backend = new RpcBackend(chain, pool, calls, filters, options.rpc, CLIENT_VERSION, seq.minBaseFee);
+    const rpcLogger = logger.child({ module: 'rpc' });
+    const dispatcher = new Dispatcher(allMethods(), backend, rpcLogger, options.rpc.maxBatch);
+    const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger });
+    const rpcUrl = await server.start();
+    producer.start();
+    node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger);
+    logger.info({ rpc: rpcUrl, chainId: options.chainId, head: chain.head.header.number }, 'node started');
+    return node;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  /** Stops block production first so the last block is fully written, then the rest. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.producer.stop();
+      await this.server.stop();
+      this.filters.close();
+      await this.kv.close();
+      this.logger.info('node stopped');
+    })();
+    return this.closing;
+  }
+}
+
+async function loadGenesis(options: NodeOptions): Promise<GenesisSpec> {
+  if (options.genesisFile !== undefined) {
+    const spec = await readGenesisFile(options.genesisFile);
+    if (BigInt(spec.config.chainId) !== options.chainId) {
+      throw new Error(`genesis file chain id ${spec.config.chainId} differs from --chain-id ${options.chainId}`);
+    }
+    return spec;
+  }
+  const spec = devGenesis(options.chainId, options.sequencer.gasLimit);
+  if (!options.dev) spec.alloc = {};
+  return spec;
+}

@@ -1,0 +1,30 @@
+import type { SequencerOptions } from '../sequencer/options.ts';
+import { defaultSequencerOptions } from '../sequencer/options.ts';
+import type { LogLevel } from './logger.ts';
+import type { RpcOptions } from './rpc/options.ts';
+import { defaultRpcOptions } from './rpc/options.ts';
+
+/** Everything a node needs to start; the CLI builds this from flags. */
+export interface NodeOptions {
+  /** Directory of the LevelDB; created when missing. */
+  datadir: string;
+  chainId: bigint;
+  /** Path of a geth-style genesis file; without it, the dev genesis is used. */
+  genesisFile?: string;
+  /** Dev mode: the 10 mnemonic accounts are funded in genesis. */
+  dev: boolean;
+  logLevel: LogLevel;
+  rpc: RpcOptions;
+  sequencer: SequencerOptions;
+}
+
+export const DEFAULT_CHAIN_ID = 1337n;
+
+export const defaultNodeOptions: NodeOptions = {
+  datadir: './data',
+  chainId: DEFAULT_CHAIN_ID,
+  dev: false,
+  logLevel: 'info',
+  rpc: defaultRpcOptions,
+  sequencer: defaultSequencerOptions,
+};

@@ -1,0 +1,77 @@
+import type { Block } from '@ethereumjs/block';
+import type { MerkleStateManager } from '@ethereumjs/statemanager';
+import { Address, hexToBytes } from '@ethereumjs/util';
+import type { Chain } from '../chain/chain.ts';
+import type { CallExecutor } from '../chain/call.ts';
+import type { StoredReceipt } from '../chain/receipts.ts';
+import type { Mempool } from '../../sequencer/mempool.ts';
+import type { FilterManager } from './filters.ts';
+import { RpcCode, RpcError, headerNotFound } from './errors.ts';
+import type { RpcOptions } from './options.ts';
+import type { BlockRef, BlockTag } from './schemas.ts';
+
+export interface BlockData {
+  block: Block;
+  senders: Address[];
+  receipts: StoredReceipt[];
+}
+
+/** What the RPC methods read and write through; owns no state of its own. */
+export class RpcBackend {
+  constructor(
+    readonly chain: Chain,
+    readonly pool: Mempool,
+    readonly calls: CallExecutor,
+    readonly filters: FilterManager,
+    readonly options: RpcOptions,
+    readonly clientVersion: string,
+    /** The sequencer's base fee floor (wei). */
+    readonly minBaseFee: bigint,
+  ) {}
+
+  /** Base fee of the block the sequencer will seal next. */
+  nextBaseFee(): bigint {
+    const next = this.head.header.calcNextBaseFee();
+    return next > this.minBaseFee ? next : this.minBaseFee;
+  }
+
+  get head(): Block {
+    return this.chain.head;
+  }
+
+  /** Resolves a tag; the sequencer's own head is also its safe and finalized head until L1 says more. */
+  async blockByTag(tag: BlockTag): Promise<Block | undefined> {
+    if (tag === 'earliest') return this.chain.genesis;
+    if (typeof tag === 'string') return this.head;
+    if (tag > this.head.header.number) return undefined;
+    return this.chain.store.getBlockByNumber(tag);
+  }
+
+  async blockByRef(ref: BlockRef): Promise<Block> {
+    let block: Block | undefined;
+    if (typeof ref === 'object' && 'blockHash' in ref) {
+      block = await this.chain.store.getBlockByHash(hexToBytes(ref.blockHash));
+      if (block !== undefined && ref.requireCanonical === true) {
+        const canon = await this.chain.store.getCanonicalHash(block.header.number);
+        if (canon === undefined || Buffer.compare(canon, block.hash()) !== 0) {
+          throw new RpcError(RpcCode.Server, `hash ${ref.blockHash} is not currently canonical`);
+        }
+      }
+    } else {
+      block = await this.blockByTag(typeof ref === 'object' ? ref.blockNumber : ref);
+    }
+    if (block === undefined) throw headerNotFound();
+    return block;
+  }
+
+  async stateAt(ref: BlockRef): Promise<MerkleStateManager> {
+    const block = await this.blockByRef(ref);
+    return this.chain.stateAt(block.header.stateRoot);
+  }
+
+  async blockData(block: Block): Promise<BlockData> {
+    const hash = block.hash();
+    const [senders, receipts] = await Promise.all([this.chain.store.getSenders(hash), this.chain.store.getReceipts(hash)]);
+    return { block, senders, receipts: receipts ?? [] };
+  }
+}

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { RpcBackend } from './backend.ts';
+import { RpcCode, RpcError, toRpcError } from './errors.ts';
+import type { RpcErrorBody } from './errors.ts';
+import type { MethodDef } from './method.ts';
+
+type Id = string | number | null;
+export interface RpcResponse {
+  jsonrpc: '2.0';
+  id: Id;
+  result?: unknown;
+  error?: RpcErrorBody;
+}
+
+/** Methods a transport handles itself (eth_subscribe needs the socket). */
+export type LocalHandler = (method: string, params: unknown) => Promise<unknown> | undefined;
+
+export const errorResponse = (id: Id, code: number, message: string): RpcResponse => ({ jsonrpc: '2.0', id, error: { code, message } });
+
+/** Turns decoded JSON-RPC bodies (single or batch) into responses. Transport-agnostic. */
+export class Dispatcher {
+  constructor(
+    private readonly methods: Record<string, MethodDef>,
+    private readonly backend: RpcBackend,
+    private readonly logger: Logger,
+    private readonly maxBatch: number,
+  ) {}
+
+  /** Returns undefined when nothing is to be sent back (only notifications). */
+  async handle(body: unknown, local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
+    if (!Array.isArray(body)) return this.one(body, local);
+    if (body.length === 0) return errorResponse(null, RpcCode.InvalidRequest, 'empty batch');
+    if (body.length > this.maxBatch) return errorResponse(null, RpcCode.InvalidRequest, `batch too large: ${body.length} calls, max ${this.maxBatch}`);
+    const out = await Promise.all(body.map((r) => this.one(r, local)));
+    const sent = out.filter((r): r is RpcResponse => r !== undefined);
+    return sent.length === 0 ? undefined : sent;
+  }
+
+  private async one(req: unknown, local?: LocalHandler): Promise<RpcResponse | undefined> {
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) {
+      return errorResponse(null, RpcCode.InvalidRequest, 'invalid request');
+    }
+    const { id, method, params, jsonrpc } = req as { id?: unknown; method?: unknown; params?: unknown; jsonrpc?: unknown };
+    const validId = id === undefined || id === null || typeof id === 'string' || typeof id === 'number';
+    const rid: Id = validId ? ((id as Id | undefined) ?? null) : null;
+    if (jsonrpc !== '2.0' || typeof method !== 'string' || !validId) {
+      return errorResponse(rid, RpcCode.InvalidRequest, 'invalid request');
+    }
+    const isNotification = id === undefined;
+    try {
+      const result = await this.call(method, params, local);
+      return isNotification ? undefined : { jsonrpc: '2.0', id: rid, result: result ?? null };
+    } catch (err) {
+      const e = toRpcError(err);
+      if (e.code === RpcCode.Internal) this.logger.error({ err, method }, 'internal error in RPC method');
+      return isNotification ? undefined : { jsonrpc: '2.0', id: rid, error: e };
+    }
+  }
+
+  private async call(method: string, params: unknown, local?: LocalHandler): Promise<unknown> {
+    const handled = local?.(method, params);
+    if (handled !== undefined) return handled;
+    const def = Object.hasOwn(this.methods, method) ? this.methods[method] : undefined;
+    if (def === undefined) throw new RpcError(RpcCode.MethodNotFound, `the method ${method} does not exist/is not available`);
+    return def.run(def.parse(params), this.backend);
+  }
+}

@@ -1,0 +1,136 @@
+import type { Block } from '@ethereumjs/block';
+import { Capability } from '@ethereumjs/tx';
+import type { TypedTransaction } from '@ethereumjs/tx';
+import { Address, bytesToHex, createContractAddress } from '@ethereumjs/util';
+import type { PrefixedHexString } from '@ethereumjs/util';
+import { Bloom } from '@ethereumjs/vm';
+import type { StoredReceipt } from '../chain/receipts.ts';
+import { feeCaps } from '../../sequencer/pool-tx.ts';
+
+/** JSON-RPC quantity encoding. */
+export const q = (n: bigint | number): PrefixedHexString => `0x${n.toString(16)}`;
+
+export interface TxContext {
+  block?: Block;
+  index?: number;
+  sender: Address;
+}
+
+export function formatTx(tx: TypedTransaction, ctx: TxContext): Record<string, unknown> {
+  const json = tx.toJSON() as Record<string, unknown>;
+  const { maxFee, maxTip } = feeCaps(tx);
+  const baseFee = ctx.block?.header.baseFeePerGas;
+  let gasPrice = maxFee;
+  if (tx.supports(Capability.EIP1559FeeMarket) && baseFee !== undefined) {
+    gasPrice = baseFee + (maxFee - baseFee < maxTip ? maxFee - baseFee : maxTip);
+  }
+  const out: Record<string, unknown> = {
+    ...json,
+    type: q(tx.type),
+    hash: bytesToHex(tx.hash()),
+    from: ctx.sender.toString(),
+    to: tx.to?.toString() ?? null,
+    input: bytesToHex(tx.data),
+    gas: q(tx.gasLimit),
+    gasPrice: q(gasPrice),
+    nonce: q(tx.nonce),
+    value: q(tx.value),
+    blockHash: ctx.block ? bytesToHex(ctx.block.hash()) : null,
+    blockNumber: ctx.block ? q(ctx.block.header.number) : null,
+    transactionIndex: ctx.index === undefined || ctx.block === undefined ? null : q(ctx.index),
+  };
+  delete out.data;
+  delete out.gasLimit;
+  if (tx.type !== 0) out.yParity = out.v;
+  return out;
+}
+
+export function formatBlock(block: Block, senders: Address[], full: boolean): Record<string, unknown> {
+  const h = block.header;
+  const hash = bytesToHex(block.hash());
+  return {
+    number: q(h.number),
+    hash,
+    parentHash: bytesToHex(h.parentHash),
+    nonce: bytesToHex(h.nonce),
+    mixHash: bytesToHex(h.mixHash),
+    sha3Uncles: bytesToHex(h.uncleHash),
+    logsBloom: bytesToHex(h.logsBloom),
+    transactionsRoot: bytesToHex(h.transactionsTrie),
+    stateRoot: bytesToHex(h.stateRoot),
+    receiptsRoot: bytesToHex(h.receiptTrie),
+    miner: h.coinbase.toString(),
+    difficulty: q(h.difficulty),
+    totalDifficulty: '0x0',
+    extraData: bytesToHex(h.extraData),
+    size: q(block.serialize().length),
+    gasLimit: q(h.gasLimit),
+    gasUsed: q(h.gasUsed),
+    timestamp: q(h.timestamp),
+    baseFeePerGas: h.baseFeePerGas === undefined ? undefined : q(h.baseFeePerGas),
+    withdrawalsRoot: h.withdrawalsRoot ? bytesToHex(h.withdrawalsRoot) : undefined,
+    withdrawals: block.withdrawals ? [] : undefined,
+    blobGasUsed: h.blobGasUsed === undefined ? undefined : q(h.blobGasUsed),
+    excessBlobGas: h.excessBlobGas === undefined ? undefined : q(h.excessBlobGas),
+    parentBeaconBlockRoot: h.parentBeaconBlockRoot ? bytesToHex(h.parentBeaconBlockRoot) : undefined,
+    uncles: [],
+    transactions: block.transactions.map((tx, i) =>
+      full ? formatTx(tx, { block, index: i, sender: senders[i]! }) : bytesToHex(tx.hash()),
+    ),
+  };
+}
+
+export interface LogContext {
+  block: Block;
+  txIndex: number;
+  logIndex: number;
+}
+
+export function formatLog(log: StoredReceipt['logs'][number], ctx: LogContext): Record<string, unknown> {
+  return {
+    address: bytesToHex(log[0]),
+    topics: log[1].map((t) => bytesToHex(t)),
+    data: bytesToHex(log[2]),
+    blockNumber: q(ctx.block.header.number),
+    blockHash: bytesToHex(ctx.block.hash()),
+    blockTimestamp: q(ctx.block.header.timestamp),
+    transactionHash: bytesToHex(ctx.block.transactions[ctx.txIndex]!.hash()),
+    transactionIndex: q(ctx.txIndex),
+    logIndex: q(ctx.logIndex),
+    removed: false,
+  };
+}
+
+/** The full receipts of a block, with per-tx gas, log indexes and contract addresses derived. */
+export function formatReceipts(block: Block, senders: Address[], receipts: StoredReceipt[]): Record<string, unknown>[] {
+  let logIndex = 0;
+  let prevCum = 0n;
+  return receipts.map((r, i) => {
+    const tx = block.transactions[i]!;
+    const sender = senders[i]!;
+    const gasUsed = r.cumulativeGasUsed - prevCum;
+    prevCum = r.cumulativeGasUsed;
+    const bloom = new Bloom();
+    for (const log of r.logs) {
+      bloom.add(log[0]);
+      for (const t of log[1]) bloom.add(t);
+    }
+    const txJson = formatTx(tx, { block, index: i, sender });
+    return {
+      transactionHash: bytesToHex(tx.hash()),
+      transactionIndex: q(i),
+      blockHash: bytesToHex(block.hash()),
+      blockNumber: q(block.header.number),
+      from: sender.toString(),
+      to: tx.to?.toString() ?? null,
+      cumulativeGasUsed: q(r.cumulativeGasUsed),
+      gasUsed: q(gasUsed),
+      effectiveGasPrice: txJson.gasPrice,
+      contractAddress: tx.to === undefined ? createContractAddress(sender, tx.nonce).toString() : null,
+      logs: r.logs.map((log) => formatLog(log, { block, txIndex: i, logIndex: logIndex++ })),
+      logsBloom: bytesToHex(bloom.bitvector),
+      type: q(tx.type),
+      status: q(r.status),
+    };
+  });
+}

@@ -1,0 +1,80 @@
+import type { Block } from '@ethereumjs/block';
+import { equalsBytes, hexToBytes } from '@ethereumjs/util';
+import { Bloom } from '@ethereumjs/vm';
+import type { RawLog } from '../chain/receipts.ts';
+import type { RpcBackend } from './backend.ts';
+import { RpcCode, RpcError, headerNotFound, invalidParams } from './errors.ts';
+import { formatLog } from './format.ts';
+import type { FilterParam } from './schemas.ts';
+
+/** Decoded log criteria: any of `addresses` (empty = any), per position any of the topics (null = any). */
+export interface LogCriteria {
+  addresses: Uint8Array[];
+  topics: (Uint8Array[] | null)[];
+}
+
+export function criteriaOf(f: FilterParam): LogCriteria {
+  const addr = f.address ?? [];
+  const addresses = (Array.isArray(addr) ? addr : [addr]).map((a) => a.bytes);
+  const topics = (f.topics ?? []).map((t) => {
+    if (t === null) return null;
+    const list = (Array.isArray(t) ? t : [t]).filter((x): x is `0x${string}` => x !== null);
+    return list.length === 0 ? null : list.map((h) => hexToBytes(h));
+  });
+  return { addresses, topics };
+}
+
+export function logMatches(log: RawLog, c: LogCriteria): boolean {
+  if (c.addresses.length > 0 && !c.addresses.some((a) => equalsBytes(a, log[0]))) return false;
+  if (c.topics.length > log[1].length) return false;
+  return c.topics.every((alts, i) => alts === null || alts.some((t) => equalsBytes(t, log[1][i]!)));
+}
+
+function bloomMayMatch(bitvector: Uint8Array, c: LogCriteria): boolean {
+  const bloom = new Bloom(bitvector);
+  if (c.addresses.length > 0 && !c.addresses.some((a) => bloom.check(a))) return false;
+  return c.topics.every((alts) => alts === null || alts.some((t) => bloom.check(t)));
+}
+
+/** The matching logs of one block, formatted for JSON-RPC. */
+export async function blockLogs(b: RpcBackend, block: Block, c: LogCriteria): Promise<Record<string, unknown>[]> {
+  const receipts = (await b.chain.store.getReceipts(block.hash())) ?? [];
+  const out: Record<string, unknown>[] = [];
+  let logIndex = 0;
+  receipts.forEach((r, txIndex) => {
+    for (const log of r.logs) {
+      if (logMatches(log, c)) out.push(formatLog(log, { block, txIndex, logIndex }));
+      logIndex++;
+    }
+  });
+  return out;
+}
+
+/** eth_getLogs: blooms narrow the range to candidate blocks before any receipt is read. */
+export async function queryLogs(b: RpcBackend, f: FilterParam): Promise<Record<string, unknown>[]> {
+  const c = criteriaOf(f);
+  if (f.blockHash !== undefined) {
+    const block = await b.chain.store.getBlockByHash(hexToBytes(f.blockHash));
+    if (block === undefined) throw new RpcError(RpcCode.Server, 'unknown block');
+    return blockLogs(b, block, c);
+  }
+  const head = b.head.header.number;
+  const from = (await b.blockByTag(f.fromBlock ?? 'latest'))?.header.number;
+  const to = (await b.blockByTag(f.toBlock ?? 'latest'))?.header.number ?? head;
+  if (from === undefined) return [];
+  if (from > to) throw invalidParams('invalid block range params');
+  if (to - from + 1n > BigInt(b.options.logsMaxRange)) {
+    throw new RpcError(RpcCode.LimitExceeded, `block range too large: ${to - from + 1n} blocks, max ${b.options.logsMaxRange}`);
+  }
+  const out: Record<string, unknown>[] = [];
+  for await (const { number, bloom } of b.chain.store.blooms(from, to)) {
+    if (!bloomMayMatch(bloom, c)) continue;
+    const block = await b.chain.store.getBlockByNumber(number);
+    if (block === undefined) throw headerNotFound();
+    out.push(...(await blockLogs(b, block, c)));
+    if (out.length > b.options.logsMaxResults) {
+      throw new RpcError(RpcCode.LimitExceeded, `query returned more than ${b.options.logsMaxResults} results`);
+    }
+  }
+  return out;
+}

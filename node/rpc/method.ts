@@ -1,0 +1,41 @@
+import type { z } from 'zod';
+import { invalidParams } from './errors.ts';
+import type { RpcBackend } from './backend.ts';
+
+type Outputs<S extends readonly z.ZodType[]> = { [K in keyof S]: z.output<S[K]> };
+
+export interface MethodDef {
+  parse(params: unknown): unknown[];
+  run(args: unknown[], backend: RpcBackend): Promise<unknown>;
+}
+
+/**
+ * Declares a method with positional parameter schemas; params are validated before the
+ * handler runs, with geth's "invalid argument N: ..." wording.
+ */
+export function method<const S extends readonly z.ZodType[]>(
+  schemas: S,
+  run: (args: Outputs<S>, backend: RpcBackend) => unknown,
+): MethodDef {
+  const required = schemas.filter((s) => !s.safeParse(undefined).success).length;
+  return {
+    parse(params: unknown): unknown[] {
+      const list = params === undefined || params === null ? [] : params;
+      if (!Array.isArray(list)) throw invalidParams('non-array args');
+      if (list.length > schemas.length) throw invalidParams(`too many arguments, want at most ${schemas.length}`);
+      if (list.length < required) throw invalidParams(`missing value for required argument ${list.length}`);
+      return schemas.map((schema, i) => {
+        const r = schema.safeParse(list[i]);
+        if (!r.success) {
+          const issue = r.error.issues[0];
+          const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')})` : '';
+          throw invalidParams(`invalid argument ${i}: ${issue?.message ?? 'invalid value'}${where}`);
+        }
+        return r.data;
+      });
+    },
+    async run(args, backend) {
+      return run(args as Outputs<S>, backend);
+    },
+  };
+}

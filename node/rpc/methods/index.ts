@@ -1,0 +1,11 @@
+import type { MethodDef } from '../method.ts';
+import { basicMethods } from './basic.ts';
+import { blockMethods } from './blocks.ts';
+import { feeMethods } from './fees.ts';
+import { logMethods } from './logs.ts';
+import { stateMethods } from './state.ts';
+
+/** Every JSON-RPC method served over HTTP and WebSocket (eth_subscribe lives with the socket). */
+export function allMethods(extra: Record<string, MethodDef> = {}): Record<string, MethodDef> {
+  return { ...basicMethods, ...stateMethods, ...blockMethods, ...feeMethods, ...logMethods, ...extra };
+}

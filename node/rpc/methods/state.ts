@@ -1,0 +1,87 @@
+import { getMerkleStateProof } from '@ethereumjs/statemanager';
+import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util';
+import type { PrefixedHexString } from '@ethereumjs/util';
+import { z } from 'zod';
+import type { CallRequest, StateOverrides } from '../../chain/call.ts';
+import { q } from '../format.ts';
+import { method } from '../method.ts';
+import { zAddress, zBlockRef, zCallRequest, zStateOverrides } from '../schemas.ts';
+import type { CallRequestParam } from '../schemas.ts';
+
+const latest = zBlockRef.optional().default('latest');
+const zSlot = z.string().regex(/^0x[0-9a-fA-F]{0,64}$/, 'invalid storage key');
+
+export const stateMethods = {
+  eth_getBalance: method([zAddress, latest], async ([addr, ref], b) => {
+    const acct = await (await b.stateAt(ref)).getAccount(addr);
+    return q(acct?.balance ?? 0n);
+  }),
+
+  eth_getTransactionCount: method([zAddress, latest], async ([addr, ref], b) => {
+    const state = await b.stateAt(ref === 'pending' ? 'latest' : ref);
+    const nonce = (await state.getAccount(addr))?.nonce ?? 0n;
+    return q(ref === 'pending' ? b.pool.pendingNonce(addr.toString(), nonce) : nonce);
+  }),
+
+  eth_getCode: method([zAddress, latest], async ([addr, ref], b) => bytesToHex(await (await b.stateAt(ref)).getCode(addr))),
+
+  eth_getStorageAt: method([zAddress, zSlot, latest], async ([addr, slot, ref], b) => {
+    const key = setLengthLeft(hexToBytes(padHex(slot)), 32);
+    const value = await (await b.stateAt(ref)).getStorage(addr, key);
+    return bytesToHex(setLengthLeft(value, 32));
+  }),
+
+  eth_call: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
+    const block = await b.blockByRef(ref);
+    return bytesToHex(await b.calls.call(toCall(req), block, toOverrides(overrides)));
+  }),
+
+  eth_estimateGas: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
+    const block = await b.blockByRef(ref);
+    return q(await b.calls.estimateGas(toCall(req), block, toOverrides(overrides)));
+  }),
+
+  eth_getProof: method([zAddress, z.array(zSlot).max(1024), latest], async ([addr, slots, ref], b) => {
+    const state = await b.stateAt(ref);
+    const keys = slots.map((s) => setLengthLeft(hexToBytes(padHex(s)), 32));
+    const proof = await getMerkleStateProof(state, addr, keys);
+    // geth echoes the storage keys as the caller sent them
+    return { ...proof, storageProof: proof.storageProof.map((p, i) => ({ ...p, key: slots[i] })) };
+  }),
+};
+
+function padHex(s: string): PrefixedHexString {
+  const body = s.slice(2);
+  return `0x${body.length % 2 === 1 ? `0${body}` : body}`;
+}
+
+function toCall(r: CallRequestParam): CallRequest {
+  return {
+    from: r.from,
+    to: r.to ?? undefined,
+    gas: r.gas,
+    gasPrice: r.gasPrice,
+    maxFeePerGas: r.maxFeePerGas,
+    maxPriorityFeePerGas: r.maxPriorityFeePerGas,
+    value: r.value,
+    data: r.input ?? r.data,
+  };
+}
+
+function toOverrides(o: z.output<typeof zStateOverrides> | undefined): StateOverrides | undefined {
+  if (o === undefined) return undefined;
+  const slots = (m?: Record<string, string>) =>
+    m === undefined ? undefined : new Map(Object.entries(m).map(([k, v]) => [hexToBytes(k as PrefixedHexString), hexToBytes(v as PrefixedHexString)]));
+  const out: StateOverrides = new Map();
+  for (const [addr, ov] of Object.entries(o)) {
+    out.set(new Address(hexToBytes(addr as PrefixedHexString)), {
+      balance: ov.balance,
+      nonce: ov.nonce,
+      code: ov.code,
+      state: slots(ov.state),
+      stateDiff: slots(ov.stateDiff),
+    });
+  }
+  return out;
+}
+

@@ -1,0 +1,76 @@
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Dispatcher } from './dispatch.ts';
+import { errorResponse } from './dispatch.ts';
+import { RpcCode } from './errors.ts';
+import type { RpcOptions } from './options.ts';
+import type { SubscriptionHub } from './subscriptions.ts';
+
+/** JSON-RPC over HTTP POST and WebSocket on the same port, as geth and anvil serve it. */
+export class RpcServer {
+  private app: FastifyInstance | undefined;
+
+  constructor(
+    private readonly opts: RpcOptions,
+    private readonly deps: { dispatcher: Dispatcher; subscriptions: SubscriptionHub; logger: Logger },
+  ) {}
+
+  async start(): Promise<string> {
+    const app = Fastify({ bodyLimit: this.opts.maxBodyBytes, logger: false });
+    // Bodies are parsed here rather than by fastify so a syntax error becomes JSON-RPC -32700.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+      const status = err.statusCode ?? 500;
+      const msg = status === 413 ? `request body too large: limit ${this.opts.maxBodyBytes} bytes` : err.message;
+      void reply.status(status).send(errorResponse(null, RpcCode.InvalidRequest, msg));
+    });
+    await app.register(fastifyWebsocket, { options: { maxPayload: this.opts.maxBodyBytes } });
+    app.route({
+      method: 'GET',
+      url: '/',
+      handler: async (_req, reply) => reply.send({ status: 'ok', jsonrpc: 'POST / or WebSocket /' }),
+      wsHandler: (socket) => this.onSocket(socket),
+    });
+    app.post('/', async (req, reply) => {
+      const res = await this.handleText(req.body as string);
+      if (res === undefined) return reply.status(200).send('');
+      return reply.header('content-type', 'application/json').send(JSON.stringify(res));
+    });
+    await app.listen({ host: this.opts.host, port: this.opts.port });
+    this.app = app;
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : this.opts.port;
+    return `http://${this.opts.host}:${port}`;
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    this.app = undefined;
+  }
+
+  private async handleText(text: string, local?: Parameters<Dispatcher['handle']>[1]) {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return errorResponse(null, RpcCode.ParseError, 'parse error');
+    }
+    return this.deps.dispatcher.handle(body, local);
+  }
+
+  private onSocket(socket: import('ws').WebSocket): void {
+    const conn = this.deps.subscriptions.connect((msg) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
+    });
+    socket.on('message', (data) => {
+      void this.handleText(data.toString(), (m, p) => conn.handle(m, p)).then((res) => {
+        if (res !== undefined && socket.readyState === socket.OPEN) socket.send(JSON.stringify(res));
+      });
+    });
+    socket.on('close', () => conn.close());
+    socket.on('error', (err) => this.deps.logger.debug({ err }, 'websocket error'));
+  }
+}

@@ -1,0 +1,181 @@
+import type { Block } from '@ethereumjs/block';
+import { Address, bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util';
+import { buildBlock } from '@ethereumjs/vm';
+import type { VM } from '@ethereumjs/vm';
+import type { Logger } from 'pino';
+import type { Chain } from '../node/chain/chain.ts';
+import { fromVmReceipt } from '../node/chain/receipts.ts';
+import type { Mempool } from './mempool.ts';
+import type { SequencerOptions } from './options.ts';
+import type { PoolTx } from './pool-tx.ts';
+
+export interface ProducerDeps {
+  chain: Chain;
+  pool: Mempool;
+  logger: Logger;
+  /** Called when a block could not be written: the node must stop rather than diverge. */
+  onFatal(err: Error): void;
+}
+
+/** Seconds a single block may spend executing transactions before it is sealed anyway. */
+const MAX_BUILD_MS = 2_000;
+
+/** Seals blocks from the pool on a timer (or per transaction in automine mode). */
+export class BlockProducer {
+  private vm: VM | undefined;
+  private vmHead: Uint8Array | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly coinbase: Address;
+
+  constructor(
+    private readonly opts: SequencerOptions,
+    private readonly deps: ProducerDeps,
+  ) {
+    this.coinbase = createAddressFromString(opts.coinbase);
+  }
+
+  start(): void {
+    if (this.opts.blockTime === 0) {
+      this.unsubscribe = this.deps.pool.onAdded(() => this.trigger());
+    } else {
+      this.schedule();
+    }
+  }
+
+  /** Waits for the block being sealed, then stops; no block is left half-written. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.unsubscribe?.();
+    await this.running;
+  }
+
+  /** Seals one block now with whatever is pending (used by tests and evm_mine-like tooling). */
+  async mineOne(): Promise<Block | undefined> {
+    await this.running;
+    return this.produce();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const parentTs = Number(this.deps.chain.head.header.timestamp) * 1000;
+    const due = Math.max(parentTs + this.opts.blockTime * 1000 - Date.now(), 0);
+    this.timer = setTimeout(() => {
+      this.running = this.produce()
+        .then(() => undefined)
+        .finally(() => {
+          this.running = undefined;
+          this.schedule();
+        });
+    }, due);
+  }
+
+  private trigger(): void {
+    if (this.stopped) return;
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        while (!this.stopped && this.deps.pool.status().pending > 0) {
+          const b = await this.produce();
+          if (b === undefined || b.transactions.length === 0) break;
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async sealerVM(): Promise<VM> {
+    const head = this.deps.chain.head;
+    if (this.vm === undefined || this.vmHead === undefined || !equalsBytes(this.vmHead, head.hash())) {
+      this.vm = await this.deps.chain.vmAt(head.header.stateRoot, true);
+      this.vmHead = head.hash();
+    }
+    return this.vm;
+  }
+
+  private async produce(): Promise<Block | undefined> {
+    const { chain, pool, logger } = this.deps;
+    const parent = chain.head;
+    const started = Date.now();
+    let built: { block: Block; included: PoolTx[]; receipts: ReturnType<typeof fromVmReceipt>[] };
+    try {
+      built = await this.build(parent, started);
+    } catch (err) {
+      logger.error({ err }, 'block building failed; retrying from the head');
+      chain.abandonPending();
+      this.vm = undefined;
+      return undefined;
+    }
+    const { block, included, receipts } = built;
+    try {
+      await chain.commit(block, included.map((p) => p.sender), receipts);
+    } catch (err) {
+      this.deps.onFatal(err as Error);
+      return undefined;
+    }
+    this.vmHead = block.hash();
+    const nonces = new Map<string, bigint>();
+    for (const p of included) nonces.set(p.senderHex, p.nonce + 1n);
+    pool.onBlockIncluded(nonces);
+    logger.debug(
+      { number: block.header.number, txs: block.transactions.length, gasUsed: block.header.gasUsed, ms: Date.now() - started },
+      'sealed block',
+    );
+    return block;
+  }
+
+  private async build(parent: Block, started: number) {
+    const { pool, logger } = this.deps;
+    const vm = await this.sealerVM();
+    const nextBase = parent.header.calcNextBaseFee();
+    const baseFee = nextBase > this.opts.minBaseFee ? nextBase : this.opts.minBaseFee;
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const timestamp = now > parent.header.timestamp ? now : parent.header.timestamp + 1n;
+    const builder = await buildBlock(vm, {
+      parentBlock: parent,
+      headerData: {
+        number: parent.header.number + 1n,
+        timestamp,
+        gasLimit: this.opts.gasLimit,
+        coinbase: this.coinbase,
+        baseFeePerGas: baseFee,
+      },
+      blockOpts: { putBlockIntoBlockchain: false, setHardfork: false },
+    });
+    const maxTxs = this.opts.blockTime === 0 ? 1 : Number.POSITIVE_INFINITY;
+    const included: PoolTx[] = [];
+    const sel = pool.selector(baseFee);
+    for (let p = sel.peek(); p !== undefined && included.length < maxTxs; p = sel.peek()) {
+      if (this.opts.gasLimit - builder.gasUsed < p.tx.gasLimit) {
+        sel.pop();
+        continue;
+      }
+      try {
+        await builder.addTransaction(p.tx, { skipHardForkValidation: true });
+        included.push(p);
+        sel.shift();
+      } catch (err) {
+        logger.debug({ hash: p.hash, err: (err as Error).message }, 'dropping transaction that cannot execute');
+        pool.remove(p.hash);
+        sel.pop();
+      }
+      if (Date.now() - started > MAX_BUILD_MS) break;
+    }
+    const { block } = await builder.build();
+    const receipts = builder.transactionReceipts.map(fromVmReceipt);
+    if (block.transactions.length !== included.length) {
+      throw new Error(`builder kept ${block.transactions.length} of ${included.length} transactions`);
+    }
+    logger.trace({ hash: bytesToHex(block.hash()) }, 'built');
+    return { block, included, receipts };
+  }
+}

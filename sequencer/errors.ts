@@ -1,0 +1,28 @@
+/** Why the pool refused a transaction. Messages start with geth's text, which viem and ethers match on. */
+export const TxPoolErrorCode = {
+  InvalidTx: 'INVALID_TX',
+  InvalidSender: 'INVALID_SENDER',
+  InvalidChainId: 'INVALID_CHAIN_ID',
+  Oversized: 'OVERSIZED',
+  NonceTooLow: 'NONCE_TOO_LOW',
+  AlreadyKnown: 'ALREADY_KNOWN',
+  ReplacementUnderpriced: 'REPLACEMENT_UNDERPRICED',
+  Underpriced: 'UNDERPRICED',
+  TipAboveFeeCap: 'TIP_ABOVE_FEE_CAP',
+  InsufficientFunds: 'INSUFFICIENT_FUNDS',
+  IntrinsicGas: 'INTRINSIC_GAS',
+  GasLimit: 'GAS_LIMIT',
+  PoolFull: 'POOL_FULL',
+  AccountLimit: 'ACCOUNT_LIMIT',
+} as const;
+export type TxPoolErrorCode = (typeof TxPoolErrorCode)[keyof typeof TxPoolErrorCode];
+
+export class TxPoolError extends Error {
+  constructor(
+    readonly code: TxPoolErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TxPoolError';
+  }
+}

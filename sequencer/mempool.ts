@@ -1,0 +1,230 @@
+import type { TypedTransaction } from '@ethereumjs/tx';
+import { createTxFromRLP } from '@ethereumjs/tx';
+import type { Common } from '@ethereumjs/common';
+import type { Address } from '@ethereumjs/util';
+import { bytesToHex } from '@ethereumjs/util';
+import type { Logger } from 'pino';
+import { TxPoolError, TxPoolErrorCode as E } from './errors.ts';
+import type { PoolOptions } from './options.ts';
+import { feeCaps } from './pool-tx.ts';
+import type { PoolTx } from './pool-tx.ts';
+import { BlockTxSelector } from './tx-selector.ts';
+
+/** What the pool needs to know of the head state. */
+export interface PoolStateReader {
+  account(address: Address): Promise<{ nonce: bigint; balance: bigint }>;
+}
+
+export interface PoolDeps {
+  common: Common;
+  state: PoolStateReader;
+  logger: Logger;
+  /** Current block gas limit and minimum acceptable fee cap. */
+  limits(): { gasLimit: bigint; minFee: bigint };
+}
+
+interface SenderQueue {
+  stateNonce: bigint;
+  txs: Map<bigint, PoolTx>;
+}
+
+/**
+ * Pending and queued transactions per sender, keyed by nonce. "Pending" is the run of
+ * consecutive nonces starting at the sender's state nonce; everything past a gap is queued
+ * and becomes pending as soon as the gap fills.
+ */
+export class Mempool {
+  private readonly senders = new Map<string, SenderQueue>();
+  private readonly byHash = new Map<string, PoolTx>();
+  private seq = 0;
+  private readonly listeners = new Set<(tx: PoolTx) => void>();
+
+  constructor(
+    private readonly opts: PoolOptions,
+    private readonly deps: PoolDeps,
+  ) {}
+
+  get size(): number {
+    return this.byHash.size;
+  }
+
+  /** Decodes, validates and admits a signed transaction; returns its hash. */
+  async addRaw(raw: Uint8Array): Promise<PoolTx> {
+    if (raw.length > this.opts.maxTxBytes) {
+      throw new TxPoolError(E.Oversized, `oversized data: transaction size ${raw.length}, limit ${this.opts.maxTxBytes}`);
+    }
+    const tx = decode(raw, this.deps.common);
+    const ptx = this.checkStateless(tx, raw.length);
+    const known = this.byHash.get(ptx.hash);
+    if (known !== undefined) throw new TxPoolError(E.AlreadyKnown, 'already known');
+    const acct = await this.deps.state.account(ptx.sender);
+    this.checkStateful(ptx, acct);
+    this.insert(ptx, acct.nonce);
+    return ptx;
+  }
+
+  private checkStateless(tx: TypedTransaction, size: number): PoolTx {
+    const { gasLimit, minFee } = this.deps.limits();
+    const chainId = this.deps.common.chainId();
+    if ('chainId' in tx && typeof tx.chainId === 'bigint' && tx.chainId !== chainId) {
+      throw new TxPoolError(E.InvalidChainId, `invalid chain id: have ${tx.chainId}, want ${chainId}`);
+    }
+    let sender: Address;
+    try {
+      sender = tx.getSenderAddress();
+    } catch (err) {
+      throw new TxPoolError(E.InvalidSender, `invalid sender: ${(err as Error).message}`);
+    }
+    if (tx.gasLimit > gasLimit) throw new TxPoolError(E.GasLimit, `exceeds block gas limit: ${tx.gasLimit} > ${gasLimit}`);
+    const intrinsic = tx.getIntrinsicGas();
+    if (tx.gasLimit < intrinsic) {
+      throw new TxPoolError(E.IntrinsicGas, `intrinsic gas too low: have ${tx.gasLimit}, want ${intrinsic}`);
+    }
+    const { maxFee, maxTip } = feeCaps(tx);
+    if (maxTip > maxFee) {
+      throw new TxPoolError(E.TipAboveFeeCap, `max priority fee per gas higher than max fee per gas: ${maxTip} > ${maxFee}`);
+    }
+    if (maxFee < minFee) {
+      throw new TxPoolError(E.Underpriced, `transaction underpriced: fee cap ${maxFee} below the minimum base fee ${minFee}`);
+    }
+    return {
+      tx,
+      sender,
+      senderHex: sender.toString(),
+      hash: bytesToHex(tx.hash()),
+      nonce: tx.nonce,
+      maxFee,
+      maxTip,
+      size,
+      seq: this.seq++,
+    };
+  }
+
+  private checkStateful(p: PoolTx, acct: { nonce: bigint; balance: bigint }): void {
+    if (p.nonce < acct.nonce) {
+      throw new TxPoolError(E.NonceTooLow, `nonce too low: address ${p.senderHex}, tx: ${p.nonce} state: ${acct.nonce}`);
+    }
+    const cost = p.tx.gasLimit * p.maxFee + p.tx.value;
+    if (acct.balance < cost) {
+      throw new TxPoolError(
+        E.InsufficientFunds,
+        `insufficient funds for gas * price + value: address ${p.senderHex} have ${acct.balance} want ${cost}`,
+      );
+    }
+  }
+
+  /** Synchronous from the replacement check to the insert, so concurrent adds cannot race. */
+  private insert(p: PoolTx, stateNonce: bigint): void {
+    if (this.byHash.has(p.hash)) throw new TxPoolError(E.AlreadyKnown, 'already known');
+    const q = this.senders.get(p.senderHex) ?? { stateNonce, txs: new Map<bigint, PoolTx>() };
+    if (stateNonce > q.stateNonce) this.dropBelow(q, stateNonce);
+    if (p.nonce < q.stateNonce) {
+      throw new TxPoolError(E.NonceTooLow, `nonce too low: address ${p.senderHex}, tx: ${p.nonce} state: ${q.stateNonce}`);
+    }
+    const old = q.txs.get(p.nonce);
+    if (old !== undefined) {
+      const bump = 100n + this.opts.priceBumpPercent;
+      if (p.maxFee * 100n < old.maxFee * bump || p.maxTip * 100n < old.maxTip * bump) {
+        throw new TxPoolError(E.ReplacementUnderpriced, 'replacement transaction underpriced');
+      }
+      this.byHash.delete(old.hash);
+    } else {
+      if (q.txs.size >= this.opts.maxPerSender) {
+        throw new TxPoolError(E.AccountLimit, `account limit exceeded: ${p.senderHex} has ${q.txs.size} transactions in the pool`);
+      }
+      if (this.byHash.size >= this.opts.maxTotal) this.evictFor(p);
+    }
+    q.txs.set(p.nonce, p);
+    this.senders.set(p.senderHex, q);
+    this.byHash.set(p.hash, p);
+    for (const l of this.listeners) l(p);
+  }
+
+  /** Makes room by dropping the cheapest last-in-line transaction, if the newcomer pays more. */
+  private evictFor(p: PoolTx): void {
+    let victim: PoolTx | undefined;
+    for (const [hex, q] of this.senders) {
+      if (hex === p.senderHex || q.txs.size === 0) continue;
+      let last: PoolTx | undefined;
+      for (const t of q.txs.values()) if (last === undefined || t.nonce > last.nonce) last = t;
+      if (last !== undefined && (victim === undefined || last.maxFee < victim.maxFee)) victim = last;
+    }
+    if (victim === undefined || victim.maxFee >= p.maxFee) {
+      throw new TxPoolError(E.PoolFull, 'txpool is full');
+    }
+    this.remove(victim.hash);
+    this.deps.logger.debug({ hash: victim.hash }, 'evicted cheapest transaction');
+  }
+
+  get(hash: string): PoolTx | undefined {
+    return this.byHash.get(hash.toLowerCase());
+  }
+
+  /** Next nonce a sender should use, counting its pending transactions. */
+  pendingNonce(senderHex: string, stateNonce: bigint): bigint {
+    const q = this.senders.get(senderHex.toLowerCase());
+    let n = q === undefined || q.stateNonce < stateNonce ? stateNonce : q.stateNonce;
+    while (q?.txs.has(n) === true) n++;
+    return n;
+  }
+
+  /** Pending (executable) and queued transaction counts. */
+  status(): { pending: number; queued: number } {
+    let pending = 0;
+    for (const q of this.senders.values()) {
+      for (let n = q.stateNonce; q.txs.has(n); n++) pending++;
+    }
+    return { pending, queued: this.byHash.size - pending };
+  }
+
+  /** Executable transactions, best effective tip first and nonce order within a sender. */
+  selector(baseFee: bigint): BlockTxSelector {
+    const heads: PoolTx[] = [];
+    for (const q of this.senders.values()) {
+      const first = q.txs.get(q.stateNonce);
+      if (first !== undefined) heads.push(first);
+    }
+    return new BlockTxSelector(heads, baseFee, (p) => this.senders.get(p.senderHex)?.txs.get(p.nonce + 1n));
+  }
+
+  /** After a block: senders' nonces moved on, so their included transactions leave the pool. */
+  onBlockIncluded(nonces: Map<string, bigint>): void {
+    for (const [hex, next] of nonces) {
+      const q = this.senders.get(hex);
+      if (q !== undefined && next > q.stateNonce) this.dropBelow(q, next);
+      if (q !== undefined && q.txs.size === 0) this.senders.delete(hex);
+    }
+  }
+
+  remove(hash: string): void {
+    const p = this.byHash.get(hash);
+    if (p === undefined) return;
+    this.byHash.delete(hash);
+    const q = this.senders.get(p.senderHex);
+    q?.txs.delete(p.nonce);
+    if (q !== undefined && q.txs.size === 0) this.senders.delete(p.senderHex);
+  }
+
+  onAdded(l: (tx: PoolTx) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private dropBelow(q: SenderQueue, nonce: bigint): void {
+    for (const [n, t] of q.txs) {
+      if (n < nonce) {
+        q.txs.delete(n);
+        this.byHash.delete(t.hash);
+      }
+    }
+    q.stateNonce = nonce;
+  }
+}
+
+function decode(raw: Uint8Array, common: Common): TypedTransaction {
+  try {
+    return createTxFromRLP(raw, { common });
+  } catch (err) {
+    throw new TxPoolError(E.InvalidTx, `invalid transaction: ${(err as Error).message}`);
+  }
+}
