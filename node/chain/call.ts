@@ -51,6 +51,8 @@ interface Outcome {
   refund: bigint;
   returnValue: Uint8Array;
   error?: string;
+  /** The VM refused the transaction itself (fees, nonce...), rather than the EVM failing. */
+  invalid?: boolean;
 }
 
 /** geth's estimateGas tolerance: stop searching once within 1.5% of the answer. */
@@ -76,7 +78,7 @@ export class CallExecutor {
     let hi = this.gasFor(req, block);
     const first = await this.run(vm, req, block, hi);
     if (!first.ok) {
-      if (first.error === 'revert') throw failure(first);
+      if (first.error === 'revert' || first.invalid === true) throw failure(first);
       throw new ExecutionError(`gas required exceeds allowance (${hi})`, false);
     }
     let lo = first.gasUsed - 1n;
@@ -124,7 +126,7 @@ export class CallExecutor {
       const err = r.execResult.exceptionError?.error;
       return { ok: err === undefined, gasUsed: r.totalGasSpent, refund: r.gasRefund, returnValue: r.execResult.returnValue, error: err };
     } catch (err) {
-      return { ok: false, gasUsed: gas, refund: 0n, returnValue: new Uint8Array(), error: (err as Error).message };
+      return { ok: false, gasUsed: gas, refund: 0n, returnValue: new Uint8Array(), error: vmErrorMessage(err), invalid: true };
     } finally {
       await vm.stateManager.revert();
     }
@@ -141,10 +143,10 @@ export class CallExecutor {
 function buildTx(req: CallRequest, nonce: bigint, gas: bigint, chain: Chain): TypedTransaction {
   const common = chain.common;
   const base = { nonce, gasLimit: gas, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array() };
-  if (req.gasPrice !== undefined) return createLegacyTx({ ...base, gasPrice: req.gasPrice }, { common });
+  if (req.gasPrice !== undefined) return createLegacyTx({ ...base, gasPrice: req.gasPrice }, { common, freeze: false });
   const maxFeePerGas = req.maxFeePerGas ?? 0n;
   const maxPriorityFeePerGas = req.maxPriorityFeePerGas ?? (maxFeePerGas === 0n ? 0n : maxFeePerGas);
-  return createFeeMarket1559Tx({ ...base, maxFeePerGas, maxPriorityFeePerGas }, { common });
+  return createFeeMarket1559Tx({ ...base, maxFeePerGas, maxPriorityFeePerGas }, { common, freeze: false });
 }
 
 function zeroBaseFee(block: Block, chain: Chain): Block {
@@ -163,6 +165,12 @@ function zeroBaseFee(block: Block, chain: Chain): Block {
     },
     { common: chain.common, setHardfork: false },
   );
+}
+
+/** ethereumjs appends block and tx dumps after " -> "; the first clause is the reason. */
+function vmErrorMessage(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\s\([^()]*->[^()]*\)$/, '').trim();
 }
 
 function failure(out: Outcome): ExecutionError {

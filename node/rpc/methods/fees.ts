@@ -59,7 +59,12 @@ const zPercentiles = z
   .optional();
 
 export const feeMethods = {
-  eth_gasPrice: method([], async (_a, b) => q(b.nextBaseFee() + (await suggestTip(b)))),
+  // geth prices against the head's base fee, which is never below the next one's by more than 12.5%
+  eth_gasPrice: method([], async (_a, b) => {
+    const head = b.head.header.baseFeePerGas ?? 0n;
+    const next = b.nextBaseFee();
+    return q((head > next ? head : next) + (await suggestTip(b)));
+  }),
   eth_maxPriorityFeePerGas: method([], async (_a, b) => q(await suggestTip(b))),
   eth_blobBaseFee: method([], () => '0x1'),
 
