@@ -1,6 +1,5 @@
 import type { Block } from '@ethereumjs/block';
 import { Address, bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util';
-import { buildBlock } from '@ethereumjs/vm';
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
 import type { Chain } from '../node/chain/chain.ts';
@@ -8,6 +7,7 @@ import { fromVmReceipt } from '../node/chain/receipts.ts';
 import type { Mempool } from './mempool.ts';
 import type { SequencerOptions } from './options.ts';
 import type { PoolTx } from './pool-tx.ts';
+import { BlockAssembler } from './block-assembler.ts';
 
 export interface ProducerDeps {
   chain: Chain;
@@ -140,41 +140,40 @@ export class BlockProducer {
     const baseFee = nextBase > this.opts.minBaseFee ? nextBase : this.opts.minBaseFee;
     const now = BigInt(Math.floor(Date.now() / 1000));
     const timestamp = now > parent.header.timestamp ? now : parent.header.timestamp + 1n;
-    const builder = await buildBlock(vm, {
-      parentBlock: parent,
-      headerData: {
-        number: parent.header.number + 1n,
-        timestamp,
-        gasLimit: this.opts.gasLimit,
-        coinbase: this.coinbase,
-        baseFeePerGas: baseFee,
-      },
-      blockOpts: { putBlockIntoBlockchain: false, setHardfork: false },
+    const asm = await BlockAssembler.start(vm, {
+      parentHash: parent.hash(),
+      number: parent.header.number + 1n,
+      timestamp,
+      gasLimit: this.opts.gasLimit,
+      coinbase: this.coinbase,
+      baseFeePerGas: baseFee,
     });
     const maxTxs = this.opts.blockTime === 0 ? 1 : Number.POSITIVE_INFINITY;
     const included: PoolTx[] = [];
-    const sel = pool.selector(baseFee);
-    for (let p = sel.peek(); p !== undefined && included.length < maxTxs; p = sel.peek()) {
-      if (this.opts.gasLimit - builder.gasUsed < p.tx.gasLimit) {
-        sel.pop();
-        continue;
+    try {
+      const sel = pool.selector(baseFee);
+      for (let p = sel.peek(); p !== undefined && included.length < maxTxs; p = sel.peek()) {
+        if (this.opts.gasLimit - asm.gasUsed < p.tx.gasLimit) {
+          sel.pop();
+          continue;
+        }
+        try {
+          await asm.add(p.tx);
+          included.push(p);
+          sel.shift();
+        } catch (err) {
+          logger.debug({ hash: p.hash, err: (err as Error).message }, 'dropping transaction that cannot execute');
+          pool.remove(p.hash);
+          sel.pop();
+        }
+        if (Date.now() - started > MAX_BUILD_MS) break;
       }
-      try {
-        await builder.addTransaction(p.tx, { skipHardForkValidation: true });
-        included.push(p);
-        sel.shift();
-      } catch (err) {
-        logger.debug({ hash: p.hash, err: (err as Error).message }, 'dropping transaction that cannot execute');
-        pool.remove(p.hash);
-        sel.pop();
-      }
-      if (Date.now() - started > MAX_BUILD_MS) break;
+    } catch (err) {
+      await asm.abort();
+      throw err;
     }
-    const { block } = await builder.build();
-    const receipts = builder.transactionReceipts.map(fromVmReceipt);
-    if (block.transactions.length !== included.length) {
-      throw new Error(`builder kept ${block.transactions.length} of ${included.length} transactions`);
-    }
+    const block = await asm.seal();
+    const receipts = asm.receipts.map(fromVmReceipt);
     logger.trace({ hash: bytesToHex(block.hash()) }, 'built');
     return { block, included, receipts };
   }

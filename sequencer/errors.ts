@@ -1,6 +1,7 @@
 /** Why the pool refused a transaction. Messages start with geth's text, which viem and ethers match on. */
 export const TxPoolErrorCode = {
   InvalidTx: 'INVALID_TX',
+  TxTypeNotSupported: 'TX_TYPE_NOT_SUPPORTED',
   InvalidSender: 'INVALID_SENDER',
   InvalidChainId: 'INVALID_CHAIN_ID',
   Oversized: 'OVERSIZED',

@@ -2,7 +2,8 @@ import type { TypedTransaction } from '@ethereumjs/tx';
 import { createTxFromRLP } from '@ethereumjs/tx';
 import type { Common } from '@ethereumjs/common';
 import type { Address } from '@ethereumjs/util';
-import { bytesToHex } from '@ethereumjs/util';
+import { RLP } from '@ethereumjs/rlp';
+import { bytesToBigInt, bytesToHex } from '@ethereumjs/util';
 import type { Logger } from 'pino';
 import { TxPoolError, TxPoolErrorCode as E } from './errors.ts';
 import type { PoolOptions } from './options.ts';
@@ -221,10 +222,45 @@ export class Mempool {
   }
 }
 
+/** Typed transactions the pool takes: access-list (1), dynamic-fee (2) and set-code (4); no blob transactions on the L2. */
+const SUPPORTED_TYPES = new Set([1, 2, 4]);
+
+/**
+ * Decodes like geth: unknown and unsupported types and foreign chain ids get their own errors
+ * (checked on the raw RLP, as the decoder would only throw its own wording for them), and a
+ * signature that cannot be valid is an invalid sender rather than an undecodable transaction.
+ */
 function decode(raw: Uint8Array, common: Common): TypedTransaction {
+  const first = raw[0];
+  if (first === undefined) throw new TxPoolError(E.InvalidTx, 'invalid transaction: typed transaction too short');
+  const typed = first <= 0x7f;
+  if (typed && !SUPPORTED_TYPES.has(first)) {
+    throw new TxPoolError(E.TxTypeNotSupported, `transaction type not supported: tx type ${first} not supported by this pool`);
+  }
+  const have = rawChainId(typed ? raw.subarray(1) : raw, typed);
+  const want = common.chainId();
+  if (have !== undefined && have !== want) throw new TxPoolError(E.InvalidChainId, `invalid chain id: have ${have}, want ${want}`);
   try {
     return createTxFromRLP(raw, { common });
   } catch (err) {
-    throw new TxPoolError(E.InvalidTx, `invalid transaction: ${(err as Error).message}`);
+    const msg = (err as Error).message;
+    if (/invalid signature|y-parity|yparity/i.test(msg)) throw new TxPoolError(E.InvalidSender, `invalid sender: ${msg}`);
+    throw new TxPoolError(E.InvalidTx, `invalid transaction: ${msg}`);
   }
+}
+
+/** The chain id a transaction is signed for; undefined if unprotected or not decodable (the decoder reports that). */
+function rawChainId(payload: Uint8Array, typed: boolean): bigint | undefined {
+  let fields: unknown;
+  try {
+    fields = RLP.decode(payload);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(fields)) return undefined;
+  const field = typed ? fields[0] : fields[6];
+  if (!(field instanceof Uint8Array)) return undefined;
+  const n = bytesToBigInt(field);
+  if (typed) return n;
+  return n >= 35n ? (n - 35n) / 2n : undefined; // legacy: v = 27/28 unprotected, else chainId * 2 + 35/36
 }

@@ -1,5 +1,6 @@
-import { Common, Hardfork, Mainnet, createCustomCommon } from '@ethereumjs/common';
-import type { CustomCrypto } from '@ethereumjs/common';
+import { EventEmitter } from 'node:events';
+import { Common, Hardfork, Mainnet } from '@ethereumjs/common';
+import type { CommonOpts, CustomCrypto } from '@ethereumjs/common';
 
 /**
  * Prague's execution EIPs on a Cancun base. The beacon-chain system contracts of Prague
@@ -14,10 +15,52 @@ export interface ChainCommonOptions {
   customCrypto?: CustomCrypto;
 }
 
+/** An emitter that drops subscriptions: the hardfork never changes, and VMs made per call must not leak listeners. */
+class SilentEmitter extends EventEmitter {
+  override on(): this {
+    return this;
+  }
+}
+
+/**
+ * ethereumjs copies the Common and re-merges every parameter table (JSON round trips) for each
+ * transaction, header and VM it constructs: measured at ~10 ms per decoded transaction, it
+ * dominated block building. The hardfork of this chain is fixed, so one shared instance is
+ * safe: copies are the instance itself and each parameter table is merged once.
+ */
+class SharedCommon extends Common {
+  // `declare`: the base constructor already calls the overrides below, before field initializers run
+  declare private merged: WeakSet<object> | undefined;
+  declare private sealed: boolean | undefined;
+
+  constructor(opts: CommonOpts) {
+    super(opts);
+    this.events = new SilentEmitter() as unknown as Common['events'];
+    this.sealed = true;
+  }
+
+  override copy(): Common {
+    return this;
+  }
+
+  override updateParams(params: Parameters<Common['updateParams']>[0]): void {
+    this.merged ??= new WeakSet();
+    if (this.merged.has(params)) return;
+    this.merged.add(params);
+    super.updateParams(params);
+  }
+
+  override setHardfork(hardfork: string | Hardfork): void {
+    if (this.sealed !== true) return super.setHardfork(hardfork);
+    if (hardfork !== this.hardfork()) throw new Error(`the L2 hardfork is fixed at ${this.hardfork()}, refusing ${hardfork}`);
+  }
+}
+
 export function createL2Common(opts: ChainCommonOptions): Common {
-  return createCustomCommon(
-    { chainId: Number(opts.chainId), name: `ai-rollup-${opts.chainId}` },
-    Mainnet,
-    { hardfork: L2_HARDFORK, eips: L2_EXTRA_EIPS, customCrypto: opts.customCrypto },
-  );
+  return new SharedCommon({
+    chain: { ...Mainnet, chainId: Number(opts.chainId), name: `ai-rollup-${opts.chainId}` },
+    hardfork: L2_HARDFORK,
+    eips: L2_EXTRA_EIPS,
+    customCrypto: opts.customCrypto,
+  });
 }

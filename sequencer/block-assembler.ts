@@ -1,0 +1,83 @@
+import { createBlock, createBlockHeader, genTransactionsTrieRoot } from '@ethereumjs/block';
+import type { Block, HeaderData } from '@ethereumjs/block';
+import { MerklePatriciaTrie } from '@ethereumjs/mpt';
+import { RLP } from '@ethereumjs/rlp';
+import type { TypedTransaction } from '@ethereumjs/tx';
+import { KECCAK256_RLP } from '@ethereumjs/util';
+import { Bloom, encodeReceipt, runTx } from '@ethereumjs/vm';
+import type { RunTxResult, VM } from '@ethereumjs/vm';
+
+/**
+ * Executes transactions into a new block on top of `parent`.
+ *
+ * ethereumjs's BlockBuilder re-creates a Block holding every transaction so far before each
+ * added transaction (quadratic: it spent seconds per block at a few hundred transactions), so
+ * the sequencer uses this linear version. It runs each transaction against a header-only
+ * execution context and builds the block once, when sealing. No beacon-root or request system
+ * calls: the L2 hardfork leaves them off (see node/chain/common.ts).
+ */
+export class BlockAssembler {
+  private readonly txs: TypedTransaction[] = [];
+  private readonly results: RunTxResult[] = [];
+  private readonly context: Block;
+  gasUsed = 0n;
+
+  private constructor(
+    private readonly vm: VM,
+    private readonly header: HeaderData & { gasLimit: bigint },
+  ) {
+    this.context = createBlock({ header }, { common: vm.common, setHardfork: false });
+  }
+
+  static async start(vm: VM, header: HeaderData & { gasLimit: bigint }): Promise<BlockAssembler> {
+    await vm.evm.journal.checkpoint();
+    return new BlockAssembler(vm, header);
+  }
+
+  get receipts(): RunTxResult['receipt'][] {
+    return this.results.map((r) => r.receipt);
+  }
+
+  /** Runs `tx`; on any error the state is as before the call and the error is thrown. */
+  async add(tx: TypedTransaction): Promise<RunTxResult> {
+    if (tx.gasLimit > this.header.gasLimit - this.gasUsed) throw new Error('tx has a higher gas limit than the remaining gas in the block');
+    const result = await runTx(this.vm, { tx, block: this.context, blockGasUsed: this.gasUsed, skipHardForkValidation: true });
+    this.txs.push(tx);
+    this.results.push(result);
+    this.gasUsed += result.blockGasSpent;
+    return result;
+  }
+
+  /** Computes the roots, commits the state changes into the trie and returns the sealed block. */
+  async seal(): Promise<Block> {
+    const bloom = new Bloom(undefined, this.vm.common);
+    for (const r of this.results) bloom.or(r.bloom);
+    const stateRoot = await this.vm.stateManager.getStateRoot();
+    const header = createBlockHeader(
+      {
+        ...this.header,
+        stateRoot,
+        transactionsTrie: await genTransactionsTrieRoot(this.txs, new MerklePatriciaTrie({ common: this.vm.common })),
+        receiptTrie: await this.receiptRoot(),
+        logsBloom: bloom.bitvector,
+        gasUsed: this.gasUsed,
+        blobGasUsed: 0n,
+        withdrawalsRoot: KECCAK256_RLP,
+      },
+      { common: this.vm.common, setHardfork: false },
+    );
+    await this.vm.evm.journal.commit();
+    return createBlock({ header, transactions: this.txs, withdrawals: [] }, { common: this.vm.common, setHardfork: false });
+  }
+
+  async abort(): Promise<void> {
+    await this.vm.evm.journal.revert();
+  }
+
+  private async receiptRoot(): Promise<Uint8Array> {
+    if (this.results.length === 0) return KECCAK256_RLP;
+    const trie = new MerklePatriciaTrie({ common: this.vm.common });
+    for (const [i, r] of this.results.entries()) await trie.put(RLP.encode(i), encodeReceipt(r.receipt, this.txs[i]!.type));
+    return trie.root();
+  }
+}
