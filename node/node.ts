@@ -66,7 +66,7 @@ export class RollupNode {
       logger: logger.child({ module: 'mempool' }),
       state: {
         async account(address) {
-          const acct = await chain.stateAt(chain.head.header.stateRoot).getAccount(address);
+          const acct = await chain.headState().getAccount(address);
           return { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n };
         },
       },

@@ -79,7 +79,7 @@ export class Chain {
       useKeyHashing: true,
       valueEncoding: ValueEncoding.Bytes,
       common: this.opts.common,
-      cacheSize: 50_000,
+      cacheSize: 0,
     });
     const state = this.stateAt(this.baseTrie.EMPTY_TRIE_ROOT);
     const genesis = await buildGenesis(this.opts.genesis, state, this.common);
@@ -112,6 +112,17 @@ export class Chain {
     trie.root(root);
     const caches = cached ? new Caches({ account: { size: 200_000 }, storage: { size: 200_000 }, code: { size: 5_000 } }) : undefined;
     return new MerkleStateManager({ trie, common: this.common, caches });
+  }
+
+  private headView: { hash: Uint8Array; state: MerkleStateManager } | undefined;
+
+  /** A cached read-only view of the head state, shared by readers until the head moves. */
+  headState(): MerkleStateManager {
+    const hash = this._head.hash();
+    if (this.headView === undefined || !equalsBytes(this.headView.hash, hash)) {
+      this.headView = { hash, state: this.stateAt(this._head.header.stateRoot, true) };
+    }
+    return this.headView.state;
   }
 
   async vmAt(root: Uint8Array, cached = false): Promise<VM> {

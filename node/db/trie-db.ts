@@ -16,13 +16,32 @@ type TrieValue = string | Uint8Array;
 export class TrieDB implements DB<string, TrieValue> {
   private pending = new Map<string, Uint8Array>();
   private inFlight = new Map<string, Uint8Array>();
+  /** Nodes never change under their hash, so every trie view can share one read cache. */
+  private cache = new Map<string, Uint8Array>();
 
-  constructor(private readonly kv: KV) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly cacheSize = 200_000,
+  ) {}
 
   async get(k: string): Promise<TrieValue | undefined> {
-    const hit = this.pending.get(k) ?? this.inFlight.get(k);
+    const hit = this.pending.get(k) ?? this.inFlight.get(k) ?? this.cache.get(k);
     if (hit !== undefined) return hit;
-    return kvGet(this.kv, dbKey(k));
+    const v = await kvGet(this.kv, dbKey(k));
+    if (v !== undefined) this.remember(k, v);
+    return v;
+  }
+
+  private remember(k: string, v: Uint8Array): void {
+    this.cache.set(k, v);
+    if (this.cache.size > this.cacheSize) {
+      // drop the oldest tenth at once: cheaper than strict LRU bookkeeping on every hit
+      let n = this.cacheSize / 10;
+      for (const key of this.cache.keys()) {
+        this.cache.delete(key);
+        if (--n <= 0) break;
+      }
+    }
   }
 
   async put(k: string, value: TrieValue): Promise<void> {
@@ -54,6 +73,7 @@ export class TrieDB implements DB<string, TrieValue> {
 
   /** Called once the batch holding the taken writes is on disk (or failed: then they are dropped). */
   settle(): void {
+    for (const [k, v] of this.inFlight) this.remember(k, v);
     this.inFlight.clear();
   }
 

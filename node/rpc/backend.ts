@@ -66,6 +66,7 @@ export class RpcBackend {
 
   async stateAt(ref: BlockRef): Promise<MerkleStateManager> {
     const block = await this.blockByRef(ref);
+    if (block === this.head) return this.chain.headState();
     return this.chain.stateAt(block.header.stateRoot);
   }
 

@@ -45,10 +45,20 @@ export const stateMethods = {
     const state = await b.stateAt(ref);
     const keys = slots.map((s) => setLengthLeft(hexToBytes(padHex(s)), 32));
     const proof = await getMerkleStateProof(state, addr, keys);
-    // geth echoes the storage keys as the caller sent them
-    return { ...proof, storageProof: proof.storageProof.map((p, i) => ({ ...p, key: slots[i] })) };
+    // ethereumjs leaves storageProof empty for a missing account; geth answers every key (value 0, no nodes)
+    const storageProof = slots.map((slot, i) => {
+      const p = proof.storageProof[i];
+      return { key: proofKey(slot), value: q(p === undefined ? 0n : BigInt(p.value)), proof: p?.proof ?? [] };
+    });
+    return { ...proof, storageProof };
   }),
 };
+
+/** geth echoes a 32-byte key as sent and any shorter one as a quantity. */
+function proofKey(slot: string): string {
+  if (slot.length === 66) return slot.toLowerCase();
+  return q(slot.length === 2 ? 0n : BigInt(slot));
+}
 
 function padHex(s: string): PrefixedHexString {
   const body = s.slice(2);
