@@ -58,6 +58,7 @@ interface Outcome {
 /** geth's estimateGas tolerance: stop searching once within 1.5% of the answer. */
 const ESTIMATE_ERROR_RATIO = 0.015;
 const CALL_STIPEND = 2300n;
+const TX_GAS = 21_000n;
 
 /** Runs calls and gas estimates against any block's state, never touching the chain. */
 export class CallExecutor {
@@ -76,6 +77,11 @@ export class CallExecutor {
   async estimateGas(req: CallRequest, block: Block, overrides?: StateOverrides): Promise<bigint> {
     const vm = await this.prepare(block, overrides);
     let hi = this.gasFor(req, block);
+    // geth's shortcut: a plain value transfer costs exactly the intrinsic 21000 when that suffices
+    if ((req.data === undefined || req.data.length === 0) && req.to !== undefined && hi >= TX_GAS) {
+      const code = await vm.stateManager.getCode(req.to);
+      if (code.length === 0 && (await this.run(vm, req, block, TX_GAS)).ok) return TX_GAS;
+    }
     const first = await this.run(vm, req, block, hi);
     if (!first.ok) {
       if (first.error === 'revert' || first.invalid === true) throw failure(first);
