@@ -237,9 +237,16 @@ function decode(raw: Uint8Array, common: Common): TypedTransaction {
   if (typed && !SUPPORTED_TYPES.has(first)) {
     throw new TxPoolError(E.TxTypeNotSupported, `transaction type not supported: tx type ${first} not supported by this pool`);
   }
-  const have = rawChainId(typed ? raw.subarray(1) : raw, typed);
+  const fields = rawFields(typed ? raw.subarray(1) : raw);
+  const have = fields === undefined ? undefined : signedChainId(fields, typed);
   const want = common.chainId();
   if (have !== undefined && have !== want) throw new TxPoolError(E.InvalidChainId, `invalid chain id: have ${have}, want ${want}`);
+  if (fields !== undefined && (first === 2 || first === 4)) {
+    const [tip, cap] = [uint(fields[2]), uint(fields[3])]; // [chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, ...]
+    if (tip !== undefined && cap !== undefined && tip > cap) {
+      throw new TxPoolError(E.TipAboveFeeCap, `max priority fee per gas higher than max fee per gas: ${tip} > ${cap}`);
+    }
+  }
   try {
     return createTxFromRLP(raw, { common });
   } catch (err) {
@@ -249,18 +256,21 @@ function decode(raw: Uint8Array, common: Common): TypedTransaction {
   }
 }
 
-/** The chain id a transaction is signed for; undefined if unprotected or not decodable (the decoder reports that). */
-function rawChainId(payload: Uint8Array, typed: boolean): bigint | undefined {
-  let fields: unknown;
+/** The top-level RLP list of a transaction payload; undefined if it is not one (the decoder reports that). */
+function rawFields(payload: Uint8Array): unknown[] | undefined {
   try {
-    fields = RLP.decode(payload);
+    const fields: unknown = RLP.decode(payload);
+    return Array.isArray(fields) ? fields : undefined;
   } catch {
     return undefined;
   }
-  if (!Array.isArray(fields)) return undefined;
-  const field = typed ? fields[0] : fields[6];
-  if (!(field instanceof Uint8Array)) return undefined;
-  const n = bytesToBigInt(field);
-  if (typed) return n;
-  return n >= 35n ? (n - 35n) / 2n : undefined; // legacy: v = 27/28 unprotected, else chainId * 2 + 35/36
+}
+
+const uint = (field: unknown): bigint | undefined => (field instanceof Uint8Array ? bytesToBigInt(field) : undefined);
+
+/** The chain id a transaction is signed for; undefined if unprotected (legacy v = 27/28). */
+function signedChainId(fields: unknown[], typed: boolean): bigint | undefined {
+  if (typed) return uint(fields[0]);
+  const v = uint(fields[6]);
+  return v !== undefined && v >= 35n ? (v - 35n) / 2n : undefined; // EIP-155: v = chainId * 2 + 35/36
 }

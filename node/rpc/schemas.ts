@@ -26,8 +26,9 @@ export const zAddress = hexString
 export const zBlockTag = z.union([z.enum(['latest', 'earliest', 'pending', 'safe', 'finalized']), zQuantity]);
 export type BlockTag = z.output<typeof zBlockTag>;
 
-/** A block number, tag or EIP-1898 object. */
+/** A block number, tag or EIP-1898 object; like geth, a bare 32-byte hash string means that block. */
 export const zBlockRef = z.union([
+  zHash.transform((blockHash) => ({ blockHash, requireCanonical: false })),
   zBlockTag,
   z.object({ blockHash: zHash, requireCanonical: z.boolean().optional() }).strict(),
   z.object({ blockNumber: zBlockTag }).strict(),

@@ -41,7 +41,6 @@ describe('mempool admission over eth_sendRawTransaction', () => {
     node = await startDevNode({ args: ['--gas-limit', GAS_LIMIT.toString(), '--min-base-fee', MIN_BASE_FEE.toString()] });
     url = node.url;
     await fund(node, keys, parseEther('10'));
-    await fund(node, [kFunds], parseEther('1'), { from: keys[9] }); // kFunds: exactly 11 ETH
   });
   afterAll(async () => {
     await node?.stop();
@@ -113,7 +112,7 @@ describe('mempool admission over eth_sendRawTransaction', () => {
     const r = await expectRejected(node, await sign(broke, { nonce: 0, value: 1n }), 'insufficient funds for gas * price + value', 'InsufficientFundsError');
     expect(r.message.toLowerCase()).toContain(addr(broke).toLowerCase());
     const balance = await balanceOf(url, addr(kFunds));
-    expect(balance).toBe(parseEther('11'));
+    expect(balance).toBe(parseEther('10'));
     const maxValue = balance - 21_000n * FEES.maxFeePerGas;
     await expectRejected(node, await sign(kFunds, { nonce: 0, value: maxValue + 1n }), 'insufficient funds for gas * price + value', 'InsufficientFundsError');
     const ok = await sign(kFunds, { nonce: 0, value: maxValue, to: addr(kNonce) });

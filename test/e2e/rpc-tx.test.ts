@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keccak256, pad, parseGwei, toHex } from 'viem';
 import type { Address, Hash, Hex, TransactionReceipt } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { clients, removeDir, rpc, startDevNode } from '../helpers/dev-node.ts';
+import { DEV_KEYS, clients, removeDir, rpc, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
 const fresh = (label: string): Address => privateKeyToAccount(keccak256(toHex(label))).address;
 
 describe('transactions, blocks, receipts and chain info', () => {
@@ -104,5 +105,107 @@ describe('transactions, blocks, receipts and chain info', () => {
     expect(await c.publicClient.estimateGas({ account: c.account, to: fresh('estimate'), value: 1n })).toBe(21000n);
     const raw = await call<Hex>('eth_estimateGas', [{ from: c.account.address, to: fresh('estimate'), value: '0x1' }]);
     expect(raw).toBe('0x5208');
+  });
+
+  it('serves blocks by number and hash, full and hashes-only, with every transaction, receipt and index lookup', async () => {
+    const others = [clients(node, DEV_KEYS[1]), clients(node, DEV_KEYS[2])];
+    const hashes = await Promise.all(
+      [c, ...others].map((k, i) => k.walletClient.sendTransaction({ account: k.account, chain: node.chain, to: fresh(`blocks ${i}`), value: BigInt(i + 1) })),
+    );
+    const receipts = await Promise.all(hashes.map((hash) => c.publicClient.waitForTransactionReceipt({ hash })));
+    for (const number of new Set(receipts.map((r) => r.blockNumber))) {
+      const full = await c.publicClient.getBlock({ blockNumber: number, includeTransactions: true });
+      const lean = await c.publicClient.getBlock({ blockHash: full.hash, includeTransactions: false });
+      const mine = receipts.filter((r) => r.blockNumber === number).map((r) => r.transactionHash);
+      expect(lean.hash).toBe(full.hash);
+      expect(lean.number).toBe(number);
+      expect(lean.transactions).toEqual(full.transactions.map((t) => t.hash));
+      expect(lean.transactions).toEqual(expect.arrayContaining(mine));
+      expect(await c.publicClient.getBlockTransactionCount({ blockNumber: number })).toBe(full.transactions.length);
+      expect(await c.publicClient.getBlockTransactionCount({ blockHash: full.hash })).toBe(full.transactions.length);
+
+      const blockReceipts = await c.publicClient.request({ method: 'eth_getBlockReceipts', params: [toHex(number)] });
+      expect(blockReceipts!.map((r) => r.transactionHash)).toEqual(lean.transactions);
+      expect(await c.publicClient.request({ method: 'eth_getBlockReceipts', params: [full.hash] })).toEqual(blockReceipts);
+      expect(BigInt(blockReceipts!.at(-1)!.cumulativeGasUsed)).toBe(full.gasUsed);
+      expect(blockReceipts!.reduce((sum, r) => sum + BigInt(r.gasUsed), 0n)).toBe(full.gasUsed);
+
+      for (const [i, tx] of full.transactions.entries()) {
+        expect(tx.blockHash).toBe(full.hash);
+        expect(tx.transactionIndex).toBe(i);
+        const byHash = await c.publicClient.getTransaction({ hash: tx.hash });
+        expect(await c.publicClient.getTransaction({ blockHash: full.hash, index: i })).toEqual(byHash);
+        expect(await c.publicClient.getTransaction({ blockNumber: number, index: i })).toEqual(byHash);
+        expect(byHash).toEqual(tx);
+        const receipt = await c.publicClient.getTransactionReceipt({ hash: tx.hash });
+        expect(receipt.transactionIndex).toBe(i);
+        expect(receipt.from).toBe(tx.from);
+        expect(blockReceipts![i]!.transactionIndex).toBe(toHex(i));
+      }
+      expect(await call('eth_getTransactionByBlockHashAndIndex', [full.hash, toHex(full.transactions.length)])).toBeNull();
+      expect(await call('eth_getTransactionByBlockNumberAndIndex', [toHex(number), toHex(full.transactions.length)])).toBeNull();
+    }
+    const unknown = keccak256(toHex('unknown block'));
+    expect(await call('eth_getBlockByHash', [unknown, false])).toBeNull();
+    expect(await call('eth_getBlockByNumber', [toHex(10n ** 9n), false])).toBeNull();
+    expect(await call('eth_getBlockTransactionCountByHash', [unknown])).toBeNull();
+    expect(await call('eth_getBlockReceipts', [unknown])).toBeNull();
+    expect(await call('eth_getTransactionByHash', [unknown])).toBeNull();
+    expect(await call('eth_getTransactionReceipt', [unknown])).toBeNull();
+  });
+
+  it('reports fee history with base fees, gas used ratios and reward percentiles', async () => {
+    const tip = parseGwei('0.005');
+    const latest = await c.publicClient.getBlock();
+    const hash = await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: fresh('fees'), value: 1n, maxPriorityFeePerGas: tip, maxFeePerGas: latest.baseFeePerGas! * 2n + tip });
+    const r = await c.publicClient.waitForTransactionReceipt({ hash });
+    while ((await c.publicClient.getBlockNumber()) <= r.blockNumber) await sleep(200);
+
+    const h = await c.publicClient.getFeeHistory({ blockCount: 3, blockNumber: r.blockNumber, rewardPercentiles: [10, 50, 90] });
+    expect(h.oldestBlock).toBe(r.blockNumber - 2n);
+    expect(h.baseFeePerGas).toHaveLength(4);
+    expect(h.gasUsedRatio).toHaveLength(3);
+    expect(h.reward).toHaveLength(3);
+    const blocks = await Promise.all([0n, 1n, 2n, 3n].map((i) => c.publicClient.getBlock({ blockNumber: h.oldestBlock + i })));
+    // the extra entry is the next block's base fee
+    expect(h.baseFeePerGas).toEqual(blocks.map((b) => b.baseFeePerGas));
+    expect(h.gasUsedRatio).toEqual(blocks.slice(0, 3).map((b) => Number(b.gasUsed) / Number(b.gasLimit)));
+    const block = blocks[2]!;
+    expect(block.transactions).toEqual([hash]);
+    expect(h.reward![2]).toEqual([tip, tip, tip]);
+    for (const [i, b] of blocks.slice(0, 2).entries()) if (b.transactions.length === 0) expect(h.reward![i]).toEqual([0n, 0n, 0n]);
+
+    // percentiles must ascend, like geth
+    const bad = await rpc(node.url, { jsonrpc: '2.0', id: 1, method: 'eth_feeHistory', params: ['0x2', 'latest', [50, 10]] });
+    expect(bad.json.error.code).toBe(-32602);
+  });
+
+  it('suggests a tip from recent blocks and a gas price of base fee plus that tip', async () => {
+    const tip = parseGwei('0.003');
+    const hash = await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: fresh('tips'), value: 1n, maxPriorityFeePerGas: tip, maxFeePerGas: parseGwei('10') });
+    await c.publicClient.waitForTransactionReceipt({ hash });
+    // recompute what the node should say from the last 20 blocks; retry if a block lands in between
+    for (;;) {
+      const head = await c.publicClient.getBlock();
+      const [suggested, gasPrice, history] = await Promise.all([
+        c.publicClient.estimateMaxPriorityFeePerGas(),
+        c.publicClient.getGasPrice(),
+        c.publicClient.getFeeHistory({ blockCount: 1, blockTag: 'latest', rewardPercentiles: [] }),
+      ]);
+      const blocks = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => head.number - BigInt(i)).filter((n) => n >= 0n).map((blockNumber) => c.publicClient.getBlock({ blockNumber, includeTransactions: true })),
+      );
+      if ((await c.publicClient.getBlockNumber()) !== head.number) continue;
+      const tips = blocks
+        .flatMap((b) => b.transactions.map((t) => (t.type === 'legacy' || t.type === 'eip2930' ? t.gasPrice! - b.baseFeePerGas! : min(t.maxPriorityFeePerGas!, t.maxFeePerGas! - b.baseFeePerGas!))))
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(tips).toContain(tip);
+      const pick = tips[Math.floor(((tips.length - 1) * 60) / 100)]!;
+      const want = pick > 1_000_000n ? pick : 1_000_000n;
+      expect(suggested).toBe(want);
+      const next = history.baseFeePerGas[1]!;
+      expect(gasPrice).toBe((head.baseFeePerGas! > next ? head.baseFeePerGas! : next) + want);
+      break;
+    }
   });
 });

@@ -60,10 +60,12 @@ export async function sign(key: Key, f: TxFields): Promise<Hex> {
   const account = privateKeyToAccount(key);
   const common = { chainId: f.chainId ?? 1337, nonce: f.nonce, to: f.to === undefined ? account.address : f.to, value: f.value ?? 0n, gas: f.gas ?? 21_000n, data: f.data };
   const tx: TransactionSerializable =
-    f.type === 'legacy' || f.type === 'eip2930'
-      ? { ...common, type: f.type, gasPrice: f.gasPrice ?? FEES.maxFeePerGas, ...(f.type === 'eip2930' ? { accessList: [] } : {}) }
-      : { ...common, type: 'eip1559', maxFeePerGas: f.maxFeePerGas ?? FEES.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas ?? FEES.maxPriorityFeePerGas };
-  return account.signTransaction(tx as never);
+    f.type === 'legacy'
+      ? { ...common, type: 'legacy', gasPrice: f.gasPrice ?? FEES.maxFeePerGas }
+      : f.type === 'eip2930'
+        ? { ...common, type: 'eip2930', gasPrice: f.gasPrice ?? FEES.maxFeePerGas, accessList: [] }
+        : { ...common, type: 'eip1559', maxFeePerGas: f.maxFeePerGas ?? FEES.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas ?? FEES.maxPriorityFeePerGas };
+  return account.signTransaction(tx);
 }
 
 /** Sends through viem's sendRawTransaction; returns the hash. */

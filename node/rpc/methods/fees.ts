@@ -56,7 +56,9 @@ const zPercentiles = z
   .array(z.number().min(0).max(100))
   .max(100)
   .refine((a) => a.every((v, i) => i === 0 || v >= a[i - 1]!), 'reward percentiles must be ascending')
-  .optional();
+  .nullish()
+  // viem sends null when no percentiles are wanted; geth leaves "reward" out for none
+  .transform((a) => (a === null || a === undefined || a.length === 0 ? undefined : a));
 
 export const feeMethods = {
   // geth prices against the head's base fee, which is never below the next one's by more than 12.5%
