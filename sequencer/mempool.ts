@@ -130,15 +130,29 @@ export class Mempool {
       }
       this.byHash.delete(old.hash);
     } else {
-      if (q.txs.size >= this.opts.maxPerSender) {
-        throw new TxPoolError(E.AccountLimit, `account limit exceeded: ${p.senderHex} has ${q.txs.size} transactions in the pool`);
-      }
+      if (q.txs.size >= this.opts.maxPerSender) this.makeRoomInSender(q, p);
       if (this.byHash.size >= this.opts.maxTotal) this.evictFor(p);
     }
     q.txs.set(p.nonce, p);
     this.senders.set(p.senderHex, q);
     this.byHash.set(p.hash, p);
     for (const l of this.listeners) l(p);
+  }
+
+  /**
+   * A sender at its limit may still fill a nonce gap: like geth, the pool keeps the lowest
+   * nonces and drops the sender's highest one. Otherwise a sender whose slots are all taken by
+   * future nonces could never send the transaction that makes them executable.
+   */
+  private makeRoomInSender(q: SenderQueue, p: PoolTx): void {
+    let last: PoolTx | undefined;
+    for (const t of q.txs.values()) if (last === undefined || t.nonce > last.nonce) last = t;
+    if (last === undefined || last.nonce < p.nonce) {
+      throw new TxPoolError(E.AccountLimit, `account limit exceeded: ${p.senderHex} has ${q.txs.size} transactions in the pool`);
+    }
+    q.txs.delete(last.nonce);
+    this.byHash.delete(last.hash);
+    this.deps.logger.debug({ hash: last.hash, for: p.hash }, 'dropped highest nonce of a sender at its limit');
   }
 
   /** Makes room by dropping the cheapest last-in-line transaction, if the newcomer pays more. */

@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block';
 import { equalsBytes, hexToBytes } from '@ethereumjs/util';
-import { Bloom } from '@ethereumjs/vm';
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import type { RawLog } from '../chain/receipts.ts';
 import type { RpcBackend } from './backend.ts';
 import { RpcCode, RpcError, headerNotFound, invalidParams } from './errors.ts';
@@ -30,10 +30,28 @@ export function logMatches(log: RawLog, c: LogCriteria): boolean {
   return c.topics.every((alts, i) => alts === null || alts.some((t) => equalsBytes(t, log[1][i]!)));
 }
 
-function bloomMayMatch(bitvector: Uint8Array, c: LogCriteria): boolean {
-  const bloom = new Bloom(bitvector);
-  if (c.addresses.length > 0 && !c.addresses.some((a) => bloom.check(a))) return false;
-  return c.topics.every((alts) => alts === null || alts.some((t) => bloom.check(t)));
+/** The three (byte index, mask) pairs an element sets in a logs bloom (yellow paper, M3:2048). */
+type BloomBits = [number, number][];
+
+function bloomBits(e: Uint8Array): BloomBits {
+  const h = keccak_256(e);
+  const bits: BloomBits = [];
+  for (let i = 0; i < 6; i += 2) {
+    const bit = ((h[i]! << 8) | h[i + 1]!) & 2047;
+    bits.push([255 - (bit >> 3), 1 << (bit & 7)]);
+  }
+  return bits;
+}
+
+const hasBits = (bloom: Uint8Array, bits: BloomBits): boolean => bits.every(([i, m]) => (bloom[i]! & m) !== 0);
+
+/** Criteria as bloom bits, hashed once per query rather than once per block. */
+function bloomMatcher(c: LogCriteria): (bloom: Uint8Array) => boolean {
+  const addrs = c.addresses.map(bloomBits);
+  const topics = c.topics.map((alts) => (alts === null ? null : alts.map(bloomBits)));
+  return (bloom) =>
+    (addrs.length === 0 || addrs.some((b) => hasBits(bloom, b))) &&
+    topics.every((alts) => alts === null || alts.some((b) => hasBits(bloom, b)));
 }
 
 /** The matching logs of one block, formatted for JSON-RPC. */
@@ -67,8 +85,9 @@ export async function queryLogs(b: RpcBackend, f: FilterParam): Promise<Record<s
     throw new RpcError(RpcCode.LimitExceeded, `block range too large: ${to - from + 1n} blocks, max ${b.options.logsMaxRange}`);
   }
   const out: Record<string, unknown>[] = [];
+  const mayMatch = bloomMatcher(c);
   for await (const { number, bloom } of b.chain.store.blooms(from, to)) {
-    if (!bloomMayMatch(bloom, c)) continue;
+    if (!mayMatch(bloom)) continue;
     const block = await b.chain.store.getBlockByNumber(number);
     if (block === undefined) throw headerNotFound();
     out.push(...(await blockLogs(b, block, c)));
