@@ -1,11 +1,10 @@
-import { createBlock, createBlockHeader, genTransactionsTrieRoot } from '@ethereumjs/block';
-import type { Block, HeaderData } from '@ethereumjs/block';
-import { MerklePatriciaTrie } from '@ethereumjs/mpt';
-import { RLP } from '@ethereumjs/rlp';
+import { Block, createBlock, createBlockHeader } from '@ethereumjs/block';
+import type { HeaderData } from '@ethereumjs/block';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { KECCAK256_RLP } from '@ethereumjs/util';
 import { Bloom, encodeReceipt, runTx } from '@ethereumjs/vm';
 import type { RunTxResult, VM } from '@ethereumjs/vm';
+import { orderedTrieRoot } from '../node/chain/ordered-trie.ts';
 
 /**
  * Executes transactions into a new block on top of `parent`.
@@ -57,8 +56,8 @@ export class BlockAssembler {
       {
         ...this.header,
         stateRoot,
-        transactionsTrie: await genTransactionsTrieRoot(this.txs, new MerklePatriciaTrie({ common: this.vm.common })),
-        receiptTrie: await this.receiptRoot(),
+        transactionsTrie: orderedTrieRoot(this.txs.map((tx) => tx.serialize())),
+        receiptTrie: orderedTrieRoot(this.results.map((r, i) => encodeReceipt(r.receipt, this.txs[i]!.type))),
         logsBloom: bloom.bitvector,
         gasUsed: this.gasUsed,
         blobGasUsed: 0n,
@@ -67,17 +66,11 @@ export class BlockAssembler {
       { common: this.vm.common, setHardfork: false },
     );
     await this.vm.evm.journal.commit();
-    return createBlock({ header, transactions: this.txs, withdrawals: [] }, { common: this.vm.common, setHardfork: false });
+    // The constructor takes the executed transaction objects as they are; createBlock would rebuild each.
+    return new Block(header, this.txs, [], [], { common: this.vm.common, setHardfork: false });
   }
 
   async abort(): Promise<void> {
     await this.vm.evm.journal.revert();
-  }
-
-  private async receiptRoot(): Promise<Uint8Array> {
-    if (this.results.length === 0) return KECCAK256_RLP;
-    const trie = new MerklePatriciaTrie({ common: this.vm.common });
-    for (const [i, r] of this.results.entries()) await trie.put(RLP.encode(i), encodeReceipt(r.receipt, this.txs[i]!.type));
-    return trie.root();
   }
 }
