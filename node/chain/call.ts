@@ -185,13 +185,31 @@ function failure(out: Outcome): ExecutionError {
   return new ExecutionError(revertMessage(data), true, data);
 }
 
+/** geth's wording of Solidity panic codes (accounts/abi, copied from ethers). */
+const PANIC_REASONS: Record<string, string> = {
+  '0': 'generic panic',
+  '1': 'assert(false)',
+  '17': 'arithmetic underflow or overflow',
+  '18': 'division or modulo by zero',
+  '33': 'enum overflow',
+  '34': 'invalid encoded storage byte array accessed',
+  '49': 'out-of-bounds array access; popping on an empty array',
+  '50': 'out-of-bounds access of an array or bytesN',
+  '65': 'out of memory',
+  '81': 'uninitialized function',
+};
+
+function panicReason(code: bigint): string {
+  return PANIC_REASONS[code.toString()] ?? `unknown panic code: 0x${code.toString(16)}`;
+}
+
 /** "execution reverted" plus the reason of Error(string) or Panic(uint256), as geth words it. */
 export function revertMessage(data: Hex): string {
   if (data.length <= 2) return 'execution reverted';
   try {
     const decoded = decodeErrorResult({ data });
     if (decoded.errorName === 'Error') return `execution reverted: ${String(decoded.args?.[0])}`;
-    if (decoded.errorName === 'Panic') return `execution reverted: panic code 0x${(decoded.args?.[0] as bigint).toString(16)}`;
+    if (decoded.errorName === 'Panic') return `execution reverted: ${panicReason(decoded.args?.[0] as bigint)}`;
   } catch {
     // custom error: the caller decodes it from the data with its ABI
   }

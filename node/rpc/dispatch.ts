@@ -15,6 +15,8 @@ export interface RpcResponse {
 /** Methods a transport handles itself (eth_subscribe needs the socket). */
 export type LocalHandler = (method: string, params: unknown) => Promise<unknown> | undefined;
 
+const validId = (id: unknown): boolean => id === undefined || id === null || typeof id === 'string' || typeof id === 'number';
+
 export const errorResponse = (id: Id, code: number, message: string): RpcResponse => ({ jsonrpc: '2.0', id, error: { code, message } });
 
 /** Turns decoded JSON-RPC bodies (single or batch) into responses. Transport-agnostic. */
@@ -30,7 +32,12 @@ export class Dispatcher {
   async handle(body: unknown, local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
     if (!Array.isArray(body)) return this.one(body, local);
     if (body.length === 0) return errorResponse(null, RpcCode.InvalidRequest, 'empty batch');
-    if (body.length > this.maxBatch) return errorResponse(null, RpcCode.InvalidRequest, `batch too large: ${body.length} calls, max ${this.maxBatch}`);
+    if (body.length > this.maxBatch) {
+      // geth: one error for the whole batch, as a batch, carrying the id of the first call
+      const ids = body.map((r) => (typeof r === 'object' && r !== null ? (r as { id?: unknown }).id : undefined));
+      const first = ids.find((id) => id !== undefined && id !== null && validId(id)) as Id | undefined;
+      return [errorResponse(first ?? null, RpcCode.InvalidRequest, `batch too large: ${body.length} calls, max ${this.maxBatch}`)];
+    }
     const out = await Promise.all(body.map((r) => this.one(r, local)));
     const sent = out.filter((r): r is RpcResponse => r !== undefined);
     return sent.length === 0 ? undefined : sent;
@@ -41,9 +48,8 @@ export class Dispatcher {
       return errorResponse(null, RpcCode.InvalidRequest, 'invalid request');
     }
     const { id, method, params, jsonrpc } = req as { id?: unknown; method?: unknown; params?: unknown; jsonrpc?: unknown };
-    const validId = id === undefined || id === null || typeof id === 'string' || typeof id === 'number';
-    const rid: Id = validId ? ((id as Id | undefined) ?? null) : null;
-    if (jsonrpc !== '2.0' || typeof method !== 'string' || !validId) {
+    const rid: Id = validId(id) ? ((id as Id | undefined) ?? null) : null;
+    if (jsonrpc !== '2.0' || typeof method !== 'string' || !validId(id)) {
       return errorResponse(rid, RpcCode.InvalidRequest, 'invalid request');
     }
     const isNotification = id === undefined;

@@ -27,7 +27,7 @@ export function method<const S extends readonly z.ZodType[]>(
       return schemas.map((schema, i) => {
         const r = schema.safeParse(list[i]);
         if (!r.success) {
-          const issue = r.error.issues[0];
+          const issue = specific(r.error.issues[0]);
           const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')})` : '';
           throw invalidParams(`invalid argument ${i}: ${issue?.message ?? 'invalid value'}${where}`);
         }
@@ -38,4 +38,19 @@ export function method<const S extends readonly z.ZodType[]>(
       return run(args as Outputs<S>, backend);
     },
   };
+}
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union (block tag or number, block reference...) reports only "Invalid input"; say instead
+ * what the most plausible alternative found wrong: a format problem (e.g. "hex string without
+ * 0x prefix") over a type mismatch over "not one of the tags".
+ */
+function specific(issue: Issue | undefined): Issue | undefined {
+  if (issue?.code !== 'invalid_union' || issue.errors.length === 0) return issue;
+  const rank = (i: Issue) => (i.code === 'invalid_value' ? 2 : i.code === 'invalid_type' ? 1 : 0);
+  const firsts = issue.errors.map((branch) => specific(branch[0])).filter((i): i is Issue => i !== undefined);
+  const best = firsts.sort((a, b) => rank(a) - rank(b))[0];
+  return best === undefined ? issue : { ...best, path: [...issue.path, ...best.path] };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
@@ -22,10 +23,14 @@ export class RpcServer {
     // Bodies are parsed here rather than by fastify so a syntax error becomes JSON-RPC -32700.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+    app.setErrorHandler(async (err: { statusCode?: number; message: string }, req, reply) => {
       const status = err.statusCode ?? 500;
-      const msg = status === 413 ? `request body too large: limit ${this.opts.maxBodyBytes} bytes` : err.message;
-      void reply.status(status).send(errorResponse(null, RpcCode.InvalidRequest, msg));
+      if (status !== 413) return reply.status(status).send(errorResponse(null, RpcCode.InvalidRequest, err.message));
+      // Answer once the client has sent its body (discarded, within bounds): closing the socket
+      // while it still uploads resets the connection and the client never sees the 413.
+      await drain(req.raw, 4 * this.opts.maxBodyBytes, 10_000);
+      const msg = `request body too large: limit ${this.opts.maxBodyBytes} bytes`;
+      return reply.status(413).send(errorResponse(null, RpcCode.InvalidRequest, msg));
     });
     await app.register(fastifyWebsocket, { options: { maxPayload: this.opts.maxBodyBytes } });
     app.route({
@@ -73,4 +78,24 @@ export class RpcServer {
     socket.on('close', () => conn.close());
     socket.on('error', (err) => this.deps.logger.debug({ err }, 'websocket error'));
   }
+}
+
+/** Reads and discards the rest of a request body until it ends, `cap` more bytes arrived, or `ms` passed. */
+function drain(req: IncomingMessage, cap: number, ms: number): Promise<void> {
+  if (req.complete || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', finish).off('error', finish).off('close', finish);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > cap) finish();
+    };
+    const timer = setTimeout(finish, ms);
+    req.on('data', onData).on('end', finish).on('error', finish).on('close', finish);
+    req.resume();
+  });
 }

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keccak256, pad, parseEther, toHex } from 'viem';
-import type { Address, Hex } from 'viem';
+import type { Address, Hex, TransactionReceipt } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { DEV_KEYS, clients, removeDir, rpc, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
+import { TOKEN_SLOTS, deploy, loadTestContracts, mappingSlot, tokenAbi } from '../helpers/contracts.ts';
 import { EMPTY_CODE_HASH, EMPTY_TRIE_ROOT, decodeAccount, decodeStorageValue, verifyProof } from '../helpers/proof.ts';
 
 describe('state methods (eth_getBalance, eth_getTransactionCount, eth_getCode, eth_getStorageAt, eth_getProof)', () => {
@@ -152,5 +153,76 @@ describe('state methods (eth_getBalance, eth_getTransactionCount, eth_getCode, e
     expect(await verifyProof(block.stateRoot, address, proof.accountProof)).toBeNull();
     // like geth: one entry per requested key, value 0 and no nodes (there is no storage trie)
     expect(proof.storageProof).toEqual([{ key: slot, value: 0n, proof: [] }]);
+  });
+
+  describe('a contract (TestToken)', () => {
+    let token: Address;
+    let deployed: TransactionReceipt;
+    let minted: TransactionReceipt;
+    let runtime: Hex;
+    const holder = privateKeyToAccount(keccak256(toHex('token holder'))).address;
+
+    beforeAll(async () => {
+      const { TestToken } = await loadTestContracts();
+      runtime = TestToken.deployedBytecode;
+      ({ address: token, receipt: deployed } = await deploy(c.walletClient, c.publicClient, TestToken, ['Test', 'TST', 1000n]));
+      const hash = await c.walletClient.writeContract({ address: token, abi: tokenAbi, functionName: 'mint', args: [holder, 5n], chain: node.chain, account: c.account });
+      minted = await c.publicClient.waitForTransactionReceipt({ hash });
+      expect(minted.status).toBe('success');
+    });
+
+    it('serves its code at latest, at the deployment block and by hash, and none before', async () => {
+      expect(await c.publicClient.getCode({ address: token })).toBe(runtime);
+      expect(await c.publicClient.getCode({ address: token, blockNumber: deployed.blockNumber })).toBe(runtime);
+      expect(await c.publicClient.getCode({ address: token, blockNumber: deployed.blockNumber - 1n })).toBeUndefined();
+      expect(await call('eth_getCode', [token, { blockHash: deployed.blockHash }])).toBe(runtime);
+      expect(await call('eth_getCode', [token, toHex(deployed.blockNumber - 1n)])).toBe('0x');
+    });
+
+    it('serves storage slots now and as they were at earlier blocks', async () => {
+      const supply = toHex(TOKEN_SLOTS.totalSupply, { size: 32 });
+      const bal = mappingSlot(holder, TOKEN_SLOTS.balanceOf);
+      const at = async (slot: Hex, blockNumber?: bigint) => BigInt((await c.publicClient.getStorageAt({ address: token, slot, blockNumber }))!);
+      expect(await at(supply)).toBe(1005n);
+      expect(await at(supply, minted.blockNumber)).toBe(1005n);
+      expect(await at(supply, minted.blockNumber - 1n)).toBe(1000n);
+      expect(await at(supply, deployed.blockNumber - 1n)).toBe(0n);
+      expect(await at(bal, minted.blockNumber)).toBe(5n);
+      expect(await at(bal, minted.blockNumber - 1n)).toBe(0n);
+      expect(await at(mappingSlot(c.account.address, TOKEN_SLOTS.balanceOf))).toBe(1000n);
+      // every value is a 32-byte word; short keys are accepted; EIP-1898 by hash
+      expect(await call('eth_getStorageAt', [token, '0x2', 'latest'])).toBe(toHex(1005n, { size: 32 }));
+      expect(await call('eth_getStorageAt', [token, bal, { blockHash: minted.blockHash }])).toBe(toHex(5n, { size: 32 }));
+      expect(await call('eth_getStorageAt', [token, '0x63', 'latest'])).toBe(toHex(0n, { size: 32 }));
+    });
+
+    it('proves the contract account and its storage slots against the stateRoot', async () => {
+      const block = await c.publicClient.getBlock({ blockNumber: minted.blockNumber });
+      const supply = toHex(TOKEN_SLOTS.totalSupply, { size: 32 });
+      const bal = mappingSlot(holder, TOKEN_SLOTS.balanceOf);
+      const unused = toHex(99n, { size: 32 });
+      const proof = await c.publicClient.getProof({ address: token, storageKeys: [supply, bal, unused], blockNumber: block.number });
+      expect(proof.nonce).toBe(1); // EIP-161: contracts start at nonce 1
+      expect(proof.balance).toBe(0n);
+      expect(proof.codeHash).toBe(keccak256(runtime));
+      expect(proof.storageHash).not.toBe(EMPTY_TRIE_ROOT);
+
+      const leaf = await verifyProof(block.stateRoot, token, proof.accountProof);
+      expect(decodeAccount(leaf!)).toEqual({ nonce: 1n, balance: 0n, storageHash: proof.storageHash, codeHash: keccak256(runtime) });
+
+      expect(proof.storageProof.map((p) => [p.key, p.value])).toEqual([[supply, 1005n], [bal, 5n], [unused, 0n]]);
+      const [supplyLeaf, balLeaf, unusedLeaf] = await Promise.all(proof.storageProof.map((p) => verifyProof(proof.storageHash, p.key, p.proof)));
+      expect(decodeStorageValue(supplyLeaf!)).toBe(1005n);
+      expect(decodeStorageValue(balLeaf!)).toBe(5n);
+      expect(unusedLeaf).toBeNull();
+
+      // one block earlier the holder's slot is absent and the supply was 1000
+      const before = await c.publicClient.getBlock({ blockNumber: minted.blockNumber - 1n });
+      const old = await c.publicClient.getProof({ address: token, storageKeys: [supply, bal], blockNumber: before.number });
+      expect(decodeAccount((await verifyProof(before.stateRoot, token, old.accountProof))!).storageHash).toBe(old.storageHash);
+      expect(decodeStorageValue((await verifyProof(old.storageHash, supply, old.storageProof[0]!.proof))!)).toBe(1000n);
+      expect(await verifyProof(old.storageHash, bal, old.storageProof[1]!.proof)).toBeNull();
+      expect(old.storageProof[1]!.value).toBe(0n);
+    });
   });
 });

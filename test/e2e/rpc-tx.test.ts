@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keccak256, pad, parseGwei, toHex } from 'viem';
-import type { Address, Hash, Hex, TransactionReceipt } from 'viem';
+import { encodeFunctionData, keccak256, pad, parseEventLogs, parseGwei, toHex, zeroAddress } from 'viem';
+import type { Address, Hash, Hex, StateOverride, TransactionReceipt } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { DEV_KEYS, clients, removeDir, rpc, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
+import { TOKEN_SLOTS, deploy, loadTestContracts, mappingSlot, tokenAbi } from '../helpers/contracts.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -175,6 +176,12 @@ describe('transactions, blocks, receipts and chain info', () => {
     expect(h.reward![2]).toEqual([tip, tip, tip]);
     for (const [i, b] of blocks.slice(0, 2).entries()) if (b.transactions.length === 0) expect(h.reward![i]).toEqual([0n, 0n, 0n]);
 
+    // without percentiles (omitted, null as viem sends it, or empty) there is no reward field
+    for (const params of [['0x2', 'latest'], ['0x2', 'latest', null], ['0x2', 'latest', []]]) {
+      const res = await call<Record<string, unknown>>('eth_feeHistory', params);
+      expect(res.baseFeePerGas).toHaveLength(3);
+      expect(res).not.toHaveProperty('reward');
+    }
     // percentiles must ascend, like geth
     const bad = await rpc(node.url, { jsonrpc: '2.0', id: 1, method: 'eth_feeHistory', params: ['0x2', 'latest', [50, 10]] });
     expect(bad.json.error.code).toBe(-32602);
@@ -207,5 +214,111 @@ describe('transactions, blocks, receipts and chain info', () => {
       expect(gasPrice).toBe((head.baseFeePerGas! > next ? head.baseFeePerGas! : next) + want);
       break;
     }
+  });
+
+  it('eth_call applies balance and code overrides, at the latest and at earlier blocks', async () => {
+    // SELFBALANCE PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN: returns the callee's balance
+    const selfBalance: Hex = '0x4760005260206000f3';
+    const target = fresh('override target');
+    const r = await c.publicClient.waitForTransactionReceipt({
+      hash: await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: target, value: 777n }),
+    });
+    const ask = (block: string, override: Record<string, unknown>) => call<Hex>('eth_call', [{ to: target }, block, { [target]: override }]);
+    expect(BigInt(await ask('latest', { code: selfBalance }))).toBe(777n);
+    expect(BigInt(await ask(toHex(r.blockNumber - 1n), { code: selfBalance }))).toBe(0n);
+    expect(BigInt(await ask(toHex(r.blockNumber), { code: selfBalance }))).toBe(777n);
+    expect(BigInt(await ask('latest', { code: selfBalance, balance: '0x1234' }))).toBe(0x1234n);
+    // without a code override the account has none: the call returns nothing
+    expect(await call('eth_call', [{ to: target }, 'latest'])).toBe('0x');
+    // viem's stateOverride parameter sends the same thing
+    const viaViem = await c.publicClient.call({ to: target, stateOverride: [{ address: target, code: selfBalance, balance: 5n }] });
+    expect(BigInt(viaViem.data!)).toBe(5n);
+    // the override never reaches the chain
+    expect(await c.publicClient.getCode({ address: target })).toBeUndefined();
+    expect(await c.publicClient.getBalance({ address: target })).toBe(777n);
+  });
+
+  describe('a deployed TestToken', () => {
+    let token: Address;
+    let deployed: TransactionReceipt;
+    const alice = fresh('token alice');
+
+    beforeAll(async () => {
+      const { TestToken } = await loadTestContracts();
+      ({ address: token, receipt: deployed } = await deploy(c.walletClient, c.publicClient, TestToken, ['Test Token', 'TST', 10n ** 21n]));
+    });
+
+    const write = async (functionName: 'mint' | 'transfer', args: readonly [Address, bigint], gas?: bigint) => {
+      const hash = await c.walletClient.writeContract({ address: token, abi: tokenAbi, functionName, args, gas, chain: node.chain, account: c.account });
+      return c.publicClient.waitForTransactionReceipt({ hash });
+    };
+
+    it('deploys: the receipt names the contract address and the constructor Transfer log', async () => {
+      expect(deployed.to).toBeNull();
+      expect(deployed.contractAddress).toBe(token);
+      const logs = parseEventLogs({ abi: tokenAbi, logs: deployed.logs });
+      expect(logs.map((l) => [l.eventName, l.address, l.args])).toEqual([['Transfer', token, { from: zeroAddress, to: c.account.address, value: 10n ** 21n }]]);
+      const tx = await c.publicClient.getTransaction({ hash: deployed.transactionHash });
+      expect(tx.to).toBeNull();
+    });
+
+    it('reads through eth_call (readContract), at the latest and at earlier blocks', async () => {
+      const read = <F extends 'name' | 'symbol' | 'decimals' | 'totalSupply'>(functionName: F) => c.publicClient.readContract({ address: token, abi: tokenAbi, functionName });
+      expect(await read('name')).toBe('Test Token');
+      expect(await read('symbol')).toBe('TST');
+      expect(await read('decimals')).toBe(18);
+      const r = await write('mint', [alice, 123n]);
+      const balanceAt = (blockNumber?: bigint) => c.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [alice], blockNumber });
+      expect(await balanceAt()).toBe(123n);
+      expect(await balanceAt(r.blockNumber)).toBe(123n);
+      expect(await balanceAt(r.blockNumber - 1n)).toBe(0n);
+      expect(await c.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'totalSupply', blockNumber: r.blockNumber - 1n })).toBe(10n ** 21n);
+      // by EIP-1898 block hash, raw
+      const data = encodeFunctionData({ abi: tokenAbi, functionName: 'balanceOf', args: [alice] });
+      expect(BigInt(await call<Hex>('eth_call', [{ to: token, data }, { blockHash: r.blockHash }]))).toBe(123n);
+      // before the deployment there is no code: the call returns nothing
+      expect(await call('eth_call', [{ to: token, data }, toHex(deployed.blockNumber - 1n)])).toBe('0x');
+    });
+
+    it('eth_call with a stateDiff or state override sees the overridden storage only', async () => {
+      const bob = fresh('token bob');
+      const slot = mappingSlot(bob, TOKEN_SLOTS.balanceOf);
+      const balanceOf = (stateOverride?: StateOverride) => c.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [bob], stateOverride });
+      const supply = (stateOverride?: StateOverride) => c.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'totalSupply', stateOverride });
+      const realSupply = await supply();
+      const diff: StateOverride = [{ address: token, stateDiff: [{ slot, value: toHex(4242n, { size: 32 }) }] }];
+      expect(await balanceOf(diff)).toBe(4242n);
+      expect(await supply(diff)).toBe(realSupply); // other slots untouched
+      const full: StateOverride = [{ address: token, state: [{ slot, value: toHex(7n, { size: 32 }) }] }];
+      expect(await balanceOf(full)).toBe(7n);
+      expect(await supply(full)).toBe(0n); // "state" replaces the whole storage
+      expect(await balanceOf()).toBe(0n);
+    });
+
+    it('estimates contract calls with enough gas: sending with exactly the estimate succeeds', async () => {
+      await write('mint', [c.account.address, 1000n]);
+      for (const [to, amount] of [[fresh('estimate new holder'), 10n], [alice, 5n]] as const) {
+        const gas = await c.publicClient.estimateContractGas({ address: token, abi: tokenAbi, functionName: 'transfer', args: [to, amount], account: c.account });
+        expect(gas).toBeGreaterThan(21000n);
+        const r = await write('transfer', [to, amount], gas);
+        expect(r.status).toBe('success');
+        expect(r.gasUsed).toBeLessThanOrEqual(gas);
+        const [log] = parseEventLogs({ abi: tokenAbi, logs: r.logs, eventName: 'Transfer' });
+        expect(log!.args).toEqual({ from: c.account.address, to, value: amount });
+        expect(log!.address).toBe(token);
+        expect(log!.transactionHash).toBe(r.transactionHash);
+        expect(log!.blockHash).toBe(r.blockHash);
+        expect(log!.logIndex).toBe(0);
+      }
+      // a refund-heavy call: moving alice's whole balance away clears her slot
+      const aliceKey = keccak256(toHex('token alice'));
+      const aliceClient = clients(node, aliceKey);
+      await c.publicClient.waitForTransactionReceipt({ hash: await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: alice, value: 10n ** 17n }) });
+      const all = await c.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [alice] });
+      const gas = await c.publicClient.estimateContractGas({ address: token, abi: tokenAbi, functionName: 'transfer', args: [c.account.address, all], account: aliceClient.account });
+      const hash = await aliceClient.walletClient.writeContract({ address: token, abi: tokenAbi, functionName: 'transfer', args: [c.account.address, all], gas, chain: node.chain, account: aliceClient.account });
+      expect((await c.publicClient.waitForTransactionReceipt({ hash })).status).toBe('success');
+      expect(await c.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [alice] })).toBe(0n);
+    });
   });
 });
