@@ -26,6 +26,8 @@ export class BlockProducer {
   private vmHead: Uint8Array | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** Every seal runs after the previous one: the timer, automine and mineOne must never overlap. */
+  private tail: Promise<unknown> = Promise.resolve();
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | undefined;
@@ -52,12 +54,18 @@ export class BlockProducer {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.unsubscribe?.();
     await this.running;
+    await this.tail;
   }
 
   /** Seals one block now with whatever is pending (used by tests and evm_mine-like tooling). */
-  async mineOne(): Promise<Block | undefined> {
-    await this.running;
-    return this.produce();
+  mineOne(): Promise<Block | undefined> {
+    return this.sealOne();
+  }
+
+  private sealOne(): Promise<Block | undefined> {
+    const next = this.tail.then(() => this.produce());
+    this.tail = next.catch(() => undefined);
+    return next;
   }
 
   private schedule(): void {
@@ -65,7 +73,7 @@ export class BlockProducer {
     const parentTs = Number(this.deps.chain.head.header.timestamp) * 1000;
     const due = Math.max(parentTs + this.opts.blockTime * 1000 - Date.now(), 0);
     this.timer = setTimeout(() => {
-      this.running = this.produce()
+      this.running = this.sealOne()
         .then(() => undefined)
         .finally(() => {
           this.running = undefined;
@@ -84,7 +92,7 @@ export class BlockProducer {
       do {
         this.again = false;
         while (!this.stopped && this.deps.pool.status().pending > 0) {
-          const b = await this.produce();
+          const b = await this.sealOne();
           if (b === undefined || b.transactions.length === 0) break;
         }
       } while (this.again && !this.stopped);
@@ -106,7 +114,7 @@ export class BlockProducer {
     const { chain, pool, logger } = this.deps;
     const parent = chain.head;
     const started = Date.now();
-    let built: { block: Block; included: PoolTx[]; receipts: ReturnType<typeof fromVmReceipt>[] };
+    let built: Awaited<ReturnType<BlockProducer["build"]>>;
     try {
       built = await this.build(parent, started);
     } catch (err) {
@@ -115,7 +123,8 @@ export class BlockProducer {
       this.vm = undefined;
       return undefined;
     }
-    const { block, included, receipts } = built;
+    const { block, included, receipts, execMs } = built;
+    const sealed = Date.now();
     try {
       await chain.commit(block, included.map((p) => p.sender), receipts);
     } catch (err) {
@@ -127,7 +136,14 @@ export class BlockProducer {
     for (const p of included) nonces.set(p.senderHex, p.nonce + 1n);
     pool.onBlockIncluded(nonces);
     logger.debug(
-      { number: block.header.number, txs: block.transactions.length, gasUsed: block.header.gasUsed, ms: Date.now() - started },
+      {
+        number: block.header.number,
+        txs: block.transactions.length,
+        gasUsed: block.header.gasUsed,
+        execMs,
+        sealMs: sealed - started - execMs,
+        commitMs: Date.now() - sealed,
+      },
       'sealed block',
     );
     return block;
@@ -172,9 +188,10 @@ export class BlockProducer {
       await asm.abort();
       throw err;
     }
+    const execMs = Date.now() - started;
     const block = await asm.seal();
     const receipts = asm.receipts.map(fromVmReceipt);
     logger.trace({ hash: bytesToHex(block.hash()) }, 'built');
-    return { block, included, receipts };
+    return { block, included, receipts, execMs };
   }
 }

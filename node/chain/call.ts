@@ -6,7 +6,7 @@ import type { TypedTransaction } from '@ethereumjs/tx';
 import { Account, Address, KECCAK256_NULL, bytesToHex, createZeroAddress, equalsBytes } from '@ethereumjs/util';
 import { runTx } from '@ethereumjs/vm';
 import type { VM } from '@ethereumjs/vm';
-import { decodeErrorResult } from 'viem';
+import { decodeErrorResult, getAddress } from 'viem';
 import type { Hex } from 'viem';
 import type { Chain } from './chain.ts';
 
@@ -77,6 +77,16 @@ export class CallExecutor {
   async estimateGas(req: CallRequest, block: Block, overrides?: StateOverrides): Promise<bigint> {
     const vm = await this.prepare(block, overrides);
     let hi = this.gasFor(req, block);
+    // like geth, a priced estimate is capped by what the sender's balance can pay for
+    const feeCap = req.gasPrice ?? req.maxFeePerGas ?? 0n;
+    if (feeCap > 0n) {
+      const available = (await vm.stateManager.getAccount(req.from ?? createZeroAddress()))?.balance ?? 0n;
+      const value = req.value ?? 0n;
+      if (value >= available) throw new ExecutionError('insufficient funds for transfer', false);
+      const allowance = (available - value) / feeCap;
+      if (hi > allowance) hi = allowance;
+      if (hi < TX_GAS) throw new ExecutionError(`gas required exceeds allowance (${hi})`, false);
+    }
     // geth's shortcut: a plain value transfer costs exactly the intrinsic 21000 when that suffices
     if ((req.data === undefined || req.data.length === 0) && req.to !== undefined && hi >= TX_GAS) {
       const code = await vm.stateManager.getCode(req.to);
@@ -125,6 +135,12 @@ export class CallExecutor {
     await vm.stateManager.checkpoint();
     try {
       const acct = (await vm.stateManager.getAccount(from)) ?? new Account();
+      // geth's buyGas check: gas * fee cap + value (only the value for unpriced calls)
+      const want = gas * (req.gasPrice ?? req.maxFeePerGas ?? 0n) + (req.value ?? 0n);
+      if (acct.balance < want) {
+        const error = `insufficient funds for gas * price + value: address ${getAddress(from.toString())} have ${acct.balance} want ${want}`;
+        return { ok: false, gasUsed: gas, refund: 0n, returnValue: new Uint8Array(), error, invalid: true };
+      }
       if (!equalsBytes(acct.codeHash, KECCAK256_NULL)) return await this.runAsCall(vm, req, from, ctx, gas);
       const tx = buildTx(req, acct.nonce, gas, this.chain);
       (tx as { getSenderAddress: () => Address }).getSenderAddress = () => from;

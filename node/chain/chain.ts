@@ -2,7 +2,8 @@ import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import type { CustomPrecompile } from '@ethereumjs/evm';
 import { MerklePatriciaTrie, createMPT } from '@ethereumjs/mpt';
-import { Caches, MerkleStateManager } from '@ethereumjs/statemanager';
+import { Caches } from '@ethereumjs/statemanager';
+import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { Address, ValueEncoding, bytesToHex, equalsBytes } from '@ethereumjs/util';
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import { TrieDB } from '../db/trie-db.ts';
 import { buildGenesis } from './genesis.ts';
 import type { GenesisSpec } from './genesis.ts';
 import type { StoredReceipt } from './receipts.ts';
+import { L2StateManager } from './state-manager.ts';
 import { ChainStore } from './store.ts';
 import { VmFactory } from './vm-factory.ts';
 
@@ -111,7 +113,7 @@ export class Chain {
     const trie = this.baseTrie.shallowCopy(false);
     trie.root(root);
     const caches = cached ? new Caches({ account: { size: 200_000 }, storage: { size: 200_000 }, code: { size: 5_000 } }) : undefined;
-    return new MerkleStateManager({ trie, common: this.common, caches });
+    return new L2StateManager({ trie, common: this.common, caches });
   }
 
   private headView: { hash: Uint8Array; state: MerkleStateManager } | undefined;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BaseError, ContractFunctionRevertedError, decodeErrorResult, encodeErrorResult, encodeFunctionData, parseAbi, zeroAddress } from 'viem';
+import { BaseError, ContractFunctionRevertedError, decodeErrorResult, encodeErrorResult, encodeFunctionData, keccak256, parseAbi, toHex, zeroAddress } from 'viem';
 import type { Address, Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { clients, removeDir, rpc, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { deploy, loadTestContracts, reverterAbi } from '../helpers/contracts.ts';
@@ -144,5 +145,27 @@ describe('reverts: eth_call and eth_estimateGas errors (code 3, message, data)',
     });
     expect(tooMuch.error.code).toBe(-32000);
     expect(tooMuch.error.message).toMatch(/^gas required exceeds allowance \(\d+\)$/);
+  });
+
+  it('refuses to call or estimate with a value the sender cannot afford, like geth', async () => {
+    const poor = privateKeyToAccount(keccak256(toHex('rpc-revert poor'))).address;
+    const to = privateKeyToAccount(keccak256(toHex('rpc-revert payee'))).address;
+    for (const method of ['eth_call', 'eth_estimateGas'] as const) {
+      const { json } = await rpc(node.url, { jsonrpc: '2.0', id: 1, method, params: [{ from: poor, to, value: '0x1000' }] });
+      expect(json.error).toEqual({ code: -32000, message: `insufficient funds for gas * price + value: address ${poor} have 0 want 4096` });
+    }
+    // a priced estimate needs the value below the balance...
+    const priced = { from: poor, to, value: '0x1000', maxFeePerGas: '0x3b9aca00' };
+    const { json: est } = await rpc(node.url, { jsonrpc: '2.0', id: 1, method: 'eth_estimateGas', params: [priced] });
+    expect(est.error).toEqual({ code: -32000, message: 'insufficient funds for transfer' });
+    await c.publicClient.waitForTransactionReceipt({ hash: await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: poor, value: 0x2000n }) });
+    const { json: little } = await rpc(node.url, { jsonrpc: '2.0', id: 1, method: 'eth_estimateGas', params: [priced] });
+    expect(little.error).toEqual({ code: -32000, message: 'gas required exceeds allowance (0)' });
+    // ...and is capped by what the rest of the balance pays for: 1 gwei x 21000 is enough for a transfer
+    await c.publicClient.waitForTransactionReceipt({ hash: await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: poor, value: 21000n * 10n ** 9n - 0x1000n }) });
+    expect(await c.publicClient.estimateGas({ account: poor, to, value: 0x1000n, maxFeePerGas: 10n ** 9n })).toBe(21000n);
+    expect(await c.publicClient.estimateGas({ account: poor, to, value: 0x1000n })).toBe(21000n);
+    // eth_call of a funded sender passes the check
+    expect(await rpc(node.url, { jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ from: poor, to, value: '0x1000' }, 'latest'] })).toMatchObject({ json: { result: '0x' } });
   });
 });

@@ -98,6 +98,10 @@ describe('state methods (eth_getBalance, eth_getTransactionCount, eth_getCode, e
     expect(await own.publicClient.getTransactionCount({ address: from, blockTag: 'pending' })).toBe(start);
     expect(await own.publicClient.getTransactionCount({ address: from })).toBe(start);
     expect((await call<{ queued: Hex }>('txpool_status', [])).queued).toBe('0x2');
+    // a transaction in the pool is known, with no block yet
+    const waiting = await own.publicClient.getTransaction({ hash: queuedHashes[0]! });
+    expect(waiting).toMatchObject({ hash: queuedHashes[0], blockHash: null, blockNumber: null, transactionIndex: null, nonce: start + 1, from: from.toLowerCase() });
+    expect(await call('eth_getTransactionReceipt', [queuedHashes[0]])).toBeNull();
 
     // filling the gap makes all three pending (mined or not, the pending nonce is past them)
     const first = await own.publicClient.sendRawTransaction({ serializedTransaction: await sign(start) });

@@ -1,7 +1,7 @@
 import { verifyMerkleProof } from '@ethereumjs/mpt';
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToHex, hexToBytes, keccak256 } from 'viem';
-import type { Address, Hex } from 'viem';
+import type { Hex } from 'viem';
 
 /** keccak256 of the empty string: the code hash of an account without code. */
 export const EMPTY_CODE_HASH: Hex = '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470';
@@ -34,4 +34,3 @@ export function decodeStorageValue(rlp: Uint8Array): bigint {
   return v.length === 0 ? 0n : BigInt(bytesToHex(v));
 }
 
-export type { Address };
