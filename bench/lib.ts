@@ -1,3 +1,4 @@
+/** Helpers shared by the benches: free ports, node processes, peak memory, JSON-RPC over fetch, tables. */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,19 +12,34 @@ export interface RpcCall {
   params: unknown[];
 }
 
+export interface RpcAnswer {
+  result?: any;
+  error?: { code?: number; message: string };
+}
+
+async function post(url: string, body: unknown): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`HTTP ${res.status} from ${url}: ${text.slice(0, 200)}`);
+  }
+}
+
 export async function rpc<T = any>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  const body = (await post(url, { jsonrpc: '2.0', id: 1, method, params })) as { result?: T; error?: { message: string } };
   if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
   return body.result as T;
 }
 
 /** One JSON-RPC batch; answers in request order, errors kept per entry. */
-export async function rpcBatch(url: string, calls: RpcCall[]): Promise<{ result?: any; error?: { message: string } }[]> {
-  const body = calls.map((c, id) => ({ jsonrpc: '2.0', id, ...c }));
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const out = (await res.json()) as { id: number; result?: unknown; error?: { message: string } }[];
-  return out.sort((a, b) => a.id - b.id);
+export async function rpcBatch(url: string, calls: RpcCall[]): Promise<RpcAnswer[]> {
+  const out = await post(url, calls.map((c, id) => ({ jsonrpc: '2.0', id, ...c })));
+  // A server refusing the whole batch (too large, bad request) answers with one error object, not an array.
+  if (!Array.isArray(out)) throw new Error(`batch of ${calls.length} refused: ${JSON.stringify(out).slice(0, 300)}`);
+  const byId = new Map((out as ({ id: number } & RpcAnswer)[]).map((a) => [a.id, a]));
+  return calls.map((c, id) => byId.get(id) ?? { error: { message: `no answer to ${c.method} in the batch` } });
 }
 
 export async function freePort(): Promise<number> {
@@ -47,22 +63,44 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-/** Starts a node process and waits until it answers eth_chainId. */
-export async function startTarget(name: string, cmd: string, args: string[], port: number): Promise<Target> {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+// Nodes still running when the bench dies (an exception, Ctrl-C) would otherwise outlive it.
+const live = new Set<ChildProcess>();
+let exitHooked = false;
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const p of live) p.kill('SIGKILL');
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+}
+
+/** Starts a node process and waits until it answers eth_chainId; the message of a failure carries its output's tail. */
+export async function startTarget(name: string, cmd: string, args: string[], port: number, timeoutMs = 60_000): Promise<Target> {
+  hookExit();
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  let output = '';
+  let spawnError: Error | undefined;
+  proc.once('error', (err) => (spawnError = err));
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}: ${stderr}`);
+    if (spawnError !== undefined) throw new Error(`${name} could not be started (${cmd}): ${spawnError.message}`);
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      throw new Error(`${name} exited (${proc.exitCode ?? proc.signalCode}) before answering:\n${output.trim()}`);
+    }
     try {
       await rpc(url, 'eth_chainId');
       break;
     } catch {
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
-        throw new Error(`${name} did not answer within 60 s: ${stderr}`);
+        throw new Error(`${name} did not answer eth_chainId within ${timeoutMs / 1000} s:\n${output.trim()}`);
       }
       await sleep(200);
     }
@@ -83,6 +121,7 @@ export async function startTarget(name: string, cmd: string, args: string[], por
   };
 }
 
+/** Peak resident set of a live process in MiB, NaN once it is gone. */
 export function peakRss(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -92,7 +131,7 @@ export function peakRss(pid: number): number {
   }
 }
 
-/** The anvil binary itself (not the npm wrapper), so its own memory is what gets measured. */
+/** The anvil binary itself, not node_modules/.bin/anvil: that is a node wrapper, whose memory would be measured instead. */
 export function anvilBinary(): string {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const direct = resolve(ROOT, `node_modules/@foundry-rs/anvil-${process.platform}-${arch}/bin/anvil`);
@@ -103,7 +142,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function table(rows: Record<string, string | number>[]): string {
   const cols = Object.keys(rows[0] ?? {});
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(width[i]!)).join('  ');
-  return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join('\n');
+  return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
 }

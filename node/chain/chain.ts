@@ -7,6 +7,7 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { Address, ValueEncoding, bytesToHex, equalsBytes } from '@ethereumjs/util';
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
+import { metaKey } from '../db/keys.ts';
 import type { KV } from '../db/kv.ts';
 import { TrieDB } from '../db/trie-db.ts';
 import { buildGenesis } from './genesis.ts';
@@ -86,8 +87,11 @@ export class Chain {
     const state = this.stateAt(this.baseTrie.EMPTY_TRIE_ROOT);
     const genesis = await buildGenesis(this.opts.genesis, state, this.common);
     const headHash = await this.store.getHeadHash();
+    const chainId = new TextEncoder().encode(this.common.chainId().toString());
     if (headHash === undefined) {
-      await this.store.commitBlock({ block: genesis, senders: [], receipts: [], stateOps: this.trieDB.takeWrites() });
+      const stateOps = this.trieDB.takeWrites();
+      stateOps.push({ type: 'put', key: metaKey('chainId'), value: chainId });
+      await this.store.commitBlock({ block: genesis, senders: [], receipts: [], stateOps });
       this.trieDB.settle();
       this._head = genesis;
       this._genesis = genesis;
@@ -100,6 +104,12 @@ export class Chain {
       throw new Error(
         `datadir holds a different chain: its genesis is ${stored ? bytesToHex(stored.hash()) : 'missing'}, this config's is ${bytesToHex(genesis.hash())}`,
       );
+    }
+    // The chain id is not part of any header, so a genesis hash match alone would not catch it.
+    const storedId = await this.store.getMeta('chainId');
+    if (storedId === undefined || !equalsBytes(storedId, chainId)) {
+      const have = storedId === undefined ? 'unknown' : new TextDecoder().decode(storedId);
+      throw new Error(`datadir holds a different chain: chain id ${have}, this config's is ${this.common.chainId()}`);
     }
     const head = await this.store.getBlockByHash(headHash);
     if (head === undefined) throw new Error(`datadir is corrupt: head block ${bytesToHex(headHash)} missing`);

@@ -28,6 +28,7 @@ export interface BlockRecord {
 /** Blocks, receipts, indexes and the head pointer. Knows nothing of execution. */
 export class ChainStore {
   private blockCache = new Map<string, Block>();
+  private receiptCache = new Map<string, StoredReceipt[]>();
 
   constructor(
     private readonly kv: KV,
@@ -53,6 +54,7 @@ export class ChainStore {
     if (setHead) ops.push({ type: 'put', key: HEAD, value: hash });
     await this.kv.batch(ops);
     this.remember(block);
+    bounded(this.receiptCache, bytesToHex(hash), rec.receipts);
   }
 
   async getHeadHash(): Promise<Uint8Array | undefined> {
@@ -96,8 +98,14 @@ export class ChainStore {
   }
 
   async getReceipts(hash: Uint8Array): Promise<StoredReceipt[] | undefined> {
+    const hex = bytesToHex(hash);
+    const cached = this.receiptCache.get(hex);
+    if (cached !== undefined) return cached;
     const raw = await kvGet(this.kv, key(Prefix.receipts, hash));
-    return raw === undefined ? undefined : decodeReceipts(raw);
+    if (raw === undefined) return undefined;
+    const receipts = decodeReceipts(raw);
+    bounded(this.receiptCache, hex, receipts);
+    return receipts;
   }
 
   async getTxLocation(txHash: Uint8Array): Promise<TxLocation | undefined> {
@@ -117,10 +125,15 @@ export class ChainStore {
   }
 
   private remember(block: Block): void {
-    this.blockCache.set(bytesToHex(block.hash()), block);
-    if (this.blockCache.size > CACHE_BLOCKS) {
-      const oldest = this.blockCache.keys().next().value;
-      if (oldest !== undefined) this.blockCache.delete(oldest);
-    }
+    bounded(this.blockCache, bytesToHex(block.hash()), block);
+  }
+}
+
+/** Insertion-ordered cache of the most recent CACHE_BLOCKS entries (recent blocks are the hot ones). */
+function bounded<V>(cache: Map<string, V>, k: string, v: V): void {
+  cache.set(k, v);
+  if (cache.size > CACHE_BLOCKS) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
   }
 }

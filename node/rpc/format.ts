@@ -103,34 +103,46 @@ export function formatLog(log: StoredReceipt['logs'][number], ctx: LogContext): 
 
 /** The full receipts of a block, with per-tx gas, log indexes and contract addresses derived. */
 export function formatReceipts(block: Block, senders: Address[], receipts: StoredReceipt[]): Record<string, unknown>[] {
-  let logIndex = 0;
-  let prevCum = 0n;
+  let firstLog = 0;
   return receipts.map((r, i) => {
-    const tx = block.transactions[i]!;
-    const sender = senders[i]!;
-    const gasUsed = r.cumulativeGasUsed - prevCum;
-    prevCum = r.cumulativeGasUsed;
-    const bloom = new Bloom();
-    for (const log of r.logs) {
-      bloom.add(log[0]);
-      for (const t of log[1]) bloom.add(t);
-    }
-    const txJson = formatTx(tx, { block, index: i, sender });
-    return {
-      transactionHash: bytesToHex(tx.hash()),
-      transactionIndex: q(i),
-      blockHash: bytesToHex(block.hash()),
-      blockNumber: q(block.header.number),
-      from: sender.toString(),
-      to: tx.to?.toString() ?? null,
-      cumulativeGasUsed: q(r.cumulativeGasUsed),
-      gasUsed: q(gasUsed),
-      effectiveGasPrice: txJson.gasPrice,
-      contractAddress: tx.to === undefined ? createContractAddress(sender, tx.nonce).toString() : null,
-      logs: r.logs.map((log) => formatLog(log, { block, txIndex: i, logIndex: logIndex++ })),
-      logsBloom: bytesToHex(bloom.bitvector),
-      type: q(tx.type),
-      status: q(r.status),
-    };
+    const out = receiptJson(block, senders[i]!, receipts, i, firstLog);
+    firstLog += r.logs.length;
+    return out;
   });
+}
+
+/** One receipt: only counts the logs before it, so a single lookup does not format the whole block. */
+export function formatReceipt(block: Block, senders: Address[], receipts: StoredReceipt[], i: number): Record<string, unknown> | null {
+  if (receipts[i] === undefined) return null;
+  let firstLog = 0;
+  for (let j = 0; j < i; j++) firstLog += receipts[j]!.logs.length;
+  return receiptJson(block, senders[i]!, receipts, i, firstLog);
+}
+
+function receiptJson(block: Block, sender: Address, receipts: StoredReceipt[], i: number, firstLog: number): Record<string, unknown> {
+  const r = receipts[i]!;
+  const tx = block.transactions[i]!;
+  const gasUsed = r.cumulativeGasUsed - (i === 0 ? 0n : receipts[i - 1]!.cumulativeGasUsed);
+  const bloom = new Bloom();
+  for (const log of r.logs) {
+    bloom.add(log[0]);
+    for (const t of log[1]) bloom.add(t);
+  }
+  let logIndex = firstLog;
+  return {
+    transactionHash: bytesToHex(tx.hash()),
+    transactionIndex: q(i),
+    blockHash: bytesToHex(block.hash()),
+    blockNumber: q(block.header.number),
+    from: sender.toString(),
+    to: tx.to?.toString() ?? null,
+    cumulativeGasUsed: q(r.cumulativeGasUsed),
+    gasUsed: q(gasUsed),
+    effectiveGasPrice: formatTx(tx, { block, index: i, sender }).gasPrice,
+    contractAddress: tx.to === undefined ? createContractAddress(sender, tx.nonce).toString() : null,
+    logs: r.logs.map((log) => formatLog(log, { block, txIndex: i, logIndex: logIndex++ })),
+    logsBloom: bytesToHex(bloom.bitvector),
+    type: q(tx.type),
+    status: q(r.status),
+  };
 }

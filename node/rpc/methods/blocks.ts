@@ -2,7 +2,7 @@ import type { Block } from '@ethereumjs/block';
 import { hexToBytes } from '@ethereumjs/util';
 import { z } from 'zod';
 import type { RpcBackend } from '../backend.ts';
-import { formatBlock, formatReceipts, formatTx, q } from '../format.ts';
+import { formatBlock, formatReceipt, formatReceipts, formatTx, q } from '../format.ts';
 import { method } from '../method.ts';
 import { zBlockRef, zBlockTag, zData, zHash, zUint } from '../schemas.ts';
 
@@ -52,7 +52,7 @@ export const blockMethods = {
     const block = await b.chain.store.getBlockByHash(loc.blockHash);
     if (block === undefined) return null;
     const d = await b.blockData(block);
-    return formatReceipts(d.block, d.senders, d.receipts)[loc.index] ?? null;
+    return formatReceipt(d.block, d.senders, d.receipts, loc.index);
   }),
 
   eth_getBlockReceipts: method([zBlockRef], async ([ref], b) => {
