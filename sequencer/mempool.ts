@@ -240,9 +240,10 @@ export class Mempool {
 const SUPPORTED_TYPES = new Set([1, 2, 4]);
 
 /**
- * Decodes like geth: unknown and unsupported types and foreign chain ids get their own errors
- * (checked on the raw RLP, as the decoder would only throw its own wording for them), and a
- * signature that cannot be valid is an invalid sender rather than an undecodable transaction.
+ * Decodes like geth: unsupported types, foreign chain ids and tips above the fee cap get geth's
+ * wording (the decoder only has its own), and a signature that cannot be valid is an invalid
+ * sender rather than an undecodable transaction. The raw fields are only inspected when the
+ * decoder refused the payload, so a good transaction is decoded once.
  */
 function decode(raw: Uint8Array, common: Common): TypedTransaction {
   const first = raw[0];
@@ -251,22 +252,28 @@ function decode(raw: Uint8Array, common: Common): TypedTransaction {
   if (typed && !SUPPORTED_TYPES.has(first)) {
     throw new TxPoolError(E.TxTypeNotSupported, `transaction type not supported: tx type ${first} not supported by this pool`);
   }
-  const fields = rawFields(typed ? raw.subarray(1) : raw);
-  const have = fields === undefined ? undefined : signedChainId(fields, typed);
-  const want = common.chainId();
-  if (have !== undefined && have !== want) throw new TxPoolError(E.InvalidChainId, `invalid chain id: have ${have}, want ${want}`);
-  if (fields !== undefined && (first === 2 || first === 4)) {
-    const [tip, cap] = [uint(fields[2]), uint(fields[3])]; // [chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, ...]
-    if (tip !== undefined && cap !== undefined && tip > cap) {
-      throw new TxPoolError(E.TipAboveFeeCap, `max priority fee per gas higher than max fee per gas: ${tip} > ${cap}`);
-    }
-  }
   try {
     return createTxFromRLP(raw, { common });
   } catch (err) {
     const msg = (err as Error).message;
+    explainRefusal(raw, typed, common);
     if (/invalid signature|y-parity|yparity/i.test(msg)) throw new TxPoolError(E.InvalidSender, `invalid sender: ${msg}`);
     throw new TxPoolError(E.InvalidTx, `invalid transaction: ${msg}`);
+  }
+}
+
+/** Throws geth's error for a payload the decoder refused, where geth has a specific one. */
+function explainRefusal(raw: Uint8Array, typed: boolean, common: Common): void {
+  const fields = rawFields(typed ? raw.subarray(1) : raw);
+  if (fields === undefined) return;
+  const have = signedChainId(fields, typed);
+  const want = common.chainId();
+  if (have !== undefined && have !== want) throw new TxPoolError(E.InvalidChainId, `invalid chain id: have ${have}, want ${want}`);
+  if (typed && (raw[0] === 2 || raw[0] === 4)) {
+    const [tip, cap] = [uint(fields[2]), uint(fields[3])]; // [chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, ...]
+    if (tip !== undefined && cap !== undefined && tip > cap) {
+      throw new TxPoolError(E.TipAboveFeeCap, `max priority fee per gas higher than max fee per gas: ${tip} > ${cap}`);
+    }
   }
 }
 
