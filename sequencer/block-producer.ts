@@ -17,7 +17,7 @@ export interface ProducerDeps {
   onFatal(err: Error): void;
 }
 
-/** Seconds a single block may spend executing transactions before it is sealed anyway. */
+/** Milliseconds one block may spend executing transactions before it is sealed anyway, so a flood cannot stall the chain. */
 const MAX_BUILD_MS = 2_000;
 
 /** Seals blocks from the pool on a timer (or per transaction in automine mode). */
