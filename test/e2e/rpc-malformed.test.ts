@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clients, removeDir, rpc, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
@@ -167,6 +168,32 @@ describe('JSON-RPC: malformed and hostile requests (--rpc.max-batch 10)', () => 
     const ok = await post(url, pad(2 * 1024 * 1024 + 511 * 1024)); // 5 MiB of hex minus 2 KiB
     expect(ok.status).toBe(200);
     expect(ok.json.result).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+
+  it('over WebSocket: invalid JSON gets -32700, a bad subscription -32601/-32602, and the socket keeps serving', async () => {
+    const socket = new WebSocket(node.wsUrl);
+    await new Promise<void>((res, rej) => {
+      socket.once('open', () => res());
+      socket.once('error', rej);
+    });
+    const replies: any[] = [];
+    socket.on('message', (d) => replies.push(JSON.parse(d.toString())));
+    const reply = async (n: number) => {
+      for (let i = 0; i < 200 && replies.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+      return replies[n - 1];
+    };
+    try {
+      socket.send('{"jsonrpc":"2.0","id":1,"method":');
+      expect(await reply(1)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } });
+      socket.send(JSON.stringify(req('eth_subscribe', ['noSuchThing'], 2)));
+      expect((await reply(2)).error.code).toBe(-32601);
+      socket.send(JSON.stringify(req('eth_subscribe', ['logs', { address: '0x1234' }], 3)));
+      expect((await reply(3)).error).toMatchObject({ code: -32602 });
+      socket.send(JSON.stringify(req('eth_chainId', [], 4)));
+      expect(await reply(4)).toEqual({ jsonrpc: '2.0', id: 4, result: '0x539' });
+    } finally {
+      socket.close();
+    }
   });
 
   it('still serves normally after all of the above', async () => {
