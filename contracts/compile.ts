@@ -15,6 +15,10 @@ const solc = require('solc') as {
 export const CONTRACTS_DIR = resolve(import.meta.dirname);
 const CACHE_DIR = resolve(import.meta.dirname, '../.cache/solc');
 
+export function solcVersion(): string {
+  return solc.version();
+}
+
 export interface CompiledContract {
   abi: Abi;
   bytecode: Hex;

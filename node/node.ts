@@ -7,7 +7,7 @@ import { CallExecutor } from './chain/call.ts';
 import { Chain } from './chain/chain.ts';
 import { createL2Common } from './chain/common.ts';
 import { nodeCrypto } from './chain/crypto.ts';
-import { devGenesis, readGenesisFile } from './chain/genesis.ts';
+import { devGenesis, readGenesisFile, withPredeploys } from './chain/genesis.ts';
 import type { GenesisSpec } from './chain/genesis.ts';
 import { openKV } from './db/kv.ts';
 import type { KV } from './db/kv.ts';
@@ -57,7 +57,8 @@ export class RollupNode {
 
   private static async assemble(options: NodeOptions, logger: Logger, hooks: NodeHooks, kv: KV): Promise<RollupNode> {
     const seq = options.sequencer;
-    const genesis = await loadGenesis(options);
+    const { spec: genesis, overridden } = withPredeploys(await loadGenesis(options));
+    if (overridden.length > 0) logger.warn({ predeploys: overridden }, 'genesis file replaces the code of protocol predeploys');
     const common = createL2Common({ chainId: options.chainId, customCrypto: nodeCrypto });
     const chain = await Chain.open({ common, genesis }, { kv, logger: logger.child({ module: 'chain' }) });
 

@@ -7,6 +7,7 @@ import { Account, createAddressFromString, hexToBytes, setLengthLeft } from '@et
 import type { PrefixedHexString } from '@ethereumjs/util';
 import { mnemonicToAccount } from 'viem/accounts';
 import { z } from 'zod';
+import { predeploys } from '../../contracts/predeploys.ts';
 
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
 export const DEV_ACCOUNT_COUNT = 10;
@@ -56,6 +57,23 @@ export function devGenesis(chainId: bigint, gasLimit: bigint): GenesisSpec {
     baseFeePerGas: `0x${GENESIS_BASE_FEE.toString(16)}`,
     alloc,
   };
+}
+
+/**
+ * Adds the protocol predeploys (model registry, ...) to a genesis allocation. A genesis file
+ * that already places code at a predeploy address keeps its own: an operator who pins the code
+ * in the file decides, and the node warns instead of rewriting the chain's genesis.
+ */
+export function withPredeploys(spec: GenesisSpec): { spec: GenesisSpec; overridden: string[] } {
+  const alloc: GenesisAlloc = { ...spec.alloc };
+  const lower = new Map(Object.keys(alloc).map((k) => [k.toLowerCase().replace(/^(?!0x)/, '0x'), k]));
+  const overridden: string[] = [];
+  for (const p of predeploys()) {
+    const existing = lower.get(p.address.toLowerCase());
+    if (existing === undefined) alloc[p.address] = { balance: '0x0', nonce: '0x1', code: p.deployedBytecode };
+    else if ((alloc[existing]!.code ?? '0x').toLowerCase() !== p.deployedBytecode.toLowerCase()) overridden.push(p.name);
+  }
+  return { spec: { ...spec, alloc }, overridden };
 }
 
 export async function readGenesisFile(path: string): Promise<GenesisSpec> {
