@@ -44,6 +44,7 @@ export function buildCli(): Command {
     .option('--txpool.max-per-sender <n>', 'most transactions per sender in the pool', int('--txpool.max-per-sender'), d.sequencer.pool.maxPerSender)
     .option('--rpc.max-batch <n>', 'most calls in one JSON-RPC batch', int('--rpc.max-batch'), d.rpc.maxBatch)
     .option('--rpc.logs-max-range <blocks>', 'widest block range of eth_getLogs', int('--rpc.logs-max-range'), d.rpc.logsMaxRange)
+    .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runNode(flags));
   return program;
@@ -62,6 +63,7 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
     genesisFile,
     dev: f.dev === true,
     logLevel: f.logLevel as LogLevel,
+    modelsDir: f.models as string | undefined,
     rpc: {
       ...defaultNodeOptions.rpc,
       host: f['rpc.addr'] as string,
@@ -110,5 +112,11 @@ function printDevBanner(rpcUrl: string, datadir: string): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await buildCli().parseAsync(argv);
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    // a user error (bad file, refused transaction) is one line, not a stack trace
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { BlockProducer } from '../sequencer/block-producer.ts';
@@ -12,6 +13,7 @@ import type { GenesisSpec } from './chain/genesis.ts';
 import { openKV } from './db/kv.ts';
 import type { KV } from './db/kv.ts';
 import type { NodeOptions } from './options.ts';
+import { ArtifactStore } from './ai/artifact-store.ts';
 import { RpcBackend } from './rpc/backend.ts';
 import { Dispatcher } from './rpc/dispatch.ts';
 import { FilterManager } from './rpc/filters.ts';
@@ -98,10 +100,11 @@ export class RollupNode {
     });
 
     const calls = new CallExecutor(chain, options.rpc.gasCap);
-    const backend = new RpcBackend(chain, pool, calls, filters, options.rpc, CLIENT_VERSION, seq.minBaseFee);
+    const artifacts = new ArtifactStore(options.modelsDir ?? join(options.datadir, 'models'), logger.child({ module: 'ai:artifacts' }));
+    const backend = new RpcBackend(chain, pool, calls, filters, options.rpc, CLIENT_VERSION, seq.minBaseFee, artifacts);
     const rpcLogger = logger.child({ module: 'rpc' });
     const dispatcher = new Dispatcher(allMethods(), backend, rpcLogger, options.rpc.maxBatch);
-    const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger });
+    const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts });
     const rpcUrl = await server.start();
     producer.start();
     node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger);

@@ -14,6 +14,8 @@ export interface NodeOptions {
   /** Dev mode: the 10 mnemonic accounts are funded in genesis. */
   dev: boolean;
   logLevel: LogLevel;
+  /** Directory of compiled models (`ai-rollup model compile --out`) whose artifacts this node serves; default <datadir>/models. */
+  modelsDir?: string;
   rpc: RpcOptions;
   sequencer: SequencerOptions;
 }

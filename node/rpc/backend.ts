@@ -5,6 +5,7 @@ import type { Chain } from '../chain/chain.ts';
 import type { CallExecutor } from '../chain/call.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
 import type { Mempool } from '../../sequencer/mempool.ts';
+import type { ArtifactStore } from '../ai/artifact-store.ts';
 import type { FilterManager } from './filters.ts';
 import { RpcCode, RpcError, headerNotFound } from './errors.ts';
 import type { RpcOptions } from './options.ts';
@@ -27,6 +28,8 @@ export class RpcBackend {
     readonly clientVersion: string,
     /** The sequencer's base fee floor (wei). */
     readonly minBaseFee: bigint,
+    /** Compiled models this node serves (ai_modelArtifacts, GET /artifacts/<sha256>). */
+    readonly artifacts?: ArtifactStore,
   ) {}
 
   /** Base fee of the block the sequencer will seal next. */

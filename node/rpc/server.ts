@@ -8,6 +8,7 @@ import { errorResponse } from './dispatch.ts';
 import { RpcCode } from './errors.ts';
 import type { RpcOptions } from './options.ts';
 import type { SubscriptionHub } from './subscriptions.ts';
+import type { ArtifactStore } from '../ai/artifact-store.ts';
 
 /** JSON-RPC over HTTP POST and WebSocket on the same port, as geth and anvil serve it. */
 export class RpcServer {
@@ -15,7 +16,7 @@ export class RpcServer {
 
   constructor(
     private readonly opts: RpcOptions,
-    private readonly deps: { dispatcher: Dispatcher; subscriptions: SubscriptionHub; logger: Logger },
+    private readonly deps: { dispatcher: Dispatcher; subscriptions: SubscriptionHub; logger: Logger; artifacts?: ArtifactStore },
   ) {}
 
   async start(): Promise<string> {
@@ -38,6 +39,13 @@ export class RpcServer {
       url: '/',
       handler: async (_req, reply) => reply.send({ status: 'ok', jsonrpc: 'POST / or WebSocket /' }),
       wsHandler: (socket) => this.onSocket(socket),
+    });
+    // model artifacts by content hash (ai_modelArtifacts lists them); clients check the hash
+    app.get<{ Params: { sha256: string } }>('/artifacts/:sha256', async (req, reply) => {
+      const hash = req.params.sha256.toLowerCase();
+      const entry = /^[0-9a-f]{64}$/.test(hash) ? await this.deps.artifacts?.file(hash) : undefined;
+      if (entry === undefined) return reply.status(404).send({ error: 'no artifact with this sha256' });
+      return reply.header('content-type', 'application/octet-stream').header('content-length', entry.size).send(this.deps.artifacts!.open(entry));
     });
     app.post('/', async (req, reply) => {
       const res = await this.handleText(req.body as string);

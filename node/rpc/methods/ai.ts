@@ -1,0 +1,87 @@
+import { createAddressFromString, hexToBytes } from '@ethereumjs/util';
+import { decodeFunctionResult, encodeFunctionData, keccak256 } from 'viem';
+import type { Hex } from 'viem';
+
+import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../../contracts/predeploys.ts';
+import { ExecutionError } from '../../chain/call.ts';
+import type { RpcBackend } from '../backend.ts';
+import { q } from '../format.ts';
+import { method } from '../method.ts';
+import { zBlockRef, zHash, zUint } from '../schemas.ts';
+import type { BlockRef } from '../schemas.ts';
+
+const registryAbi = loadArtifact('ModelRegistry').abi;
+const registry = createAddressFromString(MODEL_REGISTRY_ADDRESS);
+const latest = zBlockRef.optional().default('latest');
+export const AI_LIST_MAX = 100;
+
+interface ModelRecord {
+  owner: string;
+  version: number;
+  deprecated: boolean;
+  hasWeights: boolean;
+  registeredAt: bigint;
+  parent: Hex;
+  latest: Hex;
+  metadataURI: string;
+  verifyingKey: Hex;
+}
+
+async function registryCall(b: RpcBackend, ref: BlockRef, functionName: string, args: unknown[]): Promise<unknown> {
+  const block = await b.blockByRef(ref);
+  const data = encodeFunctionData({ abi: registryAbi, functionName, args });
+  const out = await b.calls.call({ to: registry, data: hexToBytes(data) }, block);
+  return decodeFunctionResult({ abi: registryAbi, functionName, data: `0x${Buffer.from(out).toString('hex')}` });
+}
+
+/** The registry's record as JSON, or null when the id is not registered. */
+async function getModel(b: RpcBackend, id: Hex, ref: BlockRef): Promise<Record<string, unknown> | null> {
+  let m: ModelRecord;
+  try {
+    m = (await registryCall(b, ref, 'getModel', [id])) as ModelRecord;
+  } catch (err) {
+    if (err instanceof ExecutionError && err.reverted) return null; // UnknownModel
+    throw err;
+  }
+  const vkWords = (m.verifyingKey.length - 2) / 64;
+  return {
+    modelId: id,
+    owner: m.owner,
+    version: q(BigInt(m.version)),
+    deprecated: m.deprecated,
+    hasWeights: m.hasWeights,
+    registeredAt: q(m.registeredAt),
+    parent: m.parent,
+    latest: m.latest,
+    metadataURI: m.metadataURI,
+    publicInputs: q(BigInt(Math.max(0, (vkWords - 17) / 2))),
+    verifyingKeyHash: keccak256(m.verifyingKey),
+  };
+}
+
+export const aiMethods = {
+  ai_getModel: method([zHash, latest], ([id, ref], b) => getModel(b, id as Hex, ref)),
+
+  ai_listModels: method(
+    [zUint.optional().default(0), zUint.refine((n) => n >= 1 && n <= AI_LIST_MAX, `limit must be 1..${AI_LIST_MAX}`).optional().default(AI_LIST_MAX), latest],
+    async ([offset, limit, ref], b) => {
+      const total = (await registryCall(b, ref, 'modelCount', [])) as bigint;
+      const ids = (await registryCall(b, ref, 'listModels', [BigInt(offset), BigInt(limit)])) as Hex[];
+      const models = await Promise.all(ids.map((id) => getModel(b, id, ref)));
+      const next = offset + ids.length;
+      return { total: q(total), offset: q(BigInt(offset)), models, nextOffset: BigInt(next) < total ? q(BigInt(next)) : null };
+    },
+  ),
+
+  ai_modelArtifacts: method([zHash], async ([id], b) => {
+    const m = await b.artifacts?.model(id);
+    if (m === undefined) return null;
+    return {
+      modelId: m.modelId,
+      inputMode: m.manifest.inputMode ?? null,
+      constraints: m.manifest.constraints ?? null,
+      artifacts: m.artifacts.map((a) => ({ name: a.name, sha256: a.sha256, size: q(BigInt(a.size)), url: `/artifacts/${a.sha256}` })),
+    };
+  }),
+};
+
