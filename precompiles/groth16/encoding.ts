@@ -72,9 +72,13 @@ function big(s: string | undefined, what: string): bigint {
   return BigInt(s);
 }
 
-/** snarkjs points are projective with z = 1 (affine); z = 0 (infinity) has no EVM encoding here. */
+/**
+ * snarkjs points are projective with z = 1; z = 0 is infinity, which EIP-197 writes (0, 0)
+ * (an IC point is infinity when its public signal appears in no constraint).
+ */
 function g1FromJson(p: readonly string[] | undefined, what: string): G1 {
   if (!p || p.length < 2) throw new EncodingError(`${what}: expected [x, y, 1]`);
+  if (p.length > 2 && p[2] === '0') return [0n, 0n];
   if (p.length > 2 && p[2] !== '1') throw new EncodingError(`${what}: not affine (z != 1)`);
   return [big(p[0], `${what}.x`), big(p[1], `${what}.y`)];
 }

@@ -1,0 +1,106 @@
+/**
+ * A tiny real Groth16 setup for the precompile tests: a circom circuit with three public
+ * signals, a K=8 powers of tau and a zkey, built once and cached under .cache/precompile-fixture
+ * (the directory is keyed by the circuit's cache key, so a changed circuit rebuilds).
+ * Proofs are made fresh per call: snarkjs proving of a circuit this size takes milliseconds.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { compileCircuit, releaseSnarkjsCurve } from '../../prover/circuit/compile.ts';
+import type { SnarkjsProof, SnarkjsVerificationKey } from '../../precompiles/groth16/encoding.ts';
+
+const CACHE = resolve(import.meta.dirname, '../../.cache/precompile-fixture');
+
+/** out = a*b + c; d = out*out; public: out (output), a, c (inputs), in snarkjs order. */
+export const FIXTURE_CIRCUIT = `pragma circom 2.1.0;
+template T() {
+  signal input a;
+  signal input b;
+  signal input c;
+  signal output out;
+  signal ab;
+  ab <== a * b;
+  out <== ab + c;
+  signal sq;
+  sq <== out * out;
+}
+component main {public [a, c]} = T();
+`;
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+
+interface Snarkjs {
+  powersOfTau: {
+    newAccumulator(curve: unknown, power: number, file: string, logger?: unknown): Promise<unknown>;
+    contribute(oldFile: string, newFile: string, name: string, entropy: string, logger?: unknown): Promise<unknown>;
+    preparePhase2(oldFile: string, newFile: string, logger?: unknown): Promise<unknown>;
+  };
+  zKey: {
+    newZKey(r1cs: string, ptau: string, zkey: string, logger?: unknown): Promise<unknown>;
+    exportVerificationKey(zkey: string, logger?: unknown): Promise<SnarkjsVerificationKey>;
+  };
+  groth16: {
+    fullProve(input: Record<string, unknown>, wasm: string, zkey: string, logger?: unknown): Promise<{ proof: SnarkjsProof; publicSignals: string[] }>;
+    verify(vk: SnarkjsVerificationKey, publicSignals: readonly string[], proof: SnarkjsProof, logger?: unknown): Promise<boolean>;
+  };
+  curves: { getCurveFromName(name: string): Promise<unknown> };
+}
+
+export async function snarkjs(): Promise<Snarkjs> {
+  return (await import('snarkjs')) as unknown as Snarkjs;
+}
+
+export interface Fixture {
+  vk: SnarkjsVerificationKey;
+  zkeyPath: string;
+  wasmPath: string;
+}
+
+export interface FixtureProof {
+  proof: SnarkjsProof;
+  publicSignals: string[];
+}
+
+async function build(dir: string, r1csPath: string): Promise<void> {
+  const s = await snarkjs();
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    const curve = await s.curves.getCurveFromName('bn128');
+    await s.powersOfTau.newAccumulator(curve, 8, join(tmp, 'p0.ptau'), quiet);
+    await s.powersOfTau.contribute(join(tmp, 'p0.ptau'), join(tmp, 'p1.ptau'), 'test', randomBytes(32).toString('hex'), quiet);
+    await s.powersOfTau.preparePhase2(join(tmp, 'p1.ptau'), join(tmp, 'final.ptau'), quiet);
+    await s.zKey.newZKey(r1csPath, join(tmp, 'final.ptau'), join(tmp, 'circuit.zkey'), quiet);
+    const vk = await s.zKey.exportVerificationKey(join(tmp, 'circuit.zkey'), quiet);
+    writeFileSync(join(tmp, 'verification_key.json'), JSON.stringify(vk));
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      if (!existsSync(join(dir, 'verification_key.json'))) throw e;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The cached setup; the caller releases snarkjs's curve (releaseFixture) when done. */
+export async function loadFixture(): Promise<Fixture> {
+  const compiled = await compileCircuit(FIXTURE_CIRCUIT);
+  const dir = join(CACHE, compiled.key.slice(0, 16));
+  if (!existsSync(join(dir, 'verification_key.json'))) await build(dir, compiled.r1csPath);
+  const vk = JSON.parse(readFileSync(join(dir, 'verification_key.json'), 'utf8')) as SnarkjsVerificationKey;
+  return { vk, zkeyPath: join(dir, 'circuit.zkey'), wasmPath: compiled.wasmPath };
+}
+
+export async function proveFixture(f: Fixture, a: bigint, b: bigint, c: bigint): Promise<FixtureProof> {
+  const s = await snarkjs();
+  return s.groth16.fullProve({ a: a.toString(), b: b.toString(), c: c.toString() }, f.wasmPath, f.zkeyPath, quiet);
+}
+
+export async function snarkjsVerify(f: Fixture, p: FixtureProof): Promise<boolean> {
+  const s = await snarkjs();
+  return s.groth16.verify(f.vk, p.publicSignals, p.proof, quiet);
+}
+
+export const releaseFixture = releaseSnarkjsCurve;
