@@ -65,8 +65,29 @@ function circom2Version(): string {
   return (require('circom2/package.json') as { version: string }).version;
 }
 
+/**
+ * node_modules holding circomlib. circom2 runs in a WASI sandbox that sees only the working
+ * directory and its parents by relative path, so the included files are copied next to the
+ * source (`include "circomlib/..."` resolves from the including file's directory).
+ */
+const LIBRARY_PATH = resolve(dirname(require.resolve('circomlib/package.json')), '..');
+const CIRCOMLIB_FILES = ['circuits/poseidon.circom', 'circuits/poseidon_constants.circom'];
+
+let circomlibDigest: string | undefined;
+function circomlibHash(): string {
+  if (circomlibDigest === undefined) {
+    const h = createHash('sha256');
+    for (const f of CIRCOMLIB_FILES) h.update(f).update(readFileSync(join(LIBRARY_PATH, 'circomlib', f)));
+    circomlibDigest = h.digest('hex');
+  }
+  return circomlibDigest;
+}
+
 export function circuitKey(source: string): string {
-  return createHash('sha256').update(`circom2 ${circom2Version()}\n${CIRCOM_FLAGS.join(' ')}\n`).update(source).digest('hex');
+  const h = createHash('sha256').update(`circom2 ${circom2Version()}\n${CIRCOM_FLAGS.join(' ')}\n`);
+  // an included library file is part of what the compiler sees
+  if (source.includes('include "circomlib/')) h.update(`circomlib ${circomlibHash()}\n`);
+  return h.update(source).digest('hex');
 }
 
 function runCircom(cwd: string, file: string): Promise<string> {
@@ -164,6 +185,10 @@ export async function compileCircuit(source: string, opts: CompileOptions = {}):
   mkdirSync(tmp, { recursive: true });
   try {
     writeFileSync(join(tmp, 'circuit.circom'), source);
+    if (source.includes('include "circomlib/')) {
+      mkdirSync(join(tmp, 'circomlib', 'circuits'), { recursive: true });
+      for (const f of CIRCOMLIB_FILES) copyFileSync(join(LIBRARY_PATH, 'circomlib', f), join(tmp, 'circomlib', f));
+    }
     const t0 = performance.now();
     const out = await runCircom(tmp, 'circuit.circom');
     const compileSeconds = (performance.now() - t0) / 1000;
@@ -171,6 +196,7 @@ export async function compileCircuit(source: string, opts: CompileOptions = {}):
     // the generated calculator is CommonJS; our package is "type": "module"
     copyFileSync(join(tmp, 'circuit_js', 'witness_calculator.js'), join(tmp, 'witness_calculator.cjs'));
     rmSync(join(tmp, 'circuit_js'), { recursive: true, force: true });
+    rmSync(join(tmp, 'circomlib'), { recursive: true, force: true });
     const info = readR1csInfo(readFileSync(join(tmp, 'circuit.r1cs')));
     const nonLinearConstraints = reportNumber(out, 'non-linear constraints');
     const linearConstraints = reportNumber(out, 'linear constraints');

@@ -1,0 +1,21 @@
+/**
+ * snarkjs builds a multi-threaded BN254 curve (ffjavascript) and caches it in a global; its
+ * worker threads keep a process alive. Every use goes through here so the curve is released
+ * when the last user is done.
+ */
+import * as snarkjs from 'snarkjs';
+import { releaseSnarkjsCurve } from '../circuit/compile.ts';
+
+export const quietLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+let users = 0;
+
+export async function withCurve<T>(fn: (s: typeof snarkjs, curve: unknown) => Promise<T>): Promise<T> {
+  users++;
+  try {
+    const curve = await (snarkjs as unknown as { curves: { getCurveFromName(n: string): Promise<unknown> } }).curves.getCurveFromName('bn128');
+    return await fn(snarkjs, curve);
+  } finally {
+    if (--users === 0) await releaseSnarkjsCurve();
+  }
+}
