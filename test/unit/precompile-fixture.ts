@@ -7,6 +7,13 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { createBlock } from '@ethereumjs/block';
+import { Common, Hardfork, Mainnet } from '@ethereumjs/common';
+import type { CustomPrecompile, EVMResult } from '@ethereumjs/evm';
+import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
+import { createVM, type VM } from '@ethereumjs/vm';
+import { encodeFunctionData, type Hex } from 'viem';
+import { loadArtifact } from '../../contracts/predeploys.ts';
 import { compileCircuit, releaseSnarkjsCurve } from '../../prover/circuit/compile.ts';
 import type { SnarkjsProof, SnarkjsVerificationKey } from '../../precompiles/groth16/encoding.ts';
 
@@ -104,3 +111,42 @@ export async function snarkjsVerify(f: Fixture, p: FixtureProof): Promise<boolea
 }
 
 export const releaseFixture = releaseSnarkjsCurve;
+
+// ---- a VM with the real ModelRegistry runtime code at its predeploy address ----
+
+export const REGISTRY = '0x4200000000000000000000000000000000000a00' as const;
+export const ALICE = '0x00000000000000000000000000000000000a11ce' as const;
+
+export interface RegistryVm {
+  vm: VM;
+  /** A message call; `caller` defaults to ALICE. */
+  call(to: Hex, data: Hex, opts?: { caller?: Hex; gasLimit?: bigint }): Promise<EVMResult>;
+  /** A call to the registry that must succeed. */
+  registry(fn: string, args: readonly unknown[], caller?: Hex): Promise<Hex>;
+}
+
+export async function registryVm(precompiles: CustomPrecompile[] = []): Promise<RegistryVm> {
+  const common = new Common({ chain: Mainnet, hardfork: Hardfork.Cancun });
+  const vm = await createVM({ common, evmOpts: { customPrecompiles: precompiles } });
+  await vm.stateManager.putCode(createAddressFromString(REGISTRY), hexToBytes(loadArtifact('ModelRegistry').deployedBytecode));
+  const call: RegistryVm['call'] = (to, data, opts = {}) =>
+    vm.evm.runCall({
+      to: createAddressFromString(to),
+      caller: createAddressFromString(opts.caller ?? ALICE),
+      data: hexToBytes(data),
+      gasLimit: opts.gasLimit ?? 30_000_000n,
+      block: createBlock({ header: { number: 7n } }, { common }),
+    });
+  return {
+    vm,
+    call,
+    async registry(fn, args, caller) {
+      const data = encodeFunctionData({ abi: registryAbi, functionName: fn as 'register', args: args as never });
+      const r = await call(REGISTRY, data, { caller });
+      if (r.execResult.exceptionError) throw new Error(`registry.${fn} failed: ${r.execResult.exceptionError.error} ${bytesToHex(r.execResult.returnValue)}`);
+      return bytesToHex(r.execResult.returnValue);
+    },
+  };
+}
+
+export const registryAbi = loadArtifact('ModelRegistry').abi;
