@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devAccounts, readGenesisFile, DEV_MNEMONIC } from './chain/genesis.ts';
+import { modelCommand } from './cli-model.ts';
 import { createLogger } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 import { RollupNode } from './node.ts';
@@ -47,6 +48,7 @@ export function buildCli(): Command {
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runNode(flags));
+  program.addCommand(modelCommand());
   return program;
 }
 

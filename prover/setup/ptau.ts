@@ -13,6 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { quietLogger, withCurve } from './snarkjs-curve.ts';
 
 export const DEFAULT_PTAU_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache/ptau');
+/**
+ * A K=11 ptau made by localPtau and committed (2.3 MB), so tests and dev circuits up to 2^11
+ * constraints need no 60-second ceremony on a fresh clone. Dev only, like every local ptau.
+ */
+export const SHIPPED_PTAU_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'ptau');
 /** snarkjs refuses powers above 28 (BN254's 2-adicity); ours must fit in memory and time. */
 export const MAX_POWER = 20;
 
@@ -29,6 +34,17 @@ export function powerFor(constraints: number, publicSignals: number): number {
   let k = 1;
   while (1 << k < need) k++;
   return Math.max(k, 8);
+}
+
+/** The smallest cached or shipped ptau with power >= `power`, else a new local one. */
+export async function ptauFor(power: number, dir = process.env.AI_ROLLUP_PTAU_DIR ?? DEFAULT_PTAU_DIR): Promise<PtauResult> {
+  for (let k = Math.max(power, 1); k <= MAX_POWER; k++) {
+    for (const d of [dir, SHIPPED_PTAU_DIR]) {
+      const path = join(d, `pot${k}.ptau`);
+      if (existsSync(path)) return { path, power: k, seconds: 0, cached: true };
+    }
+  }
+  return localPtau(power, dir);
 }
 
 export async function localPtau(power: number, dir = process.env.AI_ROLLUP_PTAU_DIR ?? DEFAULT_PTAU_DIR): Promise<PtauResult> {

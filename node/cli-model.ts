@@ -1,0 +1,66 @@
+/** `ai-rollup model ...`: compile a model spec into circuit + keys, prove an inference, register. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { compileModel } from '../prover/pipeline/compile-model.ts';
+import { ProveError, loadModelDir, proveInference } from '../prover/pipeline/prove.ts';
+import { parseModelSpecText } from '../prover/model/spec.ts';
+import { registerCommand } from './model-register.ts';
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** An input file: a JSON array of uint8 values, or { "input": [...] }. */
+async function readInput(path: string): Promise<number[]> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readText(path, 'input file'));
+  } catch (err) {
+    throw new ProveError(err instanceof SyntaxError ? `input file ${path} is not JSON: ${err.message}` : (err as Error).message);
+  }
+  const arr = Array.isArray(json) ? json : (json as { input?: unknown } | null)?.input;
+  if (!Array.isArray(arr)) throw new ProveError(`input file ${path} must hold a JSON array of uint8 values or {"input": [...]}`);
+  return arr as number[];
+}
+
+const json = (v: unknown) => `${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`;
+
+export function modelCommand(): Command {
+  const model = new Command('model').description('compile models into circuits and keys, prove inferences, register models');
+  model
+    .command('compile')
+    .description('SPEC.json -> model directory: encoding, circuit (circom2 --O2), Groth16 keys, verifying key, manifest')
+    .argument('<spec>', 'model spec (JSON; format in prover/model/spec.ts)')
+    .option('--out <dir>', 'output directory (default: ./models/<spec name>)')
+    .option('--private-input', 'keep the input private; its Poseidon hash becomes the public signal', false)
+    .option('--ptau <file>', 'a prepared Powers of Tau file (default: a local dev one, cached)')
+    .action(async (specPath: string, f: { out?: string; privateInput: boolean; ptau?: string }) => {
+      const spec = parseModelSpecText(await readText(specPath, 'model spec'));
+      const out = resolve(f.out ?? join('models', basename(specPath, extname(specPath))));
+      const r = await compileModel(spec, { outDir: out, input: f.privateInput ? 'private' : 'public', ptauPath: f.ptau });
+      const m = r.manifest;
+      process.stdout.write(json({ modelId: m.modelId, dir: out, inputMode: m.inputMode, constraints: m.constraints, publicInputs: m.publicInputs, macs: m.macs, ptauPower: m.ptauPower, timings: r.timings }));
+    });
+  model
+    .command('prove')
+    .description('prove an inference: output, public signals and a Groth16 proof (snarkjs)')
+    .requiredOption('--model <dir>', 'model directory written by `model compile`')
+    .requiredOption('--input <file>', 'JSON array of uint8 input values (or {"input": [...]})')
+    .option('--out <file>', 'write the proof JSON here instead of stdout')
+    .action(async (f: { model: string; input: string; out?: string }) => {
+      const loaded = loadModelDir(f.model);
+      const proof = await proveInference(loaded, await readInput(f.input));
+      if (f.out === undefined) process.stdout.write(json(proof));
+      else {
+        await writeFile(f.out, json(proof));
+        process.stdout.write(json({ modelId: proof.modelId, output: proof.output, out: f.out, timings: proof.timings }));
+      }
+    });
+  model.addCommand(registerCommand());
+  return model;
+}

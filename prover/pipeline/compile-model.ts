@@ -1,0 +1,92 @@
+/**
+ * `model compile`: SPEC.json -> a model directory holding everything a prover and the chain
+ * need: the canonical encoding (whose keccak is the model id), the circuit and its compiled
+ * forms, the Groth16 keys, the on-chain verifying key and a manifest with every file's sha256
+ * (what the node serves by content hash).
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { vkToBytes } from '../../precompiles/groth16/encoding.ts';
+import type { SnarkjsVerificationKey } from '../../precompiles/groth16/encoding.ts';
+import { compileCircuit } from '../circuit/compile.ts';
+import { type InputMode, generateCircuit } from '../circuit/generate.ts';
+import { serializeModel } from '../model/codec.ts';
+import { keccakHex } from '../model/commitment.ts';
+import { countMacs } from '../model/executor.ts';
+import { modelOutputShape, shapeSize } from '../model/format.ts';
+import { type ParsedSpec, toModelSpec } from '../model/spec.ts';
+import { groth16Setup } from '../setup/groth16.ts';
+import { powerFor, ptauFor } from '../setup/ptau.ts';
+
+export interface CompileModelOptions {
+  outDir: string;
+  input?: InputMode;
+  /** An operator's public ptau; default: the smallest cached/shipped one that fits, else a local one. */
+  ptauPath?: string;
+}
+
+export interface ModelManifest {
+  format: 'ai-rollup-model/1';
+  modelId: `0x${string}`;
+  name: string;
+  version: number;
+  inputMode: InputMode;
+  inputSize: number;
+  outputSize: number;
+  macs: number;
+  constraints: number;
+  publicInputs: number;
+  ptauPower: number | null;
+  artifacts: { name: string; sha256: string; size: number }[];
+}
+
+export interface CompileModelResult {
+  manifest: ModelManifest;
+  dir: string;
+  timings: { circuitSeconds: number; ptauSeconds: number; setupSeconds: number };
+}
+
+const ARTIFACTS = ['model.bin', 'spec.json', 'circuit.circom', 'circuit.r1cs', 'circuit.wasm', 'witness_calculator.cjs', 'circuit.zkey', 'verification_key.json', 'vk.bin'];
+
+export async function compileModel(spec: ParsedSpec, opts: CompileModelOptions): Promise<CompileModelResult> {
+  const { model } = spec;
+  const input = opts.input ?? 'public';
+  const dir = opts.outDir;
+  mkdirSync(dir, { recursive: true });
+  const encoding = serializeModel(model);
+  writeFileSync(join(dir, 'model.bin'), encoding);
+  writeFileSync(join(dir, 'spec.json'), `${JSON.stringify(toModelSpec(model, spec), null, 2)}\n`);
+
+  const source = generateCircuit(model, { input, trusted: true });
+  const compiled = await compileCircuit(source);
+  writeFileSync(join(dir, 'circuit.circom'), source);
+  for (const f of ['circuit.r1cs', 'circuit.wasm', 'witness_calculator.cjs']) copyFileSync(join(compiled.dir, f), join(dir, f));
+
+  const publicSignals = compiled.outputs + compiled.publicInputs;
+  const power = powerFor(compiled.constraints, publicSignals);
+  const ptau = opts.ptauPath !== undefined ? { path: opts.ptauPath, power: null, seconds: 0 } : await ptauFor(power);
+  const setup = await groth16Setup(join(dir, 'circuit.r1cs'), ptau.path, join(dir, 'circuit.zkey'));
+  writeFileSync(join(dir, 'verification_key.json'), `${JSON.stringify(setup.vk, null, 2)}\n`);
+  writeFileSync(join(dir, 'vk.bin'), vkToBytes(setup.vk as unknown as SnarkjsVerificationKey));
+
+  const manifest: ModelManifest = {
+    format: 'ai-rollup-model/1',
+    modelId: keccakHex(encoding),
+    name: spec.name,
+    version: spec.version,
+    inputMode: input,
+    inputSize: shapeSize(model.inputShape),
+    outputSize: shapeSize(modelOutputShape(model)),
+    macs: countMacs(model),
+    constraints: compiled.constraints,
+    publicInputs: publicSignals,
+    ptauPower: ptau.power,
+    artifacts: ARTIFACTS.map((name) => {
+      const bytes = readFileSync(join(dir, name));
+      return { name, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+    }),
+  };
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { manifest, dir, timings: { circuitSeconds: compiled.compileSeconds, ptauSeconds: ptau.seconds, setupSeconds: setup.seconds } };
+}
