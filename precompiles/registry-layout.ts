@@ -15,6 +15,7 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { type Address, bigIntToBytes, bytesToBigInt, createAddressFromString, setLengthLeft } from '@ethereumjs/util';
 
+/** The ModelRegistry predeploy (same as precompiles/index.ts REGISTRY_ADDRESS). */
 export const REGISTRY_ADDRESS_HEX = '0x4200000000000000000000000000000000000a00' as const;
 export const REGISTRY_ADDRESS: Address = createAddressFromString(REGISTRY_ADDRESS_HEX);
 
