@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import { createAiPrecompiles } from '../precompiles/index.ts';
 import { BlockProducer } from '../sequencer/block-producer.ts';
 import { Mempool } from '../sequencer/mempool.ts';
 import { CallExecutor } from './chain/call.ts';
@@ -62,7 +63,8 @@ export class RollupNode {
     const { spec: genesis, overridden } = withPredeploys(await loadGenesis(options));
     if (overridden.length > 0) logger.warn({ predeploys: overridden }, 'genesis file replaces the code of protocol predeploys');
     const common = createL2Common({ chainId: options.chainId, customCrypto: nodeCrypto });
-    const chain = await Chain.open({ common, genesis }, { kv, logger: logger.child({ module: 'chain' }) });
+    const precompiles = await createAiPrecompiles();
+    const chain = await Chain.open({ common, genesis, precompiles }, { kv, logger: logger.child({ module: 'chain' }) });
 
     const pool = new Mempool(seq.pool, {
       common,

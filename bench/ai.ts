@@ -1,0 +1,186 @@
+/**
+ * npm run bench:ai — figures only, asserts nothing.
+ *
+ * For the 16-16-4 example and an MNIST-sized 784-32-10 MLP (seeded random weights), in public-
+ * and private-input mode: constraints, compile and setup time, witness and proving time
+ * (snarkjs), verification time inside the precompile (an in-process EVM with the registry
+ * predeploy, the model registered through it, the precompile reached by a CALL), gas charged,
+ * and gas per second next to the EVM's ecPairing precompile (0x08, 4 pairs) measured the same
+ * way. Model execution: gas, time and gas/s for both models.
+ *
+ * First run: the MNIST circuit needs a K=14 Powers of Tau, generated locally (~10 min here) and
+ * cached in .cache/ptau. `--quick` runs only the small model.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEVM } from '@ethereumjs/evm';
+import type { EVM } from '@ethereumjs/evm';
+import { MerkleStateManager } from '@ethereumjs/statemanager';
+import { Account, createAddressFromString, hexToBytes } from '@ethereumjs/util';
+import { bn254 } from '@noble/curves/bn254.js';
+import { encodeFunctionData, toHex } from 'viem';
+import type { Hex } from 'viem';
+import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';
+import { createL2Common } from '../node/chain/common.ts';
+import { createAiPrecompiles } from '../precompiles/index.ts';
+import { execAbi, verifierAbi } from '../test/helpers/ai.ts';
+import { serializeModel } from '../prover/model/codec.ts';
+import { countMacs } from '../prover/model/executor.ts';
+import type { Model } from '../prover/model/format.ts';
+import { mulberry32, randomDense, randomInput } from '../prover/model/random.ts';
+import { parseModelSpecText } from '../prover/model/spec.ts';
+import { compileModel } from '../prover/pipeline/compile-model.ts';
+import { loadModelDir, proveInference } from '../prover/pipeline/prove.ts';
+import { readFileSync } from 'node:fs';
+
+const quick = process.argv.includes('--quick');
+const OWNER = createAddressFromString('0x' + '11'.repeat(20));
+const REGISTRY = createAddressFromString(MODEL_REGISTRY_ADDRESS);
+const VERIFIER = createAddressFromString('0x0000000000000000000000000000000000000a01');
+const EXEC = createAddressFromString('0x0000000000000000000000000000000000000a02');
+const ECPAIRING = createAddressFromString('0x0000000000000000000000000000000000000008');
+const registryAbi = loadArtifact('ModelRegistry').abi;
+
+async function makeEvm(): Promise<EVM> {
+  const common = createL2Common({ chainId: 1337n });
+  const stateManager = new MerkleStateManager({ common });
+  await stateManager.putAccount(OWNER, new Account(0n, 10n ** 24n));
+  await stateManager.putAccount(REGISTRY, new Account(1n, 0n));
+  await stateManager.putCode(REGISTRY, hexToBytes(loadArtifact('ModelRegistry').deployedBytecode));
+  return createEVM({ common, stateManager, customPrecompiles: await createAiPrecompiles() });
+}
+
+async function call(evm: EVM, to: typeof REGISTRY, data: Hex, gasLimit = 30_000_000n) {
+  const r = await evm.runCall({ caller: OWNER, origin: OWNER, to, data: hexToBytes(data), gasLimit });
+  if (r.execResult.exceptionError !== undefined) throw new Error(`call to ${to} failed: ${r.execResult.exceptionError.error}`);
+  return r.execResult;
+}
+
+/** Median wall time (ms) and the gas of one call, over `n` runs after one warm-up. */
+async function timeCall(evm: EVM, to: typeof REGISTRY, data: Hex, n: number): Promise<{ ms: number; gas: bigint; ret: Uint8Array }> {
+  const first = await call(evm, to, data);
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await call(evm, to, data);
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  return { ms: ms[ms.length >> 1]!, gas: first.executionGasUsed, ret: first.returnValue };
+}
+
+function mnist(): Model {
+  const rng = mulberry32(784_32_10);
+  return { inputShape: [784], layers: [randomDense(rng, 784, 32, 'relu'), randomDense(rng, 32, 10, 'none')] };
+}
+
+/** ecPairing input of 4 pairs whose product is 1: e(P,Q) e(-P,Q) e(2P,Q) e(-2P,Q). */
+function pairingInput(): Hex {
+  const G1 = bn254.G1.Point.BASE;
+  const G2 = bn254.G2.Point.BASE.toAffine();
+  const w = (v: bigint) => v.toString(16).padStart(64, '0');
+  const g2 = w(G2.x.c1) + w(G2.x.c0) + w(G2.y.c1) + w(G2.y.c0);
+  let hex = '';
+  for (const p of [G1, G1.negate(), G1.double(), G1.double().negate()]) {
+    const a = p.toAffine();
+    hex += w(a.x) + w(a.y) + g2;
+  }
+  return `0x${hex}`;
+}
+
+interface Row {
+  model: string;
+  mode: string;
+  constraints: number;
+  publicInputs: number;
+  compileS: number;
+  setupS: number;
+  witnessMs: number;
+  proveMs: number;
+  verifyMs: number;
+  verifyGas: bigint;
+  execMs: number;
+  execGas: bigint;
+  macs: number;
+}
+
+const f1 = (x: number) => x.toFixed(1);
+const mgps = (gas: bigint, ms: number) => (Number(gas) / ms / 1000).toFixed(2);
+
+async function benchModel(name: string, model: Model, mode: 'public' | 'private', evm: EVM, work: string, runs: number): Promise<Row> {
+  const spec = { name, version: 1, model };
+  const out = join(work, `${name}-${mode}`);
+  process.stderr.write(`compiling ${name} (${mode} input)...\n`);
+  const c = await compileModel(spec, { outDir: out, input: mode });
+  const loaded = loadModelDir(out);
+  const input = Array.from(randomInput(mulberry32(1), model));
+  let witnessMs = 0;
+  let proveMs = 0;
+  let last;
+  for (let i = 0; i < runs; i++) {
+    last = await proveInference(loaded, input);
+    if (i > 0 || runs === 1) {
+      witnessMs += last.timings.witnessMs;
+      proveMs += last.timings.proveMs;
+    }
+  }
+  const counted = runs === 1 ? 1 : runs - 1;
+  const vk = toHex(readFileSync(join(out, 'vk.bin')));
+  const id = c.manifest.modelId;
+  await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'register', args: [id, vk, ''] }));
+  await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'publishWeights', args: [id, toHex(serializeModel(model))] }));
+  const words = last!.proofWords.map((w) => BigInt(w)) as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+  const v = await timeCall(evm, VERIFIER, encodeFunctionData({ abi: verifierAbi, functionName: 'verify', args: [id, last!.publicSignals.map(BigInt), words] }), 20);
+  if (v.ret[31] !== 1) throw new Error('the precompile did not accept the proof');
+  const e = await timeCall(evm, EXEC, encodeFunctionData({ abi: execAbi, functionName: 'execute', args: [id, toHex(Uint8Array.from(input))] }), 50);
+  return {
+    model: name,
+    mode,
+    constraints: c.manifest.constraints,
+    publicInputs: c.manifest.publicInputs,
+    compileS: c.timings.circuitSeconds,
+    setupS: c.timings.setupSeconds + c.timings.ptauSeconds,
+    witnessMs: witnessMs / counted,
+    proveMs: proveMs / counted,
+    verifyMs: v.ms,
+    verifyGas: v.gas,
+    execMs: e.ms,
+    execGas: e.gas,
+    macs: countMacs(model),
+  };
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'bench-ai-'));
+  try {
+    const evm = await makeEvm();
+    const pairing = await timeCall(evm, ECPAIRING, pairingInput(), 20);
+    const tiny = parseModelSpecText(readFileSync(new URL('../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
+    const rows: Row[] = [];
+    for (const mode of ['public', 'private'] as const) rows.push(await benchModel('16-16-4', tiny, mode, evm, work, 5));
+    if (!quick) for (const mode of ['private', 'public'] as const) rows.push(await benchModel('784-32-10', mnist(), mode, evm, work, 3));
+
+    const lines = [
+      '',
+      `ecPairing (0x08), 4 pairs: ${f1(pairing.ms)} ms, ${pairing.gas} gas, ${mgps(pairing.gas, pairing.ms)} Mgas/s`,
+      '',
+      '| model | input | constraints | public signals | circuit compile s | setup s | witness ms | prove ms | verify in precompile ms | verify gas | verify Mgas/s (ecPairing = 1.00x) | exec MACs | exec ms | exec gas | exec Mgas/s |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ];
+    const pairingRate = Number(pairing.gas) / pairing.ms;
+    for (const r of rows) {
+      const rate = Number(r.verifyGas) / r.verifyMs;
+      lines.push(
+        `| ${r.model} | ${r.mode} | ${r.constraints} | ${r.publicInputs} | ${f1(r.compileS)} | ${f1(r.setupS)} | ${f1(r.witnessMs)} | ${f1(r.proveMs)} | ${r.verifyMs.toFixed(2)} | ${r.verifyGas} | ${mgps(r.verifyGas, r.verifyMs)} (${(rate / pairingRate).toFixed(2)}x) | ${r.macs} | ${r.execMs.toFixed(3)} | ${r.execGas} | ${mgps(r.execGas, r.execMs)} |`,
+      );
+    }
+    lines.push('', 'compile/setup: 0 when cached (.cache/circuits, .cache/ptau). Times are medians (precompile calls) or means (proofs after a warm-up).');
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+await main();

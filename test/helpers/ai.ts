@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseAbi } from 'viem';
+import type { Hex } from 'viem';
+
+const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
+export const TINY_SPEC = resolve(import.meta.dirname, '../../prover/model/examples/tiny-16-16-4.json');
+
+export const VERIFIER = '0x0000000000000000000000000000000000000a01' as const;
+export const MODEL_EXEC = '0x0000000000000000000000000000000000000a02' as const;
+
+export const verifierAbi = parseAbi([
+  'error UnknownModel(bytes32 modelId)',
+  'error ModelDeprecated(bytes32 modelId)',
+  'error PublicInputCount(uint256 expected, uint256 given)',
+  'error InvalidPublicInput(uint256 index)',
+  'error InvalidProof(uint8 code)',
+  'error InvalidVerifyingKey(bytes32 modelId)',
+  'function verify(bytes32 modelId, uint256[] publicInputs, uint256[8] proof) view returns (bool)',
+]);
+
+export const execAbi = parseAbi([
+  'error UnknownModel(bytes32 modelId)',
+  'error ModelDeprecated(bytes32 modelId)',
+  'error NoWeights(bytes32 modelId)',
+  'error InputLength(uint256 expected, uint256 given)',
+  'error TooExpensive(uint256 macs, uint256 cap)',
+  'function execute(bytes32 modelId, bytes input) view returns (int256[] output)',
+]);
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ai-rollup ...args` as a user would. */
+export function cli(args: string[], timeoutMs = 600_000): Promise<CliResult> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+export async function cliOk(args: string[]): Promise<string> {
+  const r = await cli(args);
+  if (r.code !== 0) throw new Error(`ai-rollup ${args.join(' ')} exited ${r.code}:\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}
+
+export interface ProofFile {
+  modelId: Hex;
+  output: number[];
+  publicSignals: string[];
+  proofWords: Hex[];
+}
+
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
