@@ -2,10 +2,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { compileModel } from '../prover/pipeline/compile-model.ts';
-import { ProveError, loadModelDir, proveInference } from '../prover/pipeline/prove.ts';
 import { parseModelSpecText } from '../prover/model/spec.ts';
 import { registerCommand } from './model-register.ts';
+
+// snarkjs and circom2 take seconds to load: only the commands that prove or compile pay for it
+const pipeline = async () => ({ ...(await import('../prover/pipeline/compile-model.ts')), ...(await import('../prover/pipeline/prove.ts')) });
+
+/** A user error about the input file (exit 1 with its message). */
+class InputError extends Error {}
 
 async function readText(path: string, what: string): Promise<string> {
   try {
@@ -21,10 +25,10 @@ async function readInput(path: string): Promise<number[]> {
   try {
     json = JSON.parse(await readText(path, 'input file'));
   } catch (err) {
-    throw new ProveError(err instanceof SyntaxError ? `input file ${path} is not JSON: ${err.message}` : (err as Error).message);
+    throw new InputError(err instanceof SyntaxError ? `input file ${path} is not JSON: ${err.message}` : (err as Error).message);
   }
   const arr = Array.isArray(json) ? json : (json as { input?: unknown } | null)?.input;
-  if (!Array.isArray(arr)) throw new ProveError(`input file ${path} must hold a JSON array of uint8 values or {"input": [...]}`);
+  if (!Array.isArray(arr)) throw new InputError(`input file ${path} must hold a JSON array of uint8 values or {"input": [...]}`);
   return arr as number[];
 }
 
@@ -42,6 +46,7 @@ export function modelCommand(): Command {
     .action(async (specPath: string, f: { out?: string; privateInput: boolean; ptau?: string }) => {
       const spec = parseModelSpecText(await readText(specPath, 'model spec'));
       const out = resolve(f.out ?? join('models', basename(specPath, extname(specPath))));
+      const { compileModel } = await pipeline();
       const r = await compileModel(spec, { outDir: out, input: f.privateInput ? 'private' : 'public', ptauPath: f.ptau });
       const m = r.manifest;
       process.stdout.write(json({ modelId: m.modelId, dir: out, inputMode: m.inputMode, constraints: m.constraints, publicInputs: m.publicInputs, macs: m.macs, ptauPower: m.ptauPower, timings: r.timings }));
@@ -53,6 +58,7 @@ export function modelCommand(): Command {
     .requiredOption('--input <file>', 'JSON array of uint8 input values (or {"input": [...]})')
     .option('--out <file>', 'write the proof JSON here instead of stdout')
     .action(async (f: { model: string; input: string; out?: string }) => {
+      const { loadModelDir, proveInference } = await pipeline();
       const loaded = loadModelDir(f.model);
       const proof = await proveInference(loaded, await readInput(f.input));
       if (f.out === undefined) process.stdout.write(json(proof));

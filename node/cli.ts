@@ -6,7 +6,6 @@ import { devAccounts, readGenesisFile, DEV_MNEMONIC } from './chain/genesis.ts';
 import { modelCommand } from './cli-model.ts';
 import { createLogger } from './logger.ts';
 import type { LogLevel } from './logger.ts';
-import { RollupNode } from './node.ts';
 import { DEFAULT_CHAIN_ID, defaultNodeOptions } from './options.ts';
 import type { NodeOptions } from './options.ts';
 
@@ -85,6 +84,8 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
   const cleanup = async () => {
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   };
+  // loaded here so `--help` and the model commands do not pay for the whole node
+  const { RollupNode } = await import('./node.ts');
   const node = await RollupNode.init(opts, logger, {
     onFatal: () => void cleanup().finally(() => process.exit(1)),
   });

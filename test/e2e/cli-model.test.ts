@@ -1,0 +1,78 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY_SPEC, cli, cliOk } from '../helpers/ai.ts';
+import { removeDir } from '../helpers/dev-node.ts';
+
+describe('ai-rollup model (CLI): clear errors, exit code 1, nothing half-written', () => {
+  let work: string;
+  let dir: string;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'cli-model-'));
+    dir = join(work, 'tiny');
+    const out = JSON.parse(await cliOk(['model', 'compile', TINY_SPEC, '--out', dir]));
+    expect(out.modelId).toBe('0xdcd2a561e5297250f7578e6f35f8d48948e972d22483dce76f1df48586fb8380');
+  }, 300_000);
+  afterAll(() => removeDir(work));
+
+  it('--help on every model command', async () => {
+    for (const cmd of [['model'], ['model', 'compile'], ['model', 'prove'], ['model', 'register']]) {
+      const r = await cli([...cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Usage: ai-rollup');
+    }
+  });
+
+  it('a manifest that lists every artifact with its sha256', async () => {
+    const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+    expect(m).toMatchObject({ inputMode: 'public', inputSize: 16, outputSize: 4, publicInputs: 20, macs: 320 });
+    expect(m.artifacts.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['model.bin', 'circuit.zkey', 'vk.bin', 'verification_key.json', 'circuit.wasm']));
+  });
+
+  it('refuses bad specs with the JSON path of the problem', async () => {
+    const missing = await cli(['model', 'compile', join(work, 'nope.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read model spec .*nope\.json: ENOENT/);
+
+    await writeFile(join(work, 'bad.json'), '{"name": ');
+    const notJson = await cli(['model', 'compile', join(work, 'bad.json')]);
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr).toMatch(/^error: /);
+
+    const spec = JSON.parse(await readFile(TINY_SPEC, 'utf8'));
+    spec.layers[1].weights[2][3] = 300;
+    await writeFile(join(work, 'w.json'), JSON.stringify(spec));
+    const badWeight = await cli(['model', 'compile', join(work, 'w.json'), '--out', join(work, 'w')]);
+    expect(badWeight.code).toBe(1);
+    expect(badWeight.stderr).toContain('layers[1].weights[2][3]');
+  });
+
+  it('refuses bad inputs before proving', async () => {
+    const cases: [unknown, RegExp][] = [
+      [[1, 2, 3], /input has 3 values, the model takes 16/],
+      [Array.from({ length: 16 }, (_, i) => (i === 5 ? 256 : i)), /input\[5\] = 256 is not a uint8/],
+      [Array.from({ length: 16 }, (_, i) => (i === 2 ? 1.5 : i)), /input\[2\] = 1.5 is not a uint8/],
+      [{ values: [] }, /must hold a JSON array/],
+    ];
+    for (const [input, msg] of cases) {
+      await writeFile(join(work, 'in.json'), JSON.stringify(input));
+      const r = await cli(['model', 'prove', '--model', dir, '--input', join(work, 'in.json')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(msg);
+    }
+    const noModel = await cli(['model', 'prove', '--model', join(work, 'absent'), '--input', join(work, 'in.json')]);
+    expect(noModel.code).toBe(1);
+    expect(noModel.stderr).toContain('is not a compiled model directory');
+  });
+
+  it('proves with {"input": [...]} too, and register refuses without a key', async () => {
+    await writeFile(join(work, 'ok.json'), JSON.stringify({ input: Array.from({ length: 16 }, (_, i) => i * 16) }));
+    const proof = JSON.parse(await cliOk(['model', 'prove', '--model', dir, '--input', join(work, 'ok.json')]));
+    expect(proof.publicSignals).toHaveLength(20);
+    expect(proof.proofWords).toHaveLength(8);
+    const r = await cli(['model', 'register', '--model', dir, '--rpc', 'http://127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('--private-key');
+  });
+});
