@@ -14,7 +14,7 @@ import { deserializeModel } from '../prover/model/codec.ts';
 import { countMacs, runModel } from '../prover/model/executor.ts';
 import { type Model, shapeSize } from '../prover/model/format.ts';
 import { EXECUTE_SELECTOR, modelExecAbi } from './abi.ts';
-import { CALL_BASE, EXEC_MAX_MACS, EXEC_PER_MAC, REGISTRY_WORD, execGas } from './gas.ts';
+import { CALL_BASE, EXEC_MAX_MACS, REGISTRY_WORD, execGas, macGas } from './gas.ts';
 import { type BytesHeader, readBytesBody, readBytesHeader, readRecord, type StorageReader, weightsSlot } from './registry-layout.ts';
 import { Meter, ok, outOfGas, revert, revertWith } from './result.ts';
 
@@ -99,7 +99,7 @@ async function run(input: PrecompileInput, sm: StorageReader): Promise<ExecResul
   if (!m) return fail('NoWeights', [call.modelId]);
   if (m.macs > EXEC_MAX_MACS) return fail('TooExpensive', [BigInt(m.macs), BigInt(EXEC_MAX_MACS)]);
   if (call.input.length !== m.inputSize) return fail('InputLength', [BigInt(m.inputSize), BigInt(call.input.length)]);
-  if (!meter.charge(EXEC_PER_MAC * BigInt(m.macs))) return outOfGas(input.gasLimit);
+  if (!meter.charge(macGas(m.macs))) return outOfGas(input.gasLimit);
 
   const { output } = runModel(m.model, call.input, { trusted: true });
   return ok(meter.used, hexToBytes(encodeAbiParameters([{ type: 'int256[]' }], [output.map(BigInt)])));
