@@ -67,6 +67,17 @@ export function modelCommand(): Command {
         process.stdout.write(json({ modelId: proof.modelId, output: proof.output, out: f.out, timings: proof.timings }));
       }
     });
+  model
+    .command('ptau')
+    .description('run a local Powers of Tau of 2^K (dev only: one contributor) into the cache; prints its path')
+    .argument('<power>', 'K: circuits up to 2^K - 1 constraints + public signals')
+    .option('--dir <dir>', 'where to write pot<K>.ptau (default: .cache/ptau)')
+    .action(async (power: string, f: { dir?: string }) => {
+      const k = Number(power);
+      const { localPtau } = await import('../prover/setup/ptau.ts');
+      const r = await localPtau(k, f.dir);
+      process.stdout.write(json(r));
+    });
   model.addCommand(registerCommand());
   return model;
 }
