@@ -11,6 +11,7 @@ import { createBlock } from '@ethereumjs/block';
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common';
 import type { CustomPrecompile, EVMResult } from '@ethereumjs/evm';
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
+import { Caches, MerkleStateManager } from '@ethereumjs/statemanager';
 import { createVM, type VM } from '@ethereumjs/vm';
 import { encodeFunctionData, type Hex } from 'viem';
 import { loadArtifact } from '../../contracts/predeploys.ts';
@@ -127,7 +128,9 @@ export interface RegistryVm {
 
 export async function registryVm(precompiles: CustomPrecompile[] = []): Promise<RegistryVm> {
   const common = new Common({ chain: Mainnet, hardfork: Hardfork.Cancun });
-  const vm = await createVM({ common, evmOpts: { customPrecompiles: precompiles } });
+  // read caches as the node's state has them (node/chain/chain.ts)
+  const stateManager = new MerkleStateManager({ common, caches: new Caches({ storage: { size: 100_000 } }) });
+  const vm = await createVM({ common, stateManager, evmOpts: { customPrecompiles: precompiles } });
   await vm.stateManager.putCode(createAddressFromString(REGISTRY), hexToBytes(loadArtifact('ModelRegistry').deployedBytecode));
   const call: RegistryVm['call'] = (to, data, opts = {}) =>
     vm.evm.runCall({
