@@ -65,6 +65,8 @@ async function run(input: PrecompileInput, sm: StorageReader): Promise<ExecResul
   const total = verifyGas(n);
   if (input.gasLimit < total) return outOfGas(input.gasLimit);
   meter.used = total;
+  // no await between preparing and using the key: a concurrent call's cache eviction (which
+  // frees mcl memory) cannot run in between
   let key;
   try {
     key = preparedKey(await readBytesBody(sm, header));

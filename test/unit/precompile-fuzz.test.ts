@@ -1,12 +1,16 @@
 import type { ExecResult, PrecompileInput } from '@ethereumjs/evm';
 import { bytesToHex, hexToBytes } from '@ethereumjs/util';
 import * as mcl from 'mcl-wasm';
-import { decodeErrorResult, encodeFunctionData, type Hex } from 'viem';
+import { decodeErrorResult, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keccakHex } from '../../prover/model/commitment.ts';
-import { mulberry32, type Rng } from '../../prover/model/random.ts';
+import { serializeModel } from '../../prover/model/codec.ts';
+import { runModel } from '../../prover/model/executor.ts';
+import { shapeSize } from '../../prover/model/format.ts';
+import { mulberry32, randomModel, type Rng } from '../../prover/model/random.ts';
 import { BN254_P, BN254_R, type G1, type G2, proofToWords, publicSignalsToWords, vkToBytes } from '../../precompiles/groth16/encoding.ts';
-import { createAiPrecompiles, verifierAbi } from '../../precompiles/index.ts';
+import { createAiPrecompiles, modelExecAbi, verifierAbi } from '../../precompiles/index.ts';
+import { decodeExecCall, modelExecPrecompile } from '../../precompiles/model-exec.ts';
 import { decodeVerifyCall, inferenceVerifierPrecompile } from '../../precompiles/inference-verifier.ts';
 import { loadFixture, proveFixture, type RegistryVm, registryVm, releaseFixture } from './precompile-fixture.ts';
 
@@ -136,3 +140,41 @@ describe('inference verifier fuzz', () => {
     expect(tally.get('false') ?? 0).toBeGreaterThan(100);
   }, 120_000);
 });
+
+describe('model execution fuzz', () => {
+  it('1,000 random and mutated calls: no throw, outputs equal the executor', async () => {
+    const r = await registryVm(await createAiPrecompiles());
+    const model = randomModel(mulberry32(3), { maxWidth: 24 });
+    const enc = serializeModel(model);
+    const id = keccakHex(enc);
+    await r.registry('register', [id, bytesToHex(vkToBytes({ alpha: randomG1('a'), beta: randomG2('b'), gamma: randomG2('g'), delta: randomG2('d'), ic: [randomG1('i')] })), '']);
+    await r.registry('publishWeights', [id, bytesToHex(enc)]);
+    const rng = mulberry32(99);
+    const size = shapeSize(model.inputShape);
+    let ran = 0;
+    for (let i = 0; i < 1000; i++) {
+      const input = Uint8Array.from({ length: rng.chance(0.6) ? size : rng.int(0, 2 * size) }, () => rng.int(0, 255));
+      let data = hexToBytes(encodeFunctionData({ abi: modelExecAbi, functionName: 'execute', args: [id, bytesToHex(input)] }));
+      const k = rng.int(0, 9);
+      if (k === 0) data = data.subarray(0, rng.int(0, data.length - 1));
+      else if (k === 1) data = Uint8Array.from({ length: rng.int(0, 200) }, () => rng.int(0, 255));
+      else if (k === 2) {
+        data = data.slice();
+        const bit = rng.int(0, data.length * 8 - 1);
+        data[bit >> 3]! ^= 1 << (bit & 7);
+      }
+      const res = await modelExecPrecompile({ data, gasLimit: 10_000_000n, common: r.vm.common, _EVM: r.vm.evm });
+      if (res.exceptionError) {
+        expect(res.exceptionError.error).toBe('revert');
+        continue;
+      }
+      const call = decodeExecCall(data)!;
+      expect(call.modelId.toLowerCase()).toBe(id);
+      const out = decodeFunctionResult({ abi: modelExecAbi, functionName: 'execute', data: bytesToHex(res.returnValue) as Hex });
+      expect(out).toEqual(runModel(model, call.input).output.map(BigInt));
+      ran++;
+    }
+    expect(ran).toBeGreaterThan(300);
+  });
+});
+
