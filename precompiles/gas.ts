@@ -8,10 +8,14 @@
  * wrong input count) pays CALL_BASE plus the words read so far (2 at most).
  *
  * Model execution (0x..0A02):
- *   CALL_BASE + EXEC_BASE + REGISTRY_WORD * (storage words read) + ceil(macs / EXEC_MACS_PER_GAS)
+ *   CALL_BASE + EXEC_BASE + 2 * REGISTRY_WORD + EXEC_WEIGHT_WORD * (weight words)
+ *     + ceil(macs / EXEC_MACS_PER_GAS)
  * with macs = countMacs(model) (prover/model/executor.ts), known before running, and capped at
  * EXEC_MAX_MACS. The weight words are charged whether or not the decoded model is cached, so
- * gas never depends on a node's cache.
+ * gas never depends on a node's cache. They cost less than a key word: the decoded model is
+ * cached by id (16 MB of encodings), and defeating that cache means publishing over 16 MB of
+ * weights at ~22,100 gas per word written (~11 billion gas), so a cold read of a model's words
+ * (~0.2 ms each) happens about once per model per node start, not per call.
  *
  * Policy: the WORST case of each precompile (cold prepared-key cache, cold storage trie) costs
  * about the gas per second of the EVM's own ecPairing on the same node, so a block full of AI
@@ -32,6 +36,7 @@
  *   one more public input (mulVec + checks)    ~0.15 ms
  *   registry word, uncached trie / cached      ~0.2-0.3 ms / ~0.01 ms
  *   executor, dense layers                     ~5 ns per MAC (194 M MAC/s)
+ *   execute 784-32-10, model cached            ~0.9 ms      56,058    ~60 M
  *
  * At 2.3 Mgas/s one gas is ~0.43 us: VERIFY_BASE ~ 17-19 ms (cold key: prepare + verify, less
  * the reads) = 40,000; VERIFY_PER_INPUT = 0.15 ms = 350; REGISTRY_WORD = 0.22 ms = 500 (an EVM
@@ -52,6 +57,8 @@ export const VERIFY_BASE = 40_000n;
 export const VERIFY_PER_INPUT = 350n;
 
 export const EXEC_BASE = 2_000n;
+/** One 32-byte word of published weights (see above: amortized by the decoded-model cache). */
+export const EXEC_WEIGHT_WORD = 64n;
 /** MACs per unit of gas, rounded up (see the policy above). */
 export const EXEC_MACS_PER_GAS = 32;
 /** ~10 ms of executor time: one call cannot stall a block. */
@@ -67,10 +74,9 @@ export function verifyGas(nPublic: number): bigint {
   return CALL_BASE + VERIFY_BASE + VERIFY_PER_INPUT * BigInt(nPublic) + REGISTRY_WORD * BigInt(verifyWords(nPublic));
 }
 
-/** Storage words read for weights of `bytes` bytes: record + length word + data words. */
-export function execWords(weightBytes: number): number {
-  // Solidity keeps a value under 32 bytes in its length word
-  return weightBytes < 32 ? 2 : 2 + Math.ceil(weightBytes / 32);
+/** Data words of a weights value of `bytes` bytes (Solidity keeps one under 32 bytes in its length word). */
+export function weightWords(weightBytes: number): number {
+  return weightBytes < 32 ? 0 : Math.ceil(weightBytes / 32);
 }
 
 export function macGas(macs: number): bigint {
@@ -79,5 +85,5 @@ export function macGas(macs: number): bigint {
 
 /** Gas of a model-execution call that runs (macs = 0: the part charged before the MAC count is known). */
 export function execGas(weightBytes: number, macs: number): bigint {
-  return CALL_BASE + EXEC_BASE + REGISTRY_WORD * BigInt(execWords(weightBytes)) + macGas(macs);
+  return CALL_BASE + EXEC_BASE + 2n * REGISTRY_WORD + EXEC_WEIGHT_WORD * BigInt(weightWords(weightBytes)) + macGas(macs);
 }

@@ -39,7 +39,8 @@ interface CachedModel {
   inputSize: number;
 }
 
-const MAX_CACHED_WEIGHT_BYTES = 64 << 20;
+/** Decoded, a model takes ~8x its encoding in JS arrays: 16 MB of encodings is ~128 MB of heap. */
+const MAX_CACHED_WEIGHT_BYTES = 16 << 20;
 const modelCache = new Map<string, CachedModel & { bytes: number }>();
 let cachedBytes = 0;
 
