@@ -6,8 +6,9 @@ import type { CustomPrecompile } from '@ethereumjs/evm';
 import { initMcl } from './groth16/verify.ts';
 import { inferenceVerifierPrecompile } from './inference-verifier.ts';
 import { modelExecPrecompile } from './model-exec.ts';
+import { REGISTRY_ADDRESS_HEX } from './registry-layout.ts';
 
-export const REGISTRY_ADDRESS = '0x4200000000000000000000000000000000000a00' as const;
+export const REGISTRY_ADDRESS = REGISTRY_ADDRESS_HEX;
 export const VERIFIER_ADDRESS = '0x0000000000000000000000000000000000000a01' as const;
 export const MODEL_EXEC_ADDRESS = '0x0000000000000000000000000000000000000a02' as const;
 
@@ -25,3 +26,4 @@ export { modelExecPrecompile } from './model-exec.ts';
 export * as gas from './gas.ts';
 export { verifierAbi, modelExecAbi } from './abi.ts';
 export { vkToBytes, decodeVk, proofToWords, publicSignalsToWords } from './groth16/encoding.ts';
+export { measureEcPairing, measurePrecompile, type GasRate } from './measure.ts';

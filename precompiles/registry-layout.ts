@@ -15,9 +15,9 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { type Address, bigIntToBytes, bytesToBigInt, createAddressFromString, setLengthLeft } from '@ethereumjs/util';
 
-/** The ModelRegistry predeploy (same as precompiles/index.ts REGISTRY_ADDRESS). */
+/** The ModelRegistry predeploy (contracts/predeploys.ts MODEL_REGISTRY_ADDRESS). */
 export const REGISTRY_ADDRESS_HEX = '0x4200000000000000000000000000000000000a00' as const;
-export const REGISTRY_ADDRESS: Address = createAddressFromString(REGISTRY_ADDRESS_HEX);
+export const REGISTRY_ACCOUNT: Address = createAddressFromString(REGISTRY_ADDRESS_HEX);
 
 export const RECORDS_SLOT = 0n;
 export const ENCODINGS_SLOT = 1n;
@@ -83,7 +83,7 @@ export function weightsSlot(id: Uint8Array): bigint {
 }
 
 /** One storage word, always 32 bytes (ethereumjs returns values with leading zeros trimmed). */
-export async function readWord(sm: StorageReader, slot: bigint, address: Address = REGISTRY_ADDRESS): Promise<Uint8Array> {
+export async function readWord(sm: StorageReader, slot: bigint, address: Address = REGISTRY_ACCOUNT): Promise<Uint8Array> {
   const v = await sm.getStorage(address, slotKey(slot));
   return v.length === 32 ? v : setLengthLeft(v, 32);
 }

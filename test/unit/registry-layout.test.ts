@@ -15,7 +15,7 @@ import {
   PACKED_OFFSET,
   RECORD_WORD,
   RECORDS_SLOT,
-  REGISTRY_ADDRESS,
+  REGISTRY_ACCOUNT,
   readBytes,
   readRecord,
   verifyingKeySlot,
@@ -118,7 +118,7 @@ describe('native registry reads against the real registry code', () => {
     const word = new Uint8Array(32);
     word.set(data);
     word[31] = data.length * 2;
-    await sm.putStorage(REGISTRY_ADDRESS, setLengthLeft(hexToBytes('0x3039'), 32), word);
+    await sm.putStorage(REGISTRY_ACCOUNT, setLengthLeft(hexToBytes('0x3039'), 32), word);
     expect(await readBytes(sm, slot)).toEqual(data);
     expect(await readBytes(sm, 99n)).toEqual(new Uint8Array(0));
   });
