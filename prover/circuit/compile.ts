@@ -38,7 +38,7 @@ export interface R1csInfo {
 }
 
 export interface CompiledCircuit extends R1csInfo {
-  /** Cache key: sha256 of circom2 version, flags and source (hex). */
+  /** Cache key: sha256 of circom2 version, flags, source and (when included) circomlib's version and files (hex). */
   key: string;
   dir: string;
   r1csPath: string;
@@ -76,7 +76,8 @@ const CIRCOMLIB_FILES = ['circuits/poseidon.circom', 'circuits/poseidon_constant
 let circomlibDigest: string | undefined;
 function circomlibHash(): string {
   if (circomlibDigest === undefined) {
-    const h = createHash('sha256');
+    const { version } = require('circomlib/package.json') as { version: string };
+    const h = createHash('sha256').update(`circomlib ${version}\n`);
     for (const f of CIRCOMLIB_FILES) h.update(f).update(readFileSync(join(LIBRARY_PATH, 'circomlib', f)));
     circomlibDigest = h.digest('hex');
   }

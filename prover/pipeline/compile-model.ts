@@ -17,7 +17,7 @@ import { countMacs } from '../model/executor.ts';
 import { modelOutputShape, shapeSize } from '../model/format.ts';
 import { type ParsedSpec, toModelSpec } from '../model/spec.ts';
 import { groth16Setup } from '../setup/groth16.ts';
-import { powerFor, ptauFor } from '../setup/ptau.ts';
+import { operatorPtau, powerFor, ptauFor, readPtauInfo } from '../setup/ptau.ts';
 
 export interface CompileModelOptions {
   outDir: string;
@@ -37,7 +37,8 @@ export interface ModelManifest {
   macs: number;
   constraints: number;
   publicInputs: number;
-  ptauPower: number | null;
+  /** The ptau's power (>= the circuit's need, which is ceil(log2(constraints + publicInputs + 1))). */
+  ptauPower: number;
   artifacts: { name: string; sha256: string; size: number }[];
 }
 
@@ -53,6 +54,8 @@ export async function compileModel(spec: ParsedSpec, opts: CompileModelOptions):
   const { model } = spec;
   const input = opts.input ?? 'public';
   const dir = opts.outDir;
+  // a missing or foreign --ptau file fails now, not after a long circuit compile
+  if (opts.ptauPath !== undefined) readPtauInfo(opts.ptauPath);
   mkdirSync(dir, { recursive: true });
   const encoding = serializeModel(model);
   writeFileSync(join(dir, 'model.bin'), encoding);
@@ -65,7 +68,7 @@ export async function compileModel(spec: ParsedSpec, opts: CompileModelOptions):
 
   const publicSignals = compiled.outputs + compiled.publicInputs;
   const power = powerFor(compiled.constraints, publicSignals);
-  const ptau = opts.ptauPath !== undefined ? { path: opts.ptauPath, power: null, seconds: 0 } : await ptauFor(power);
+  const ptau = opts.ptauPath !== undefined ? operatorPtau(opts.ptauPath, power) : await ptauFor(power);
   const setup = await groth16Setup(join(dir, 'circuit.r1cs'), ptau.path, join(dir, 'circuit.zkey'));
   writeFileSync(join(dir, 'verification_key.json'), `${JSON.stringify(setup.vk, null, 2)}\n`);
   writeFileSync(join(dir, 'vk.bin'), vkToBytes(setup.vk as unknown as SnarkjsVerificationKey));

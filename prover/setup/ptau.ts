@@ -7,7 +7,7 @@
  * instead, with `--ptau FILE`.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quietLogger, withCurve } from './snarkjs-curve.ts';
@@ -34,6 +34,59 @@ export function powerFor(constraints: number, publicSignals: number): number {
   let k = 1;
   while (1 << k < need) k++;
   return Math.max(k, 8);
+}
+
+export class PtauError extends Error {}
+
+export interface PtauInfo {
+  power: number;
+  /** Has the phase-2 (Lagrange) sections that zKey.newZKey reads: the output of preparePhase2. */
+  prepared: boolean;
+}
+
+/**
+ * Power and phase-2 readiness from a ptau file's section table (iden3 binfile: "ptau", version,
+ * section count, then [type u32, size u64, data]; header section 1 = n8, q, power). Read here so an
+ * operator's file that is too small or unprepared gets a clear error, not one from deep in snarkjs.
+ */
+export function readPtauInfo(path: string): PtauInfo {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new PtauError(`cannot read ptau file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    const read = (pos: number, len: number): DataView => {
+      const buf = Buffer.alloc(len);
+      if (readSync(fd, buf, 0, len, pos) !== len) throw new PtauError(`${path} is not a ptau file (truncated)`);
+      return new DataView(buf.buffer, buf.byteOffset, len);
+    };
+    const head = read(0, 12);
+    if (head.getUint32(0, false) !== 0x70746175) throw new PtauError(`${path} is not a ptau file`);
+    const sections = new Map<number, number>();
+    let pos = 12;
+    for (let i = 0; i < head.getUint32(8, true); i++) {
+      const s = read(pos, 12);
+      sections.set(s.getUint32(0, true), pos + 12);
+      pos += 12 + Number(s.getBigUint64(4, true));
+    }
+    const h = sections.get(1);
+    if (h === undefined) throw new PtauError(`${path} has no ptau header`);
+    const n8 = read(h, 4).getUint32(0, true);
+    const power = read(h + 4 + n8, 4).getUint32(0, true);
+    return { power, prepared: [12, 13, 14, 15].every((t) => sections.has(t)) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An operator's ptau, checked against the circuit's needs. */
+export function operatorPtau(path: string, power: number): PtauResult {
+  const info = readPtauInfo(path);
+  if (!info.prepared) throw new PtauError(`${path} is a phase-1 ptau: run snarkjs powersoftau prepare phase2 on it first`);
+  if (info.power < power) throw new PtauError(`${path} has power ${info.power}, the circuit needs ${power} (2^K >= constraints + public signals + 1)`);
+  return { path, power: info.power, seconds: 0, cached: true };
 }
 
 /** The smallest cached or shipped ptau with power >= `power`, else a new local one. */
