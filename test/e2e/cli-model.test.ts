@@ -2,6 +2,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { SHIPPED_PTAU_DIR } from '../../prover/setup/ptau.ts';
 import { TINY_SPEC, cli, cliOk } from '../helpers/ai.ts';
 import { removeDir } from '../helpers/dev-node.ts';
 
@@ -74,5 +76,23 @@ describe('ai-rollup model (CLI): clear errors, exit code 1, nothing half-written
     const r = await cli(['model', 'register', '--model', dir, '--rpc', 'http://127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--private-key');
+  });
+
+  it('--private-input with an operator --ptau: the Poseidon hash of the input is the one public input', async () => {
+    const priv = join(work, 'tiny-private');
+    const ptau = join(SHIPPED_PTAU_DIR, 'pot11.ptau');
+    const out = JSON.parse(await cliOk(['model', 'compile', TINY_SPEC, '--out', priv, '--private-input', '--ptau', ptau]));
+    expect(out).toMatchObject({ inputMode: 'private', publicInputs: 5, ptauPower: 11 });
+    const input = Array.from({ length: 16 }, (_, i) => 255 - i * 3);
+    await writeFile(join(work, 'p.json'), JSON.stringify(input));
+    await cliOk(['model', 'prove', '--model', priv, '--input', join(work, 'p.json'), '--out', join(work, 'p.proof.json')]);
+    const proof = JSON.parse(await readFile(join(work, 'p.proof.json'), 'utf8'));
+    expect(proof.publicSignals).toHaveLength(5);
+    expect(proof.publicSignals[4]).toBe(String(inputHash(input)));
+
+    await writeFile(join(work, 'fake.ptau'), 'not a ptau');
+    const bad = await cli(['model', 'compile', TINY_SPEC, '--out', join(work, 'x'), '--ptau', join(work, 'fake.ptau')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('is not a ptau file');
   });
 });
