@@ -1,7 +1,7 @@
 /** Helpers shared by the benches: free ports, node processes, peak memory, JSON-RPC over fetch, tables. */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -132,11 +132,7 @@ export function peakRss(pid: number): number {
 }
 
 /** The anvil binary itself, not node_modules/.bin/anvil: that is a node wrapper, whose memory would be measured instead. */
-export function anvilBinary(): string {
-  const arch = process.arch === 'x64' ? 'amd64' : process.arch;
-  const direct = resolve(ROOT, `node_modules/@foundry-rs/anvil-${process.platform}-${arch}/bin/anvil`);
-  return existsSync(direct) ? direct : resolve(ROOT, 'node_modules/.bin/anvil');
-}
+export { anvilBinary } from '../devnet/anvil.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
