@@ -3,8 +3,20 @@ import type { HeaderData } from '@ethereumjs/block';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { KECCAK256_RLP } from '@ethereumjs/util';
 import { Bloom, encodeReceipt, runTx } from '@ethereumjs/vm';
-import type { RunTxResult, VM } from '@ethereumjs/vm';
+import type { RunTxResult, TxReceipt, VM } from '@ethereumjs/vm';
+import { executeDeposit } from '../node/chain/deposit-exec.ts';
+import type { DepositResult } from '../node/chain/deposit-exec.ts';
+import type { DepositTx } from '../node/chain/deposit-tx.ts';
 import { orderedTrieRoot } from '../node/chain/ordered-trie.ts';
+import { fromVmReceipt } from '../node/chain/receipts.ts';
+import type { StoredReceipt } from '../node/chain/receipts.ts';
+
+interface Executed {
+  tx: TypedTransaction;
+  receipt: TxReceipt;
+  stored: StoredReceipt;
+  bloom: Bloom;
+}
 
 /**
  * Executes transactions into a new block on top of `parent`.
@@ -16,8 +28,7 @@ import { orderedTrieRoot } from '../node/chain/ordered-trie.ts';
  * calls: the L2 hardfork leaves them off (see node/chain/common.ts).
  */
 export class BlockAssembler {
-  private readonly txs: TypedTransaction[] = [];
-  private readonly results: RunTxResult[] = [];
+  private readonly done: Executed[] = [];
   private readonly context: Block;
   gasUsed = 0n;
 
@@ -33,16 +44,25 @@ export class BlockAssembler {
     return new BlockAssembler(vm, header);
   }
 
-  get receipts(): RunTxResult['receipt'][] {
-    return this.results.map((r) => r.receipt);
+  get receipts(): StoredReceipt[] {
+    return this.done.map((e) => e.stored);
+  }
+
+  /** Runs a deposit; deposits never fail to apply (a failed call still has a receipt). */
+  async addDeposit(dep: DepositTx): Promise<DepositResult> {
+    if (dep.gasLimit > this.header.gasLimit - this.gasUsed) throw new Error('deposit has a higher gas limit than the remaining gas in the block');
+    const r = await executeDeposit(this.vm, dep, this.context, this.gasUsed);
+    const receipt: TxReceipt = { status: r.receipt.status, cumulativeBlockGasUsed: r.receipt.cumulativeGasUsed, bitvector: r.bloom.bitvector, logs: r.receipt.logs };
+    this.done.push({ tx: dep.asTyped(), receipt, stored: r.receipt, bloom: r.bloom });
+    this.gasUsed += r.gasUsed;
+    return r;
   }
 
   /** Runs `tx`; on any error the state is as before the call and the error is thrown. */
   async add(tx: TypedTransaction): Promise<RunTxResult> {
     if (tx.gasLimit > this.header.gasLimit - this.gasUsed) throw new Error('tx has a higher gas limit than the remaining gas in the block');
     const result = await runTx(this.vm, { tx, block: this.context, blockGasUsed: this.gasUsed, skipHardForkValidation: true });
-    this.txs.push(tx);
-    this.results.push(result);
+    this.done.push({ tx, receipt: result.receipt, stored: fromVmReceipt(result.receipt), bloom: result.bloom });
     this.gasUsed += result.blockGasSpent;
     return result;
   }
@@ -50,14 +70,14 @@ export class BlockAssembler {
   /** Computes the roots, commits the state changes into the trie and returns the sealed block. */
   async seal(): Promise<Block> {
     const bloom = new Bloom(undefined, this.vm.common);
-    for (const r of this.results) bloom.or(r.bloom);
+    for (const e of this.done) bloom.or(e.bloom);
     const stateRoot = await this.vm.stateManager.getStateRoot();
     const header = createBlockHeader(
       {
         ...this.header,
         stateRoot,
-        transactionsTrie: orderedTrieRoot(this.txs.map((tx) => tx.serialize())),
-        receiptTrie: orderedTrieRoot(this.results.map((r, i) => encodeReceipt(r.receipt, this.txs[i]!.type))),
+        transactionsTrie: orderedTrieRoot(this.done.map((e) => e.tx.serialize())),
+        receiptTrie: orderedTrieRoot(this.done.map((e) => encodeReceipt(e.receipt, e.tx.type))),
         logsBloom: bloom.bitvector,
         gasUsed: this.gasUsed,
         blobGasUsed: 0n,
@@ -67,7 +87,7 @@ export class BlockAssembler {
     );
     await this.vm.evm.journal.commit();
     // The constructor takes the executed transaction objects as they are; createBlock would rebuild each.
-    return new Block(header, this.txs, [], [], { common: this.vm.common, setHardfork: false });
+    return new Block(header, this.done.map((e) => e.tx), [], [], { common: this.vm.common, setHardfork: false });
   }
 
   async abort(): Promise<void> {

@@ -3,16 +3,28 @@ import { Address, bytesToHex, createAddressFromString, equalsBytes } from '@ethe
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
 import type { Chain } from '../node/chain/chain.ts';
-import { fromVmReceipt } from '../node/chain/receipts.ts';
 import type { Mempool } from './mempool.ts';
 import type { SequencerOptions } from './options.ts';
 import type { PoolTx } from './pool-tx.ts';
 import { BlockAssembler } from './block-assembler.ts';
+import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
+import { L1_INFO_GAS, nextAttributes } from './l1-attributes.ts';
+import type { BlockAttributes, L1BlockRef, L1View } from './l1-attributes.ts';
+
+/** Rollup mode: every block starts with its L1 origin and the deposits it consumes. */
+export interface ProducerL1 {
+  view: L1View;
+  /** The rollup's L1 start (the origin of the first L2 block if L1 has nothing newer). */
+  start: L1BlockRef;
+  /** Called after a block that consumed deposits up to `count`. */
+  onConsumed?(count: bigint): void;
+}
 
 export interface ProducerDeps {
   chain: Chain;
   pool: Mempool;
   logger: Logger;
+  l1?: ProducerL1;
   /** Called when a block could not be written: the node must stop rather than diverge. */
   onFatal(err: Error): void;
 }
@@ -123,18 +135,23 @@ export class BlockProducer {
       this.vm = undefined;
       return undefined;
     }
-    const { block, included, receipts, execMs } = built;
+    const { block, included, receipts, execMs, attrs, depositSenders } = built;
     const sealed = Date.now();
     try {
-      await chain.commit(block, included.map((p) => p.sender), receipts);
+      await chain.commit(block, [...depositSenders, ...included.map((p) => p.sender)], receipts);
     } catch (err) {
       this.deps.onFatal(err as Error);
       return undefined;
     }
     this.vmHead = block.hash();
     const nonces = new Map<string, bigint>();
+    // a deposit bumps its sender's nonce too, which can make pool transactions stale
+    receipts.forEach((r, i) => {
+      if (r.depositNonce !== undefined) nonces.set(depositSenders[i]!.toString(), r.depositNonce + 1n);
+    });
     for (const p of included) nonces.set(p.senderHex, p.nonce + 1n);
     pool.onBlockIncluded(nonces);
+    if (attrs !== undefined && attrs.deposits.length > 0) this.deps.l1?.onConsumed?.(attrs.depositCount);
     logger.debug(
       {
         number: block.header.number,
@@ -166,7 +183,17 @@ export class BlockProducer {
     });
     const maxTxs = this.opts.blockTime === 0 ? 1 : Number.POSITIVE_INFINITY;
     const included: PoolTx[] = [];
+    let attrs: BlockAttributes | undefined;
+    const depositSenders: Address[] = [];
     try {
+      if (this.deps.l1 !== undefined) {
+        const prev = await readL1BlockInfo(vm.stateManager as Parameters<typeof readL1BlockInfo>[0]);
+        attrs = nextAttributes(prev, this.deps.l1.start, this.deps.l1.view, timestamp, this.opts.gasLimit - L1_INFO_GAS);
+        for (const dep of [attrs.l1InfoTx, ...attrs.deposits]) {
+          await asm.addDeposit(dep);
+          depositSenders.push(dep.from);
+        }
+      }
       const sel = pool.selector(baseFee);
       for (let p = sel.peek(); p !== undefined && included.length < maxTxs; p = sel.peek()) {
         if (this.opts.gasLimit - asm.gasUsed < p.tx.gasLimit) {
@@ -190,8 +217,8 @@ export class BlockProducer {
     }
     const execMs = Date.now() - started;
     const block = await asm.seal();
-    const receipts = asm.receipts.map(fromVmReceipt);
+    const receipts = asm.receipts;
     logger.trace({ hash: bytesToHex(block.hash()) }, 'built');
-    return { block, included, receipts, execMs };
+    return { block, included, receipts, execMs, attrs, depositSenders };
   }
 }

@@ -10,6 +10,8 @@ export interface StoredReceipt {
   status: 0 | 1;
   cumulativeGasUsed: bigint;
   logs: RawLog[];
+  /** Deposits only: the sender's nonce before the deposit (OP Stack's receipt field). */
+  depositNonce?: bigint;
 }
 
 export function fromVmReceipt(r: TxReceipt): StoredReceipt {
@@ -23,15 +25,17 @@ export function encodeReceipts(receipts: StoredReceipt[]): Uint8Array {
       r.status === 1 ? Uint8Array.of(1) : new Uint8Array(),
       bigIntToUnpaddedBytes(r.cumulativeGasUsed),
       r.logs,
+      ...(r.depositNonce === undefined ? [] : [bigIntToUnpaddedBytes(r.depositNonce)]),
     ]),
   );
 }
 
 export function decodeReceipts(bytes: Uint8Array): StoredReceipt[] {
-  const list = RLP.decode(bytes) as unknown as [Uint8Array, Uint8Array, RawLog[]][];
-  return list.map(([status, cum, logs]) => ({
+  const list = RLP.decode(bytes) as unknown as [Uint8Array, Uint8Array, RawLog[], Uint8Array?][];
+  return list.map(([status, cum, logs, depositNonce]) => ({
     status: status.length > 0 && status[0] === 1 ? 1 : 0,
     cumulativeGasUsed: bytesToBigInt(cum),
     logs,
+    ...(depositNonce === undefined ? {} : { depositNonce: bytesToBigInt(depositNonce) }),
   }));
 }

@@ -1,10 +1,10 @@
-import { createBlockFromRLP } from '@ethereumjs/block';
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { Address, bytesToHex, concatBytes } from '@ethereumjs/util';
 import { Prefix, be64, key, metaKey, readBe64 } from '../db/keys.ts';
 import { kvGet } from '../db/kv.ts';
 import type { KV, KVOp } from '../db/kv.ts';
+import { decodeBlock } from './block-codec.ts';
 import { decodeReceipts, encodeReceipts } from './receipts.ts';
 import type { StoredReceipt } from './receipts.ts';
 
@@ -79,7 +79,7 @@ export class ChainStore {
     if (cached !== undefined) return cached;
     const raw = await kvGet(this.kv, key(Prefix.block, hash));
     if (raw === undefined) return undefined;
-    const block = createBlockFromRLP(raw, { common: this.common, setHardfork: false });
+    const block = decodeBlock(raw, this.common);
     this.remember(block);
     return block;
   }

@@ -4,6 +4,8 @@ import type { TypedTransaction } from '@ethereumjs/tx';
 import { Address, bytesToHex, createContractAddress } from '@ethereumjs/util';
 import type { PrefixedHexString } from '@ethereumjs/util';
 import { Bloom } from '@ethereumjs/vm';
+import { isDepositTx } from '../chain/deposit-tx.ts';
+import type { DepositTx } from '../chain/deposit-tx.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
 import { feeCaps } from '../../sequencer/pool-tx.ts';
 
@@ -14,9 +16,12 @@ export interface TxContext {
   block?: Block;
   index?: number;
   sender: Address;
+  /** Deposits: the sender's nonce before it, from the receipt. */
+  depositNonce?: bigint;
 }
 
 export function formatTx(tx: TypedTransaction, ctx: TxContext): Record<string, unknown> {
+  if (isDepositTx(tx)) return formatDeposit(tx, ctx);
   const json = tx.toJSON() as Record<string, unknown>;
   const { maxFee, maxTip } = feeCaps(tx);
   const baseFee = ctx.block?.header.baseFeePerGas;
@@ -43,6 +48,30 @@ export function formatTx(tx: TypedTransaction, ctx: TxContext): Record<string, u
   delete out.gasLimit;
   if (tx.type !== 0) out.yParity = out.v;
   return out;
+}
+
+/** OP Stack's JSON for a deposit (op-geth's fields), so viem's op-stack chains decode it. */
+function formatDeposit(tx: DepositTx, ctx: TxContext): Record<string, unknown> {
+  return {
+    type: q(tx.type),
+    hash: bytesToHex(tx.hash()),
+    sourceHash: bytesToHex(tx.sourceHash),
+    from: tx.from.toString(),
+    to: tx.to?.toString() ?? null,
+    mint: q(tx.mint),
+    value: q(tx.value),
+    gas: q(tx.gasLimit),
+    gasPrice: '0x0',
+    isSystemTx: tx.isSystemTx,
+    input: bytesToHex(tx.data),
+    nonce: q(ctx.depositNonce ?? 0n),
+    v: '0x0',
+    r: '0x0',
+    s: '0x0',
+    blockHash: ctx.block ? bytesToHex(ctx.block.hash()) : null,
+    blockNumber: ctx.block ? q(ctx.block.header.number) : null,
+    transactionIndex: ctx.index === undefined || ctx.block === undefined ? null : q(ctx.index),
+  };
 }
 
 export function formatBlock(block: Block, senders: Address[], full: boolean): Record<string, unknown> {
@@ -139,10 +168,11 @@ function receiptJson(block: Block, sender: Address, receipts: StoredReceipt[], i
     cumulativeGasUsed: q(r.cumulativeGasUsed),
     gasUsed: q(gasUsed),
     effectiveGasPrice: formatTx(tx, { block, index: i, sender }).gasPrice,
-    contractAddress: tx.to === undefined ? createContractAddress(sender, tx.nonce).toString() : null,
+    contractAddress: tx.to === undefined ? createContractAddress(sender, r.depositNonce ?? tx.nonce).toString() : null,
     logs: r.logs.map((log) => formatLog(log, { block, txIndex: i, logIndex: logIndex++ })),
     logsBloom: bytesToHex(bloom.bitvector),
     type: q(tx.type),
     status: q(r.status),
+    ...(r.depositNonce === undefined ? {} : { depositNonce: q(r.depositNonce) }),
   };
 }

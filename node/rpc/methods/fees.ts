@@ -6,6 +6,7 @@ import { invalidParams } from '../errors.ts';
 import { q } from '../format.ts';
 import { method } from '../method.ts';
 import { zBlockTag, zUint } from '../schemas.ts';
+import { isDepositTx } from '../../chain/deposit-tx.ts';
 
 /** Tips are suggested from this many recent blocks, at this percentile, never below the floor. */
 const TIP_BLOCKS = 20;
@@ -19,7 +20,7 @@ async function suggestTip(b: RpcBackend): Promise<bigint> {
   for (let n = head; n >= 0n && n > head - BigInt(TIP_BLOCKS); n--) {
     const block = await b.chain.store.getBlockByNumber(n);
     const baseFee = block?.header.baseFeePerGas ?? 0n;
-    for (const tx of block?.transactions ?? []) tips.push(effectiveTip(feeCaps(tx), baseFee));
+    for (const tx of block?.transactions ?? []) if (!isDepositTx(tx)) tips.push(effectiveTip(feeCaps(tx), baseFee));
   }
   if (tips.length === 0) return TIP_FLOOR;
   tips.sort((a, c) => (a < c ? -1 : a > c ? 1 : 0));
@@ -37,7 +38,8 @@ async function rewards(b: RpcBackend, block: Block, percentiles: number[]): Prom
       const cum = receipts[i]?.cumulativeGasUsed ?? prev;
       const used = cum - prev;
       prev = cum;
-      return { tip: effectiveTip(feeCaps(tx), baseFee), used };
+      // deposits bought their gas on L1 and pay no tip here
+      return { tip: isDepositTx(tx) ? 0n : effectiveTip(feeCaps(tx), baseFee), used };
     })
     .sort((a, c) => (a.tip < c.tip ? -1 : a.tip > c.tip ? 1 : 0));
   const total = block.header.gasUsed;

@@ -1,0 +1,38 @@
+import { Block, createBlockHeaderFromBytesArray } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { RLP } from '@ethereumjs/rlp';
+import { createTxFromBlockBodyData } from '@ethereumjs/tx';
+import type { TypedTransaction } from '@ethereumjs/tx';
+import { DEPOSIT_TX_TYPE, decodeDepositTx } from './deposit-tx.ts';
+
+export class BlockDecodeError extends Error {
+  override name = 'BlockDecodeError';
+}
+
+/**
+ * Decodes an L2 block's RLP. ethereumjs's block decoder refuses transaction types it does not
+ * know, and L2 blocks carry deposits (type 0x7E), so the body is decoded here, one transaction
+ * at a time; the header and every other transaction still go through ethereumjs.
+ */
+export function decodeBlock(bytes: Uint8Array, common: Common): Block {
+  let values: unknown;
+  try {
+    values = RLP.decode(bytes);
+  } catch (err) {
+    throw new BlockDecodeError(`block is not valid RLP: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(values) || values.length < 3 || values.length > 4) throw new BlockDecodeError('block must be an RLP list of 3 or 4 items');
+  const [headerValues, txValues, uncles, withdrawals] = values as [Uint8Array[], (Uint8Array | Uint8Array[])[], unknown[], unknown[] | undefined];
+  if (!Array.isArray(txValues) || !Array.isArray(uncles) || uncles.length > 0) throw new BlockDecodeError('block body is malformed (L2 blocks have no uncles)');
+  if (withdrawals !== undefined && (!Array.isArray(withdrawals) || withdrawals.length > 0)) throw new BlockDecodeError('L2 blocks carry no withdrawals');
+  try {
+    const header = createBlockHeaderFromBytesArray(headerValues, { common, setHardfork: false });
+    const txs: TypedTransaction[] = txValues.map((t) =>
+      t instanceof Uint8Array && t[0] === DEPOSIT_TX_TYPE ? decodeDepositTx(t).asTyped() : createTxFromBlockBodyData(t, { common }),
+    );
+    return new Block(header, txs, [], withdrawals === undefined ? undefined : [], { common, setHardfork: false });
+  } catch (err) {
+    if (err instanceof BlockDecodeError) throw err;
+    throw new BlockDecodeError(`invalid block: ${(err as Error).message}`);
+  }
+}
