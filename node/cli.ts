@@ -8,6 +8,8 @@ import { createLogger } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 import { DEFAULT_CHAIN_ID, defaultNodeOptions } from './options.ts';
 import type { NodeOptions } from './options.ts';
+import { readRollupConfig } from './rollup-config.ts';
+import type { Hex } from 'viem';
 
 const int = (name: string) => (v: string) => {
   if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
@@ -44,6 +46,11 @@ export function buildCli(): Command {
     .option('--txpool.max-per-sender <n>', 'most transactions per sender in the pool', int('--txpool.max-per-sender'), d.sequencer.pool.maxPerSender)
     .option('--rpc.max-batch <n>', 'most calls in one JSON-RPC batch', int('--rpc.max-batch'), d.rpc.maxBatch)
     .option('--rpc.logs-max-range <blocks>', 'widest block range of eth_getLogs', int('--rpc.logs-max-range'), d.rpc.logsMaxRange)
+    .option('--rollup-config <file>', 'rollup config (L1 contracts, chain ids, L1 start; `devnet` writes one): run as a rollup sequencer')
+    .option('--l1-rpc <url>', 'L1 JSON-RPC endpoint (with --rollup-config)')
+    .option('--batcher-key <key>', 'L1 key that posts batches (or env AI_ROLLUP_BATCHER_KEY); without it no batches are posted')
+    .option('--proposer-key <key>', 'L1 key that posts output roots (or env AI_ROLLUP_PROPOSER_KEY)')
+    .option('--l1-poll-ms <ms>', 'milliseconds between L1 polls', int('--l1-poll-ms'), 1000)
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runNode(flags));
@@ -58,9 +65,11 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
   if (datadir === undefined && f.dev === true) datadir = tempDir = await mkdtemp(join(tmpdir(), 'ai-rollup-dev-'));
   const genesisFile = f.genesis as string | undefined;
   const fileChainId = genesisFile === undefined ? undefined : BigInt((await readGenesisFile(genesisFile)).config.chainId);
+  const rollup = await rollupOptions(f);
   const opts: NodeOptions = {
+    rollup,
     datadir: datadir ?? defaultNodeOptions.datadir,
-    chainId: (f.chainId as bigint | undefined) ?? fileChainId ?? DEFAULT_CHAIN_ID,
+    chainId: (f.chainId as bigint | undefined) ?? fileChainId ?? rollup?.config.l2ChainId ?? DEFAULT_CHAIN_ID,
     genesisFile,
     dev: f.dev === true,
     logLevel: f.logLevel as LogLevel,
@@ -102,6 +111,31 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+const KEY = /^0x[0-9a-fA-F]{64}$/;
+
+async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['rollup']> {
+  const file = f.rollupConfig as string | undefined;
+  const l1Rpc = f.l1Rpc as string | undefined;
+  if (file === undefined) {
+    if (l1Rpc !== undefined) throw new Error('--l1-rpc needs --rollup-config');
+    return undefined;
+  }
+  if (l1Rpc === undefined) throw new Error('--rollup-config needs --l1-rpc');
+  const key = (flag: string, env: string): Hex | undefined => {
+    const v = (f[flag] as string | undefined) ?? process.env[env];
+    if (v === undefined || v === '') return undefined;
+    if (!KEY.test(v)) throw new Error(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a 0x-prefixed 32-byte hex private key`);
+    return v as Hex;
+  };
+  return {
+    config: await readRollupConfig(file),
+    l1Rpc,
+    batcherKey: key('batcherKey', 'AI_ROLLUP_BATCHER_KEY'),
+    proposerKey: key('proposerKey', 'AI_ROLLUP_PROPOSER_KEY'),
+    l1PollMs: f.l1PollMs as number,
+  };
 }
 
 function printDevBanner(rpcUrl: string, datadir: string): void {

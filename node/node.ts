@@ -20,6 +20,11 @@ import { Dispatcher } from './rpc/dispatch.ts';
 import { FilterManager } from './rpc/filters.ts';
 import { allMethods } from './rpc/methods/index.ts';
 import { RpcServer } from './rpc/server.ts';
+import { createPublicClient, http } from 'viem';
+import type { PublicClient } from 'viem';
+import type { L1BlockRef } from '../sequencer/l1-attributes.ts';
+import { L1Watcher } from './l1/l1-watcher.ts';
+import { RollupStatus } from './l1/rollup-status.ts';
 import { SubscriptionHub } from './rpc/subscriptions.ts';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -45,6 +50,8 @@ export class RollupNode {
     private readonly kv: KV,
     readonly rpcUrl: string,
     private readonly logger: Logger,
+    /** L1-facing services (rollup mode), stopped after block production. */
+    private readonly l1Services: { stop(): Promise<void> }[] = [],
   ) {}
 
   static async init(options: NodeOptions, logger: Logger, hooks: NodeHooks = {}): Promise<RollupNode> {
@@ -78,10 +85,12 @@ export class RollupNode {
       limits: () => ({ gasLimit: seq.gasLimit, minFee: seq.minBaseFee }),
     });
 
+    const l1 = options.rollup === undefined ? undefined : await startL1(options, logger);
     let node: RollupNode | undefined;
     const producer = new BlockProducer(seq, {
       chain,
       pool,
+      l1: l1?.producer,
       logger: logger.child({ module: 'sequencer' }),
       onFatal: (err) => {
         logger.fatal({ err }, 'cannot persist blocks; stopping');
@@ -104,12 +113,14 @@ export class RollupNode {
     const calls = new CallExecutor(chain, options.rpc.gasCap);
     const artifacts = new ArtifactStore(options.modelsDir ?? join(options.datadir, 'models'), logger.child({ module: 'ai:artifacts' }));
     const backend = new RpcBackend(chain, pool, calls, filters, options.rpc, CLIENT_VERSION, seq.minBaseFee, artifacts);
+    backend.rollup = l1?.rpc;
     const rpcLogger = logger.child({ module: 'rpc' });
     const dispatcher = new Dispatcher(allMethods(), backend, rpcLogger, options.rpc.maxBatch);
     const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts });
     const rpcUrl = await server.start();
     producer.start();
-    node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger);
+    if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());
+    node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger, l1?.services ?? []);
     logger.info({ rpc: rpcUrl, chainId: options.chainId, head: chain.head.header.number }, 'node started');
     return node;
   }
@@ -120,6 +131,7 @@ export class RollupNode {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.producer.stop();
+      for (const s of this.l1Services) await s.stop();
       await this.server.stop();
       this.filters.close();
       await this.kv.close();
@@ -140,4 +152,36 @@ async function loadGenesis(options: NodeOptions): Promise<GenesisSpec> {
   const spec = devGenesis(options.chainId, options.sequencer.gasLimit);
   if (!options.dev) spec.alloc = {};
   return spec;
+}
+
+/** The L1 side of a rollup node: the deposit/origin watcher and the Rollup contract's status. */
+async function startL1(options: NodeOptions, logger: Logger) {
+  const r = options.rollup!;
+  const cfg = r.config;
+  if (cfg.l2ChainId !== options.chainId) throw new Error(`rollup config is for L2 chain ${cfg.l2ChainId}, this node runs chain ${options.chainId}`);
+  // no retries inside viem: the watcher and status loops retry on their own schedule
+  const client = createPublicClient({ transport: http(r.l1Rpc, { retryCount: 0, timeout: 10_000 }) });
+  const l1Logger = logger.child({ module: 'l1' });
+  try {
+    const id = await client.getChainId();
+    if (BigInt(id) !== cfg.l1ChainId) throw new Error(`L1 at ${r.l1Rpc} is chain ${id}, the rollup config says ${cfg.l1ChainId}`);
+  } catch (err) {
+    if ((err as Error).message.startsWith('L1 at')) throw err;
+    l1Logger.warn({ l1: r.l1Rpc, err: (err as Error).message }, 'L1 unreachable at start; building on the L1 start block until it answers');
+  }
+  const watcher = new L1Watcher(
+    client as PublicClient,
+    { bridge: cfg.contracts.bridge, startBlock: cfg.l1Start.number, confirmations: cfg.l1Confirmations, pollMs: r.l1PollMs },
+    logger.child({ module: 'l1:watcher' }),
+  );
+  const status = new RollupStatus(client as PublicClient, cfg.contracts.rollup, r.l1PollMs, logger.child({ module: 'l1:status' }));
+  await watcher.start();
+  await status.start();
+  const start: L1BlockRef = { number: cfg.l1Start.number, hash: cfg.l1Start.hash, timestamp: cfg.l1Start.timestamp, baseFee: 0n };
+  return {
+    watcher,
+    producer: { view: watcher, start, onConsumed: (count: bigint) => watcher.consumed(count) },
+    rpc: { config: cfg, status, client: client as PublicClient },
+    services: [watcher, status],
+  };
 }

@@ -1,6 +1,8 @@
 import type { SequencerOptions } from '../sequencer/options.ts';
 import { defaultSequencerOptions } from '../sequencer/options.ts';
 import type { LogLevel } from './logger.ts';
+import type { Hex } from 'viem';
+import type { RollupConfig } from './rollup-config.ts';
 import type { RpcOptions } from './rpc/options.ts';
 import { defaultRpcOptions } from './rpc/options.ts';
 
@@ -18,6 +20,19 @@ export interface NodeOptions {
   modelsDir?: string;
   rpc: RpcOptions;
   sequencer: SequencerOptions;
+  /** Rollup mode: follow an L1, include its deposits, and post batches and outputs when keys are given. */
+  rollup?: RollupNodeOptions;
+}
+
+export interface RollupNodeOptions {
+  config: RollupConfig;
+  l1Rpc: string;
+  /** Posts batches to the Rollup contract when set. */
+  batcherKey?: Hex;
+  /** Posts output roots when set. */
+  proposerKey?: Hex;
+  /** Milliseconds between L1 polls. */
+  l1PollMs: number;
 }
 
 export const DEFAULT_CHAIN_ID = 1337n;

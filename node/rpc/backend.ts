@@ -10,6 +10,9 @@ import type { FilterManager } from './filters.ts';
 import { RpcCode, RpcError, headerNotFound } from './errors.ts';
 import type { RpcOptions } from './options.ts';
 import type { BlockRef, BlockTag } from './schemas.ts';
+import type { PublicClient } from 'viem';
+import type { RollupStatus } from '../l1/rollup-status.ts';
+import type { RollupConfig } from '../rollup-config.ts';
 
 export interface BlockData {
   block: Block;
@@ -17,8 +20,17 @@ export interface BlockData {
   receipts: StoredReceipt[];
 }
 
+/** Rollup mode: the L1 side the rollup_ methods and the safe/finalized tags read. */
+export interface RollupContext {
+  config: RollupConfig;
+  status: RollupStatus;
+  client: PublicClient;
+}
+
 /** What the RPC methods read and write through; owns no state of its own. */
 export class RpcBackend {
+  rollup: RollupContext | undefined;
+
   constructor(
     readonly chain: Chain,
     readonly pool: Mempool,
@@ -42,9 +54,17 @@ export class RpcBackend {
     return this.chain.head;
   }
 
-  /** Resolves a tag; the sequencer's own head is also its safe and finalized head until L1 says more. */
+  /**
+   * Resolves a tag. In a rollup, safe = posted in a batch accepted on L1, finalized = covered by
+   * an output past its challenge window; a node without L1 is its own safe and finalized head.
+   */
   async blockByTag(tag: BlockTag): Promise<Block | undefined> {
     if (tag === 'earliest') return this.chain.genesis;
+    if ((tag === 'safe' || tag === 'finalized') && this.rollup !== undefined) {
+      const s = this.rollup.status.snapshot;
+      const n = tag === 'safe' ? s.safeBlock : s.finalizedBlock;
+      return n >= this.head.header.number ? this.head : this.chain.store.getBlockByNumber(n);
+    }
     if (typeof tag === 'string') return this.head;
     if (tag > this.head.header.number) return undefined;
     return this.chain.store.getBlockByNumber(tag);

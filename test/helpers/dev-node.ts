@@ -38,6 +38,8 @@ export interface DevNodeOptions {
   datadir?: string;
   args?: string[];
   dev?: boolean;
+  /** L2 chain id the clients sign for (default 1337, the node's default). */
+  chainId?: number;
 }
 
 /** Starts the node exactly as a user does (`ai-rollup node --dev`), on a free port. */
@@ -72,7 +74,7 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
     });
   });
   const chain = defineChain({
-    id: 1337,
+    id: opts.chainId ?? 1337,
     name: 'ai-rollup-dev',
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     rpcUrls: { default: { http: [url], webSocket: [url.replace('http', 'ws')] } },

@@ -4,9 +4,10 @@ import { basicMethods } from './basic.ts';
 import { blockMethods } from './blocks.ts';
 import { feeMethods } from './fees.ts';
 import { logMethods } from './logs.ts';
+import { rollupMethods } from './rollup.ts';
 import { stateMethods } from './state.ts';
 
 /** Every JSON-RPC method served over HTTP and WebSocket (eth_subscribe lives with the socket). */
 export function allMethods(extra: Record<string, MethodDef> = {}): Record<string, MethodDef> {
-  return { ...basicMethods, ...stateMethods, ...blockMethods, ...feeMethods, ...logMethods, ...aiMethods, ...extra };
+  return { ...basicMethods, ...stateMethods, ...blockMethods, ...feeMethods, ...logMethods, ...aiMethods, ...rollupMethods, ...extra };
 }

@@ -1,0 +1,82 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
+import type { Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { startAnvil } from '../../devnet/anvil.ts';
+import type { Anvil } from '../../devnet/anvil.ts';
+import { deployL1 } from '../../devnet/deploy.ts';
+import type { L1Deployment } from '../../devnet/deploy.ts';
+import { rollupConfigJson } from '../../node/rollup-config.ts';
+import type { RollupConfig } from '../../node/rollup-config.ts';
+import { startDevNode } from './dev-node.ts';
+import type { DevNode, DevNodeOptions } from './dev-node.ts';
+
+export const bridgeTestAbi = [
+  {
+    type: 'function',
+    name: 'depositETH',
+    stateMutability: 'payable',
+    inputs: [
+      { name: 'to', type: 'address' },
+      { name: 'gasLimit', type: 'uint64' },
+      { name: 'data', type: 'bytes' },
+    ],
+    outputs: [],
+  },
+] as const;
+
+export interface L1Env {
+  anvil: Anvil;
+  deployment: L1Deployment;
+  config: RollupConfig;
+  configFile: string;
+  /** anvil keys: 0 deployer, 1 batcher, 2 proposer, 3 challenger, 4.. users */
+  keys: Hex[];
+  l1: ReturnType<typeof l1Clients>;
+}
+
+export function l1Clients(anvil: Anvil, key: Hex) {
+  const chain = defineChain({ id: anvil.chainId, name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
+  const account = privateKeyToAccount(key);
+  return {
+    account,
+    publicClient: createPublicClient({ chain, transport: http(anvil.url), pollingInterval: 100 }),
+    walletClient: createWalletClient({ chain, transport: http(anvil.url), account }),
+  };
+}
+
+/** A real anvil with the L1 contracts deployed and a rollup config file for L2 chain `l2ChainId`. */
+export async function startL1(dir: string, opts: { challengeWindow?: bigint; inclusionWindow?: bigint; l2ChainId?: bigint } = {}): Promise<L1Env> {
+  const anvil = await startAnvil({});
+  const keys = anvil.accounts;
+  const addr = (k: Hex) => privateKeyToAccount(k).address;
+  const deployment = await deployL1({
+    l1Url: anvil.url,
+    deployerKey: keys[0]!,
+    batcher: addr(keys[1]!),
+    proposer: addr(keys[2]!),
+    challenger: addr(keys[3]!),
+    challengeWindow: opts.challengeWindow ?? 4n,
+    inclusionWindow: opts.inclusionWindow ?? 3600n,
+  });
+  const config: RollupConfig = {
+    l2ChainId: opts.l2ChainId ?? 1337n,
+    l1ChainId: BigInt(anvil.chainId),
+    l1Start: deployment.deployBlock,
+    contracts: { rollup: deployment.rollup, bridge: deployment.bridge },
+    l1Confirmations: 0,
+    challengeWindow: opts.challengeWindow ?? 4n,
+    inclusionWindow: opts.inclusionWindow ?? 3600n,
+  };
+  const configFile = join(dir, 'rollup.json');
+  await writeFile(configFile, rollupConfigJson(config));
+  return { anvil, deployment, config, configFile, keys, l1: l1Clients(anvil, keys[4]!) };
+}
+
+/** The rollup node as a user starts it: --rollup-config and --l1-rpc, plus batcher/proposer keys unless `keys: false`. */
+export function startRollupNode(env: L1Env, opts: DevNodeOptions & { keys?: boolean } = {}): Promise<DevNode> {
+  const args = ['--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'];
+  if (opts.keys !== false) args.push('--batcher-key', env.keys[1]!, '--proposer-key', env.keys[2]!);
+  return startDevNode({ ...opts, chainId: Number(env.config.l2ChainId), args: [...args, ...(opts.args ?? [])] });
+}
