@@ -51,9 +51,26 @@ export function buildCli(): Command {
     .option('--batcher-key <key>', 'L1 key that posts batches (or env AI_ROLLUP_BATCHER_KEY); without it no batches are posted')
     .option('--proposer-key <key>', 'L1 key that posts output roots (or env AI_ROLLUP_PROPOSER_KEY)')
     .option('--l1-poll-ms <ms>', 'milliseconds between L1 polls', int('--l1-poll-ms'), 1000)
+    .option('--batch-max-age <ms>', 'post a batch once its oldest block is this old, even if not full', int('--batch-max-age'), 30_000)
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runNode(flags));
+  program
+    .command('devnet')
+    .description('one-command local rollup: anvil as L1, the L1 contracts, the sequencer with batcher and proposer')
+    .option('--datadir <dir>', 'keep L1 state, deployment and L2 chain here across runs (default: a temporary directory, removed on exit)')
+    .option('--chain-id <id>', 'L2 chain id', big('--chain-id'), 901n)
+    .option('--l1-rpc <url>', 'use this L1 instead of starting anvil')
+    .option('--l1-key <key>', 'with --l1-rpc: the key that deploys the contracts and funds the batcher and proposer')
+    .option('--l1-port <port>', 'anvil port (0 picks a free one)', int('--l1-port'), 8545)
+    .option('--l1-block-time <seconds>', 'anvil block time', int('--l1-block-time'), 2)
+    .option('--rpc.addr <host>', 'L2 JSON-RPC listen address', d.rpc.host)
+    .option('--rpc.port <port>', 'L2 JSON-RPC port (0 picks a free one)', int('--rpc.port'), 9545)
+    .option('--block-time <seconds>', 'L2 seconds between blocks', int('--block-time'), 1)
+    .option('--challenge-window <seconds>', 'seconds before an output root is final', big('--challenge-window'), 10n)
+    .option('--inclusion-window <seconds>', 'seconds within which a batch must include each deposit', big('--inclusion-window'), 300n)
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
+    .action(async (flags: Record<string, unknown>) => runDevnet(flags));
   program.addCommand(modelCommand());
   return program;
 }
@@ -115,6 +132,41 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
 
 const KEY = /^0x[0-9a-fA-F]{64}$/;
 
+async function runDevnet(f: Record<string, unknown>): Promise<void> {
+  const logger = createLogger(f.logLevel as LogLevel);
+  const l1Key = f.l1Key as string | undefined;
+  if (l1Key !== undefined && !KEY.test(l1Key)) throw new Error('--l1-key must be a 0x-prefixed 32-byte hex private key');
+  const { startDevnet, devnetBanner } = await import('../devnet/devnet.ts');
+  const devnet = await startDevnet(
+    {
+      datadir: f.datadir as string | undefined,
+      l2ChainId: f.chainId as bigint,
+      l1Rpc: f.l1Rpc as string | undefined,
+      l1Key: l1Key as Hex | undefined,
+      l1Port: f.l1Port as number,
+      l1BlockTime: f.l1BlockTime as number,
+      rpcHost: f['rpc.addr'] as string,
+      rpcPort: f['rpc.port'] as number,
+      blockTime: f.blockTime as number,
+      challengeWindow: f.challengeWindow as bigint,
+      inclusionWindow: f.inclusionWindow as bigint,
+      logLevel: f.logLevel as LogLevel,
+    },
+    logger,
+  );
+  process.stdout.write(`${devnetBanner(devnet)}\n`);
+  logger.info({ l1: devnet.l1Url, l2: devnet.l2Url }, 'devnet started');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'stopping the devnet');
+    void devnet.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
 async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['rollup']> {
   const file = f.rollupConfig as string | undefined;
   const l1Rpc = f.l1Rpc as string | undefined;
@@ -135,6 +187,7 @@ async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['r
     batcherKey: key('batcherKey', 'AI_ROLLUP_BATCHER_KEY'),
     proposerKey: key('proposerKey', 'AI_ROLLUP_PROPOSER_KEY'),
     l1PollMs: f.l1PollMs as number,
+    batchMaxAgeMs: f.batchMaxAge as number,
   };
 }
 

@@ -20,8 +20,11 @@ import { Dispatcher } from './rpc/dispatch.ts';
 import { FilterManager } from './rpc/filters.ts';
 import { allMethods } from './rpc/methods/index.ts';
 import { RpcServer } from './rpc/server.ts';
-import { createPublicClient, http } from 'viem';
-import type { PublicClient } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
+import type { Hex, PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { Batcher } from '../sequencer/batcher.ts';
+import { Proposer } from '../sequencer/proposer.ts';
 import type { L1BlockRef } from '../sequencer/l1-attributes.ts';
 import { L1Watcher } from './l1/l1-watcher.ts';
 import { RollupStatus } from './l1/rollup-status.ts';
@@ -85,7 +88,7 @@ export class RollupNode {
       limits: () => ({ gasLimit: seq.gasLimit, minFee: seq.minBaseFee }),
     });
 
-    const l1 = options.rollup === undefined ? undefined : await startL1(options, logger);
+    const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger);
     let node: RollupNode | undefined;
     const producer = new BlockProducer(seq, {
       chain,
@@ -155,7 +158,11 @@ async function loadGenesis(options: NodeOptions): Promise<GenesisSpec> {
 }
 
 /** The L1 side of a rollup node: the deposit/origin watcher and the Rollup contract's status. */
-async function startL1(options: NodeOptions, logger: Logger) {
+function l1Chain(id: bigint, url: string) {
+  return defineChain({ id: Number(id), name: `l1-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+}
+
+async function startL1(options: NodeOptions, chain: Chain, logger: Logger) {
   const r = options.rollup!;
   const cfg = r.config;
   if (cfg.l2ChainId !== options.chainId) throw new Error(`rollup config is for L2 chain ${cfg.l2ChainId}, this node runs chain ${options.chainId}`);
@@ -177,11 +184,34 @@ async function startL1(options: NodeOptions, logger: Logger) {
   const status = new RollupStatus(client as PublicClient, cfg.contracts.rollup, r.l1PollMs, logger.child({ module: 'l1:status' }));
   await watcher.start();
   await status.start();
+  const services: { stop(): Promise<void> }[] = [watcher, status];
+  const wallet = (key: Hex) =>
+    createWalletClient({ account: privateKeyToAccount(key), chain: l1Chain(cfg.l1ChainId, r.l1Rpc), transport: http(r.l1Rpc, { retryCount: 0, timeout: 30_000 }) });
+  let batcher: Batcher | undefined;
+  if (r.batcherKey !== undefined) {
+    batcher = new Batcher(
+      { chain, l1: { public: client as PublicClient, wallet: wallet(r.batcherKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'batcher' }) },
+      { pollMs: r.l1PollMs, maxBatchAgeMs: r.batchMaxAgeMs, l1Confirmations: cfg.l1Confirmations },
+    );
+    batcher.onBatchConfirmed(() => void status.poll());
+    batcher.start();
+    services.unshift(batcher);
+  }
+  if (r.proposerKey !== undefined) {
+    const proposer = new Proposer(
+      { chain, l1: { public: client as PublicClient, wallet: wallet(r.proposerKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'proposer' }) },
+      { pollMs: r.l1PollMs, l1Confirmations: cfg.l1Confirmations },
+    );
+    batcher?.onBatchConfirmed(() => proposer.poke());
+    proposer.onProposed(() => void status.poll());
+    proposer.start();
+    services.unshift(proposer);
+  }
   const start: L1BlockRef = { number: cfg.l1Start.number, hash: cfg.l1Start.hash, timestamp: cfg.l1Start.timestamp, baseFee: 0n };
   return {
     watcher,
     producer: { view: watcher, start, onConsumed: (count: bigint) => watcher.consumed(count) },
     rpc: { config: cfg, status, client: client as PublicClient },
-    services: [watcher, status],
+    services,
   };
 }

@@ -33,6 +33,8 @@ export interface RollupNodeOptions {
   proposerKey?: Hex;
   /** Milliseconds between L1 polls. */
   l1PollMs: number;
+  /** Post a batch once its oldest block is this old (ms), even if not full. */
+  batchMaxAgeMs: number;
 }
 
 export const DEFAULT_CHAIN_ID = 1337n;

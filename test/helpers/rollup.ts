@@ -76,7 +76,7 @@ export async function startL1(dir: string, opts: { challengeWindow?: bigint; inc
 
 /** The rollup node as a user starts it: --rollup-config and --l1-rpc, plus batcher/proposer keys unless `keys: false`. */
 export function startRollupNode(env: L1Env, opts: DevNodeOptions & { keys?: boolean } = {}): Promise<DevNode> {
-  const args = ['--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'];
+  const args = ['--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', '--batch-max-age', '1000'];
   if (opts.keys !== false) args.push('--batcher-key', env.keys[1]!, '--proposer-key', env.keys[2]!);
   return startDevNode({ ...opts, chainId: Number(env.config.l2ChainId), args: [...args, ...(opts.args ?? [])] });
 }

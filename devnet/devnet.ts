@@ -1,0 +1,180 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { createPublicClient, createWalletClient, defineChain, http, parseEther } from 'viem';
+import type { Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { predeploys } from '../contracts/predeploys.ts';
+import { devAccounts } from '../node/chain/genesis.ts';
+import type { RollupNode } from '../node/node.ts';
+import { defaultNodeOptions } from '../node/options.ts';
+import type { NodeOptions } from '../node/options.ts';
+import { parseRollupConfig, rollupConfigJson } from '../node/rollup-config.ts';
+import type { RollupConfig } from '../node/rollup-config.ts';
+import { startAnvil } from './anvil.ts';
+import type { Anvil } from './anvil.ts';
+import { deployL1 } from './deploy.ts';
+
+export interface DevnetOptions {
+  /** Keeps L1 state (anvil --state), deployment and L2 chain across runs; a temporary directory otherwise. */
+  datadir?: string;
+  l2ChainId: bigint;
+  /** Use this L1 instead of starting anvil; --l1-key deploys and funds fresh batcher/proposer keys. */
+  l1Rpc?: string;
+  l1Key?: Hex;
+  l1Port: number;
+  l1BlockTime: number;
+  rpcPort: number;
+  rpcHost: string;
+  blockTime: number;
+  challengeWindow: bigint;
+  inclusionWindow: bigint;
+  logLevel: NodeOptions['logLevel'];
+}
+
+/** What a devnet remembers in DATADIR/devnet.json so a restart reuses its L1 deployment. */
+interface DevnetState {
+  rollup: RollupConfig;
+  keys: { deployer: Hex; batcher: Hex; proposer: Hex; challenger: Hex };
+}
+
+export interface Devnet {
+  l1Url: string;
+  l2Url: string;
+  state: DevnetState;
+  datadir: string;
+  stop(): Promise<void>;
+}
+
+/** ETH sent from --l1-key to each fresh role key on an existing L1. */
+const ROLE_FUNDING = parseEther('1');
+
+/**
+ * The one-command local rollup: anvil as L1 (or an existing L1), the L1 contracts, a rollup
+ * config, and the sequencer with its batcher and proposer, all in this process.
+ */
+export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<Devnet> {
+  const temp = opts.datadir === undefined;
+  const datadir = resolve(opts.datadir ?? (await mkdtemp(join(tmpdir(), 'ai-rollup-devnet-'))));
+  await mkdir(datadir, { recursive: true });
+  const log = logger.child({ module: 'devnet' });
+  let anvil: Anvil | undefined;
+  let node: RollupNode | undefined;
+  const stop = async () => {
+    await node?.close();
+    await anvil?.stop();
+    if (temp) await rm(datadir, { recursive: true, force: true });
+  };
+  try {
+    let l1Url = opts.l1Rpc;
+    if (l1Url === undefined) {
+      // the L1 chain persists with the datadir, so a restarted devnet finds its contracts again
+      anvil = await startAnvil({ port: opts.l1Port, blockTime: opts.l1BlockTime, statePath: temp ? undefined : join(datadir, 'l1-state.json') });
+      l1Url = anvil.url;
+      log.info({ l1: l1Url, pid: anvil.pid }, 'anvil started');
+    }
+    const state = await deployment(datadir, opts, l1Url, anvil, log);
+    const { RollupNode } = await import('../node/node.ts');
+    const nodeOptions: NodeOptions = {
+      ...defaultNodeOptions,
+      datadir: join(datadir, 'l2'),
+      chainId: state.rollup.l2ChainId,
+      dev: true,
+      logLevel: opts.logLevel,
+      rpc: { ...defaultNodeOptions.rpc, host: opts.rpcHost, port: opts.rpcPort },
+      sequencer: { ...defaultNodeOptions.sequencer, blockTime: opts.blockTime },
+      rollup: { config: state.rollup, l1Rpc: l1Url, batcherKey: state.keys.batcher, proposerKey: state.keys.proposer, l1PollMs: 500, batchMaxAgeMs: 4_000 },
+    };
+    node = await RollupNode.init(nodeOptions, logger);
+    return { l1Url, l2Url: node.rpcUrl, state, datadir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function deployment(datadir: string, opts: DevnetOptions, l1Url: string, anvil: Anvil | undefined, log: Logger): Promise<DevnetState> {
+  const file = join(datadir, 'devnet.json');
+  if (existsSync(file)) {
+    const saved = JSON.parse(await readFile(file, 'utf8')) as DevnetState & { rollup: unknown };
+    const rollup = parseRollupConfig(saved.rollup, file);
+    const code = await createPublicClient({ transport: http(l1Url) }).getCode({ address: rollup.contracts.rollup });
+    if (code === undefined || code === '0x') throw new Error(`${file} names a Rollup at ${rollup.contracts.rollup} that this L1 does not have; use a fresh --datadir`);
+    log.info({ rollup: rollup.contracts.rollup }, 'reusing the L1 deployment of this datadir');
+    return { ...saved, rollup };
+  }
+  const keys = anvil !== undefined ? anvilRoles(anvil) : await freshRoles(l1Url, opts.l1Key);
+  const addr = (k: Hex) => privateKeyToAccount(k).address;
+  const d = await deployL1({
+    l1Url,
+    deployerKey: keys.deployer,
+    batcher: addr(keys.batcher),
+    proposer: addr(keys.proposer),
+    challenger: addr(keys.challenger),
+    challengeWindow: opts.challengeWindow,
+    inclusionWindow: opts.inclusionWindow,
+  });
+  const rollup: RollupConfig = {
+    l2ChainId: opts.l2ChainId,
+    l1ChainId: BigInt(d.l1ChainId),
+    l1Start: d.deployBlock,
+    contracts: { rollup: d.rollup, bridge: d.bridge },
+    l1Confirmations: 0,
+    challengeWindow: opts.challengeWindow,
+    inclusionWindow: opts.inclusionWindow,
+  };
+  const state: DevnetState = { rollup, keys };
+  await writeFile(join(datadir, 'rollup.json'), rollupConfigJson(rollup));
+  // holds private keys: readable by the owner only
+  await writeFile(file, JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2), { mode: 0o600 });
+  log.info({ rollup: d.rollup, bridge: d.bridge, l1Start: d.deployBlock.number }, 'L1 contracts deployed');
+  return state;
+}
+
+function anvilRoles(anvil: Anvil): DevnetState['keys'] {
+  const [deployer, batcher, proposer, challenger] = anvil.accounts;
+  return { deployer: deployer!, batcher: batcher!, proposer: proposer!, challenger: challenger! };
+}
+
+/** On an existing L1, --l1-key deploys; the batcher and proposer get keys of their own so their transactions never race for a nonce. */
+async function freshRoles(l1Url: string, l1Key: Hex | undefined): Promise<DevnetState['keys']> {
+  if (l1Key === undefined) throw new Error('--l1-rpc needs --l1-key (it deploys the contracts and funds the batcher and proposer)');
+  const probe = createPublicClient({ transport: http(l1Url) });
+  const chain = defineChain({ id: await probe.getChainId(), name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [l1Url] } } });
+  const wallet = createWalletClient({ chain, transport: http(l1Url), account: privateKeyToAccount(l1Key) });
+  const keys = { deployer: l1Key, batcher: generatePrivateKey(), proposer: generatePrivateKey(), challenger: l1Key };
+  for (const k of [keys.batcher, keys.proposer]) {
+    const hash = await wallet.sendTransaction({ to: privateKeyToAccount(k).address, value: ROLE_FUNDING });
+    await probe.waitForTransactionReceipt({ hash });
+  }
+  return keys;
+}
+
+export function devnetBanner(d: Devnet): string {
+  const c = d.state.rollup;
+  const who = (k: Hex) => privateKeyToAccount(k).address;
+  const lines = [
+    '',
+    `L1 JSON-RPC:   ${d.l1Url}  (chain ${c.l1ChainId})`,
+    `L2 JSON-RPC:   ${d.l2Url}  (chain ${c.l2ChainId}, WebSocket on the same port)`,
+    `Datadir:       ${d.datadir}`,
+    '',
+    'L1 contracts',
+    `  Rollup       ${c.contracts.rollup}`,
+    `  Bridge       ${c.contracts.bridge}`,
+    `  batcher ${who(d.state.keys.batcher)}, proposer ${who(d.state.keys.proposer)}, challenger ${who(d.state.keys.challenger)}`,
+    `  challenge window ${c.challengeWindow} s, deposit inclusion window ${c.inclusionWindow} s`,
+    '',
+    'L2 predeploys',
+    ...predeploys().map((p) => `  ${p.name.padEnd(20)} ${p.address}`),
+    '',
+    'Dev accounts (10,000 ETH each on L2; the same keys are funded on anvil)',
+    ...devAccounts().map((a, i) => `  (${i}) ${a.address}  ${a.privateKey}`),
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  return lines.join('\n');
+}
