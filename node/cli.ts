@@ -59,7 +59,7 @@ export function buildCli(): Command {
     .command('devnet')
     .description('one-command local rollup: anvil as L1, the L1 contracts, the sequencer with batcher and proposer')
     .option('--datadir <dir>', 'keep L1 state, deployment and L2 chain here across runs (default: a temporary directory, removed on exit)')
-    .option('--chain-id <id>', 'L2 chain id', big('--chain-id'), 901n)
+    .addOption(bigOption('--chain-id <id>', 'L2 chain id', 901n))
     .option('--l1-rpc <url>', 'use this L1 instead of starting anvil')
     .option('--l1-key <key>', 'with --l1-rpc: the key that deploys the contracts and funds the batcher and proposer')
     .option('--l1-port <port>', 'anvil port (0 picks a free one)', int('--l1-port'), 8545)
@@ -67,8 +67,8 @@ export function buildCli(): Command {
     .option('--rpc.addr <host>', 'L2 JSON-RPC listen address', d.rpc.host)
     .option('--rpc.port <port>', 'L2 JSON-RPC port (0 picks a free one)', int('--rpc.port'), 9545)
     .option('--block-time <seconds>', 'L2 seconds between blocks', int('--block-time'), 1)
-    .option('--challenge-window <seconds>', 'seconds before an output root is final', big('--challenge-window'), 10n)
-    .option('--inclusion-window <seconds>', 'seconds within which a batch must include each deposit', big('--inclusion-window'), 300n)
+    .addOption(bigOption('--challenge-window <seconds>', 'seconds before an output root is final', 10n))
+    .addOption(bigOption('--inclusion-window <seconds>', 'seconds within which a batch must include each deposit', 300n))
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runDevnet(flags));
   program.addCommand(modelCommand());
