@@ -32,6 +32,14 @@ export interface DevnetOptions {
   challengeWindow: bigint;
   inclusionWindow: bigint;
   logLevel: NodeOptions['logLevel'];
+  /** Compile the 16-16-4 example model and register it (with weights) from dev account 0. */
+  exampleModels: boolean;
+}
+
+export interface ExampleModel {
+  name: string;
+  modelId: Hex;
+  dir: string;
 }
 
 /** What a devnet remembers in DATADIR/devnet.json so a restart reuses its L1 deployment. */
@@ -45,6 +53,7 @@ export interface Devnet {
   l2Url: string;
   state: DevnetState;
   datadir: string;
+  models: ExampleModel[];
   stop(): Promise<void>;
 }
 
@@ -76,10 +85,13 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
       log.info({ l1: l1Url, pid: anvil.pid }, 'anvil started');
     }
     const state = await deployment(datadir, opts, l1Url, anvil, log);
+    const modelsDir = join(datadir, 'models');
+    const compiled = opts.exampleModels ? await compileExamples(modelsDir, log) : [];
     const { RollupNode } = await import('../node/node.ts');
     const nodeOptions: NodeOptions = {
       ...defaultNodeOptions,
       datadir: join(datadir, 'l2'),
+      modelsDir,
       chainId: state.rollup.l2ChainId,
       dev: true,
       logLevel: opts.logLevel,
@@ -88,7 +100,8 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
       rollup: { config: state.rollup, l1Rpc: l1Url, batcherKey: state.keys.batcher, proposerKey: state.keys.proposer, l1PollMs: 500, batchMaxAgeMs: 4_000 },
     };
     node = await RollupNode.init(nodeOptions, logger);
-    return { l1Url, l2Url: node.rpcUrl, state, datadir, stop };
+    for (const m of compiled) await registerExample(node.rpcUrl, m, log);
+    return { l1Url, l2Url: node.rpcUrl, state, datadir, models: compiled, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -133,6 +146,30 @@ async function deployment(datadir: string, opts: DevnetOptions, l1Url: string, a
   return state;
 }
 
+const EXAMPLES = [{ name: 'tiny-16-16-4', spec: new URL('../prover/model/examples/tiny-16-16-4.json', import.meta.url) }];
+
+/** Circuits and keys are cached (.cache/circuits), so only a devnet's first start pays for them. */
+async function compileExamples(modelsDir: string, log: Logger): Promise<ExampleModel[]> {
+  const { compileModel } = await import('../prover/pipeline/compile-model.ts');
+  const { parseModelSpecText } = await import('../prover/model/spec.ts');
+  const out: ExampleModel[] = [];
+  for (const e of EXAMPLES) {
+    const dir = join(modelsDir, e.name);
+    const c = await compileModel(parseModelSpecText(await readFile(e.spec, 'utf8')), { outDir: dir });
+    out.push({ name: e.name, modelId: c.manifest.modelId as Hex, dir });
+    log.info({ model: e.name, modelId: c.manifest.modelId }, 'example model compiled');
+  }
+  return out;
+}
+
+async function registerExample(rpcUrl: string, m: ExampleModel, log: Logger): Promise<void> {
+  const registered = (await (await fetch(rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ai_getModel', params: [m.modelId] }) })).json()) as { result: unknown };
+  if (registered.result !== null) return; // a restarted devnet keeps its registry
+  const { registerModel } = await import('../node/model-register.ts');
+  const r = await registerModel({ modelDir: m.dir, rpcUrl, privateKey: devAccounts()[0]!.privateKey as Hex, metadataUri: `devnet://${m.name}`, weights: true });
+  log.info({ model: m.name, modelId: r.modelId, owner: r.owner }, 'example model registered');
+}
+
 function anvilRoles(anvil: Anvil): DevnetState['keys'] {
   const [deployer, batcher, proposer, challenger] = anvil.accounts;
   return { deployer: deployer!, batcher: batcher!, proposer: proposer!, challenger: challenger! };
@@ -170,6 +207,9 @@ export function devnetBanner(d: Devnet): string {
     'L2 predeploys',
     ...predeploys().map((p) => `  ${p.name.padEnd(20)} ${p.address}`),
     '',
+    ...(d.models.length === 0
+      ? []
+      : ['Example models (registered with weights by account 0; artifacts at <L2>/artifacts, ai_modelArtifacts)', ...d.models.map((m) => `  ${m.name.padEnd(20)} ${m.modelId}  ${m.dir}`), '']),
     'Dev accounts (10,000 ETH each on L2; the same keys are funded on anvil)',
     ...devAccounts().map((a, i) => `  (${i}) ${a.address}  ${a.privateKey}`),
     '',

@@ -69,6 +69,7 @@ export function buildCli(): Command {
     .option('--block-time <seconds>', 'L2 seconds between blocks', int('--block-time'), 1)
     .addOption(bigOption('--challenge-window <seconds>', 'seconds before an output root is final', 10n))
     .addOption(bigOption('--inclusion-window <seconds>', 'seconds within which a batch must include each deposit', 300n))
+    .option('--no-example-models', 'do not compile and register the example model')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runDevnet(flags));
   program.addCommand(modelCommand());
@@ -151,6 +152,7 @@ async function runDevnet(f: Record<string, unknown>): Promise<void> {
       challengeWindow: f.challengeWindow as bigint,
       inclusionWindow: f.inclusionWindow as bigint,
       logLevel: f.logLevel as LogLevel,
+      exampleModels: f.exampleModels !== false,
     },
     logger,
   );

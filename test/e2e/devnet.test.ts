@@ -66,6 +66,13 @@ describe('ai-rollup devnet', () => {
     expect(out).toMatch(/Bridge\s+0x[0-9a-fA-F]{40}/);
     expect(out).toMatch(/L2ToL1MessagePasser\s+0x4200000000000000000000000000000000000016/);
     expect(out).toContain('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');
+    // the example model is registered and its artifacts served
+    const modelId = /tiny-16-16-4\s+(0x[0-9a-f]{64})/.exec(out)?.[1];
+    expect(modelId).toBeDefined();
+    const model = await call(d.l2, 'ai_getModel', [modelId]);
+    expect(model.owner.toLowerCase()).toBe('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266');
+    expect(model.hasWeights).toBe(true);
+    expect((await call(d.l2, 'ai_modelArtifacts', [modelId])).artifacts.length).toBeGreaterThan(0);
     expect(await call(d.l2, 'eth_chainId')).toBe('0x385'); // 901
     const info = await call(d.l2, 'rollup_getInfo');
     expect(info.l1ChainId).toBe(await call(d.l1, 'eth_chainId'));
