@@ -3,13 +3,11 @@
  * challengeWindow, inclusionWindow), then bridge.initialize(rollup), each mined before the next.
  * The Bridge's deployment block is the rollup's L1 start: no deposit can precede it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { BaseError, ContractFunctionRevertedError, ExecutionRevertedError, createPublicClient, createWalletClient, defineChain, http } from 'viem';
-import type { Abi, Address, Hex, PublicClient, TransactionReceipt } from 'viem';
+import { BaseError, ContractFunctionRevertedError, ExecutionRevertedError, createPublicClient, createWalletClient, defineChain, getAddress, http } from 'viem';
+import type { Address, Hex, PublicClient, TransactionReceipt } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
-import { compileContracts } from '../contracts/compile.ts';
+import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
 import { bridgeAbi, rollupAbi } from '../sequencer/rollup-abi.ts';
 
 export interface DeployL1Options {
@@ -65,26 +63,6 @@ export class DeployError extends Error {
   }
 }
 
-interface Creation {
-  abi: Abi;
-  bytecode: Hex;
-}
-
-/**
- * Creation code from the committed artifact (contracts/artifacts/<name>.json), compiled from
- * source only when the artifact is missing (a checkout before `npm run contracts:build`).
- */
-export async function l1Creation(name: 'Bridge' | 'Rollup'): Promise<Creation> {
-  const file = join(import.meta.dirname, '../contracts/artifacts', `${name}.json`);
-  if (existsSync(file)) {
-    const a = JSON.parse(readFileSync(file, 'utf8')) as Partial<Creation>;
-    if (a.abi !== undefined && a.bytecode !== undefined) return { abi: a.abi, bytecode: a.bytecode };
-  }
-  const c = (await compileContracts([`l1/${name}.sol`]))[name];
-  if (c === undefined) throw new Error(`contracts/l1/${name}.sol has no contract ${name}`);
-  return { abi: c.abi, bytecode: c.bytecode };
-}
-
 export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
   const log = opts.logger?.child({ module: 'devnet:deploy' });
   const timeout = opts.receiptTimeoutMs ?? 60_000;
@@ -100,10 +78,11 @@ export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
   const publicClient = createPublicClient({ chain, transport: http(opts.l1Url), pollingInterval: 100 });
   const wallet = createWalletClient({ chain, account, transport: http(opts.l1Url) });
 
-  const [bridgeCode, rollupCode] = await Promise.all([l1Creation('Bridge'), l1Creation('Rollup')]);
+  // committed artifacts (npm run contracts:build): deploying needs no compiler
+  const [bridgeCode, rollupCode] = [loadL1Artifact('Bridge'), loadL1Artifact('Rollup')];
 
   const bridgeReceipt = await mined(publicClient, 'Bridge deployment', timeout, () => wallet.deployContract({ abi: bridgeCode.abi, bytecode: bridgeCode.bytecode }));
-  const bridge = bridgeReceipt.contractAddress!;
+  const bridge = getAddress(bridgeReceipt.contractAddress!);
   const rollupReceipt = await mined(publicClient, 'Rollup deployment', timeout, () =>
     wallet.deployContract({
       abi: rollupCode.abi,
@@ -111,7 +90,7 @@ export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
       args: [bridge, opts.batcher, opts.proposer, opts.challenger, opts.challengeWindow, opts.inclusionWindow],
     }),
   );
-  const rollup = rollupReceipt.contractAddress!;
+  const rollup = getAddress(rollupReceipt.contractAddress!);
   await mined(publicClient, 'Bridge.initialize', timeout, async () => {
     // simulate first: a revert (e.g. AlreadyInitialized) is reported by name instead of burning gas
     const { request } = await publicClient.simulateContract({ account, address: bridge, abi: bridgeAbi, functionName: 'initialize', args: [rollup] });
