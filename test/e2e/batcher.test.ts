@@ -236,6 +236,24 @@ describe('batcher and proposer on a real L1', () => {
     await until('the proposer to report the last output', async () => p.status().lastProposedBatch === BigInt(count - 1));
   }, 120_000);
 
+  it('cuts batches at maxBatchBytes of compressed data', async () => {
+    await produce(12, 6);
+    const max = 2_500;
+    const b = batcher({ maxBlocksPerBatch: 100, maxBatchBytes: max });
+    b.start();
+    await caughtUp();
+    const count = await auditBatches();
+    const logs = await l1.public.getContractEvents({ address: rollup, abi: rollupAbi, eventName: 'BatchSubmitted', fromBlock: 0n });
+    for (const [i, log] of logs.entries()) {
+      const tx = await l1.public.getTransaction({ hash: log.transactionHash });
+      const [, data] = decodeFunctionData({ abi: rollupAbi, data: tx.input }).args as unknown as [unknown, Hex];
+      expect(hexToBytes(data).length).toBeLessThanOrEqual(max);
+      // filled, not cut early (a block here compresses to ~650 bytes)
+      if (i < logs.length - 1) expect(hexToBytes(data).length).toBeGreaterThan(max - 1_000);
+    }
+    expect(count).toBeGreaterThanOrEqual(4);
+  }, 120_000);
+
   it('a second batcher continues where a stopped one left off: no gap, no duplicate', async () => {
     await produce(6);
     const first = batcher();
