@@ -12,7 +12,7 @@ import { BROTLI_QUALITY, FIT_QUALITY, MAX_BATCH_RAW_BYTES, batchDataHash, batchH
 import type { BatchHeader } from './batch-codec.ts';
 import { ServiceLoop } from './l1-loop.ts';
 import type { StepResult } from './l1-loop.ts';
-import { L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
+import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
 import type { L1Clients } from './l1-tx.ts';
 import { depositCursorAt } from './output-root.ts';
 import type { ChainReader } from './output-root.ts';
@@ -33,6 +33,8 @@ export interface BatcherOptions {
   resubmitAfterMs: number;
   /** Cancel a previous run's pending transaction when it is not mined after this long. */
   stuckAfterMs: number;
+  /** Highest maxFeePerGas (wei) a replacement may offer. */
+  maxFeePerGasCap: bigint;
   /** Longest pause between retries while L1 fails. */
   maxBackoffMs: number;
 }
@@ -45,6 +47,7 @@ export const defaultBatcherOptions: BatcherOptions = {
   l1Confirmations: 0,
   resubmitAfterMs: 60_000,
   stuckAfterMs: 120_000,
+  maxFeePerGasCap: DEFAULT_MAX_FEE_PER_GAS_CAP,
   maxBackoffMs: 30_000,
 };
 

@@ -22,7 +22,12 @@ export interface L1TxOptions {
   resubmitAfterMs: number;
   /** Cancel a predecessor's pending transaction (self-transfer, higher fees) when not mined after this long. */
   stuckAfterMs: number;
+  /** Replacements never raise maxFeePerGas past this (wei); at the cap the transaction is just awaited. */
+  maxFeePerGasCap: bigint;
 }
+
+/** 500 gwei: far above normal L1 fees, low enough that a stuck batcher cannot drain its account. */
+export const DEFAULT_MAX_FEE_PER_GAS_CAP = 500_000_000_000n;
 
 export const L1TxErrorCode = {
   /** The call would revert (found by simulation: no gas spent). */
@@ -206,9 +211,16 @@ export class L1TxSender {
   }
 
   private async replace(tx: InFlight): Promise<void> {
+    const cap = this.opts.maxFeePerGasCap;
+    if (bump(tx.maxFeePerGas) > cap) {
+      // a bump must raise both fields by 10%, so at the cap there is nothing left to do but wait
+      tx.sentAt = Date.now();
+      this.logger.warn({ what: tx.what, nonce: tx.nonce, maxFeePerGas: tx.maxFeePerGas, cap }, 'L1 transaction not mined and its fee is at the cap; waiting');
+      return;
+    }
     const fees = await rpc(() => this.l1.public.estimateFeesPerGas());
-    tx.maxFeePerGas = max(bump(tx.maxFeePerGas), fees.maxFeePerGas);
-    tx.maxPriorityFeePerGas = max(bump(tx.maxPriorityFeePerGas), fees.maxPriorityFeePerGas);
+    tx.maxFeePerGas = min(max(bump(tx.maxFeePerGas), fees.maxFeePerGas), cap);
+    tx.maxPriorityFeePerGas = min(max(bump(tx.maxPriorityFeePerGas), fees.maxPriorityFeePerGas), tx.maxFeePerGas);
     this.logger.warn({ what: tx.what, nonce: tx.nonce, maxFeePerGas: tx.maxFeePerGas }, 'L1 transaction not mined in time; replacing it with higher fees');
     await this.broadcast(tx);
   }
@@ -221,8 +233,8 @@ export class L1TxSender {
       to: this.address,
       data: '0x',
       gas: 21_000n,
-      maxFeePerGas: fees.maxFeePerGas * 2n,
-      maxPriorityFeePerGas: fees.maxPriorityFeePerGas * 2n,
+      maxFeePerGas: min(fees.maxFeePerGas * 2n, this.opts.maxFeePerGasCap),
+      maxPriorityFeePerGas: min(fees.maxPriorityFeePerGas * 2n, this.opts.maxFeePerGasCap),
       hashes: [],
       sentAt: Date.now(),
       what: 'cancel stuck transaction',
@@ -248,6 +260,10 @@ export class L1TxSender {
 
 function max(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }
 
 function isNetwork(err: unknown): boolean {

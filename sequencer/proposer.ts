@@ -8,7 +8,7 @@ import type { Address, Hex } from 'viem';
 import type { Logger } from 'pino';
 import { ServiceLoop } from './l1-loop.ts';
 import type { StepResult } from './l1-loop.ts';
-import { L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
+import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
 import type { L1Clients } from './l1-tx.ts';
 import { outputAt } from './output-root.ts';
 import type { ChainReader } from './output-root.ts';
@@ -21,6 +21,8 @@ export interface ProposerOptions {
   l1Confirmations: number;
   resubmitAfterMs: number;
   stuckAfterMs: number;
+  /** Highest maxFeePerGas (wei) a replacement may offer. */
+  maxFeePerGasCap: bigint;
   maxBackoffMs: number;
 }
 
@@ -29,6 +31,7 @@ export const defaultProposerOptions: ProposerOptions = {
   l1Confirmations: 0,
   resubmitAfterMs: 60_000,
   stuckAfterMs: 120_000,
+  maxFeePerGasCap: DEFAULT_MAX_FEE_PER_GAS_CAP,
   maxBackoffMs: 30_000,
 };
 

@@ -158,7 +158,7 @@ describe('batcher and proposer on a real L1', () => {
    * blocks: contiguous from block 1, same hashes, header fields and hash chain as stored.
    * Also: every transaction of the batcher account succeeded (no gas burned on a duplicate).
    */
-  async function auditBatches(): Promise<number> {
+  async function auditBatches(otherTxs = 0): Promise<number> {
     const count = Number(await read('batchCount'));
     const logs = await l1.public.getContractEvents({ address: rollup, abi: rollupAbi, eventName: 'BatchSubmitted', fromBlock: 0n });
     expect(logs.length).toBe(count);
@@ -191,7 +191,7 @@ describe('batcher and proposer on a real L1', () => {
     const sent = await l1.public.getTransactionCount({ address: addr(anvil.accounts[1]!) });
     const batcherTxs = new Set(logs.map((l) => l.transactionHash));
     expect(batcherTxs.size).toBe(count);
-    expect(sent - batcherNonce0).toBe(count);
+    expect(sent - batcherNonce0).toBe(count + otherTxs);
     return count;
   }
 
@@ -292,6 +292,60 @@ describe('batcher and proposer on a real L1', () => {
     }
     await caughtUp();
     await auditBatches();
+  }, 120_000);
+
+  it('replaces a batch transaction that is not mined in time (same nonce, higher fees): one lands', async () => {
+    await produce(3);
+    const rpc = (method: string, params: unknown[] = []) => l1.public.request({ method: method as never, params: params as never });
+    const batcherAddr = addr(anvil.accounts[1]!);
+    await rpc('evm_setAutomine', [false]);
+    try {
+      const b = batcher({ maxBlocksPerBatch: 10, resubmitAfterMs: 300 });
+      b.start();
+      await until('the batch transaction in the L1 pool', async () => (await l1.public.getTransactionCount({ address: batcherAddr, blockTag: 'pending' })) === batcherNonce0 + 1);
+      const pooled = async () => {
+        const content = (await rpc('txpool_content')) as { pending: Record<string, Record<string, { maxFeePerGas: Hex; hash: Hex }>> };
+        return Object.entries(content.pending).find(([a]) => a.toLowerCase() === batcherAddr.toLowerCase())?.[1]?.[String(batcherNonce0)];
+      };
+      const first = await until('the pooled transaction', pooled);
+      // wait for a replacement: the pool's transaction at that nonce now pays more
+      const replaced = await until('a replacement with higher fees', async () => {
+        const tx = await pooled();
+        return tx !== undefined && BigInt(tx.maxFeePerGas) > BigInt(first.maxFeePerGas) ? tx : undefined;
+      });
+      expect(replaced.hash).not.toBe(first.hash);
+      await rpc('evm_mine');
+    } finally {
+      await rpc('evm_setAutomine', [true]);
+    }
+    await caughtUp();
+    await auditBatches();
+  }, 120_000);
+
+  it('cancels a previous run\'s stuck transaction, then posts from the L1 state', async () => {
+    await produce(3);
+    const rpc = (method: string, params: unknown[] = []) => l1.public.request({ method: method as never, params: params as never });
+    const batcherAddr = addr(anvil.accounts[1]!);
+    await rpc('evm_setAutomine', [false]);
+    try {
+      const first = batcher({ maxBlocksPerBatch: 10 });
+      first.start();
+      await until('the batch transaction in the L1 pool', async () => (await l1.public.getTransactionCount({ address: batcherAddr, blockTag: 'pending' })) === batcherNonce0 + 1);
+      await first.stop();
+      const second = batcher({ maxBlocksPerBatch: 10, stuckAfterMs: 300 });
+      second.start();
+      // the cancel (a 0-value self-transfer at the stuck nonce) replaces the old batch in the pool
+      await until('the cancel in the pool', async () => {
+        const content = (await rpc('txpool_content')) as { pending: Record<string, Record<string, { to: string | null }>> };
+        const mine = Object.entries(content.pending).find(([a]) => a.toLowerCase() === batcherAddr.toLowerCase())?.[1];
+        return mine?.[String(batcherNonce0)]?.to?.toLowerCase() === batcherAddr.toLowerCase();
+      });
+      await rpc('evm_mine');
+    } finally {
+      await rpc('evm_setAutomine', [true]);
+    }
+    await caughtUp();
+    await auditBatches(1); // the cancel used one nonce
   }, 120_000);
 
   it('survives the L1 RPC going down: logs, backs off, catches up without a gap', async () => {
