@@ -10,7 +10,7 @@ import { bytesToHex } from 'viem';
 import type { Logger } from 'pino';
 import { BROTLI_QUALITY, FIT_QUALITY, MAX_BATCH_RAW_BYTES, batchDataHash, batchHash, encodeBatchData, encodeBatchPayload } from './batch-codec.ts';
 import type { BatchHeader } from './batch-codec.ts';
-import { ServiceLoop } from './l1-loop.ts';
+import { Listeners, ServiceLoop } from './l1-loop.ts';
 import type { StepResult } from './l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
 import type { L1Clients } from './l1-tx.ts';
@@ -102,7 +102,7 @@ export class Batcher {
   private readonly loop: ServiceLoop;
   private readonly sender: L1TxSender;
   private readonly logger: Logger;
-  private readonly listeners = new Set<(b: ConfirmedBatch) => void>();
+  private readonly confirmed: Listeners<ConfirmedBatch>;
   private l1BatchCount: bigint | undefined;
   private confirmedCount: bigint | undefined;
   private safeL2Block = 0n;
@@ -119,6 +119,7 @@ export class Batcher {
     this.logger = deps.logger;
     this.sender = new L1TxSender(deps.l1, this.options, this.logger);
     this.loop = new ServiceLoop(this.options, this.logger, (signal) => this.step(signal), level);
+    this.confirmed = new Listeners(this.logger);
   }
 
   get address(): Address {
@@ -147,8 +148,7 @@ export class Batcher {
 
   /** Called once per batch that becomes confirmed while this batcher runs, in index order. */
   onBatchConfirmed(listener: (b: ConfirmedBatch) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.confirmed.add(listener);
   }
 
   private async step(signal: AbortSignal): Promise<StepResult> {
@@ -215,13 +215,7 @@ export class Batcher {
       this.safeL2Block = b.lastBlock;
       const ev: ConfirmedBatch = { index, hash: b.hash, firstBlock: b.firstBlock, lastBlock: b.lastBlock, depositCount: b.depositCount, l1Block: b.l1Block };
       this.logger.debug({ index, lastBlock: b.lastBlock }, 'batch confirmed');
-      for (const l of this.listeners) {
-        try {
-          l(ev);
-        } catch (err) {
-          this.logger.error({ err }, 'batch listener failed');
-        }
-      }
+      this.confirmed.emit(ev);
     }
   }
 

@@ -112,3 +112,25 @@ export class ServiceLoop {
     }
   }
 }
+
+/** Subscribers of a service event; one failing listener is logged and does not stop the others. */
+export class Listeners<T> {
+  private readonly set = new Set<(ev: T) => void>();
+
+  constructor(private readonly logger: Logger) {}
+
+  add(listener: (ev: T) => void): () => void {
+    this.set.add(listener);
+    return () => this.set.delete(listener);
+  }
+
+  emit(ev: T): void {
+    for (const l of this.set) {
+      try {
+        l(ev);
+      } catch (err) {
+        this.logger.error({ err }, 'listener failed');
+      }
+    }
+  }
+}

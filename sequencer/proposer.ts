@@ -6,7 +6,7 @@
  */
 import type { Address, Hex } from 'viem';
 import type { Logger } from 'pino';
-import { ServiceLoop } from './l1-loop.ts';
+import { Listeners, ServiceLoop } from './l1-loop.ts';
 import type { StepResult } from './l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
 import type { L1Clients } from './l1-tx.ts';
@@ -63,7 +63,7 @@ export class Proposer {
   private readonly loop: ServiceLoop;
   private readonly sender: L1TxSender;
   private readonly logger: Logger;
-  private readonly listeners = new Set<(o: ProposedOutput) => void>();
+  private readonly proposed: Listeners<ProposedOutput>;
   private l1OutputCount: bigint | undefined;
   private lastProposedBatch: bigint | undefined;
 
@@ -77,6 +77,7 @@ export class Proposer {
     this.loop = new ServiceLoop(this.options, this.logger, (signal) => this.step(signal), (err) =>
       err instanceof L1TxError && err.code === L1TxErrorCode.Unreachable ? 'warn' : 'error',
     );
+    this.proposed = new Listeners(this.logger);
   }
 
   get address(): Address {
@@ -104,8 +105,7 @@ export class Proposer {
 
   /** Called after each output this proposer got accepted. */
   onProposed(listener: (o: ProposedOutput) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.proposed.add(listener);
   }
 
   private async step(signal: AbortSignal): Promise<StepResult> {
@@ -147,13 +147,7 @@ export class Proposer {
     this.logger.info({ ...ev, l1Block: receipt.blockNumber, gasUsed: receipt.gasUsed }, 'output proposed');
     this.l1OutputCount = outputCount + 1n;
     this.lastProposedBatch = next;
-    for (const l of this.listeners) {
-      try {
-        l(ev);
-      } catch (err) {
-        this.logger.error({ err }, 'output listener failed');
-      }
-    }
+    this.proposed.emit(ev);
     return 'busy';
   }
 }

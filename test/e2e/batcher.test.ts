@@ -150,6 +150,26 @@ describe('batcher and proposer on a real L1', () => {
   const read = <F extends 'batchCount' | 'nextBlock' | 'outputCount'>(functionName: F) =>
     l1.public.readContract({ address: rollup, abi: rollupAbi, functionName }) as Promise<F extends 'nextBlock' ? bigint : bigint>;
 
+  const l1rpc = (method: string, params: unknown[] = []) => l1.public.request({ method: method as never, params: params as never });
+
+  /**
+   * Runs `f` with anvil's automine off, so batch transactions stay pending until `f` mines.
+   * Returns once the first batch transaction of `start()` sits in the pool.
+   */
+  async function withAutomineOff(f: (pooled: () => Promise<{ maxFeePerGas: Hex; hash: Hex; to: string | null } | undefined>) => Promise<void>): Promise<void> {
+    const batcherAddr = addr(anvil.accounts[1]!).toLowerCase();
+    const pooled = async () => {
+      const content = (await l1rpc('txpool_content')) as { pending: Record<string, Record<string, { maxFeePerGas: Hex; hash: Hex; to: string | null }>> };
+      return Object.entries(content.pending).find(([a]) => a.toLowerCase() === batcherAddr)?.[1]?.[String(batcherNonce0)];
+    };
+    await l1rpc('evm_setAutomine', [false]);
+    try {
+      await f(pooled);
+    } finally {
+      await l1rpc('evm_setAutomine', [true]);
+    }
+  }
+
   /** Waits until L1 holds every local block. */
   const caughtUp = () => until('L1 to hold every L2 block', async () => (await read('nextBlock')) === node.chain.head.header.number + 1n);
 
@@ -271,79 +291,55 @@ describe('batcher and proposer on a real L1', () => {
 
   it('waits for a previous run\'s pending batch instead of posting it twice', async () => {
     await produce(3);
-    const rpc = (method: string, params: unknown[] = []) => l1.public.request({ method: method as never, params: params as never });
-    await rpc('evm_setAutomine', [false]);
-    try {
+    await withAutomineOff(async (pooled) => {
       const first = batcher({ maxBlocksPerBatch: 10 });
       first.start();
-      const batcherAddr = addr(anvil.accounts[1]!);
-      await until('the batch transaction in the L1 pool', async () => (await l1.public.getTransactionCount({ address: batcherAddr, blockTag: 'pending' })) === batcherNonce0 + 1);
+      await until('the batch transaction in the L1 pool', pooled);
       // killed with its transaction in flight; a new run must not build on the stale L1 state
       await first.stop();
       await produce(2);
       const second = batcher({ maxBlocksPerBatch: 10 });
       second.start();
       // give the new run every chance to (wrongly) post a duplicate index 0 while the first is pending
-      await until('a few L1 polls by the new run', async () => proxy.connections > 0 && (await new Promise((r) => setTimeout(r, 500)), true));
-      expect(await l1.public.getTransactionCount({ address: batcherAddr, blockTag: 'pending' })).toBe(batcherNonce0 + 1);
-      await rpc('evm_mine');
-    } finally {
-      await rpc('evm_setAutomine', [true]);
-    }
+      await new Promise((r) => setTimeout(r, 500));
+      const pending = await l1.public.getTransactionCount({ address: addr(anvil.accounts[1]!), blockTag: 'pending' });
+      expect(pending).toBe(batcherNonce0 + 1);
+      await l1rpc('evm_mine');
+    });
     await caughtUp();
     await auditBatches();
   }, 120_000);
 
   it('replaces a batch transaction that is not mined in time (same nonce, higher fees): one lands', async () => {
     await produce(3);
-    const rpc = (method: string, params: unknown[] = []) => l1.public.request({ method: method as never, params: params as never });
-    const batcherAddr = addr(anvil.accounts[1]!);
-    await rpc('evm_setAutomine', [false]);
-    try {
-      const b = batcher({ maxBlocksPerBatch: 10, resubmitAfterMs: 300 });
-      b.start();
-      await until('the batch transaction in the L1 pool', async () => (await l1.public.getTransactionCount({ address: batcherAddr, blockTag: 'pending' })) === batcherNonce0 + 1);
-      const pooled = async () => {
-        const content = (await rpc('txpool_content')) as { pending: Record<string, Record<string, { maxFeePerGas: Hex; hash: Hex }>> };
-        return Object.entries(content.pending).find(([a]) => a.toLowerCase() === batcherAddr.toLowerCase())?.[1]?.[String(batcherNonce0)];
-      };
-      const first = await until('the pooled transaction', pooled);
-      // wait for a replacement: the pool's transaction at that nonce now pays more
+    await withAutomineOff(async (pooled) => {
+      batcher({ maxBlocksPerBatch: 10, resubmitAfterMs: 300 }).start();
+      const first = await until('the batch transaction in the L1 pool', pooled);
+      // the pool's transaction at that nonce now pays more
       const replaced = await until('a replacement with higher fees', async () => {
         const tx = await pooled();
         return tx !== undefined && BigInt(tx.maxFeePerGas) > BigInt(first.maxFeePerGas) ? tx : undefined;
       });
       expect(replaced.hash).not.toBe(first.hash);
-      await rpc('evm_mine');
-    } finally {
-      await rpc('evm_setAutomine', [true]);
-    }
+      await l1rpc('evm_mine');
+    });
     await caughtUp();
     await auditBatches();
   }, 120_000);
 
   it('cancels a previous run\'s stuck transaction, then posts from the L1 state', async () => {
     await produce(3);
-    const rpc = (method: string, params: unknown[] = []) => l1.public.request({ method: method as never, params: params as never });
-    const batcherAddr = addr(anvil.accounts[1]!);
-    await rpc('evm_setAutomine', [false]);
-    try {
+    const batcherAddr = addr(anvil.accounts[1]!).toLowerCase();
+    await withAutomineOff(async (pooled) => {
       const first = batcher({ maxBlocksPerBatch: 10 });
       first.start();
-      await until('the batch transaction in the L1 pool', async () => (await l1.public.getTransactionCount({ address: batcherAddr, blockTag: 'pending' })) === batcherNonce0 + 1);
+      await until('the batch transaction in the L1 pool', pooled);
       await first.stop();
-      const second = batcher({ maxBlocksPerBatch: 10, stuckAfterMs: 300 });
-      second.start();
+      batcher({ maxBlocksPerBatch: 10, stuckAfterMs: 300 }).start();
       // the cancel (a 0-value self-transfer at the stuck nonce) replaces the old batch in the pool
-      await until('the cancel in the pool', async () => {
-        const content = (await rpc('txpool_content')) as { pending: Record<string, Record<string, { to: string | null }>> };
-        const mine = Object.entries(content.pending).find(([a]) => a.toLowerCase() === batcherAddr.toLowerCase())?.[1];
-        return mine?.[String(batcherNonce0)]?.to?.toLowerCase() === batcherAddr.toLowerCase();
-      });
-      await rpc('evm_mine');
-    } finally {
-      await rpc('evm_setAutomine', [true]);
-    }
+      await until('the cancel in the pool', async () => (await pooled())?.to?.toLowerCase() === batcherAddr);
+      await l1rpc('evm_mine');
+    });
     await caughtUp();
     await auditBatches(1); // the cancel used one nonce
   }, 120_000);
