@@ -31,6 +31,11 @@ export interface ArtifactEntry {
 export interface ModelArtifacts {
   modelId: string;
   manifest: ModelManifest;
+  /**
+   * manifest.json itself, also served by its hash: one hash then names the whole package, so a
+   * prover told only that hash fetches the manifest, then every file it lists, all checked.
+   */
+  manifestEntry: ArtifactEntry;
   artifacts: ArtifactEntry[];
 }
 
@@ -85,9 +90,11 @@ export class ArtifactStore {
   }
 
   private async load(dir: string): Promise<ModelArtifacts | undefined> {
-    const text = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
-    const manifest = manifestSchema.parse(JSON.parse(text));
+    const manifestPath = join(dir, 'manifest.json');
+    const raw = await readFile(manifestPath).catch(() => undefined);
+    if (raw === undefined) return undefined;
+    const manifest = manifestSchema.parse(JSON.parse(raw.toString('utf8')));
+    const manifestEntry = { name: 'manifest.json', sha256: createHash('sha256').update(raw).digest('hex'), size: raw.length, path: manifestPath };
     const id = manifest.modelId.toLowerCase();
     if (this.byModel.has(id)) return undefined;
     const artifacts: ArtifactEntry[] = [];
@@ -98,12 +105,12 @@ export class ArtifactStore {
       if (sha256 !== a.sha256 || size !== a.size) throw new Error(`${a.name} does not match its manifest hash`);
       artifacts.push({ name: a.name, sha256, size, path });
     }
-    return { modelId: id, manifest, artifacts };
+    return { modelId: id, manifest, manifestEntry, artifacts };
   }
 
   private add(m: ModelArtifacts): void {
     this.byModel.set(m.modelId, m);
-    for (const a of m.artifacts) this.byHash.set(a.sha256, a);
+    for (const a of [m.manifestEntry, ...m.artifacts]) this.byHash.set(a.sha256, a);
     this.logger.info({ modelId: m.modelId, files: m.artifacts.length }, 'serving model artifacts');
   }
 }

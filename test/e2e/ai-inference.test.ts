@@ -151,6 +151,11 @@ describe('AI precompiles end to end: compile, register, prove, verify on chain, 
     expect(res.status).toBe(200);
     const body = Buffer.from(await res.arrayBuffer());
     expect(createHash('sha256').update(body).digest('hex')).toBe(zkey.sha256);
+    // the manifest is served by its own hash, and lists every artifact's hash
+    const manifest = await fetch(new URL(a.manifest.url, node.url));
+    const manifestBytes = Buffer.from(await manifest.arrayBuffer());
+    expect(createHash('sha256').update(manifestBytes).digest('hex')).toBe(a.manifest.sha256);
+    expect(JSON.parse(manifestBytes.toString('utf8')).artifacts.map((x: any) => x.sha256)).toEqual(a.artifacts.map((x: any) => x.sha256));
     expect((await fetch(new URL(`/artifacts/${'0'.repeat(64)}`, node.url))).status).toBe(404);
     expect(await must(node.url, 'ai_modelArtifacts', [keccak256('0x02')])).toBeNull();
   });

@@ -80,6 +80,7 @@ export const aiMethods = {
       modelId: m.modelId,
       inputMode: m.manifest.inputMode ?? null,
       constraints: m.manifest.constraints ?? null,
+      manifest: { sha256: m.manifestEntry.sha256, size: q(BigInt(m.manifestEntry.size)), url: `/artifacts/${m.manifestEntry.sha256}` },
       artifacts: m.artifacts.map((a) => ({ name: a.name, sha256: a.sha256, size: q(BigInt(a.size)), url: `/artifacts/${a.sha256}` })),
     };
   }),
