@@ -5,9 +5,11 @@
  * in production); ERC-20 transfers between 200 senders and 1,000 recipients fill blocks of
  * --per-block transactions; batches of 100, 500 and 1,000 transactions are posted with
  * Rollup.submitBatch, compressed (the batcher's encoding) and, on a second Rollup, as raw RLP,
- * and the receipts give L1 gas. Then a brotli quality/window sweep on the largest batch.
+ * and the receipts give L1 gas. Then a brotli quality/window sweep on the largest batch. Then, on a
+ * second anvil with the devnet's timing, deposit-to-L2 latency and Bridge.finalizeWithdrawal gas
+ * (bench/l1-bridge.ts).
  *
- *   npx tsx bench/l1.ts [--per-block N] [--sizes 100,500,1000]
+ *   npx tsx bench/l1.ts [--per-block N] [--sizes 100,500,1000] [--deposits 10] [--fill 1000]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,9 +32,10 @@ import { BROTLI_QUALITY, batchDataHash, encodeBatchData, encodeBatchPayload } fr
 import type { BatchHeader } from '../sequencer/batch-codec.ts';
 import { depositCursorAt } from '../sequencer/output-root.ts';
 import { rollupAbi } from '../sequencer/rollup-abi.ts';
+import { benchBridge } from './l1-bridge.ts';
 import { table } from './lib.ts';
 
-const { values: args } = parseArgs({ options: { 'per-block': { type: 'string' }, sizes: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { 'per-block': { type: 'string' }, sizes: { type: 'string' }, deposits: { type: 'string' }, fill: { type: 'string' } } });
 const PER_BLOCK = Number(args['per-block'] ?? 100);
 const SIZES = (args.sizes ?? '100,500,1000').split(',').map(Number);
 const SENDERS = 200;
@@ -236,8 +239,6 @@ async function main(): Promise<void> {
       console.log(`\nbrotli sweep on the ${SIZES.at(-1)}-tx batch (${largest.length} B raw)`);
       console.log(table(sweep));
     }
-    // TODO(bench:l1): withdrawal finalization gas (Bridge.finalizeWithdrawal) and deposit-to-L2 latency
-    console.log('\nwithdrawal finalization gas, deposit-to-L2 latency: not measured here yet');
   } finally {
     await node?.close();
     await anvil.stop();
@@ -253,3 +254,5 @@ function contractAddress(deployer: Address, nonce: number): Address {
 }
 
 await main();
+// after main's anvil and node are gone: the latency figures should not share the CPU with them
+await benchBridge({ deposits: Number(args.deposits ?? 10), fill: Number(args.fill ?? 1_000) });

@@ -183,7 +183,7 @@ export class Batcher {
 
   private async readState(blockNumber?: bigint): Promise<RollupState> {
     // one block for all reads, so they agree with each other
-    const at = blockNumber ?? (await rpc(() => this.deps.l1.public.getBlockNumber()));
+    const at = blockNumber ?? (await rpc(() => this.deps.l1.public.getBlockNumber({ cacheTime: 0 })));
     const pinned = (fn: 'batchCount' | 'lastBatchHash' | 'nextBlock') =>
       rpc(() => this.deps.l1.public.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: fn, blockNumber: at }));
     const [batchCount, lastBatchHash, nextBlock] = (await Promise.all([pinned('batchCount'), pinned('lastBatchHash'), pinned('nextBlock')])) as [bigint, Hex, bigint];
@@ -198,7 +198,7 @@ export class Batcher {
   /** Reads the batches `l1Confirmations` deep and reports the newly confirmed ones. */
   private async updateConfirmed(): Promise<void> {
     const { public: l1 } = this.deps.l1;
-    const latest = await rpc(() => l1.getBlockNumber());
+    const latest = await rpc(() => l1.getBlockNumber({ cacheTime: 0 }));
     const depth = BigInt(this.options.l1Confirmations);
     const at = latest > depth ? latest - depth : 0n;
     const count = await rpc(() => l1.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'batchCount', blockNumber: at }));

@@ -112,7 +112,7 @@ export class Proposer {
     const { public: l1 } = this.deps.l1;
     const rollup = this.deps.rollup;
     const nonce = await this.sender.settle(signal);
-    const latest = await rpc(() => l1.getBlockNumber());
+    const latest = await rpc(() => l1.getBlockNumber({ cacheTime: 0 }));
     const depth = BigInt(this.options.l1Confirmations);
     const confirmedAt = latest > depth ? latest - depth : 0n;
     const [outputCount, batchCount] = await Promise.all([

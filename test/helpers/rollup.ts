@@ -46,9 +46,12 @@ export function l1Clients(anvil: Anvil, key: Hex) {
   };
 }
 
-/** A real anvil with the L1 contracts deployed and a rollup config file for L2 chain `l2ChainId`. */
-export async function startL1(dir: string, opts: { challengeWindow?: bigint; inclusionWindow?: bigint; l2ChainId?: bigint } = {}): Promise<L1Env> {
-  const anvil = await startAnvil({});
+/**
+ * A real anvil with the L1 contracts deployed and a rollup config file for L2 chain `l2ChainId`.
+ * anvil automines unless `l1BlockTime` (seconds) is given: tests want speed, bench:l1 the devnet's timing.
+ */
+export async function startL1(dir: string, opts: { challengeWindow?: bigint; inclusionWindow?: bigint; l2ChainId?: bigint; l1BlockTime?: number } = {}): Promise<L1Env> {
+  const anvil = await startAnvil({ blockTime: opts.l1BlockTime });
   const keys = anvil.accounts;
   const addr = (k: Hex) => privateKeyToAccount(k).address;
   const deployment = await deployL1({
