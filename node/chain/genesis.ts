@@ -62,7 +62,9 @@ export function devGenesis(chainId: bigint, gasLimit: bigint): GenesisSpec {
 /**
  * Adds the protocol predeploys (model registry, ...) to a genesis allocation. A genesis file
  * that already places code at a predeploy address keeps its own: an operator who pins the code
- * in the file decides, and the node warns instead of rewriting the chain's genesis.
+ * in the file decides, and the node warns instead of rewriting the chain's genesis. An entry
+ * without code configures the predeploy (its storage holds parameters, e.g. the inference
+ * market's) and gets the protocol code.
  */
 export function withPredeploys(spec: GenesisSpec): { spec: GenesisSpec; overridden: string[] } {
   const alloc: GenesisAlloc = { ...spec.alloc };
@@ -71,6 +73,7 @@ export function withPredeploys(spec: GenesisSpec): { spec: GenesisSpec; overridd
   for (const p of predeploys()) {
     const existing = lower.get(p.address.toLowerCase());
     if (existing === undefined) alloc[p.address] = { balance: '0x0', nonce: '0x1', code: p.deployedBytecode };
+    else if (alloc[existing]!.code === undefined) alloc[existing] = { nonce: '0x1', ...alloc[existing], code: p.deployedBytecode };
     else if ((alloc[existing]!.code ?? '0x').toLowerCase() !== p.deployedBytecode.toLowerCase()) overridden.push(p.name);
   }
   return { spec: { ...spec, alloc }, overridden };

@@ -5,7 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { buildL1Artifacts, buildPredeployArtifacts } from '../../contracts/build.ts';
 import { CONTRACTS_DIR } from '../../contracts/compile.ts';
 import { loadL1Artifact } from '../../contracts/l1-artifacts.ts';
-import { L1_BLOCK_ADDRESS, MESSAGE_PASSER_ADDRESS, loadArtifact, predeploys } from '../../contracts/predeploys.ts';
+import {
+  INFERENCE_MARKET_ADDRESS,
+  INFERENCE_MARKET_PARAM_SLOTS,
+  L1_BLOCK_ADDRESS,
+  MESSAGE_PASSER_ADDRESS,
+  inferenceMarketStorage,
+  loadArtifact,
+  predeploys,
+} from '../../contracts/predeploys.ts';
+import { devGenesis, withPredeploys } from '../../node/chain/genesis.ts';
 import { FIXTURE_PATH, bridgeFixtureSource } from '../../contracts/tools/bridge-fixture.ts';
 
 const STALE = 'run `npm run contracts:build` after an edit';
@@ -20,10 +29,32 @@ describe('predeploy artifacts', () => {
     }
   }, 120_000);
 
-  it('genesis carries L1Block and L2ToL1MessagePasser at their addresses', () => {
+  it('genesis carries L1Block, L2ToL1MessagePasser and InferenceMarket at their addresses', () => {
     const byName = Object.fromEntries(predeploys().map((p) => [p.name, p.address]));
     expect(byName.L1Block).toBe(L1_BLOCK_ADDRESS);
     expect(byName.L2ToL1MessagePasser).toBe(MESSAGE_PASSER_ADDRESS);
+    expect(byName.InferenceMarket).toBe(INFERENCE_MARKET_ADDRESS);
+  });
+
+  it('a genesis entry without code at a predeploy address configures it: its storage is kept, the protocol code added', () => {
+    const spec = devGenesis(1n, 30_000_000n);
+    const storage = inferenceMarketStorage({ claimWindow: 7n, minStake: 10n ** 17n });
+    spec.alloc[INFERENCE_MARKET_ADDRESS] = { storage };
+    const { spec: out, overridden } = withPredeploys(spec);
+    expect(overridden).toEqual([]);
+    expect(out.alloc[INFERENCE_MARKET_ADDRESS]).toEqual({ nonce: '0x1', storage, code: loadArtifact('InferenceMarket').deployedBytecode });
+    expect(storage).toEqual({
+      [`0x${'0'.repeat(63)}2`]: `0x${'0'.repeat(63)}7`,
+      [`0x${'0'.repeat(64)}`]: `0x${(10n ** 17n).toString(16).padStart(64, '0')}`,
+    });
+    // pinned code still wins, with a warning
+    spec.alloc[INFERENCE_MARKET_ADDRESS] = { code: '0x00', storage };
+    expect(withPredeploys(spec).overridden).toEqual(['InferenceMarket']);
+  });
+
+  it('market parameters cannot be set to zero (it reads as the default) or to an unknown name', () => {
+    expect(() => inferenceMarketStorage({ claimWindow: 0n })).toThrow(/claimWindow must be in/);
+    expect(() => inferenceMarketStorage({ claimWndow: 3n } as never)).toThrow(/unknown inference market parameter claimWndow/);
   });
 });
 
@@ -74,6 +105,17 @@ describe('L2 predeploy storage layouts (protocol constants)', () => {
     const names = ['number', 'timestamp', 'basefee', 'hash', 'sequenceNumber', 'depositCount', 'depositHash'];
     const types = ['uint256', 'uint256', 'uint256', 'bytes32', 'uint256', 'uint256', 'bytes32'];
     expect(storageLayout('l2/L1Block.sol', 'L1Block')).toEqual(names.map((label, slot) => ({ label, slot, offset: 0, type: types[slot] })));
+  });
+
+  it('InferenceMarket: slots 0..5 are the genesis parameters inferenceMarketStorage writes', () => {
+    const layout = storageLayout('l2/InferenceMarket.sol', 'InferenceMarket');
+    const want = Object.entries(INFERENCE_MARKET_PARAM_SLOTS).map(([name, slot]) => ({
+      label: `cfg${name[0]!.toUpperCase()}${name.slice(1)}`,
+      slot: Number(slot),
+      offset: 0,
+      type: 'uint256',
+    }));
+    expect(layout.slice(0, want.length)).toEqual(want);
   });
 
   it('L2ToL1MessagePasser: slot 0 sentMessages, slot 1 messageNonce', () => {
