@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devAccounts, readGenesisFile, DEV_MNEMONIC } from './chain/genesis.ts';
 import { modelCommand } from './cli-model.ts';
+import { proverCommand } from './cli-prover.ts';
 import { createLogger } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 import { DEFAULT_CHAIN_ID, defaultNodeOptions } from './options.ts';
@@ -73,6 +74,7 @@ export function buildCli(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runDevnet(flags));
   program.addCommand(modelCommand());
+  program.addCommand(proverCommand());
   return program;
 }
 

@@ -1,0 +1,97 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEther, parseEventLogs } from 'viem';
+import type { Hex } from 'viem';
+import { freePort } from '../../bench/lib.ts';
+import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
+import { devAccounts } from '../../node/chain/genesis.ts';
+import { runModel } from '../../prover/model/executor.ts';
+import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { RequestStatus } from '../../prover/daemon/market-abi.ts';
+import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
+import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
+import type { DevNode } from '../helpers/dev-node.ts';
+import { marketAbi, writeMarketGenesis } from '../helpers/market.ts';
+import { startProver, waitFor } from '../helpers/prover.ts';
+import type { ProverProc } from '../helpers/prover.ts';
+
+const FEE = parseEther('0.01');
+const model = parseModelSpecText(readFileSync(TINY_SPEC, 'utf8')).model;
+const inputOf = (k: number) => Array.from({ length: 16 }, (_, i) => (i * 29 + k * 41) % 256);
+
+describe('ai-rollup prover: finds requests on chain, proves them in its pool, is paid once each', () => {
+  let work: string;
+  let port: number;
+  let genesis: string;
+  let node: DevNode;
+  let prover: ProverProc | undefined;
+  let modelId: Hex;
+  const dappKey = devAccounts()[0]!.privateKey as Hex;
+  const proverKeyIndex = 5;
+
+  const dapp = () => clients(node, dappKey);
+  async function request(k: number): Promise<bigint> {
+    const c = dapp();
+    const hash = await c.walletClient.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestInference', args: [modelId, inputOf(k).map(BigInt), 600n, '0x0000000000000000000000000000000000000000', 0], value: FEE });
+    const r = await c.publicClient.waitForTransactionReceipt({ hash });
+    return parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
+  }
+  const getRequest = (id: bigint) => dapp().publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [id] });
+  const fulfilled = (id: bigint) => waitFor(`request ${id} fulfilled`, async () => ((await getRequest(id)).status === RequestStatus.Fulfilled ? getRequest(id) : false), 180_000);
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'prover-e2e-'));
+    port = await freePort();
+    genesis = await writeMarketGenesis(work, { claimWindow: 30n });
+    node = await startDevNode({ blockTime: 1, args: ['--genesis', genesis, '--rpc.port', String(port), '--models', join(work, 'models')] });
+    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'tiny')]);
+    modelId = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', 'tiny'), '--rpc', node.url, '--dev'])).modelId;
+  }, 600_000);
+
+  afterAll(async () => {
+    await prover?.stop();
+    await node?.stop();
+    await removeDir(node?.datadir ?? '');
+    await removeDir(work);
+  });
+
+  it('refuses to start unregistered without --stake, and with a malformed key', async () => {
+    await expect(startProver(['--rpc', node.url, '--dev-account', String(proverKeyIndex), '--datadir', join(work, 'p0')])).rejects.toThrow(/pass --stake/);
+    await expect(startProver(['--rpc', node.url, '--private-key', '0x1234'])).rejects.toThrow(/--private-key must be/);
+  }, 120_000);
+
+  it('registers with its stake, fulfils every request with the executor\'s output, and is paid once for each', async () => {
+    prover = await startProver(['--rpc', node.url, '--dev-account', String(proverKeyIndex), '--stake', '2', '--concurrency', '2', '--datadir', join(work, 'p1'), '--poll-ms', '300', '--p2p.listen', '/ip4/127.0.0.1/tcp/0']);
+    const c = dapp();
+    const before = await c.publicClient.getBalance({ address: prover.address });
+    const ids: bigint[] = [];
+    for (const k of [1, 2, 3, 4]) ids.push(await request(k)); // one account: one nonce at a time
+    const done = await Promise.all(ids.map(fulfilled));
+    done.forEach((r, i) => {
+      expect(r.prover).toBe(prover!.address);
+      expect(r.outputs.map(Number)).toEqual(Array.from(runModel(model, Uint8Array.from(inputOf(i + 1))).output, (v) => v + 128));
+    });
+    const info = await c.publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getProver', args: [prover.address] });
+    expect(info).toMatchObject({ stake: parseEther('2'), locked: 0n, fulfilled: 4, missed: 0, rejected: 0 });
+    // paid exactly four fees, less what its claims and fulfilments cost in gas
+    const logs = await c.publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', args: { prover: prover.address }, fromBlock: 0n });
+    expect(logs.map((l) => l.args.id).sort()).toEqual([...ids].sort());
+    const after = await c.publicClient.getBalance({ address: prover.address });
+    expect(after - before).toBeLessThan(4n * FEE);
+    expect(after - before).toBeGreaterThan(4n * FEE - parseEther('0.01'));
+  }, 300_000);
+
+  it('keeps working across a node restart and stops cleanly on SIGTERM', async () => {
+    expect(await node.stop()).toBe(0);
+    node = await startDevNode({ blockTime: 1, datadir: node.datadir, args: ['--genesis', genesis, '--rpc.port', String(port), '--models', join(work, 'models')] });
+    const id = await request(7);
+    const r = await fulfilled(id);
+    expect(r.prover).toBe(prover!.address);
+    expect(await prover!.stop()).toBe(0);
+    expect(prover!.records('prover stopped')[0]).toMatchObject({ fulfilled: 5 });
+    prover = undefined;
+  }, 300_000);
+});
