@@ -107,7 +107,9 @@ interface IInferenceMarket {
     event ClaimMissed(uint256 indexed id, address indexed prover, uint256 slashed);
     /// `reason`: the verifier's revert data (an IInferenceVerifier error), empty when it returned false.
     event ProofRejected(uint256 indexed id, address indexed prover, uint256 slashed, bytes reason);
-    event InferenceFulfilled(uint256 indexed id, bytes32 indexed modelId, address indexed prover, uint256 fee, uint256[] outputs);
+    /// `proof` is the accepted proof, so that the batch's proofs can be re-checked on L1
+    /// (InferenceOracle) from logs alone, whoever called fulfill (an EOA or a contract).
+    event InferenceFulfilled(uint256 indexed id, bytes32 indexed modelId, address indexed prover, uint256 fee, uint256[] outputs, uint256[8] proof);
     event CallbackFailed(uint256 indexed id, address indexed callback);
     event Refunded(uint256 indexed id, address indexed requester, uint256 fee);
     event PaymentDeferred(address indexed to, uint256 amount);

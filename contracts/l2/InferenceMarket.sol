@@ -101,7 +101,7 @@ contract InferenceMarket is IInferenceMarket {
         }
         bytes memory reason;
         (accepted, reason) = _verify(r, outputs, proof);
-        if (accepted) _accept(id, r, outputs, isClaimant);
+        if (accepted) _accept(id, r, outputs, proof, isClaimant);
         else _reject(id, r, reason, isClaimant);
     }
 
@@ -291,14 +291,14 @@ contract InferenceMarket is IInferenceMarket {
         revert VerifierFailed(ret);
     }
 
-    function _accept(uint256 id, Request storage r, uint256[] calldata outputs, bool isClaimant) internal {
+    function _accept(uint256 id, Request storage r, uint256[] calldata outputs, uint256[8] calldata proof, bool isClaimant) internal {
         Prover storage p = provers[msg.sender];
         if (isClaimant) _release(r, p);
         p.fulfilled++;
         r.status = Status.Fulfilled;
         r.prover = msg.sender;
         r.outputs = outputs;
-        emit InferenceFulfilled(id, r.modelId, msg.sender, r.fee, outputs);
+        emit InferenceFulfilled(id, r.modelId, msg.sender, r.fee, outputs, proof);
         _pay(msg.sender, r.fee);
         if (r.callback != address(0)) _callback(id, r, outputs);
     }

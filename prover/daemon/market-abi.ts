@@ -15,7 +15,7 @@ export const marketAbi = parseAbi([
   'event Claimed(uint256 indexed id, address indexed prover, uint64 until)',
   'event ClaimMissed(uint256 indexed id, address indexed prover, uint256 slashed)',
   'event ProofRejected(uint256 indexed id, address indexed prover, uint256 slashed, bytes reason)',
-  'event InferenceFulfilled(uint256 indexed id, bytes32 indexed modelId, address indexed prover, uint256 fee, uint256[] outputs)',
+  'event InferenceFulfilled(uint256 indexed id, bytes32 indexed modelId, address indexed prover, uint256 fee, uint256[] outputs, uint256[8] proof)',
   'event CallbackFailed(uint256 indexed id, address indexed callback)',
   'event Refunded(uint256 indexed id, address indexed requester, uint256 fee)',
   'event PaymentDeferred(address indexed to, uint256 amount)',
