@@ -34,6 +34,8 @@ export interface DevnetOptions {
   logLevel: NodeOptions['logLevel'];
   /** Compile the 16-16-4 example model and register it (with weights) from dev account 0. */
   exampleModels: boolean;
+  /** The L2 node's p2p (job announcements, artifacts by hash); off when unset. */
+  p2p?: NodeOptions['p2p'];
 }
 
 export interface ExampleModel {
@@ -51,6 +53,8 @@ interface DevnetState {
 export interface Devnet {
   l1Url: string;
   l2Url: string;
+  /** The L2 node's p2p multiaddrs (`.../p2p/<peer id>`), for provers' bootnodes; empty when off. */
+  p2p: string[];
   state: DevnetState;
   datadir: string;
   models: ExampleModel[];
@@ -98,10 +102,11 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
       rpc: { ...defaultNodeOptions.rpc, host: opts.rpcHost, port: opts.rpcPort },
       sequencer: { ...defaultNodeOptions.sequencer, blockTime: opts.blockTime },
       rollup: { config: state.rollup, l1Rpc: l1Url, batcherKey: state.keys.batcher, proposerKey: state.keys.proposer, l1PollMs: 500, batchMaxAgeMs: 4_000 },
+      p2p: opts.p2p,
     };
     node = await RollupNode.init(nodeOptions, logger);
     for (const m of compiled) await registerExample(node.rpcUrl, m, log);
-    return { l1Url, l2Url: node.rpcUrl, state, datadir, models: compiled, stop };
+    return { l1Url, l2Url: node.rpcUrl, p2p: node.p2pAddrs, state, datadir, models: compiled, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -196,6 +201,7 @@ export function devnetBanner(d: Devnet): string {
     '',
     `L1 JSON-RPC:   ${d.l1Url}  (chain ${c.l1ChainId})`,
     `L2 JSON-RPC:   ${d.l2Url}  (chain ${c.l2ChainId}, WebSocket on the same port)`,
+    ...(d.p2p.length === 0 ? ['L2 P2P:        off'] : d.p2p.map((a, i) => (i === 0 ? 'L2 P2P:' : '').padEnd(15) + a)),
     `Datadir:       ${d.datadir}`,
     '',
     'L1 contracts',

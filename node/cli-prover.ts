@@ -46,7 +46,7 @@ export function proverCommand(): Command {
     .option('--concurrency <n>', 'proving threads', int('--concurrency', 1), availableParallelism())
     .option('--stake <eth>', 'stake to register with when this account is not registered yet', eth)
     .option('--min-fee <wei>', 'leave jobs paying less to others', wei, 0n)
-    .option('--bootnodes <multiaddrs>', 'peers to join through, comma-separated /ip4/.../tcp/.../p2p/<id> (the node logs its own)', list, [])
+    .option('--p2p.bootnodes <multiaddrs>', 'peers to join through, comma-separated /ip4/.../tcp/.../p2p/<id> (a node logs its own)', list, [])
     .option('--p2p.listen <multiaddr>', 'p2p listen address (repeatable)', list)
     .option('--poll-ms <ms>', 'milliseconds between chain scans for requests', int('--poll-ms', 100), 2_000)
     .option('--claim-margin <seconds>', 'do not claim a job ending sooner than this', int('--claim-margin'), 10)
@@ -68,7 +68,7 @@ async function runProver(f: Record<string, unknown>): Promise<void> {
       stake: f.stake as bigint | undefined,
       runner: { minFee: f.minFee as bigint, deadlineMarginS: BigInt(f.claimMargin as number), retryMs: 2_000 },
       pollMs: f.pollMs as number,
-      p2p: { listen: (f['p2p.listen'] as string[] | undefined) ?? ['/ip4/0.0.0.0/tcp/0'], bootnodes: f.bootnodes as string[] },
+      p2p: { listen: (f['p2p.listen'] as string[] | undefined) ?? ['/ip4/0.0.0.0/tcp/0'], bootnodes: f['p2p.bootnodes'] as string[] },
     },
     logger,
   );

@@ -2,13 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { multiaddr } from '@multiformats/multiaddr';
 import { devAccounts, readGenesisFile, DEV_MNEMONIC } from './chain/genesis.ts';
 import { modelCommand } from './cli-model.ts';
 import { proverCommand } from './cli-prover.ts';
 import { createLogger } from './logger.ts';
 import type { LogLevel } from './logger.ts';
-import { DEFAULT_CHAIN_ID, defaultNodeOptions } from './options.ts';
-import type { NodeOptions } from './options.ts';
+import { DEFAULT_CHAIN_ID, DEFAULT_P2P_LISTEN, defaultNodeOptions, defaultNodeP2POptions } from './options.ts';
+import type { NodeOptions, NodeP2POptions } from './options.ts';
 import { readRollupConfig } from './rollup-config.ts';
 import type { Hex } from 'viem';
 
@@ -19,6 +20,20 @@ const int = (name: string) => (v: string) => {
 const big = (name: string) => (v: string) => {
   if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) throw new InvalidArgumentError(`${name} must be an integer`);
   return BigInt(v);
+};
+
+/** Multiaddrs, repeatable and comma-separated; checked here so a typo fails before anything starts. */
+const multiaddrs = (name: string, needPeerId: boolean) => (v: string, prev: string[] = []) => {
+  const given = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const a of given) {
+    try {
+      multiaddr(a);
+    } catch (err) {
+      throw new InvalidArgumentError(`${name}: ${a} is not a multiaddr (${(err as Error).message})`);
+    }
+    if (needPeerId && !a.includes('/p2p/')) throw new InvalidArgumentError(`${name}: ${a} lacks /p2p/<peer id>`);
+  }
+  return [...prev, ...given];
 };
 
 /** bigint defaults need a description: commander would JSON.stringify them for --help. */
@@ -54,6 +69,9 @@ export function buildCli(): Command {
     .option('--l1-poll-ms <ms>', 'milliseconds between L1 polls', int('--l1-poll-ms'), 1000)
     .option('--batch-max-age <ms>', 'post a batch once its oldest block is this old, even if not full', int('--batch-max-age'), 30_000)
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
+    .option('--p2p.listen <multiaddr>', `turn p2p on, listening here (repeatable or comma-separated; e.g. ${DEFAULT_P2P_LISTEN}, /tcp/0 picks a free port); key in <datadir>/p2p-key`, multiaddrs('--p2p.listen', false))
+    .option('--p2p.bootnodes <multiaddrs>', 'peers to dial and keep connected, comma-separated /ip4/.../tcp/.../p2p/<id> (needs --p2p.listen)', multiaddrs('--p2p.bootnodes', true))
+    .option('--no-p2p', 'p2p off even with --p2p.listen')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runNode(flags));
   program
@@ -71,6 +89,9 @@ export function buildCli(): Command {
     .addOption(bigOption('--challenge-window <seconds>', 'seconds before an output root is final', 10n))
     .addOption(bigOption('--inclusion-window <seconds>', 'seconds within which a batch must include each deposit', 300n))
     .option('--no-example-models', 'do not compile and register the example model')
+    .option('--p2p.listen <multiaddr>', `L2 p2p listen address (repeatable or comma-separated; default ${DEFAULT_P2P_LISTEN})`, multiaddrs('--p2p.listen', false))
+    .option('--p2p.bootnodes <multiaddrs>', 'peers the L2 node dials, comma-separated /ip4/.../tcp/.../p2p/<id>', multiaddrs('--p2p.bootnodes', true))
+    .option('--no-p2p', 'run the L2 node without p2p (no job announcements to provers)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runDevnet(flags));
   program.addCommand(modelCommand());
@@ -80,6 +101,7 @@ export function buildCli(): Command {
 
 async function runNode(f: Record<string, unknown>): Promise<void> {
   const logger = createLogger(f.logLevel as LogLevel);
+  const p2p = nodeP2POptions(f, false);
   let tempDir: string | undefined;
   let datadir = f.datadir as string | undefined;
   if (datadir === undefined && f.dev === true) datadir = tempDir = await mkdtemp(join(tmpdir(), 'ai-rollup-dev-'));
@@ -88,6 +110,7 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
   const rollup = await rollupOptions(f);
   const opts: NodeOptions = {
     rollup,
+    p2p,
     datadir: datadir ?? defaultNodeOptions.datadir,
     chainId: (f.chainId as bigint | undefined) ?? fileChainId ?? rollup?.config.l2ChainId ?? DEFAULT_CHAIN_ID,
     genesisFile,
@@ -117,8 +140,11 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
   const { RollupNode } = await import('./node.ts');
   const node = await RollupNode.init(opts, logger, {
     onFatal: () => void cleanup().finally(() => process.exit(1)),
+  }).catch(async (err: unknown) => {
+    await cleanup(); // e.g. a port in use: leave no temporary datadir behind
+    throw err;
   });
-  if (opts.dev) printDevBanner(node.rpcUrl, opts.datadir);
+  if (opts.dev) printDevBanner(node.rpcUrl, opts.datadir, node.p2pAddrs);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1); // a second signal means: now
@@ -155,6 +181,7 @@ async function runDevnet(f: Record<string, unknown>): Promise<void> {
       inclusionWindow: f.inclusionWindow as bigint,
       logLevel: f.logLevel as LogLevel,
       exampleModels: f.exampleModels !== false,
+      p2p: nodeP2POptions(f, true),
     },
     logger,
   );
@@ -169,6 +196,21 @@ async function runDevnet(f: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * p2p is on by default for `devnet` (on a fixed loopback port, so a local prover finds it) and
+ * for `node` only when told where to listen: a sequencer should not open a port unasked.
+ */
+function nodeP2POptions(f: Record<string, unknown>, onByDefault: boolean): NodeP2POptions | undefined {
+  const listen = f['p2p.listen'] as string[] | undefined;
+  const bootstrap = (f['p2p.bootnodes'] as string[] | undefined) ?? [];
+  if (f.p2p === false) return undefined;
+  if (listen === undefined && !onByDefault) {
+    if (bootstrap.length > 0) throw new Error('--p2p.bootnodes needs --p2p.listen (p2p is off without it)');
+    return undefined;
+  }
+  return { ...defaultNodeP2POptions, listen: listen ?? defaultNodeP2POptions.listen, bootstrap };
 }
 
 async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['rollup']> {
@@ -195,13 +237,15 @@ async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['r
   };
 }
 
-function printDevBanner(rpcUrl: string, datadir: string): void {
+function printDevBanner(rpcUrl: string, datadir: string, p2p: string[]): void {
   const lines = ['', 'Available accounts (10,000 ETH each)', '=================='];
   const accts = devAccounts();
   accts.forEach((a, i) => lines.push(`(${i}) ${a.address}`));
   lines.push('', 'Private keys', '==================');
   accts.forEach((a, i) => lines.push(`(${i}) ${a.privateKey}`));
-  lines.push('', `Mnemonic: ${DEV_MNEMONIC}`, `Datadir:  ${datadir}`, `JSON-RPC: ${rpcUrl}  (WebSocket on the same port)`, '');
+  lines.push('', `Mnemonic: ${DEV_MNEMONIC}`, `Datadir:  ${datadir}`, `JSON-RPC: ${rpcUrl}  (WebSocket on the same port)`);
+  for (const a of p2p) lines.push(`P2P:      ${a}`);
+  lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

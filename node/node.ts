@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import type { Common } from '@ethereumjs/common';
 import type { Logger } from 'pino';
 import { createAiPrecompiles } from '../precompiles/index.ts';
 import { BlockProducer } from '../sequencer/block-producer.ts';
@@ -29,6 +30,8 @@ import type { L1BlockRef } from '../sequencer/l1-attributes.ts';
 import { L1Watcher } from './l1/l1-watcher.ts';
 import { RollupStatus } from './l1/rollup-status.ts';
 import { SubscriptionHub } from './rpc/subscriptions.ts';
+import { startNodeP2P } from './p2p-wiring.ts';
+import type { NodeP2P } from './p2p-wiring.ts';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 export const CLIENT_VERSION = `ai-rollup/v${pkg.version}/${process.platform}-${process.arch}/node${process.versions.node}`;
@@ -55,7 +58,13 @@ export class RollupNode {
     private readonly logger: Logger,
     /** L1-facing services (rollup mode), stopped after block production. */
     private readonly l1Services: { stop(): Promise<void> }[] = [],
+    private readonly p2p?: NodeP2P,
   ) {}
+
+  /** Full multiaddrs (`.../p2p/<peer id>`) of the p2p service; empty when p2p is off. */
+  get p2pAddrs(): string[] {
+    return this.p2p?.addrs ?? [];
+  }
 
   static async init(options: NodeOptions, logger: Logger, hooks: NodeHooks = {}): Promise<RollupNode> {
     await mkdir(options.datadir, { recursive: true });
@@ -69,25 +78,28 @@ export class RollupNode {
   }
 
   private static async assemble(options: NodeOptions, logger: Logger, hooks: NodeHooks, kv: KV): Promise<RollupNode> {
-    const seq = options.sequencer;
     const { spec: genesis, overridden } = withPredeploys(await loadGenesis(options));
     if (overridden.length > 0) logger.warn({ predeploys: overridden }, 'genesis file replaces the code of protocol predeploys');
     const common = createL2Common({ chainId: options.chainId, customCrypto: nodeCrypto });
     const precompiles = await createAiPrecompiles();
     const chain = await Chain.open({ common, genesis, precompiles }, { kv, logger: logger.child({ module: 'chain' }) });
 
-    const pool = new Mempool(seq.pool, {
-      common,
-      logger: logger.child({ module: 'mempool' }),
-      state: {
-        async account(address) {
-          const acct = await chain.headState().getAccount(address);
-          return { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n };
-        },
-      },
-      limits: () => ({ gasLimit: seq.gasLimit, minFee: seq.minBaseFee }),
-    });
+    const pool = createPool(options, chain, common, logger);
+    const calls = new CallExecutor(chain, options.rpc.gasCap);
+    const artifacts = new ArtifactStore(options.modelsDir ?? join(options.datadir, 'models'), logger.child({ module: 'ai:artifacts' }));
+    const p2p = options.p2p === undefined ? undefined : await startNodeP2P({ chainId: options.chainId, datadir: options.datadir, p2p: options.p2p }, { chain, calls, artifacts, logger });
+    try {
+      return await RollupNode.serve(options, logger, hooks, { kv, chain, pool, calls, artifacts, p2p });
+    } catch (err) {
+      await p2p?.stop();
+      throw err;
+    }
+  }
 
+  /** Everything after chain, pool and p2p: L1 services, block production, JSON-RPC. */
+  private static async serve(options: NodeOptions, logger: Logger, hooks: NodeHooks, parts: Parts): Promise<RollupNode> {
+    const { kv, chain, pool, calls, artifacts, p2p } = parts;
+    const seq = options.sequencer;
     const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger);
     let node: RollupNode | undefined;
     const producer = new BlockProducer(seq, {
@@ -113,18 +125,17 @@ export class RollupNode {
       subscriptions.onPendingTx(p.hash);
     });
 
-    const calls = new CallExecutor(chain, options.rpc.gasCap);
-    const artifacts = new ArtifactStore(options.modelsDir ?? join(options.datadir, 'models'), logger.child({ module: 'ai:artifacts' }));
     const backend = new RpcBackend(chain, pool, calls, filters, options.rpc, CLIENT_VERSION, seq.minBaseFee, artifacts);
     backend.rollup = l1?.rpc;
+    backend.jobs = p2p?.announcer;
     const rpcLogger = logger.child({ module: 'rpc' });
     const dispatcher = new Dispatcher(allMethods(), backend, rpcLogger, options.rpc.maxBatch);
     const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts });
     const rpcUrl = await server.start();
     producer.start();
     if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());
-    node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger, l1?.services ?? []);
-    logger.info({ rpc: rpcUrl, chainId: options.chainId, head: chain.head.header.number }, 'node started');
+    node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger, l1?.services ?? [], p2p);
+    logger.info({ rpc: rpcUrl, chainId: options.chainId, head: chain.head.header.number, p2p: node.p2pAddrs }, 'node started');
     return node;
   }
 
@@ -136,12 +147,37 @@ export class RollupNode {
       await this.producer.stop();
       for (const s of this.l1Services) await s.stop();
       await this.server.stop();
+      await this.p2p?.stop();
       this.filters.close();
       await this.kv.close();
       this.logger.info('node stopped');
     })();
     return this.closing;
   }
+}
+
+interface Parts {
+  kv: KV;
+  chain: Chain;
+  pool: Mempool;
+  calls: CallExecutor;
+  artifacts: ArtifactStore;
+  p2p: NodeP2P | undefined;
+}
+
+function createPool(options: NodeOptions, chain: Chain, common: Common, logger: Logger): Mempool {
+  const seq = options.sequencer;
+  return new Mempool(seq.pool, {
+    common,
+    logger: logger.child({ module: 'mempool' }),
+    state: {
+      async account(address) {
+        const acct = await chain.headState().getAccount(address);
+        return { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n };
+      },
+    },
+    limits: () => ({ gasLimit: seq.gasLimit, minFee: seq.minBaseFee }),
+  });
 }
 
 async function loadGenesis(options: NodeOptions): Promise<GenesisSpec> {

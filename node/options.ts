@@ -22,7 +22,28 @@ export interface NodeOptions {
   sequencer: SequencerOptions;
   /** Rollup mode: follow an L1, include its deposits, and post batches and outputs when keys are given. */
   rollup?: RollupNodeOptions;
+  /** Peer-to-peer: proof jobs gossiped to provers, model artifacts served by hash. Off when unset. */
+  p2p?: NodeP2POptions;
 }
+
+/** The node's p2p settings; the key lives in DATADIR/p2p-key, the rest uses node/p2p's defaults. */
+export interface NodeP2POptions {
+  /** Multiaddrs to listen on; `/tcp/0` picks a free port (the `node started` log line has the result). */
+  listen: string[];
+  /** Peers dialled at start and re-dialled when they drop, each ending in `/p2p/<peer id>`. */
+  bootstrap: string[];
+  /** Milliseconds between passes over the open jobs that are due to be announced (again). */
+  jobReannounceMs: number;
+}
+
+/** Where `devnet` listens by default (a fixed port, as geth's 30303 and op-node's 9222). */
+export const DEFAULT_P2P_LISTEN = '/ip4/127.0.0.1/tcp/9222';
+
+export const defaultNodeP2POptions: NodeP2POptions = {
+  listen: [DEFAULT_P2P_LISTEN],
+  bootstrap: [],
+  jobReannounceMs: 10_000,
+};
 
 export interface RollupNodeOptions {
   config: RollupConfig;

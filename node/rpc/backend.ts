@@ -6,6 +6,7 @@ import type { CallExecutor } from '../chain/call.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
 import type { Mempool } from '../../sequencer/mempool.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
+import type { JobAnnouncer } from '../ai/job-announcer.ts';
 import type { FilterManager } from './filters.ts';
 import { RpcCode, RpcError, headerNotFound } from './errors.ts';
 import type { RpcOptions } from './options.ts';
@@ -30,6 +31,8 @@ export interface RollupContext {
 /** What the RPC methods read and write through; owns no state of its own. */
 export class RpcBackend {
   rollup: RollupContext | undefined;
+  /** Proof job announcements (p2p on): takes the inputs of private-input requests. */
+  jobs: Pick<JobAnnouncer, 'submitInput'> | undefined;
 
   constructor(
     readonly chain: Chain,

@@ -24,6 +24,8 @@ export interface DevNode {
   datadir: string;
   proc: ChildProcess;
   chain: Chain;
+  /** The p2p multiaddrs from the `node started` line (`.../p2p/<peer id>`); empty when p2p is off. */
+  p2p: string[];
   /** Output lines seen so far (JSON logs). */
   logs: string[];
   /** SIGTERM, wait for exit; returns the exit code. */
@@ -51,16 +53,16 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
-  const url = await new Promise<string>((res, rej) => {
+  const started = await new Promise<{ rpc: string; p2p: string[] }>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`node did not start in 30s:\n${logs.join('\n')}`)), 30_000);
     const onLine = (line: string) => {
       logs.push(line);
       if (!line.startsWith('{')) return;
       try {
-        const rec = JSON.parse(line) as { msg?: string; rpc?: string };
+        const rec = JSON.parse(line) as { msg?: string; rpc?: string; p2p?: string[] };
         if (rec.msg === 'node started' && rec.rpc !== undefined) {
           clearTimeout(timer);
-          res(rec.rpc);
+          res({ rpc: rec.rpc, p2p: rec.p2p ?? [] });
         }
       } catch {
         // banner lines are not JSON
@@ -73,6 +75,7 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
       rej(new Error(`node exited with ${code} before starting:\n${logs.join('\n')}`));
     });
   });
+  const url = started.rpc;
   const chain = defineChain({
     id: opts.chainId ?? 1337,
     name: 'ai-rollup-dev',
@@ -85,6 +88,7 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
     datadir,
     proc,
     chain,
+    p2p: started.p2p,
     logs,
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;

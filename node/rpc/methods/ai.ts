@@ -1,19 +1,28 @@
 import { createAddressFromString, hexToBytes } from '@ethereumjs/util';
 import { decodeFunctionResult, encodeFunctionData, keccak256 } from 'viem';
 import type { Hex } from 'viem';
+import { z } from 'zod';
 
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../../contracts/predeploys.ts';
+import { JobInputError } from '../../ai/job-inputs.ts';
 import { ExecutionError } from '../../chain/call.ts';
 import type { RpcBackend } from '../backend.ts';
+import { RpcCode, RpcError } from '../errors.ts';
 import { q } from '../format.ts';
 import { method } from '../method.ts';
-import { zBlockRef, zHash, zUint } from '../schemas.ts';
+import { zBlockRef, zHash, zQuantity, zUint } from '../schemas.ts';
 import type { BlockRef } from '../schemas.ts';
 
 const registryAbi = loadArtifact('ModelRegistry').abi;
 const registry = createAddressFromString(MODEL_REGISTRY_ADDRESS);
 const latest = zBlockRef.optional().default('latest');
 export const AI_LIST_MAX = 100;
+/** Largest job input, values: what a job message may carry (prover/jobs/job-message.ts). */
+export const AI_JOB_INPUT_MAX = 1 << 16;
+
+/** A request id: a quantity, or (the ids are small) a plain JSON integer. */
+const zRequestId = z.union([zQuantity, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(BigInt)]);
+const zJobInput = z.array(z.number().int().min(0).max(255)).min(1).max(AI_JOB_INPUT_MAX);
 
 interface ModelRecord {
   owner: string;
@@ -83,6 +92,22 @@ export const aiMethods = {
       manifest: { sha256: m.manifestEntry.sha256, size: q(BigInt(m.manifestEntry.size)), url: `/artifacts/${m.manifestEntry.sha256}` },
       artifacts: m.artifacts.map((a) => ({ name: a.name, sha256: a.sha256, size: q(BigInt(a.size)), url: `/artifacts/${a.sha256}` })),
     };
+  }),
+
+  /**
+   * The input of an open market request (uint8 values), checked against the request's input
+   * signals (its Poseidon hash for a private-input model); the node keeps it and announces the
+   * job with it. Returns the number of peers the announcement reached now.
+   */
+  ai_submitJobInput: method([zRequestId, zJobInput], async ([id, input], b) => {
+    if (b.jobs === undefined) throw new RpcError(RpcCode.Server, 'this node does not announce proof jobs (p2p is off)');
+    try {
+      const peers = await b.jobs.submitInput(id, input);
+      return { requestId: q(id), peers: q(BigInt(peers)) };
+    } catch (err) {
+      if (err instanceof JobInputError) throw new RpcError(err.code === 'FULL' ? RpcCode.LimitExceeded : RpcCode.Server, err.message);
+      throw err;
+    }
   }),
 };
 
