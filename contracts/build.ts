@@ -1,7 +1,9 @@
 /**
  * Writes contracts/artifacts/<Name>.json, compiled with the npm solc package: ABI + runtime code
  * for every predeploy, ABI + creation and runtime code for the L1 contracts; then regenerates the
- * Foundry withdrawal fixture, whose storage proofs come from the message passer's runtime code.
+ * Foundry withdrawal fixture, whose storage proofs come from the message passer's runtime code,
+ * and the InferenceOracle fixture's Solidity, whose calldata comes from prover/aggregate (its
+ * proofs are committed JSON: a Groth16 setup cannot be redone bit for bit).
  * Run after editing any of them: `npm run contracts:build`.
  */
 import { writeFile } from 'node:fs/promises';
@@ -44,4 +46,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   const { writeBridgeFixture } = await import('./tools/bridge-fixture.ts');
   process.stdout.write(`${await writeBridgeFixture()}\n`);
+  const { writeOracleFixture } = await import('./tools/oracle-fixture.ts');
+  process.stdout.write(`${await writeOracleFixture()}\n`);
 }

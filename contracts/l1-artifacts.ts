@@ -21,11 +21,13 @@ export interface L1Artifact {
 /**
  * Deployment order: the Bridge first (no constructor arguments), then
  * Rollup(bridge, batcher, proposer, challenger, challengeWindow, inclusionWindow), then
- * bridge.initialize(rollup) from the Bridge's deployer.
+ * bridge.initialize(rollup) from the Bridge's deployer. InferenceOracle(rollup) any time after
+ * the Rollup (or with the zero address: batch indexes unchecked).
  */
 export const L1_SOURCES = [
   { source: 'l1/Bridge.sol', name: 'Bridge' },
   { source: 'l1/Rollup.sol', name: 'Rollup' },
+  { source: 'l1/InferenceOracle.sol', name: 'InferenceOracle' },
 ] as const;
 
 export type L1ContractName = (typeof L1_SOURCES)[number]['name'];

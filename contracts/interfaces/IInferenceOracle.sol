@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Inference oracle (L1): every inference proof of a rollup batch, checked once on L1.
+/// @notice A valid Groth16 (BN254) proof is a self-standing statement: "the circuit with verifying
+/// key K maps these public signals" (outputs, then the input or its Poseidon hash; see
+/// IInferenceVerifier for the signal order, the proof word order and the key byte layout). So the
+/// oracle needs no L2 state: keys are content-addressed by `vkHash = keccak256(key bytes)`, and a
+/// consumer pins the vkHash it trusts (the L2 ModelRegistry maps a model id to its key, and
+/// `ai_getModel` returns that keccak). `modelId` is deliberately not part of a leaf: the oracle
+/// cannot check it, so a submitter could attach any label to a valid proof.
+///
+/// `submitBatchProofs` checks all proofs of a batch with ONE randomized multi-pairing (Groth16
+/// batch verification). Random coefficients r_t come from keccak256 of the whole calldata (the
+/// Fiat-Shamir transform: a submitter cannot pick them after choosing the proofs), r_0 = 1.
+/// Per key group g with proofs t and public inputs x_tj:
+///   prod_t e(-r_t A_t, B_t) * e(S alpha, beta) * e(sum_j c_j IC_j, gamma) * e(sum_t r_t C_t, delta) == 1
+/// with S = c_0 = sum_t r_t and c_j = sum_t r_t x_tj (mod r): inputs cost a mulmod each, the IC
+/// points one ecMul per group. Group pairs with the same G2 point are merged by adding their G1
+/// points (snarkjs keys made from one ptau share beta and gamma), so a further group of such keys
+/// costs one pairing, not three. One wrong proof, input or output anywhere fails the whole
+/// submission (except with probability 1/r ~ 2^-254 per keccak query the submitter makes).
+///
+/// Point checks: every coordinate must be < p and every public input < r (else x and x + r would
+/// both "verify", giving two leaves for one statement). A and C are checked on the curve here (G1
+/// has cofactor 1, so that is also subgroup membership). G2 points (B, and beta, gamma, delta of a
+/// key passed in calldata) are checked by ecPairing itself: EIP-197 makes the call fail for any
+/// input that is not an element of its group, which for G2 means on the twist AND in the order-r
+/// subgroup; geth, revm (anvil, forge) and the execution specs all do that check. The batch check
+/// needs it: its soundness argument takes every point in a group of prime order r, and a B with a
+/// small-order component could cancel against random coefficients with non-negligible
+/// probability. Nothing cheaper exists on L1 (a G2 scalar multiplication in Solidity costs
+/// hundreds of thousands of gas), and the precompile's check comes with the pairing. That failure is
+/// reported as PairingInputRejected (the precompile does not say which point), and the pairing
+/// call consumes the gas given to it. `addKey` checks a key's G2 points the same way once, with a
+/// pairing against the point at infinity (EIP-197 validates both points of every pair).
+///
+/// Result leaves, one per proof (a multi-inference proof is one leaf with all its slots):
+///   leaf = keccak256(abi.encodePacked(uint8(0), vkHash, publicSignals))
+/// The leading zero byte keeps a leaf preimage (33 + 32n bytes) from ever being 64 bytes, the
+/// size of an inner node's preimage keccak256(left || right). Leaves are in submission order
+/// (groups in order, proofs in order); the tree pairs neighbours level by level and carries an
+/// odd last node up unchanged, so a proof for leaf i of N has one sibling per level where i has
+/// one (at most ceil(log2 N)). Stored per batch: the root and N (two slots), never one slot per
+/// inference.
+///
+/// Submission: anyone may submit (the proofs verify themselves); each batch index once, and only
+/// for a batch the Rollup already has (when the oracle was deployed with a Rollup address). The
+/// oracle cannot tell which inferences belong to an L2 batch (that needs the Rollup's batch header
+/// to commit to the root), so the first valid submission takes the index: every recorded result is
+/// true, but a batch's own results can be crowded out by someone submitting other proofs first.
+interface IInferenceOracle {
+    /// @notice The proofs of one verifying key. `vk` holds the key bytes, or is empty to use a
+    /// key stored with addKey. `publicInputs` is proof-major: proof i's n signals at [i*n, i*n+n).
+    struct ProofGroup {
+        bytes32 vkHash;
+        bytes vk;
+        uint256[] publicInputs;
+        uint256[8][] proofs;
+    }
+
+    struct BatchRecord {
+        bytes32 root; // Merkle root of the leaves; zero: not submitted
+        uint32 leafCount;
+        uint64 l1Block;
+        uint64 timestamp;
+    }
+
+    event KeyAdded(bytes32 indexed vkHash, uint256 publicInputs, address data);
+    /// @notice `leaves` in leaf-index order, so an indexer rebuilds the tree from the log alone.
+    event BatchProofsVerified(uint256 indexed batchIndex, address indexed submitter, bytes32 root, bytes32[] leaves);
+
+    error BatchAlreadySubmitted(uint256 batchIndex);
+    error UnknownRollupBatch(uint256 batchIndex, uint256 batchCount);
+    error EmptySubmission();
+    error TooManyProofs(uint256 given, uint256 max);
+    error EmptyGroup(uint256 group);
+    error KeyHashMismatch(uint256 group, bytes32 given, bytes32 actual);
+    error UnknownKey(bytes32 vkHash);
+    error KeyExists(bytes32 vkHash);
+    error KeyTooLarge(uint256 publicInputs, uint256 max);
+    /// @notice CREATE of the key's code failed (out of gas for the code deposit)
+    error KeyStoreFailed(bytes32 vkHash);
+    /// @notice code 1: length does not match n, 2: a coordinate >= p, 3: a G1 point off the curve,
+    /// 4: a G2 point off the twist or outside the subgroup (addKey only; see PairingInputRejected)
+    error InvalidVerifyingKey(bytes32 vkHash, uint8 code);
+    error PublicInputCount(uint256 group, uint256 expected, uint256 given);
+    /// @notice `proof` is the leaf index of the proof, `index` the signal's position in it
+    error InvalidPublicInput(uint256 proof, uint256 index);
+    /// @notice code 1: a coordinate >= p, 2: A or C not on the curve
+    error InvalidProof(uint256 proof, uint8 code);
+    /// @notice ecPairing refused its input: a B (or a calldata key's G2 point) is off the twist
+    /// or outside the order-r subgroup
+    error PairingInputRejected();
+    /// @notice the batch equation does not hold: at least one proof does not verify
+    error BatchProofInvalid();
+    /// @notice an ecAdd or ecMul call failed; its inputs were checked, so only for lack of gas
+    error PrecompileFailed();
+
+    function rollup() external view returns (address);
+
+    /// @notice Validates a key (layout, every coordinate < p, G1 points on the curve, G2 points in
+    /// their group) and stores it as contract code (one EXTCODECOPY per use instead of a calldata
+    /// copy per batch). Returns keccak256(vk).
+    function addKey(bytes calldata vk) external returns (bytes32 vkHash);
+
+    function hasKey(bytes32 vkHash) external view returns (bool);
+
+    function getKey(bytes32 vkHash) external view returns (bytes memory);
+
+    /// @notice Verifies every proof of the submission at once, then records the batch's root.
+    function submitBatchProofs(uint256 batchIndex, ProofGroup[] calldata groups) external returns (bytes32 root);
+
+    function getBatch(uint256 batchIndex) external view returns (BatchRecord memory);
+
+    function leafHash(bytes32 vkHash, uint256[] calldata publicSignals) external pure returns (bytes32);
+
+    /// @notice True when leaf `leafIndex` of batch `batchIndex` is `leafHash(vkHash, publicSignals)`.
+    function isVerified(
+        uint256 batchIndex,
+        bytes32 vkHash,
+        uint256[] calldata publicSignals,
+        uint256 leafIndex,
+        bytes32[] calldata proof
+    ) external view returns (bool);
+
+    /// @notice True when leaf `leafIndex` of batch `batchIndex` is `leaf`.
+    function isLeafVerified(uint256 batchIndex, bytes32 leaf, uint256 leafIndex, bytes32[] calldata proof) external view returns (bool);
+}

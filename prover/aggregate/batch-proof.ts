@@ -1,0 +1,179 @@
+/**
+ * One L1 submission per rollup batch: from the inference proofs of a batch (each with its
+ * verifying key in the on-chain layout), the calldata of InferenceOracle.submitBatchProofs, the
+ * result tree and, per inference, the leaf index and Merkle proof an L1 consumer passes to
+ * isVerified. See contracts/interfaces/IInferenceOracle.sol for what the contract checks.
+ *
+ * Grouping: one group per distinct key (keccak256 of its bytes), groups in order of first
+ * appearance and proofs in input order inside a group, so the leaf order is a function of the
+ * input order alone. Everything the contract would refuse is refused here first, with the
+ * input's position, so a prover never pays L1 gas to learn that an input was malformed.
+ */
+import { bytesToHex, encodeFunctionData, hexToBytes, keccak256 } from 'viem';
+import type { Hex } from 'viem';
+import { BN254_P, EncodingError, decodeVk, publicSignalsToWords } from '../../precompiles/groth16/encoding.ts';
+import { leafHash, merkleLevels, proofFromLevels } from './merkle.ts';
+import { inferenceOracleAbi } from './oracle-abi.ts';
+
+/** The contract's MAX_PROOFS. */
+export const MAX_PROOFS_PER_SUBMISSION = 1024;
+
+export interface InferenceProofInput {
+  /** Verifying key bytes (the registry's vk.bin layout), as bytes or 0x-hex. */
+  vk: Uint8Array | Hex;
+  /** The L2 model id: bookkeeping only, never part of a leaf (the oracle cannot check it). */
+  modelId?: Hex;
+  /** snarkjs order (IInferenceVerifier), decimal strings or numbers. */
+  publicSignals: readonly (string | bigint | number)[];
+  /** uint256[8] in EIP-197 order (prove.ts's proofWords). */
+  proofWords: readonly (Hex | bigint)[];
+}
+
+export type BatchProofErrorCode = 'EMPTY' | 'TOO_MANY' | 'BAD_KEY' | 'SIGNAL_COUNT' | 'BAD_SIGNAL' | 'BAD_PROOF';
+
+export class BatchProofError extends Error {
+  override name = 'BatchProofError';
+  constructor(
+    readonly code: BatchProofErrorCode,
+    /** Position of the offending input, when one is to blame. */
+    readonly item: number | undefined,
+    message: string,
+  ) {
+    super(item === undefined ? message : `inference ${item}: ${message}`);
+  }
+}
+
+export type ProofWords = readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+
+/** One ProofGroup argument of submitBatchProofs. */
+export interface ProofGroupArg {
+  vkHash: Hex;
+  /** The key bytes, or 0x when the key is stored on L1 (addKey). */
+  vk: Hex;
+  publicInputs: bigint[];
+  proofs: ProofWords[];
+}
+
+export interface PlacedInference {
+  /** Position in the list given to buildBatchSubmission. */
+  item: number;
+  leafIndex: number;
+  leaf: Hex;
+  vkHash: Hex;
+  modelId?: Hex;
+  publicSignals: bigint[];
+  /** Siblings for isVerified(batchIndex, vkHash, publicSignals, leafIndex, merkleProof). */
+  merkleProof: Hex[];
+}
+
+export interface BatchSubmission {
+  batchIndex: bigint;
+  groups: ProofGroupArg[];
+  /** Leaf-index order (what the BatchProofsVerified event carries). */
+  leaves: Hex[];
+  root: Hex;
+  /** One per input, in input order. */
+  placed: PlacedInference[];
+  /** submitBatchProofs(batchIndex, groups), ABI-encoded with the selector. */
+  calldata: Hex;
+}
+
+export interface BuildOptions {
+  /** vkHashes stored on L1 with addKey: their groups carry the hash only (no key bytes). */
+  storedKeys?: Iterable<Hex>;
+}
+
+interface Checked {
+  item: number;
+  vkHash: Hex;
+  vkHex: Hex;
+  modelId?: Hex;
+  signals: bigint[];
+  words: ProofWords;
+}
+
+function checkKey(vk: Uint8Array | Hex, item: number, seen: Map<Hex, number>): { vkHash: Hex; vkHex: Hex; n: number } {
+  const vkHex = typeof vk === 'string' ? (vk.toLowerCase() as Hex) : bytesToHex(vk);
+  const vkHash = keccak256(vkHex);
+  let n = seen.get(vkHash);
+  if (n === undefined) {
+    try {
+      const key = decodeVk(hexToBytes(vkHex));
+      const words = [key.alpha, key.beta[0], key.beta[1], key.gamma[0], key.gamma[1], key.delta[0], key.delta[1], ...key.ic].flat();
+      if (words.some((w) => w >= BN254_P)) throw new EncodingError('a coordinate is not below the field modulus p');
+      n = key.ic.length - 1;
+    } catch (err) {
+      if (err instanceof EncodingError) throw new BatchProofError('BAD_KEY', item, err.message);
+      throw err;
+    }
+    seen.set(vkHash, n);
+  }
+  return { vkHash, vkHex, n };
+}
+
+function checkProofWords(words: readonly (Hex | bigint)[], item: number): ProofWords {
+  if (words.length !== 8) throw new BatchProofError('BAD_PROOF', item, `a proof is 8 words, got ${words.length}`);
+  const out = words.map((w, i) => {
+    const v = typeof w === 'bigint' ? w : /^0x[0-9a-fA-F]{1,64}$/.test(w) ? BigInt(w) : -1n;
+    if (v < 0n || v >= BN254_P) throw new BatchProofError('BAD_PROOF', item, `proof word ${i} is not a coordinate below p`);
+    return v;
+  });
+  return out as unknown as ProofWords;
+}
+
+function checkItem(x: InferenceProofInput, item: number, keys: Map<Hex, number>): Checked {
+  const { vkHash, vkHex, n } = checkKey(x.vk, item, keys);
+  let signals: bigint[];
+  try {
+    signals = publicSignalsToWords(x.publicSignals);
+  } catch (err) {
+    if (err instanceof EncodingError) throw new BatchProofError('BAD_SIGNAL', item, err.message);
+    throw err;
+  }
+  if (signals.length !== n) throw new BatchProofError('SIGNAL_COUNT', item, `${signals.length} public signals, the key takes ${n}`);
+  return { item, vkHash, vkHex, modelId: x.modelId, signals, words: checkProofWords(x.proofWords, item) };
+}
+
+/** Groups in order of first appearance, items in input order inside each. */
+function groupByKey(items: readonly Checked[]): Checked[][] {
+  const groups = new Map<Hex, Checked[]>();
+  for (const c of items) {
+    const g = groups.get(c.vkHash);
+    if (g === undefined) groups.set(c.vkHash, [c]);
+    else g.push(c);
+  }
+  return [...groups.values()];
+}
+
+export function buildBatchSubmission(batchIndex: bigint, inferences: readonly InferenceProofInput[], opts: BuildOptions = {}): BatchSubmission {
+  if (inferences.length === 0) throw new BatchProofError('EMPTY', undefined, 'a submission needs at least one proof');
+  if (inferences.length > MAX_PROOFS_PER_SUBMISSION) {
+    throw new BatchProofError('TOO_MANY', undefined, `${inferences.length} proofs, the oracle takes at most ${MAX_PROOFS_PER_SUBMISSION} per submission`);
+  }
+  const stored = new Set([...(opts.storedKeys ?? [])].map((h) => h.toLowerCase()));
+  const keys = new Map<Hex, number>();
+  const grouped = groupByKey(inferences.map((x, i) => checkItem(x, i, keys)));
+  const ordered = grouped.flat();
+  const groups = grouped.map(
+    (g): ProofGroupArg => ({
+      vkHash: g[0]!.vkHash,
+      vk: stored.has(g[0]!.vkHash) ? '0x' : g[0]!.vkHex,
+      publicInputs: g.flatMap((c) => c.signals),
+      proofs: g.map((c) => c.words),
+    }),
+  );
+  const leaves = ordered.map((c) => leafHash(c.vkHash, c.signals));
+  const levels = merkleLevels(leaves);
+  const placed: PlacedInference[] = ordered.map((c, leafIndex) => ({
+    item: c.item,
+    leafIndex,
+    leaf: leaves[leafIndex]!,
+    vkHash: c.vkHash,
+    ...(c.modelId === undefined ? {} : { modelId: c.modelId }),
+    publicSignals: c.signals,
+    merkleProof: proofFromLevels(levels, leafIndex),
+  }));
+  placed.sort((a, b) => a.item - b.item);
+  const calldata = encodeFunctionData({ abi: inferenceOracleAbi, functionName: 'submitBatchProofs', args: [batchIndex, groups] });
+  return { batchIndex, groups, leaves, root: levels[levels.length - 1]![0]!, placed, calldata };
+}

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hexToBytes } from 'viem';
+import { ORACLE_FIXTURE_PATH, loadOracleProofs, oracleFixtureSource } from '../../contracts/tools/oracle-fixture.ts';
+import { initMcl, prepareKey, verifyPrepared } from '../../precompiles/groth16/verify.ts';
+import { encodeOutputs } from '../../prover/circuit/generate.ts';
+import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { multiPublicSignals } from '../../prover/circuit/multi.ts';
+import { runModel } from '../../prover/model/executor.ts';
+import { parseModelSpecText } from '../../prover/model/spec.ts';
+
+const TINY = parseModelSpecText(readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
+
+describe('InferenceOracle Foundry fixture (contracts/test/foundry/fixtures)', () => {
+  const f = loadOracleProofs();
+  beforeAll(initMcl);
+
+  it('the committed Solidity fixture is what oracle-fixture.ts makes of the committed proofs (run `npm run contracts:build`)', () => {
+    expect(readFileSync(ORACLE_FIXTURE_PATH, 'utf8') === oracleFixtureSource(f), `${ORACLE_FIXTURE_PATH} is stale`).toBe(true);
+  });
+
+  it('every proof is a true statement about the model: its signals are what the executor computes', () => {
+    for (const x of f.inferences) {
+      const out = (input: number[]) => encodeOutputs(TINY, Array.from(runModel(TINY, Uint8Array.from(input)).output));
+      const expected =
+        x.key === 'multi4'
+          ? multiPublicSignals(TINY, x.inputs.map((i) => Uint8Array.from(i)))
+          : [...out(x.inputs[0]!), ...(x.key === 'private' ? [inputHash(x.inputs[0]!)] : x.inputs[0]!.map(BigInt))];
+      expect(x.publicSignals, x.key).toEqual(expected.map(String));
+    }
+  });
+
+  it('every proof verifies on its own (the L2 precompile verifier), so the batch check has nothing false to hide', () => {
+    for (const x of f.inferences) {
+      const key = prepareKey(hexToBytes(f.keys[x.key].vk));
+      expect(verifyPrepared(key, x.publicSignals.map(BigInt), x.proofWords.map(BigInt))).toEqual({ kind: 'ok', valid: true });
+    }
+  });
+});
