@@ -1,6 +1,7 @@
 /**
  * Deploys the L1 side of a rollup: Bridge, then Rollup(bridge, batcher, proposer, challenger,
- * challengeWindow, inclusionWindow), then bridge.initialize(rollup), each mined before the next.
+ * challengeWindow, inclusionWindow), then bridge.initialize(rollup), then
+ * InferenceOracle(rollup), each mined before the next.
  * The Bridge's deployment block is the rollup's L1 start: no deposit can precede it.
  */
 import { BaseError, ContractFunctionRevertedError, ExecutionRevertedError, createPublicClient, createWalletClient, defineChain, getAddress, http } from 'viem';
@@ -36,6 +37,8 @@ export interface L1Deployment {
   l1ChainId: number;
   bridge: Address;
   rollup: Address;
+  /** Checks each batch's inference proofs on L1 (IInferenceOracle). */
+  inferenceOracle: Address;
   /** The block of the Bridge's deployment: the rollup's L1 start. */
   deployBlock: L1Block;
 }
@@ -79,7 +82,7 @@ export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
   const wallet = createWalletClient({ chain, account, transport: http(opts.l1Url) });
 
   // committed artifacts (npm run contracts:build): deploying needs no compiler
-  const [bridgeCode, rollupCode] = [loadL1Artifact('Bridge'), loadL1Artifact('Rollup')];
+  const [bridgeCode, rollupCode, oracleCode] = [loadL1Artifact('Bridge'), loadL1Artifact('Rollup'), loadL1Artifact('InferenceOracle')];
 
   const bridgeReceipt = await mined(publicClient, 'Bridge deployment', timeout, () => wallet.deployContract({ abi: bridgeCode.abi, bytecode: bridgeCode.bytecode }));
   const bridge = getAddress(bridgeReceipt.contractAddress!);
@@ -97,10 +100,13 @@ export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
     return wallet.writeContract(request);
   });
 
+  const oracleReceipt = await mined(publicClient, 'InferenceOracle deployment', timeout, () => wallet.deployContract({ abi: oracleCode.abi, bytecode: oracleCode.bytecode, args: [rollup] }));
+  const inferenceOracle = getAddress(oracleReceipt.contractAddress!);
+
   const block = await publicClient.getBlock({ blockNumber: bridgeReceipt.blockNumber });
   const deployBlock = { number: block.number, hash: block.hash, timestamp: block.timestamp };
-  log?.info({ bridge, rollup, deployBlock: deployBlock.number, l1ChainId: chainId }, 'deployed L1 contracts');
-  return { l1ChainId: chainId, bridge, rollup, deployBlock };
+  log?.info({ bridge, rollup, inferenceOracle, deployBlock: deployBlock.number, l1ChainId: chainId }, 'deployed L1 contracts');
+  return { l1ChainId: chainId, bridge, rollup, inferenceOracle, deployBlock };
 }
 
 /** Sends one transaction and waits for its successful receipt, mapping failures to DeployError. */

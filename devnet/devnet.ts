@@ -47,7 +47,8 @@ export interface ExampleModel {
 /** What a devnet remembers in DATADIR/devnet.json so a restart reuses its L1 deployment. */
 interface DevnetState {
   rollup: RollupConfig;
-  keys: { deployer: Hex; batcher: Hex; proposer: Hex; challenger: Hex };
+  /** inferencePoster: absent in a devnet.json written before the InferenceOracle existed. */
+  keys: { deployer: Hex; batcher: Hex; proposer: Hex; challenger: Hex; inferencePoster?: Hex };
 }
 
 export interface Devnet {
@@ -101,7 +102,7 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
       logLevel: opts.logLevel,
       rpc: { ...defaultNodeOptions.rpc, host: opts.rpcHost, port: opts.rpcPort },
       sequencer: { ...defaultNodeOptions.sequencer, blockTime: opts.blockTime },
-      rollup: { config: state.rollup, l1Rpc: l1Url, batcherKey: state.keys.batcher, proposerKey: state.keys.proposer, l1PollMs: 500, batchMaxAgeMs: 4_000 },
+      rollup: { config: state.rollup, l1Rpc: l1Url, batcherKey: state.keys.batcher, proposerKey: state.keys.proposer, inferencePosterKey: state.keys.inferencePoster, l1PollMs: 500, batchMaxAgeMs: 4_000 },
       p2p: opts.p2p,
     };
     node = await RollupNode.init(nodeOptions, logger);
@@ -138,7 +139,7 @@ async function deployment(datadir: string, opts: DevnetOptions, l1Url: string, a
     l2ChainId: opts.l2ChainId,
     l1ChainId: BigInt(d.l1ChainId),
     l1Start: d.deployBlock,
-    contracts: { rollup: d.rollup, bridge: d.bridge },
+    contracts: { rollup: d.rollup, bridge: d.bridge, inferenceOracle: d.inferenceOracle },
     l1Confirmations: 0,
     challengeWindow: opts.challengeWindow,
     inclusionWindow: opts.inclusionWindow,
@@ -176,18 +177,18 @@ async function registerExample(rpcUrl: string, m: ExampleModel, log: Logger): Pr
 }
 
 function anvilRoles(anvil: Anvil): DevnetState['keys'] {
-  const [deployer, batcher, proposer, challenger] = anvil.accounts;
-  return { deployer: deployer!, batcher: batcher!, proposer: proposer!, challenger: challenger! };
+  const [deployer, batcher, proposer, challenger, inferencePoster] = anvil.accounts;
+  return { deployer: deployer!, batcher: batcher!, proposer: proposer!, challenger: challenger!, inferencePoster: inferencePoster! };
 }
 
-/** On an existing L1, --l1-key deploys; the batcher and proposer get keys of their own so their transactions never race for a nonce. */
+/** On an existing L1, --l1-key deploys; the batcher, proposer and inference poster get keys of their own so their transactions never race for a nonce. */
 async function freshRoles(l1Url: string, l1Key: Hex | undefined): Promise<DevnetState['keys']> {
   if (l1Key === undefined) throw new Error('--l1-rpc needs --l1-key (it deploys the contracts and funds the batcher and proposer)');
   const probe = createPublicClient({ transport: http(l1Url) });
   const chain = defineChain({ id: await probe.getChainId(), name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [l1Url] } } });
   const wallet = createWalletClient({ chain, transport: http(l1Url), account: privateKeyToAccount(l1Key) });
-  const keys = { deployer: l1Key, batcher: generatePrivateKey(), proposer: generatePrivateKey(), challenger: l1Key };
-  for (const k of [keys.batcher, keys.proposer]) {
+  const keys = { deployer: l1Key, batcher: generatePrivateKey(), proposer: generatePrivateKey(), challenger: l1Key, inferencePoster: generatePrivateKey() };
+  for (const k of [keys.batcher, keys.proposer, keys.inferencePoster]) {
     const hash = await wallet.sendTransaction({ to: privateKeyToAccount(k).address, value: ROLE_FUNDING });
     await probe.waitForTransactionReceipt({ hash });
   }
@@ -207,6 +208,7 @@ export function devnetBanner(d: Devnet): string {
     'L1 contracts',
     `  Rollup       ${c.contracts.rollup}`,
     `  Bridge       ${c.contracts.bridge}`,
+    ...(c.contracts.inferenceOracle === undefined ? [] : [`  InferenceOracle ${c.contracts.inferenceOracle}  (each batch's inference proofs, checked once)`]),
     `  batcher ${who(d.state.keys.batcher)}, proposer ${who(d.state.keys.proposer)}, challenger ${who(d.state.keys.challenger)}`,
     `  challenge window ${c.challengeWindow} s, deposit inclusion window ${c.inclusionWindow} s`,
     '',

@@ -66,6 +66,7 @@ export function buildCli(): Command {
     .option('--l1-rpc <url>', 'L1 JSON-RPC endpoint (with --rollup-config)')
     .option('--batcher-key <key>', 'L1 key that posts batches (or env AI_ROLLUP_BATCHER_KEY); without it no batches are posted')
     .option('--proposer-key <key>', 'L1 key that posts output roots (or env AI_ROLLUP_PROPOSER_KEY)')
+    .option('--inference-poster-key <key>', 'L1 key that posts each batch\'s inference proofs to the InferenceOracle (or env AI_ROLLUP_INFERENCE_POSTER_KEY)')
     .option('--l1-poll-ms <ms>', 'milliseconds between L1 polls', int('--l1-poll-ms'), 1000)
     .option('--batch-max-age <ms>', 'post a batch once its oldest block is this old, even if not full', int('--batch-max-age'), 30_000)
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
@@ -232,6 +233,7 @@ async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['r
     l1Rpc,
     batcherKey: key('batcherKey', 'AI_ROLLUP_BATCHER_KEY'),
     proposerKey: key('proposerKey', 'AI_ROLLUP_PROPOSER_KEY'),
+    inferencePosterKey: key('inferencePosterKey', 'AI_ROLLUP_INFERENCE_POSTER_KEY'),
     l1PollMs: f.l1PollMs as number,
     batchMaxAgeMs: f.batchMaxAge as number,
   };

@@ -21,15 +21,8 @@ import { Dispatcher } from './rpc/dispatch.ts';
 import { FilterManager } from './rpc/filters.ts';
 import { allMethods } from './rpc/methods/index.ts';
 import { RpcServer } from './rpc/server.ts';
-import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
-import type { Hex, PublicClient } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { Batcher } from '../sequencer/batcher.ts';
-import { Proposer } from '../sequencer/proposer.ts';
-import type { L1BlockRef } from '../sequencer/l1-attributes.ts';
-import { L1Watcher } from './l1/l1-watcher.ts';
-import { RollupStatus } from './l1/rollup-status.ts';
 import { SubscriptionHub } from './rpc/subscriptions.ts';
+import { startL1 } from './l1-wiring.ts';
 import { startNodeP2P } from './p2p-wiring.ts';
 import type { NodeP2P } from './p2p-wiring.ts';
 
@@ -133,6 +126,7 @@ export class RollupNode {
     const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts });
     const rpcUrl = await server.start();
     producer.start();
+    l1?.startWithRpc(rpcUrl);
     if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());
     node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger, l1?.services ?? [], p2p);
     logger.info({ rpc: rpcUrl, chainId: options.chainId, head: chain.head.header.number, p2p: node.p2pAddrs }, 'node started');
@@ -191,63 +185,4 @@ async function loadGenesis(options: NodeOptions): Promise<GenesisSpec> {
   const spec = devGenesis(options.chainId, options.sequencer.gasLimit);
   if (!options.dev) spec.alloc = {};
   return spec;
-}
-
-/** The L1 side of a rollup node: the deposit/origin watcher and the Rollup contract's status. */
-function l1Chain(id: bigint, url: string) {
-  return defineChain({ id: Number(id), name: `l1-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
-}
-
-async function startL1(options: NodeOptions, chain: Chain, logger: Logger) {
-  const r = options.rollup!;
-  const cfg = r.config;
-  if (cfg.l2ChainId !== options.chainId) throw new Error(`rollup config is for L2 chain ${cfg.l2ChainId}, this node runs chain ${options.chainId}`);
-  // no retries inside viem: the watcher and status loops retry on their own schedule
-  const client = createPublicClient({ transport: http(r.l1Rpc, { retryCount: 0, timeout: 10_000 }) });
-  const l1Logger = logger.child({ module: 'l1' });
-  try {
-    const id = await client.getChainId();
-    if (BigInt(id) !== cfg.l1ChainId) throw new Error(`L1 at ${r.l1Rpc} is chain ${id}, the rollup config says ${cfg.l1ChainId}`);
-  } catch (err) {
-    if ((err as Error).message.startsWith('L1 at')) throw err;
-    l1Logger.warn({ l1: r.l1Rpc, err: (err as Error).message }, 'L1 unreachable at start; building on the L1 start block until it answers');
-  }
-  const watcher = new L1Watcher(
-    client as PublicClient,
-    { bridge: cfg.contracts.bridge, startBlock: cfg.l1Start.number, confirmations: cfg.l1Confirmations, pollMs: r.l1PollMs },
-    logger.child({ module: 'l1:watcher' }),
-  );
-  const status = new RollupStatus(client as PublicClient, cfg.contracts.rollup, r.l1PollMs, logger.child({ module: 'l1:status' }));
-  await watcher.start();
-  await status.start();
-  const services: { stop(): Promise<void> }[] = [watcher, status];
-  const wallet = (key: Hex) =>
-    createWalletClient({ account: privateKeyToAccount(key), chain: l1Chain(cfg.l1ChainId, r.l1Rpc), transport: http(r.l1Rpc, { retryCount: 0, timeout: 30_000 }) });
-  let batcher: Batcher | undefined;
-  if (r.batcherKey !== undefined) {
-    batcher = new Batcher(
-      { chain, l1: { public: client as PublicClient, wallet: wallet(r.batcherKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'batcher' }) },
-      { pollMs: r.l1PollMs, maxBatchAgeMs: r.batchMaxAgeMs, l1Confirmations: cfg.l1Confirmations },
-    );
-    batcher.onBatchConfirmed(() => void status.poll());
-    batcher.start();
-    services.unshift(batcher);
-  }
-  if (r.proposerKey !== undefined) {
-    const proposer = new Proposer(
-      { chain, l1: { public: client as PublicClient, wallet: wallet(r.proposerKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'proposer' }) },
-      { pollMs: r.l1PollMs, l1Confirmations: cfg.l1Confirmations },
-    );
-    batcher?.onBatchConfirmed(() => proposer.poke());
-    proposer.onProposed(() => void status.poll());
-    proposer.start();
-    services.unshift(proposer);
-  }
-  const start: L1BlockRef = { number: cfg.l1Start.number, hash: cfg.l1Start.hash, timestamp: cfg.l1Start.timestamp, baseFee: 0n };
-  return {
-    watcher,
-    producer: { view: watcher, start, onConsumed: (count: bigint) => watcher.consumed(count) },
-    rpc: { config: cfg, status, client: client as PublicClient },
-    services,
-  };
 }

@@ -52,6 +52,8 @@ export interface RollupNodeOptions {
   batcherKey?: Hex;
   /** Posts output roots when set. */
   proposerKey?: Hex;
+  /** Posts each batch's inference proofs to the InferenceOracle when set (and the config names one). */
+  inferencePosterKey?: Hex;
   /** Milliseconds between L1 polls. */
   l1PollMs: number;
   /** Post a batch once its oldest block is this old (ms), even if not full. */

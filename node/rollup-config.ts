@@ -11,14 +11,15 @@ const schema = z.object({
   l1ChainId: uint,
   /** The L1 block of the Bridge's deployment: origin of the first L2 block, start of the deposit scan. */
   l1Start: z.object({ number: uint, hash: hex.length(66), timestamp: uint }),
-  contracts: z.object({ rollup: address, bridge: address }),
+  /** inferenceOracle: optional (configs written before it existed have none; no proofs are posted then). */
+  contracts: z.object({ rollup: address, bridge: address, inferenceOracle: address.optional() }),
   /** L1 blocks the sequencer stays behind L1's head before taking an origin or its deposits. */
   l1Confirmations: z.number().int().nonnegative().default(0),
   challengeWindow: uint,
   inclusionWindow: uint,
 });
 
-export type RollupConfig = z.infer<typeof schema> & { l1Start: { hash: Hex }; contracts: { rollup: Hex; bridge: Hex } };
+export type RollupConfig = z.infer<typeof schema> & { l1Start: { hash: Hex }; contracts: { rollup: Hex; bridge: Hex; inferenceOracle?: Hex } };
 
 export class RollupConfigError extends Error {
   override name = 'RollupConfigError';

@@ -31,7 +31,7 @@ export interface L1Env {
   deployment: L1Deployment;
   config: RollupConfig;
   configFile: string;
-  /** anvil keys: 0 deployer, 1 batcher, 2 proposer, 3 challenger, 4.. users */
+  /** anvil keys: 0 deployer, 1 batcher, 2 proposer, 3 challenger, 4 user, 5 inference poster, 6.. users */
   keys: Hex[];
   l1: ReturnType<typeof l1Clients>;
 }
@@ -67,7 +67,7 @@ export async function startL1(dir: string, opts: { challengeWindow?: bigint; inc
     l2ChainId: opts.l2ChainId ?? 1337n,
     l1ChainId: BigInt(anvil.chainId),
     l1Start: deployment.deployBlock,
-    contracts: { rollup: deployment.rollup, bridge: deployment.bridge },
+    contracts: { rollup: deployment.rollup, bridge: deployment.bridge, inferenceOracle: deployment.inferenceOracle },
     l1Confirmations: 0,
     challengeWindow: opts.challengeWindow ?? 4n,
     inclusionWindow: opts.inclusionWindow ?? 3600n,
@@ -77,9 +77,9 @@ export async function startL1(dir: string, opts: { challengeWindow?: bigint; inc
   return { anvil, deployment, config, configFile, keys, l1: l1Clients(anvil, keys[4]!) };
 }
 
-/** The rollup node as a user starts it: --rollup-config and --l1-rpc, plus batcher/proposer keys unless `keys: false`. */
+/** The rollup node as a user starts it: --rollup-config and --l1-rpc, plus batcher/proposer/inference-poster keys unless `keys: false`. */
 export function startRollupNode(env: L1Env, opts: DevNodeOptions & { keys?: boolean } = {}): Promise<DevNode> {
   const args = ['--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', '--batch-max-age', '1000'];
-  if (opts.keys !== false) args.push('--batcher-key', env.keys[1]!, '--proposer-key', env.keys[2]!);
+  if (opts.keys !== false) args.push('--batcher-key', env.keys[1]!, '--proposer-key', env.keys[2]!, '--inference-poster-key', env.keys[5]!);
   return startDevNode({ ...opts, chainId: Number(env.config.l2ChainId), args: [...args, ...(opts.args ?? [])] });
 }

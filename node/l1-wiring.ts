@@ -1,0 +1,97 @@
+/**
+ * The L1 side of a rollup node, assembled: the deposit/origin watcher and the Rollup's status
+ * always; the batcher, the proposer and the inference poster when their L1 keys are given (each
+ * its own key, so their transactions never race for a nonce).
+ */
+import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
+import type { Hex, PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import type { Logger } from 'pino';
+import { Batcher } from '../sequencer/batcher.ts';
+import { InferencePoster } from '../sequencer/inference-poster.ts';
+import type { L1BlockRef } from '../sequencer/l1-attributes.ts';
+import { Proposer } from '../sequencer/proposer.ts';
+import type { Chain } from './chain/chain.ts';
+import { L1Watcher } from './l1/l1-watcher.ts';
+import { RollupStatus } from './l1/rollup-status.ts';
+import type { NodeOptions } from './options.ts';
+
+function l1Chain(id: bigint, url: string) {
+  return defineChain({ id: Number(id), name: `l1-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+}
+
+export type L1Parts = Awaited<ReturnType<typeof startL1>>;
+
+export async function startL1(options: NodeOptions, chain: Chain, logger: Logger) {
+  const r = options.rollup!;
+  const cfg = r.config;
+  if (cfg.l2ChainId !== options.chainId) throw new Error(`rollup config is for L2 chain ${cfg.l2ChainId}, this node runs chain ${options.chainId}`);
+  // no retries inside viem: the watcher and status loops retry on their own schedule
+  const client = createPublicClient({ transport: http(r.l1Rpc, { retryCount: 0, timeout: 10_000 }) });
+  const l1Logger = logger.child({ module: 'l1' });
+  try {
+    const id = await client.getChainId();
+    if (BigInt(id) !== cfg.l1ChainId) throw new Error(`L1 at ${r.l1Rpc} is chain ${id}, the rollup config says ${cfg.l1ChainId}`);
+  } catch (err) {
+    if ((err as Error).message.startsWith('L1 at')) throw err;
+    l1Logger.warn({ l1: r.l1Rpc, err: (err as Error).message }, 'L1 unreachable at start; building on the L1 start block until it answers');
+  }
+  const watcher = new L1Watcher(
+    client as PublicClient,
+    { bridge: cfg.contracts.bridge, startBlock: cfg.l1Start.number, confirmations: cfg.l1Confirmations, pollMs: r.l1PollMs },
+    logger.child({ module: 'l1:watcher' }),
+  );
+  const status = new RollupStatus(client as PublicClient, cfg.contracts.rollup, r.l1PollMs, logger.child({ module: 'l1:status' }));
+  await watcher.start();
+  await status.start();
+  const services: { stop(): Promise<void> }[] = [watcher, status];
+  const wallet = (key: Hex) =>
+    createWalletClient({ account: privateKeyToAccount(key), chain: l1Chain(cfg.l1ChainId, r.l1Rpc), transport: http(r.l1Rpc, { retryCount: 0, timeout: 30_000 }) });
+  let batcher: Batcher | undefined;
+  if (r.batcherKey !== undefined) {
+    batcher = new Batcher(
+      { chain, l1: { public: client as PublicClient, wallet: wallet(r.batcherKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'batcher' }) },
+      { pollMs: r.l1PollMs, maxBatchAgeMs: r.batchMaxAgeMs, l1Confirmations: cfg.l1Confirmations },
+    );
+    batcher.onBatchConfirmed(() => void status.poll());
+    batcher.start();
+    services.unshift(batcher);
+  }
+  if (r.proposerKey !== undefined) {
+    const proposer = new Proposer(
+      { chain, l1: { public: client as PublicClient, wallet: wallet(r.proposerKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'proposer' }) },
+      { pollMs: r.l1PollMs, l1Confirmations: cfg.l1Confirmations },
+    );
+    batcher?.onBatchConfirmed(() => proposer.poke());
+    proposer.onProposed(() => void status.poll());
+    proposer.start();
+    services.unshift(proposer);
+  }
+  const poster = inferencePoster(options, client as PublicClient, wallet, logger);
+  if (poster !== undefined) {
+    batcher?.onBatchConfirmed(() => poster.poke());
+    services.unshift(poster);
+  }
+  const start: L1BlockRef = { number: cfg.l1Start.number, hash: cfg.l1Start.hash, timestamp: cfg.l1Start.timestamp, baseFee: 0n };
+  return {
+    watcher,
+    producer: { view: watcher, start, onConsumed: (count: bigint) => watcher.consumed(count) },
+    rpc: { config: cfg, status, client: client as PublicClient },
+    services,
+    /** Starts what needs the node's own JSON-RPC (the inference poster reads L2 logs through it). */
+    startWithRpc(rpcUrl: string) {
+      poster?.start(createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 30_000 }) }) as PublicClient);
+    },
+  };
+}
+
+function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: Hex) => ReturnType<typeof createWalletClient>, logger: Logger): InferencePoster | undefined {
+  const r = options.rollup!;
+  const oracle = r.config.contracts.inferenceOracle;
+  if (r.inferencePosterKey === undefined) return undefined;
+  if (oracle === undefined) {
+    logger.warn('an inference poster key is set but the rollup config names no inferenceOracle: no inference proofs are posted');
+    return undefined;
+  }
+  return new InferencePoster({ l1: { public: l1, wallet: wallet(r.inferencePosterKey) as never }, rollup: r.config.contracts.rollup, oracle, logger: logger.child({ module: 'inference-poster' }) }, { pollMs: r.l1PollMs });
+}

@@ -1,0 +1,170 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getAddress, parseEther, parseEventLogs } from 'viem';
+import type { Address, Hex } from 'viem';
+import { compileContracts } from '../../contracts/compile.ts';
+import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
+import { devAccounts } from '../../node/chain/genesis.ts';
+import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
+import { buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
+import type { InferenceProofInput } from '../../prover/aggregate/batch-proof.ts';
+import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
+import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
+import { deploy } from '../helpers/contracts.ts';
+import { clients, removeDir } from '../helpers/dev-node.ts';
+import type { DevNode } from '../helpers/dev-node.ts';
+import { consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
+import { startProver, waitFor } from '../helpers/prover.ts';
+import type { ProverProc } from '../helpers/prover.ts';
+import { startL1, startRollupNode } from '../helpers/rollup.ts';
+import type { L1Env } from '../helpers/rollup.ts';
+
+const FEE = parseEther('0.001');
+const REQUESTS = 50;
+const inputOf = (k: number) => Array.from({ length: 16 }, (_, i) => (i * 7 + k * 31 + 3) % 256);
+
+/**
+ * The whole network on loopback: real anvil as L1 with the Rollup, Bridge and InferenceOracle;
+ * the sequencer node with batcher, proposer and inference poster; two prover processes joined
+ * over libp2p; a dApp contract requesting inferences of two models (one public-input, one
+ * private-input whose inputs reach provers only by gossip).
+ */
+describe('prover network: two provers over libp2p, 50 requests over 2 models, batch proofs checked on L1', () => {
+  let work: string;
+  let env: L1Env;
+  let node: DevNode;
+  const provers: ProverProc[] = [];
+  let junk: P2PService | undefined;
+  const models: { id: Hex; consumer: Address; private: boolean }[] = [];
+  const dappKey = devAccounts()[0]!.privateKey as Hex;
+  const c = () => clients(node, dappKey);
+
+  async function ask(m: (typeof models)[number], k: number): Promise<bigint> {
+    const input = inputOf(k);
+    const signals = m.private ? [inputHash(Uint8Array.from(input))] : input.map(BigInt);
+    const hash = await c().walletClient.writeContract({ address: m.consumer, abi: consumerAbi, functionName: 'ask', args: [signals, 900n], value: FEE });
+    const r = await c().publicClient.waitForTransactionReceipt({ hash });
+    expect(r.status).toBe('success');
+    const id = parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
+    // a private input is on no chain: the dApp hands it to the network
+    if (m.private) await c().publicClient.request({ method: 'ai_submitJobInput' as never, params: [`0x${id.toString(16)}`, input] as never });
+    return id;
+  }
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'prover-network-'));
+    env = await startL1(work, { l1BlockTime: 1 });
+    const genesis = await writeMarketGenesis(work, { claimWindow: 8n });
+    node = await startRollupNode(env, { blockTime: 1, args: ['--genesis', genesis, '--models', join(work, 'models'), '--p2p.listen', '/ip4/127.0.0.1/tcp/0'] });
+    const spec = JSON.parse(await readFile(TINY_SPEC, 'utf8'));
+    spec.layers[1].biases[0] += 1; // one id holds one key: the private-input model needs other weights
+    await writeFile(join(work, 'private.json'), JSON.stringify(spec));
+    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'public')]);
+    await cliOk(['model', 'compile', join(work, 'private.json'), '--out', join(work, 'models', 'private'), '--private-input']);
+    const { InferenceConsumer } = await compileContracts(['examples/InferenceConsumer.sol']);
+    for (const name of ['public', 'private']) {
+      const id = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', name), '--rpc', node.url, '--dev'])).modelId as Hex;
+      const consumer = getAddress((await deploy(c().walletClient, c().publicClient, InferenceConsumer!, [id])).address);
+      models.push({ id, consumer, private: name === 'private' });
+    }
+    for (const [i, account] of [6, 7].entries()) {
+      provers.push(await startProver(['--rpc', node.url, '--dev-account', String(account), '--stake', '1', '--concurrency', '1', '--datadir', join(work, `prover-${i}`), '--poll-ms', '500', '--p2p.listen', '/ip4/127.0.0.1/tcp/0', '--p2p.bootnodes', node.p2p[0]!]));
+    }
+  }, 900_000);
+
+  afterAll(async () => {
+    await junk?.stop();
+    for (const p of provers) await p.stop();
+    await node?.stop();
+    await env?.anvil.stop();
+    await removeDir(node?.datadir ?? '');
+    await removeDir(work);
+  });
+
+  it('a peer publishing junk jobs is scored down and cut off by the node', async () => {
+    junk = await P2PService.create(p2pOptions(env.config.l2ChainId, { listen: ['/ip4/127.0.0.1/tcp/0'], gossip: { heartbeatMs: 200 } }), { logger: pino({ level: 'silent' }) });
+    junk.gossip.subscribe(TopicKind.Jobs, { decode: (b) => b, handle: () => undefined });
+    await junk.start();
+    const nodeId = node.p2p[0]!.split('/p2p/')[1]!;
+    await junk.dial(node.p2p[0]!);
+    await waitFor('junk peer on the jobs mesh', async () => junk!.gossip.topicPeers(TopicKind.Jobs).mesh >= 1, 30_000);
+    for (let i = 0; i < 40 && junk.isConnected(nodeId); i++) {
+      await junk.gossip.publish(TopicKind.Jobs, new TextEncoder().encode(`{"v":1,"junk":${i}}`)).catch(() => 0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await waitFor('the node drops the junk peer', async () => !junk!.isConnected(nodeId), 60_000);
+    // the provers, reached only through the node, never saw it as a job
+    for (const p of provers) expect(p.logs.some((l) => l.includes('"junk"'))).toBe(false);
+  }, 120_000);
+
+  it('every request is fulfilled and paid exactly once, one prover dying mid-run; results reach the dApps', async () => {
+    const ids: bigint[] = [];
+    for (let k = 0; k < REQUESTS; k++) ids.push(await ask(models[k % 2]!, k));
+    const paidCount = async () => (await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n })).length;
+    await waitFor('a few jobs done', async () => (await paidCount()) >= 5, 120_000);
+    await provers[0]!.kill9();
+    await waitFor('all fulfilled', async () => (await paidCount()) >= REQUESTS, 400_000, 1_000);
+
+    const logs = await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n });
+    expect(logs.map((l) => l.args.id).sort()).toEqual([...ids].sort());
+    const byProver = new Map<string, number>();
+    for (const l of logs) byProver.set(l.args.prover!, (byProver.get(l.args.prover!) ?? 0) + 1);
+    expect([...byProver.keys()].every((a) => provers.some((p) => p.address === a))).toBe(true);
+    expect(await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'ProofRejected', fromBlock: 0n })).toEqual([]);
+    // model packages came over the p2p artifact protocol, each checked, never over the HTTP fallback
+    const alive = provers[1]!;
+    expect(alive.records('model package fetched and checked').length).toBe(2);
+    for (const p of provers) expect(p.records('artifact fetched over HTTP')).toEqual([]);
+    for (const [k, id] of ids.entries()) {
+      const [ready] = await c().publicClient.readContract({ address: models[k % 2]!.consumer, abi: consumerAbi, functionName: 'resultOf', args: [id] });
+      expect(ready).toBe(true);
+    }
+  }, 600_000);
+
+  it('each batch holding fulfilments has its proofs checked once on L1, and every result reads as verified there', async () => {
+    const l1 = env.l1.publicClient;
+    const oracle = env.config.contracts.inferenceOracle!;
+    const logs = await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n });
+    const last = logs.reduce((m, l) => (l.blockNumber > m ? l.blockNumber : m), 0n);
+    const batches = await waitFor(
+      'batches covering every fulfilment, with their inference proofs on L1',
+      async () => {
+        const n = await l1.readContract({ address: env.config.contracts.rollup, abi: rollupAbi, functionName: 'batchCount' });
+        const all = await Promise.all([...Array(Number(n)).keys()].map((i) => l1.readContract({ address: env.config.contracts.rollup, abi: rollupAbi, functionName: 'getBatch', args: [BigInt(i)] })));
+        if (all.length === 0 || all.at(-1)!.lastBlock < last) return false;
+        const withProofs = all.map((b, i) => ({ ...b, index: BigInt(i), logs: logs.filter((l) => l.blockNumber >= b.firstBlock && l.blockNumber <= b.lastBlock) })).filter((b) => b.logs.length > 0);
+        const records = await Promise.all(withProofs.map((b) => l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'getBatch', args: [b.index] })));
+        return records.every((r) => BigInt(r.root) !== 0n) ? withProofs.map((b, i) => ({ ...b, record: records[i]! })) : false;
+      },
+      300_000,
+      1_000,
+    );
+    let checked = 0;
+    for (const b of batches) {
+      const inputs: InferenceProofInput[] = [];
+      for (const l of b.logs) {
+        const m = models.find((x) => x.id === l.args.modelId)!;
+        const req = await c().publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [l.args.id!] });
+        const vk = (await readFile(join(work, 'models', m.private ? 'private' : 'public', 'vk.bin'))) as Uint8Array;
+        inputs.push({ vk, publicSignals: [...l.args.outputs!, ...req.inputSignals], proofWords: [...l.args.proof!] });
+      }
+      const sub = buildBatchSubmission(b.index, inputs);
+      expect(b.record.root).toBe(sub.root);
+      expect(b.record.leafCount).toBe(inputs.length);
+      for (const p of sub.placed) {
+        expect(await l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, p.vkHash, p.publicSignals, BigInt(p.leafIndex), p.merkleProof] })).toBe(true);
+        checked++;
+      }
+      // a different output is not verified
+      const p = sub.placed[0]!;
+      const forged = [(p.publicSignals[0]! + 1n) % 256n, ...p.publicSignals.slice(1)];
+      expect(await l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, p.vkHash, forged, BigInt(p.leafIndex), p.merkleProof] })).toBe(false);
+    }
+    expect(checked).toBe(REQUESTS);
+  }, 400_000);
+});
