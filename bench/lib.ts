@@ -1,9 +1,12 @@
-/** Helpers shared by the benches: free ports, node processes, peak memory, JSON-RPC over fetch, tables. */
+/** Helpers shared by the benches: free ports, node processes, peak memory, JSON-RPC over fetch, tables, quantiles. */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import type { Model } from '../prover/model/format.ts';
+import { mulberry32, randomDense } from '../prover/model/random.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -75,12 +78,17 @@ function hookExit(): void {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 }
 
-/** Starts a node process and waits until it answers eth_chainId; the message of a failure carries its output's tail. */
-export async function startTarget(name: string, cmd: string, args: string[], port: number, timeoutMs = 60_000): Promise<Target> {
+/** SIGKILLs this child (by its own handle) if the bench exits while it still runs; stop it normally in a finally. */
+export function killOnExit(proc: ChildProcess): void {
   hookExit();
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
+}
+
+/** Starts a node process and waits until it answers eth_chainId; the message of a failure carries its output's tail. */
+export async function startTarget(name: string, cmd: string, args: string[], port: number, timeoutMs = 60_000): Promise<Target> {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  killOnExit(proc);
   let output = '';
   let spawnError: Error | undefined;
   proc.once('error', (err) => (spawnError = err));
@@ -141,4 +149,25 @@ export function table(rows: Record<string, string | number>[]): string {
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(width[i]!)).join('  ');
   return [line(cols), ...rows.map((r) => line(cols.map((c) => String(r[c] ?? ''))))].join('\n');
+}
+
+/** The q-quantile (0..1) of `xs` by the nearest-rank method; NaN for none. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}
+
+/** Cores and load averages, with a warning when something else was already using the cores. */
+export function machineNote(startLoad: number): string {
+  const cores = availableParallelism();
+  const [l1, l5] = loadavg();
+  const busy = startLoad >= cores / 2 ? ` LOADED MACHINE: other processes already kept ~${startLoad.toFixed(1)} of ${cores} cores busy when the bench started, so the figures are pessimistic.` : '';
+  return `${cores} cores; load average ${startLoad.toFixed(2)} at the start, ${l1!.toFixed(2)} (1 min) / ${l5!.toFixed(2)} (5 min) at the end.${busy}`;
+}
+
+/** The MNIST-sized 784-32-10 MLP of the AI benches (seeded random weights: the same model id every run). */
+export function mnistModel(): Model {
+  const rng = mulberry32(784_32_10);
+  return { inputShape: [784], layers: [randomDense(rng, 784, 32, 'relu'), randomDense(rng, 32, 10, 'none')] };
 }

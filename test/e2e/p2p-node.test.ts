@@ -16,21 +16,13 @@ import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { marketAbi } from '../helpers/market.ts';
 import { call } from '../helpers/txs.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const CHAIN_ID = 1337n;
 const FEE = parseEther('0.01');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const peerIdOf = (addr: string) => addr.split('/p2p/')[1]!;
 
-async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** A libp2p peer in this process on the jobs topic, recording every job it is handed (raw bytes too). */
 async function jobPeer() {

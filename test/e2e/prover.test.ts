@@ -90,6 +90,8 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
     const id = await request(7);
     const r = await fulfilled(id);
     expect(r.prover).toBe(prover!.address);
+    // the chain says fulfilled as soon as the block lands; the prover counts it once it reads its receipt
+    await waitFor('the prover to see its fifth payment', async () => prover!.records('fulfilled and paid').length === 5, 60_000);
     expect(await prover!.stop()).toBe(0);
     expect(prover!.records('prover stopped')[0]).toMatchObject({ fulfilled: 5 });
     prover = undefined;

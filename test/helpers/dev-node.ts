@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { createPublicClient, createWalletClient, defineChain, http, webSocket } from 'viem';
 import type { Chain, PublicClient, WalletClient, Transport, Account } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { processControls } from './wait.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
 
@@ -90,16 +91,7 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
     chain,
     p2p: started.p2p,
     logs,
-    async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      return exited;
-    },
-    async kill9() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGKILL');
-      await exited;
-    },
+    ...processControls(proc, exited),
   };
 }
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { processControls } from './wait.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
 
@@ -55,26 +56,8 @@ export async function startProver(args: string[], timeoutMs = 60_000): Promise<P
     p2p: started.p2p as string[],
     logs,
     records,
-    async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
-      proc.kill('SIGTERM');
-      return exited;
-    },
-    async kill9() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGKILL');
-      await exited;
-    },
+    ...processControls(proc, exited),
   };
 }
 
-/** Polls `fn` until it returns true (or a value), failing after `timeoutMs` with `what`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | false | undefined>, timeoutMs = 120_000, everyMs = 250): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== false && v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from './wait.ts';

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { P2PService } from '../../node/p2p/p2p-service.ts';
 import { p2pOptions } from '../../node/p2p/options.ts';
 import type { P2POptionsOverrides } from '../../node/p2p/options.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 export const CHAIN_ID = 901n;
 export const logger = pino({ level: process.env.P2P_TEST_LOG ?? 'silent' });
@@ -38,16 +39,7 @@ export class Peers {
   }
 }
 
-/** Polls `check` until it returns true (or a value other than false/undefined). */
-export async function waitFor<T>(what: string, check: () => T | false | undefined | Promise<T | false | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== false && v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor };
 
 /** Dials b from a and waits until both sides see the connection. */
 export async function connect(a: P2PService, b: P2PService): Promise<void> {
