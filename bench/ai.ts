@@ -29,11 +29,12 @@ import { execAbi, verifierAbi } from '../test/helpers/ai.ts';
 import { serializeModel } from '../prover/model/codec.ts';
 import { countMacs } from '../prover/model/executor.ts';
 import type { Model } from '../prover/model/format.ts';
-import { mulberry32, randomDense, randomInput } from '../prover/model/random.ts';
+import { mulberry32, randomInput } from '../prover/model/random.ts';
 import { parseModelSpecText } from '../prover/model/spec.ts';
 import { compileModel } from '../prover/pipeline/compile-model.ts';
 import { loadModelDir, proveInference } from '../prover/pipeline/prove.ts';
 import { readFileSync } from 'node:fs';
+import { mnistModel } from './lib.ts';
 
 const quick = process.argv.includes('--quick');
 const OWNER = createAddressFromString('0x' + '11'.repeat(20));
@@ -70,11 +71,6 @@ async function timeCall(evm: EVM, to: typeof REGISTRY, data: Hex, n: number): Pr
   }
   ms.sort((a, b) => a - b);
   return { ms: ms[ms.length >> 1]!, gas: first.executionGasUsed, ret: first.returnValue };
-}
-
-function mnist(): Model {
-  const rng = mulberry32(784_32_10);
-  return { inputShape: [784], layers: [randomDense(rng, 784, 32, 'relu'), randomDense(rng, 32, 10, 'none')] };
 }
 
 /** ecPairing input of 4 pairs whose product is 1: e(P,Q) e(-P,Q) e(2P,Q) e(-2P,Q). */
@@ -169,7 +165,7 @@ async function main(): Promise<void> {
     const tiny = parseModelSpecText(readFileSync(new URL('../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
     const rows: Row[] = [];
     for (const mode of ['public', 'private'] as const) rows.push(await benchModel('16-16-4', tiny, mode, work, 5));
-    if (!quick) for (const mode of ['private', 'public'] as const) rows.push(await benchModel('784-32-10', mnist(), mode, work, 3));
+    if (!quick) for (const mode of ['private', 'public'] as const) rows.push(await benchModel('784-32-10', mnistModel(), mode, work, 3));
 
     const lines = [
       '',
