@@ -16,6 +16,7 @@
  *    alone, which has the same public-signal shape (L1 gas depends on proofs, signals and
  *    calldata bytes, not on the circuit behind a key).
  * Proofs are cached in .cache/aggregate/bench-*.json (keys and setups in .cache/aggregate).
+ * `--live` measures the node's InferencePoster instead, end to end (bench/aggregate-live.ts).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -261,5 +262,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// --live: the node's InferencePoster itself on a real L2 and L1 (bench/aggregate-live.ts)
+if (process.argv.includes('--live')) await (await import('./aggregate-live.ts')).liveBench();
+else await main();
 process.exit(0);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,9 +48,15 @@ export interface ExampleModel {
 /** What a devnet remembers in DATADIR/devnet.json so a restart reuses its L1 deployment. */
 interface DevnetState {
   rollup: RollupConfig;
-  /** inferencePoster: absent in a devnet.json written before the InferenceOracle existed. */
-  keys: { deployer: Hex; batcher: Hex; proposer: Hex; challenger: Hex; inferencePoster?: Hex };
+  /** inferencePoster, sequencer: absent in a devnet.json written before they existed. */
+  keys: { deployer: Hex; batcher: Hex; proposer: Hex; challenger: Hex; inferencePoster?: Hex; sequencer?: Hex };
 }
+
+/**
+ * The L2 block key on anvil: dev account 9, fixed, so a devnet's replicas and tests know the
+ * signer without reading devnet.json. On an existing L1 (--l1-rpc) the devnet makes a fresh one.
+ */
+export const DEVNET_SEQUENCER_KEY = devAccounts()[9]!.privateKey as Hex;
 
 export interface Devnet {
   l1Url: string;
@@ -104,6 +111,8 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
       sequencer: { ...defaultNodeOptions.sequencer, blockTime: opts.blockTime },
       rollup: { config: state.rollup, l1Rpc: l1Url, batcherKey: state.keys.batcher, proposerKey: state.keys.proposer, inferencePosterKey: state.keys.inferencePoster, l1PollMs: 500, batchMaxAgeMs: 4_000 },
       p2p: opts.p2p,
+      // blocks are gossiped to replicas only over p2p
+      sequencerKey: opts.p2p === undefined ? undefined : state.keys.sequencer,
     };
     node = await RollupNode.init(nodeOptions, logger);
     for (const m of compiled) await registerExample(node.rpcUrl, m, log);
@@ -122,7 +131,7 @@ async function deployment(datadir: string, opts: DevnetOptions, l1Url: string, a
     const code = await createPublicClient({ transport: http(l1Url) }).getCode({ address: rollup.contracts.rollup });
     if (code === undefined || code === '0x') throw new Error(`${file} names a Rollup at ${rollup.contracts.rollup} that this L1 does not have; use a fresh --datadir`);
     log.info({ rollup: rollup.contracts.rollup }, 'reusing the L1 deployment of this datadir');
-    return { ...saved, rollup };
+    return withBlockSigner(datadir, { ...saved, rollup });
   }
   const keys = anvil !== undefined ? anvilRoles(anvil) : await freshRoles(l1Url, opts.l1Key);
   const addr = (k: Hex) => privateKeyToAccount(k).address;
@@ -143,29 +152,69 @@ async function deployment(datadir: string, opts: DevnetOptions, l1Url: string, a
     l1Confirmations: 0,
     challengeWindow: opts.challengeWindow,
     inclusionWindow: opts.inclusionWindow,
+    unsafeBlockSigner: privateKeyToAccount(keys.sequencer!).address,
   };
   const state: DevnetState = { rollup, keys };
-  await writeFile(join(datadir, 'rollup.json'), rollupConfigJson(rollup));
-  // holds private keys: readable by the owner only
-  await writeFile(file, JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2), { mode: 0o600 });
+  await saveState(datadir, state);
   log.info({ rollup: d.rollup, bridge: d.bridge, l1Start: d.deployBlock.number }, 'L1 contracts deployed');
   return state;
 }
 
-const EXAMPLES = [{ name: 'tiny-16-16-4', spec: new URL('../prover/model/examples/tiny-16-16-4.json', import.meta.url) }];
+async function saveState(datadir: string, state: DevnetState): Promise<void> {
+  await writeFile(join(datadir, 'rollup.json'), rollupConfigJson(state.rollup));
+  // holds private keys: readable by the owner only
+  await writeFile(join(datadir, 'devnet.json'), JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2), { mode: 0o600 });
+}
 
-/** Circuits and keys are cached (.cache/circuits), so only a devnet's first start pays for them. */
+/** A devnet.json from before block gossip gets the fixed block key, and its rollup.json the signer. */
+async function withBlockSigner(datadir: string, state: DevnetState): Promise<DevnetState> {
+  if (state.keys.sequencer !== undefined && state.rollup.unsafeBlockSigner !== undefined) return state;
+  const sequencer = state.keys.sequencer ?? DEVNET_SEQUENCER_KEY;
+  const next: DevnetState = { keys: { ...state.keys, sequencer }, rollup: { ...state.rollup, unsafeBlockSigner: privateKeyToAccount(sequencer).address } };
+  await saveState(datadir, next);
+  return next;
+}
+
+const EXAMPLES = [{ name: 'tiny-16-16-4', spec: new URL('../prover/model/examples/tiny-16-16-4.json', import.meta.url) }];
+/** The example's 4-inference circuit: the inference poster then pays ~19,000 L1 gas per inference instead of ~59,700. */
+const EXAMPLE_AGGREGATE = 4;
+
+/**
+ * A datadir's example model from an earlier start is reused when every file still has its
+ * manifest hash: compiling again would make new keys, while the registry keeps the first ones.
+ * Circuits are cached (.cache/circuits), so only the Groth16 setups cost time on a first start.
+ */
 async function compileExamples(modelsDir: string, log: Logger): Promise<ExampleModel[]> {
   const { compileModel } = await import('../prover/pipeline/compile-model.ts');
   const { parseModelSpecText } = await import('../prover/model/spec.ts');
+  const { serializeModel } = await import('../prover/model/codec.ts');
+  const { keccakHex } = await import('../prover/model/commitment.ts');
   const out: ExampleModel[] = [];
   for (const e of EXAMPLES) {
     const dir = join(modelsDir, e.name);
-    const c = await compileModel(parseModelSpecText(await readFile(e.spec, 'utf8')), { outDir: dir });
+    const spec = parseModelSpecText(await readFile(e.spec, 'utf8'));
+    const modelId = keccakHex(serializeModel(spec.model));
+    if (await intactPackage(dir, modelId, EXAMPLE_AGGREGATE)) {
+      out.push({ name: e.name, modelId, dir });
+      continue;
+    }
+    const c = await compileModel(spec, { outDir: dir, aggregate: EXAMPLE_AGGREGATE });
     out.push({ name: e.name, modelId: c.manifest.modelId as Hex, dir });
-    log.info({ model: e.name, modelId: c.manifest.modelId }, 'example model compiled');
+    log.info({ model: e.name, modelId: c.manifest.modelId, aggregate: EXAMPLE_AGGREGATE }, 'example model compiled');
   }
   return out;
+}
+
+async function intactPackage(dir: string, modelId: Hex, k: number): Promise<boolean> {
+  const raw = await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => undefined);
+  if (raw === undefined) return false;
+  const m = JSON.parse(raw) as { modelId?: string; aggregate?: { k?: number }; artifacts?: { name: string; sha256: string }[] };
+  if (m.modelId !== modelId || m.aggregate?.k !== k || !Array.isArray(m.artifacts)) return false;
+  for (const a of m.artifacts) {
+    const bytes = await readFile(join(dir, a.name)).catch(() => undefined);
+    if (bytes === undefined || createHash('sha256').update(bytes).digest('hex') !== a.sha256) return false;
+  }
+  return true;
 }
 
 async function registerExample(rpcUrl: string, m: ExampleModel, log: Logger): Promise<void> {
@@ -178,7 +227,7 @@ async function registerExample(rpcUrl: string, m: ExampleModel, log: Logger): Pr
 
 function anvilRoles(anvil: Anvil): DevnetState['keys'] {
   const [deployer, batcher, proposer, challenger, inferencePoster] = anvil.accounts;
-  return { deployer: deployer!, batcher: batcher!, proposer: proposer!, challenger: challenger!, inferencePoster: inferencePoster! };
+  return { deployer: deployer!, batcher: batcher!, proposer: proposer!, challenger: challenger!, inferencePoster: inferencePoster!, sequencer: DEVNET_SEQUENCER_KEY };
 }
 
 /** On an existing L1, --l1-key deploys; the batcher, proposer and inference poster get keys of their own so their transactions never race for a nonce. */
@@ -187,7 +236,8 @@ async function freshRoles(l1Url: string, l1Key: Hex | undefined): Promise<Devnet
   const probe = createPublicClient({ transport: http(l1Url) });
   const chain = defineChain({ id: await probe.getChainId(), name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [l1Url] } } });
   const wallet = createWalletClient({ chain, transport: http(l1Url), account: privateKeyToAccount(l1Key) });
-  const keys = { deployer: l1Key, batcher: generatePrivateKey(), proposer: generatePrivateKey(), challenger: l1Key, inferencePoster: generatePrivateKey() };
+  // the block key signs L2 blocks only (no funds); fresh, since a shared L1 is not a private dev setup
+  const keys = { deployer: l1Key, batcher: generatePrivateKey(), proposer: generatePrivateKey(), challenger: l1Key, inferencePoster: generatePrivateKey(), sequencer: generatePrivateKey() };
   for (const k of [keys.batcher, keys.proposer, keys.inferencePoster]) {
     const hash = await wallet.sendTransaction({ to: privateKeyToAccount(k).address, value: ROLE_FUNDING });
     await probe.waitForTransactionReceipt({ hash });
@@ -211,6 +261,7 @@ export function devnetBanner(d: Devnet): string {
     ...(c.contracts.inferenceOracle === undefined ? [] : [`  InferenceOracle ${c.contracts.inferenceOracle}  (each batch's inference proofs, checked once)`]),
     `  batcher ${who(d.state.keys.batcher)}, proposer ${who(d.state.keys.proposer)}, challenger ${who(d.state.keys.challenger)}`,
     `  challenge window ${c.challengeWindow} s, deposit inclusion window ${c.inclusionWindow} s`,
+    ...(c.unsafeBlockSigner === undefined ? [] : [`  L2 block signer ${c.unsafeBlockSigner} (replicas: ai-rollup node --replica --dev --rollup-config ${join(d.datadir, 'rollup.json')} --p2p.bootnodes <L2 P2P>)`]),
     '',
     'L2 predeploys',
     ...predeploys().map((p) => `  ${p.name.padEnd(20)} ${p.address}`),

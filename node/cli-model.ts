@@ -1,7 +1,7 @@
 /** `ai-rollup model ...`: compile a model spec into circuit + keys, prove an inference, register. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { parseModelSpecText } from '../prover/model/spec.ts';
 import { registerCommand } from './model-register.ts';
 
@@ -32,6 +32,13 @@ async function readInput(path: string): Promise<number[]> {
   return arr as number[];
 }
 
+/** 2..64 inferences per proof (multi.ts's MAX_SLOTS; 1 would only repeat the single circuit). */
+function parseAggregate(v: string): number {
+  const k = Number(v);
+  if (!/^\d+$/.test(v) || k < 2 || k > 64) throw new InvalidArgumentError('expected an integer from 2 to 64');
+  return k;
+}
+
 const json = (v: unknown) => `${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`;
 
 export function modelCommand(): Command {
@@ -43,13 +50,15 @@ export function modelCommand(): Command {
     .option('--out <dir>', 'output directory (default: ./models/<spec name>)')
     .option('--private-input', 'keep the input private; its Poseidon hash becomes the public signal', false)
     .option('--ptau <file>', 'a prepared Powers of Tau file (default: a local dev one, cached)')
-    .action(async (specPath: string, f: { out?: string; privateInput: boolean; ptau?: string }) => {
+    .option('--aggregate <k>', 'also make the K-inference circuit and its keys (agg<K>.* files): the inference poster proves K inferences per L1 proof with it', parseAggregate)
+    .action(async (specPath: string, f: { out?: string; privateInput: boolean; ptau?: string; aggregate?: number }) => {
       const spec = parseModelSpecText(await readText(specPath, 'model spec'));
       const out = resolve(f.out ?? join('models', basename(specPath, extname(specPath))));
       const { compileModel } = await pipeline();
-      const r = await compileModel(spec, { outDir: out, input: f.privateInput ? 'private' : 'public', ptauPath: f.ptau });
+      const r = await compileModel(spec, { outDir: out, input: f.privateInput ? 'private' : 'public', ptauPath: f.ptau, aggregate: f.aggregate });
       const m = r.manifest;
-      process.stdout.write(json({ modelId: m.modelId, dir: out, inputMode: m.inputMode, constraints: m.constraints, publicInputs: m.publicInputs, macs: m.macs, ptauPower: m.ptauPower, timings: r.timings }));
+      const aggregate = m.aggregate === undefined ? {} : { aggregate: m.aggregate };
+      process.stdout.write(json({ modelId: m.modelId, dir: out, inputMode: m.inputMode, constraints: m.constraints, publicInputs: m.publicInputs, macs: m.macs, ptauPower: m.ptauPower, ...aggregate, timings: r.timings }));
     });
   model
     .command('prove')

@@ -9,9 +9,12 @@ import { proverCommand } from './cli-prover.ts';
 import { createLogger } from './logger.ts';
 import type { LogLevel } from './logger.ts';
 import { DEFAULT_CHAIN_ID, DEFAULT_P2P_LISTEN, defaultNodeOptions, defaultNodeP2POptions } from './options.ts';
-import type { NodeOptions, NodeP2POptions } from './options.ts';
+import type { NodeOptions, NodeP2POptions, ReplicaOptions } from './options.ts';
+import { defaultSyncOptions } from './sync/options.ts';
 import { readRollupConfig } from './rollup-config.ts';
+import { defaultMetricsOptions } from './metrics/options.ts';
 import type { Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 
 const int = (name: string) => (v: string) => {
   if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
@@ -47,7 +50,7 @@ export function buildCli(): Command {
   const d = defaultNodeOptions;
   program
     .command('node')
-    .description('run a sequencer node with Ethereum JSON-RPC (HTTP and WebSocket on one port)')
+    .description('run a sequencer node (or with --replica, a replica of one) with Ethereum JSON-RPC (HTTP and WebSocket on one port)')
     .option('--dev', 'fund the 10 accounts of the test mnemonic with 10,000 ETH each (like anvil)', false)
     .option('--datadir <dir>', 'data directory (default: ./data, or a temporary one with --dev)')
     .option('--rpc.addr <host>', 'JSON-RPC listen address', d.rpc.host)
@@ -62,7 +65,7 @@ export function buildCli(): Command {
     .option('--txpool.max-per-sender <n>', 'most transactions per sender in the pool', int('--txpool.max-per-sender'), d.sequencer.pool.maxPerSender)
     .option('--rpc.max-batch <n>', 'most calls in one JSON-RPC batch', int('--rpc.max-batch'), d.rpc.maxBatch)
     .option('--rpc.logs-max-range <blocks>', 'widest block range of eth_getLogs', int('--rpc.logs-max-range'), d.rpc.logsMaxRange)
-    .option('--rollup-config <file>', 'rollup config (L1 contracts, chain ids, L1 start; `devnet` writes one): run as a rollup sequencer')
+    .option('--rollup-config <file>', 'rollup config (L1 contracts, chain ids, L1 start, block signer; `devnet` writes one): run as a rollup sequencer, or the replica of one')
     .option('--l1-rpc <url>', 'L1 JSON-RPC endpoint (with --rollup-config)')
     .option('--batcher-key <key>', 'L1 key that posts batches (or env AI_ROLLUP_BATCHER_KEY); without it no batches are posted')
     .option('--proposer-key <key>', 'L1 key that posts output roots (or env AI_ROLLUP_PROPOSER_KEY)')
@@ -71,8 +74,14 @@ export function buildCli(): Command {
     .option('--batch-max-age <ms>', 'post a batch once its oldest block is this old, even if not full', int('--batch-max-age'), 30_000)
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
     .option('--p2p.listen <multiaddr>', `turn p2p on, listening here (repeatable or comma-separated; e.g. ${DEFAULT_P2P_LISTEN}, /tcp/0 picks a free port); key in <datadir>/p2p-key`, multiaddrs('--p2p.listen', false))
-    .option('--p2p.bootnodes <multiaddrs>', 'peers to dial and keep connected, comma-separated /ip4/.../tcp/.../p2p/<id> (needs --p2p.listen)', multiaddrs('--p2p.bootnodes', true))
+    .option('--p2p.bootnodes <multiaddrs>', 'peers to dial and keep connected, comma-separated /ip4/.../tcp/.../p2p/<id> (needs --p2p.listen, except with --replica)', multiaddrs('--p2p.bootnodes', true))
     .option('--no-p2p', 'p2p off even with --p2p.listen')
+    .option('--sequencer-key <key>', "sign every block with this key and gossip it to replicas (or env AI_ROLLUP_SEQUENCER_KEY; needs p2p); its address is the rollup config's unsafeBlockSigner")
+    .option('--replica', 'follow a sequencer instead of producing blocks: gossiped blocks are checked against the block signer and re-executed (needs --p2p.bootnodes)', false)
+    .option('--sequencer-rpc <url>', 'replica: forward eth_sendRawTransaction (and pending nonces) to this sequencer JSON-RPC')
+    .option('--sequencer-address <address>', "replica of a chain whose rollup config names no unsafeBlockSigner (or that has none, e.g. `node --dev`): the block signer's address")
+    .option('--metrics.port <port>', 'also serve /metrics and /health on this port, on --rpc.addr (0 picks a free one); they are always on the JSON-RPC port', int('--metrics.port'))
+    .option('--health.max-l1-down <seconds>', 'rollup mode: /health answers 503 once L1 has not answered for this long', int('--health.max-l1-down'), defaultMetricsOptions.maxL1DownSeconds)
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runNode(flags));
   program
@@ -103,21 +112,25 @@ export function buildCli(): Command {
 async function runNode(f: Record<string, unknown>): Promise<void> {
   const logger = createLogger(f.logLevel as LogLevel);
   const p2p = nodeP2POptions(f, false);
+  const replica = await replicaOptions(f);
   let tempDir: string | undefined;
   let datadir = f.datadir as string | undefined;
   if (datadir === undefined && f.dev === true) datadir = tempDir = await mkdtemp(join(tmpdir(), 'ai-rollup-dev-'));
   const genesisFile = f.genesis as string | undefined;
   const fileChainId = genesisFile === undefined ? undefined : BigInt((await readGenesisFile(genesisFile)).config.chainId);
-  const rollup = await rollupOptions(f);
+  const rollup = replica === undefined ? await rollupOptions(f) : undefined;
   const opts: NodeOptions = {
     rollup,
     p2p,
     datadir: datadir ?? defaultNodeOptions.datadir,
-    chainId: (f.chainId as bigint | undefined) ?? fileChainId ?? rollup?.config.l2ChainId ?? DEFAULT_CHAIN_ID,
+    chainId: (f.chainId as bigint | undefined) ?? fileChainId ?? rollup?.config.l2ChainId ?? replica?.rollup?.config.l2ChainId ?? DEFAULT_CHAIN_ID,
+    replica,
+    sequencerKey: sequencerKey(f, rollup, p2p),
     genesisFile,
     dev: f.dev === true,
     logLevel: f.logLevel as LogLevel,
     modelsDir: f.models as string | undefined,
+    metrics: { ...defaultMetricsOptions, port: f['metrics.port'] as number | undefined, maxL1DownSeconds: f['health.maxL1Down'] as number },
     rpc: {
       ...defaultNodeOptions.rpc,
       host: f['rpc.addr'] as string,
@@ -206,12 +219,69 @@ async function runDevnet(f: Record<string, unknown>): Promise<void> {
 function nodeP2POptions(f: Record<string, unknown>, onByDefault: boolean): NodeP2POptions | undefined {
   const listen = f['p2p.listen'] as string[] | undefined;
   const bootstrap = (f['p2p.bootnodes'] as string[] | undefined) ?? [];
+  if (f.replica === true) {
+    if (f.p2p === false) throw new Error('--replica needs p2p: its blocks come from peers');
+    if (bootstrap.length === 0) throw new Error('--replica needs --p2p.bootnodes (the sequencer, or another replica)');
+    return { ...defaultNodeP2POptions, listen: listen ?? [REPLICA_P2P_LISTEN], bootstrap };
+  }
   if (f.p2p === false) return undefined;
   if (listen === undefined && !onByDefault) {
     if (bootstrap.length > 0) throw new Error('--p2p.bootnodes needs --p2p.listen (p2p is off without it)');
     return undefined;
   }
   return { ...defaultNodeP2POptions, listen: listen ?? defaultNodeP2POptions.listen, bootstrap };
+}
+
+/** A replica dials out to its bootnodes; it listens (for other replicas) on a free loopback port unless told otherwise. */
+const REPLICA_P2P_LISTEN = '/ip4/127.0.0.1/tcp/0';
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** --replica: the block signer from the rollup config or --sequencer-address; no L1 keys (a replica posts nothing). */
+async function replicaOptions(f: Record<string, unknown>): Promise<ReplicaOptions | undefined> {
+  const address = f.sequencerAddress as string | undefined;
+  const sequencerRpc = f.sequencerRpc as string | undefined;
+  if (f.replica !== true) {
+    if (address !== undefined || sequencerRpc !== undefined) throw new Error(`${flagName(address !== undefined ? 'sequencerAddress' : 'sequencerRpc')} is for --replica`);
+    return undefined;
+  }
+  for (const k of ['batcherKey', 'proposerKey', 'inferencePosterKey', 'sequencerKey']) {
+    if (f[k] !== undefined) throw new Error(`${flagName(k)} is for the sequencer: a replica signs and posts nothing`);
+  }
+  if (address !== undefined && !ADDRESS.test(address)) throw new Error('--sequencer-address must be a 0x-prefixed 20-byte address');
+  const file = f.rollupConfig as string | undefined;
+  const l1Rpc = f.l1Rpc as string | undefined;
+  if (file === undefined && l1Rpc !== undefined) throw new Error('--l1-rpc needs --rollup-config');
+  const config = file === undefined ? undefined : await readRollupConfig(file);
+  const configured = config?.unsafeBlockSigner;
+  if (configured !== undefined && address !== undefined && configured.toLowerCase() !== address.toLowerCase()) {
+    throw new Error(`--sequencer-address ${address} is not the rollup config's unsafeBlockSigner ${configured}`);
+  }
+  return {
+    signer: (configured ?? address) as Hex | undefined,
+    sequencerRpc,
+    rollup: config === undefined ? undefined : { config, l1Rpc, l1PollMs: f.l1PollMs as number },
+    sync: defaultSyncOptions,
+  };
+}
+
+/** The block key: its address must be the rollup config's unsafeBlockSigner, else every replica would refuse every block. */
+function sequencerKey(f: Record<string, unknown>, rollup: NodeOptions['rollup'], p2p: NodeP2POptions | undefined): Hex | undefined {
+  if (f.replica === true) return undefined;
+  const flag = f.sequencerKey as string | undefined;
+  const v = flag ?? process.env.AI_ROLLUP_SEQUENCER_KEY;
+  if (v === undefined || v === '') return undefined;
+  if (!KEY.test(v)) throw new Error('--sequencer-key must be a 0x-prefixed 32-byte hex private key');
+  if (p2p === undefined) {
+    if (flag !== undefined) throw new Error('--sequencer-key needs p2p (--p2p.listen): blocks are gossiped to replicas');
+    return undefined;
+  }
+  const address = privateKeyToAccount(v as Hex).address;
+  const signer = rollup?.config.unsafeBlockSigner;
+  if (signer !== undefined && signer.toLowerCase() !== address.toLowerCase()) {
+    throw new Error(`--sequencer-key belongs to ${address}, the rollup config's unsafeBlockSigner is ${signer}: replicas would refuse every block`);
+  }
+  return v as Hex;
 }
 
 async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['rollup']> {

@@ -3,6 +3,7 @@
  * always; the batcher, the proposer and the inference poster when their L1 keys are given (each
  * its own key, so their transactions never race for a nonce).
  */
+import { dirname } from 'node:path';
 import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -11,6 +12,8 @@ import { Batcher } from '../sequencer/batcher.ts';
 import { InferencePoster } from '../sequencer/inference-poster.ts';
 import type { L1BlockRef } from '../sequencer/l1-attributes.ts';
 import { Proposer } from '../sequencer/proposer.ts';
+import type { ArtifactStore } from './ai/artifact-store.ts';
+import type { JobInputs } from './ai/job-inputs.ts';
 import type { Chain } from './chain/chain.ts';
 import { L1Watcher } from './l1/l1-watcher.ts';
 import { RollupStatus } from './l1/rollup-status.ts';
@@ -22,7 +25,14 @@ function l1Chain(id: bigint, url: string) {
 
 export type L1Parts = Awaited<ReturnType<typeof startL1>>;
 
-export async function startL1(options: NodeOptions, chain: Chain, logger: Logger) {
+/** What the inference poster needs from the node's AI side to prove k inferences per L1 proof. */
+export interface L1AiParts {
+  artifacts?: Pick<ArtifactStore, 'model'>;
+  /** Present when p2p is on (ai_submitJobInput needs it). */
+  jobInputs?: JobInputs;
+}
+
+export async function startL1(options: NodeOptions, chain: Chain, logger: Logger, ai: L1AiParts = {}) {
   const r = options.rollup!;
   const cfg = r.config;
   if (cfg.l2ChainId !== options.chainId) throw new Error(`rollup config is for L2 chain ${cfg.l2ChainId}, this node runs chain ${options.chainId}`);
@@ -67,7 +77,7 @@ export async function startL1(options: NodeOptions, chain: Chain, logger: Logger
     proposer.start();
     services.unshift(proposer);
   }
-  const poster = inferencePoster(options, client as PublicClient, wallet, logger);
+  const poster = inferencePoster(options, client as PublicClient, wallet, logger, ai);
   if (poster !== undefined) {
     batcher?.onBatchConfirmed(() => poster.poke());
     services.unshift(poster);
@@ -85,7 +95,7 @@ export async function startL1(options: NodeOptions, chain: Chain, logger: Logger
   };
 }
 
-function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: Hex) => ReturnType<typeof createWalletClient>, logger: Logger): InferencePoster | undefined {
+function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: Hex) => ReturnType<typeof createWalletClient>, logger: Logger, ai: L1AiParts): InferencePoster | undefined {
   const r = options.rollup!;
   const oracle = r.config.contracts.inferenceOracle;
   if (r.inferencePosterKey === undefined) return undefined;
@@ -93,5 +103,17 @@ function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: H
     logger.warn('an inference poster key is set but the rollup config names no inferenceOracle: no inference proofs are posted');
     return undefined;
   }
-  return new InferencePoster({ l1: { public: l1, wallet: wallet(r.inferencePosterKey) as never }, rollup: r.config.contracts.rollup, oracle, logger: logger.child({ module: 'inference-poster' }) }, { pollMs: r.l1PollMs });
+  const modelDir = ai.artifacts === undefined ? undefined : artifactModelDir(ai.artifacts);
+  return new InferencePoster(
+    { l1: { public: l1, wallet: wallet(r.inferencePosterKey) as never }, rollup: r.config.contracts.rollup, oracle, logger: logger.child({ module: 'inference-poster' }), modelDir, jobInputs: ai.jobInputs },
+    { pollMs: r.l1PollMs },
+  );
+}
+
+/** The poster's model lookup: a package's directory is where its manifest is (the store checked every file's hash). */
+export function artifactModelDir(artifacts: Pick<ArtifactStore, 'model'>): (modelId: Hex) => Promise<string | undefined> {
+  return async (id) => {
+    const m = await artifacts.model(id);
+    return m === undefined ? undefined : dirname(m.manifestEntry.path);
+  };
 }

@@ -24,6 +24,8 @@ import { RpcServer } from './rpc/server.ts';
 import { SubscriptionHub } from './rpc/subscriptions.ts';
 import { startL1 } from './l1-wiring.ts';
 import { startNodeP2P } from './p2p-wiring.ts';
+import { blockSync, replicaMethods, startReplicaL1 } from './replica-wiring.ts';
+import { wireMetrics } from './metrics/wire.ts';
 import type { NodeP2P } from './p2p-wiring.ts';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -43,7 +45,8 @@ export class RollupNode {
     readonly options: NodeOptions,
     readonly chain: Chain,
     readonly pool: Mempool,
-    readonly producer: BlockProducer,
+    /** undefined on a replica: its blocks come from the sequencer (node/sync). */
+    private readonly blockProducer: BlockProducer | undefined,
     private readonly server: RpcServer,
     private readonly filters: FilterManager,
     private readonly kv: KV,
@@ -53,6 +56,12 @@ export class RollupNode {
     private readonly l1Services: { stop(): Promise<void> }[] = [],
     private readonly p2p?: NodeP2P,
   ) {}
+
+  /** The sequencer's block producer (mineOne for tools and benchmarks); a replica has none. */
+  get producer(): BlockProducer {
+    if (this.blockProducer === undefined) throw new Error('a replica produces no blocks');
+    return this.blockProducer;
+  }
 
   /** Full multiaddrs (`.../p2p/<peer id>`) of the p2p service; empty when p2p is off. */
   get p2pAddrs(): string[] {
@@ -80,9 +89,12 @@ export class RollupNode {
     const pool = createPool(options, chain, common, logger);
     const calls = new CallExecutor(chain, options.rpc.gasCap);
     const artifacts = new ArtifactStore(options.modelsDir ?? join(options.datadir, 'models'), logger.child({ module: 'ai:artifacts' }));
-    const p2p = options.p2p === undefined ? undefined : await startNodeP2P({ chainId: options.chainId, datadir: options.datadir, p2p: options.p2p }, { chain, calls, artifacts, logger });
+    // a replica's importer can hit a failed write before the node exists: serve() sets the full handler
+    const fatal: Parts['fatal'] = { report: (err) => hooks.onFatal?.(err) };
+    const blocks = blockSync(options, { chain, logger, onFatal: (err) => fatal.report(err) });
+    const p2p = options.p2p === undefined ? undefined : await startNodeP2P({ chainId: options.chainId, datadir: options.datadir, p2p: options.p2p }, { chain, calls, artifacts, logger, blocks });
     try {
-      return await RollupNode.serve(options, logger, hooks, { kv, chain, pool, calls, artifacts, p2p });
+      return await RollupNode.serve(options, logger, hooks, { kv, chain, pool, calls, artifacts, p2p, fatal });
     } catch (err) {
       await p2p?.stop();
       throw err;
@@ -93,19 +105,18 @@ export class RollupNode {
   private static async serve(options: NodeOptions, logger: Logger, hooks: NodeHooks, parts: Parts): Promise<RollupNode> {
     const { kv, chain, pool, calls, artifacts, p2p } = parts;
     const seq = options.sequencer;
-    const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger);
+    const replica = options.replica;
+    const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger, { artifacts, jobInputs: p2p?.inputs });
+    const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger);
+    const metrics = await wireMetrics(options, { chain, pool, p2p, l1, logger });
     let node: RollupNode | undefined;
-    const producer = new BlockProducer(seq, {
-      chain,
-      pool,
-      l1: l1?.producer,
-      logger: logger.child({ module: 'sequencer' }),
-      onFatal: (err) => {
-        logger.fatal({ err }, 'cannot persist blocks; stopping');
-        void node?.close();
-        hooks.onFatal?.(err);
-      },
-    });
+    parts.fatal.report = (err) => {
+      metrics.fatal(err);
+      logger.fatal({ err }, 'cannot persist blocks; stopping');
+      void node?.close();
+      hooks.onFatal?.(err);
+    };
+    const producer = replica !== undefined ? undefined : new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => parts.fatal.report(err) });
 
     const filters = new FilterManager(options.rpc.filterTimeout * 1000);
     const subscriptions = new SubscriptionHub();
@@ -119,17 +130,18 @@ export class RollupNode {
     });
 
     const backend = new RpcBackend(chain, pool, calls, filters, options.rpc, CLIENT_VERSION, seq.minBaseFee, artifacts);
-    backend.rollup = l1?.rpc;
+    backend.rollup = l1?.rpc ?? replicaL1?.rpc;
     backend.jobs = p2p?.announcer;
     const rpcLogger = logger.child({ module: 'rpc' });
-    const dispatcher = new Dispatcher(allMethods(), backend, rpcLogger, options.rpc.maxBatch);
-    const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts });
+    const dispatcher = new Dispatcher(replica === undefined ? allMethods() : replicaMethods(replica), backend, rpcLogger, options.rpc.maxBatch);
+    const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts, ...metrics.rpc });
     const rpcUrl = await server.start();
-    producer.start();
+    producer?.start();
     l1?.startWithRpc(rpcUrl);
-    if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());
-    node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger, l1?.services ?? [], p2p);
-    logger.info({ rpc: rpcUrl, chainId: options.chainId, head: chain.head.header.number, p2p: node.p2pAddrs }, 'node started');
+    if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer?.mineOne());
+    node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger, [...(l1?.services ?? []), ...(replicaL1?.services ?? []), metrics], p2p);
+    const role = replica === undefined ? 'sequencer' : 'replica';
+    logger.info({ rpc: rpcUrl, chainId: options.chainId, head: chain.head.header.number, p2p: node.p2pAddrs, role }, 'node started');
     return node;
   }
 
@@ -138,7 +150,7 @@ export class RollupNode {
   /** Stops block production first so the last block is fully written, then the rest. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.producer.stop();
+      await this.blockProducer?.stop();
       for (const s of this.l1Services) await s.stop();
       await this.server.stop();
       await this.p2p?.stop();
@@ -157,6 +169,8 @@ interface Parts {
   calls: CallExecutor;
   artifacts: ArtifactStore;
   p2p: NodeP2P | undefined;
+  /** Where a failed block write is reported (the producer's, or a replica's importer). */
+  fatal: { report(err: Error): void };
 }
 
 function createPool(options: NodeOptions, chain: Chain, common: Common, logger: Logger): Mempool {

@@ -3,8 +3,10 @@ import { defaultSequencerOptions } from '../sequencer/options.ts';
 import type { LogLevel } from './logger.ts';
 import type { Hex } from 'viem';
 import type { RollupConfig } from './rollup-config.ts';
+import type { MetricsOptions } from './metrics/options.ts';
 import type { RpcOptions } from './rpc/options.ts';
 import { defaultRpcOptions } from './rpc/options.ts';
+import type { SyncOptions } from './sync/options.ts';
 
 /** Everything a node needs to start; the CLI builds this from flags. */
 export interface NodeOptions {
@@ -24,6 +26,27 @@ export interface NodeOptions {
   rollup?: RollupNodeOptions;
   /** Peer-to-peer: proof jobs gossiped to provers, model artifacts served by hash. Off when unset. */
   p2p?: NodeP2POptions;
+  /** `/metrics` and `/health` thresholds and an optional separate listener; node/metrics/options.ts defaults when unset. */
+  metrics?: MetricsOptions;
+  /**
+   * The sequencer's block key: every block it commits is signed with it and gossiped on the
+   * `blocks` topic (needs p2p). Its address is what replicas check: the rollup config's
+   * `unsafeBlockSigner`, or a replica's `--sequencer-address` on a chain without one.
+   */
+  sequencerKey?: Hex;
+  /** Replica mode: no block production; blocks come from the sequencer over p2p (node/sync). */
+  replica?: ReplicaOptions;
+}
+
+/** A replica: follows the sequencer's signed blocks, re-executing each; serves JSON-RPC read-only. */
+export interface ReplicaOptions {
+  /** Address whose signature gossiped blocks must carry; unset: nothing can be followed by gossip (logged at start). */
+  signer?: Hex;
+  /** eth_sendRawTransaction (and `pending` nonces) are forwarded here; unset: eth_sendRawTransaction answers -32000. */
+  sequencerRpc?: string;
+  /** The rollup followed: rollup_ methods, and safe/finalized read from L1 when `l1Rpc` is set. */
+  rollup?: { config: RollupConfig; l1Rpc?: string; l1PollMs: number };
+  sync: SyncOptions;
 }
 
 /** The node's p2p settings; the key lives in DATADIR/p2p-key, the rest uses node/p2p's defaults. */

@@ -17,9 +17,15 @@ const schema = z.object({
   l1Confirmations: z.number().int().nonnegative().default(0),
   challengeWindow: uint,
   inclusionWindow: uint,
+  /**
+   * The address whose signature replicas require on gossiped blocks (node/sync/block-gossip.ts):
+   * the sequencer's `--sequencer-key`. Optional: configs written before it existed have none, and
+   * replicas of such a chain cannot follow it by gossip (they say so at start).
+   */
+  unsafeBlockSigner: address.optional(),
 });
 
-export type RollupConfig = z.infer<typeof schema> & { l1Start: { hash: Hex }; contracts: { rollup: Hex; bridge: Hex; inferenceOracle?: Hex } };
+export type RollupConfig = z.infer<typeof schema> & { l1Start: { hash: Hex }; contracts: { rollup: Hex; bridge: Hex; inferenceOracle?: Hex }; unsafeBlockSigner?: Hex };
 
 export class RollupConfigError extends Error {
   override name = 'RollupConfigError';

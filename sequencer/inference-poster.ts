@@ -8,15 +8,30 @@
  * carries the outputs and the proof; the request gives the input signals; the registry, at that
  * block, the key the L2 verifier used), so anyone can run this and get the same submission; the
  * oracle refuses a second submission of a batch, so two posters never pay twice. Like the
- * batcher it keeps no state: each step reads what L1 already holds.
+ * batcher it keeps no state that matters: each step reads what L1 already holds.
+ *
+ * Aggregation (prover/aggregate/batch-aggregator.ts): where the node holds a model's package
+ * with a k-inference circuit (`model compile --aggregate K`) and the inputs (public signals, or
+ * private inputs still held by JobInputs), the poster proves k inferences per L1 proof on its
+ * own proving threads, so L1 pays one pairing per k inferences; everything else goes with its
+ * L2 proof, in the same submission. Private inputs live in memory only: after a restart, the
+ * batches fulfilled before it go to L1 with single proofs.
+ *
+ * Keys: a key the oracle does not hold travels in calldata with every submission that uses it.
+ * After `storeKeysAfter` such submissions the poster stores it once with addKey (rent or buy:
+ * with the threshold near addKey's cost over one submission's saving, the total is never more
+ * than twice the best choice made in hindsight, whatever the future traffic of that model).
  */
+import { bytesToHex, keccak256 } from 'viem';
 import type { Address, Hex, PublicClient } from 'viem';
 import type { Logger } from 'pino';
 import { MODEL_REGISTRY_ADDRESS, INFERENCE_MARKET_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';
+import { BatchAggregator } from '../prover/aggregate/batch-aggregator.ts';
+import type { AggregatedBatch, FulfilledInference } from '../prover/aggregate/batch-aggregator.ts';
 import { buildBatchSubmission } from '../prover/aggregate/batch-proof.ts';
-import type { InferenceProofInput } from '../prover/aggregate/batch-proof.ts';
 import { inferenceOracleAbi } from '../prover/aggregate/oracle-abi.ts';
 import { marketAbi } from '../prover/daemon/market-abi.ts';
+import { ProverPool } from '../prover/worker/pool.ts';
 import { Listeners, ServiceLoop } from './l1-loop.ts';
 import type { StepResult } from './l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
@@ -29,6 +44,14 @@ export interface InferencePosterOptions {
   stuckAfterMs: number;
   maxFeePerGasCap: bigint;
   maxBackoffMs: number;
+  /**
+   * addKey a key once it went in calldata in this many submissions (0: before its first use;
+   * Infinity: never). Default 20, the measured break-even (`bench:aggregate --live`: addKey
+   * costs what 19 submissions save for the example's 4-inference key, 23 for its single key).
+   */
+  storeKeysAfter: number;
+  /** Threads proving aggregate proofs (each takes a core while a batch is being prepared). */
+  provingThreads: number;
 }
 
 export const defaultInferencePosterOptions: InferencePosterOptions = {
@@ -37,6 +60,8 @@ export const defaultInferencePosterOptions: InferencePosterOptions = {
   stuckAfterMs: 120_000,
   maxFeePerGasCap: DEFAULT_MAX_FEE_PER_GAS_CAP,
   maxBackoffMs: 30_000,
+  storeKeysAfter: 20,
+  provingThreads: 1,
 };
 
 export interface InferencePosterDeps {
@@ -44,17 +69,43 @@ export interface InferencePosterDeps {
   rollup: Address;
   oracle: Address;
   logger: Logger;
+  /** The node's compiled model directory for a model id (its ArtifactStore); none: no aggregation. */
+  modelDir?: (modelId: Hex) => Promise<string | undefined>;
+  /** Private inputs handed to the node (JobInputs); released once their batch is posted. */
+  jobInputs?: { get(id: bigint): readonly number[] | undefined; release(ids: Iterable<bigint>): void };
 }
 
 export interface PostedInferences {
   batchIndex: bigint;
   inferences: number;
+  /** Leaves (proofs) of the submission: aggregate proofs plus single ones. */
+  proofs: number;
+  aggregateProofs: number;
+  /** Inferences covered by aggregate proofs. */
+  aggregated: number;
+  /** Keys passed by hash (stored on L1) rather than in calldata. */
+  storedKeys: number;
   root: Hex;
   gasUsed: bigint;
   calldataBytes: number;
+  tx: Hex;
+}
+
+/** A batch's proofs, made once: a failed send is retried without proving again. */
+interface Prepared {
+  index: bigint;
+  inferences: FulfilledInference[];
+  batch: AggregatedBatch;
 }
 
 const registryAbi = loadArtifact('ModelRegistry').abi;
+
+/** Oracle refusals that say nothing about the proofs sent. */
+const NOT_ABOUT_PROOFS = new Set(['BatchAlreadySubmitted', 'UnknownRollupBatch']);
+
+function singleProofs(inferences: readonly FulfilledInference[]): AggregatedBatch {
+  return { proofs: inferences.map((x) => x.single), placement: inferences.map((_, i) => ({ proof: i })), aggregateProofs: 0, aggregated: 0 };
+}
 
 export class InferencePoster {
   readonly options: InferencePosterOptions;
@@ -64,6 +115,13 @@ export class InferencePoster {
   /** Lowest batch index not yet known to be settled (posted, or with no inference). */
   private next = 0n;
   private l2: PublicClient | undefined;
+  private pool: ProverPool | undefined;
+  private readonly aggregator: BatchAggregator | undefined;
+  private prepared: Prepared | undefined;
+  /** Keys the oracle holds (hasKey is never undone). */
+  private readonly storedKeys = new Set<Hex>();
+  /** Submissions that carried each key in calldata, since this process started. */
+  private readonly keyUses = new Map<Hex, number>();
 
   constructor(
     private readonly deps: InferencePosterDeps,
@@ -75,17 +133,30 @@ export class InferencePoster {
       err instanceof L1TxError && err.code === L1TxErrorCode.Unreachable ? 'warn' : 'error',
     );
     this.posted = new Listeners(deps.logger);
+    const modelDir = deps.modelDir;
+    if (modelDir !== undefined) {
+      this.aggregator = new BatchAggregator({
+        modelDir,
+        jobInput: (id) => deps.jobInputs?.get(id),
+        // threads start on the first aggregate proof, so a node whose models have none pays nothing
+        prover: { proveAggregate: (dir, k, inputs) => this.provingPool().proveAggregate(dir, k, inputs) },
+        logger: deps.logger,
+      });
+    }
   }
 
   /** `l2`: the L2 over JSON-RPC (the node's own endpoint, or any node of the chain). */
   start(l2: PublicClient): void {
     this.l2 = l2;
-    this.deps.logger.info({ oracle: this.deps.oracle, poster: this.sender.address }, 'inference poster started');
+    this.deps.logger.info({ oracle: this.deps.oracle, poster: this.sender.address, aggregation: this.aggregator !== undefined }, 'inference poster started');
     this.loop.start();
   }
 
   async stop(): Promise<void> {
-    await this.loop.stop();
+    const stopping = this.loop.stop();
+    // fails a proof in progress at once instead of letting the step wait for it
+    await this.pool?.close();
+    await stopping;
   }
 
   /** Checks L1 now (wire to Batcher.onBatchConfirmed). */
@@ -97,6 +168,11 @@ export class InferencePoster {
     return this.posted.add(listener);
   }
 
+  private provingPool(): ProverPool {
+    this.pool ??= new ProverPool({ concurrency: this.options.provingThreads }, { logger: this.deps.logger.child({ module: 'inference-poster:prover' }) });
+    return this.pool;
+  }
+
   private async step(signal: AbortSignal): Promise<StepResult> {
     const l1 = this.deps.l1.public;
     const nonce = await this.sender.settle(signal);
@@ -105,32 +181,106 @@ export class InferencePoster {
       const index = this.next;
       const record = await rpc(() => l1.readContract({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'getBatch', args: [index] }));
       if (BigInt(record.root) !== 0n) {
-        this.next++;
+        this.settled(index);
         continue;
       }
-      const batch = await rpc(() => l1.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'getBatch', args: [index] }));
-      const inferences = await this.inferencesIn(batch.firstBlock, batch.lastBlock);
-      if (inferences.length === 0) {
-        this.next++;
+      const prepared = await this.prepare(index);
+      if (prepared.inferences.length === 0) {
+        this.settled(index);
         continue;
       }
-      const sub = buildBatchSubmission(index, inferences);
-      const receipt = await this.sender.send({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'submitBatchProofs', args: [index, sub.groups] }, nonce, `inference proofs of batch ${index}`, signal);
-      const posted = { batchIndex: index, inferences: inferences.length, root: sub.root, gasUsed: receipt.gasUsed, calldataBytes: (sub.calldata.length - 2) / 2 };
-      this.deps.logger.info({ ...posted, gasUsed: posted.gasUsed.toString(), batchIndex: index.toString(), tx: receipt.transactionHash }, 'inference proofs verified on L1');
-      this.posted.emit(posted);
-      this.next++;
+      try {
+        await this.post(prepared, nonce, signal);
+      } catch (err) {
+        // every aggregate proof was verified here, so this should not happen; if the oracle
+        // still refuses, the next try sends the L2 proofs alone, which the L2 already accepted
+        if (err instanceof L1TxError && err.code === L1TxErrorCode.Reverted && prepared.batch.aggregateProofs > 0 && !NOT_ABOUT_PROOFS.has(err.errorName ?? '')) {
+          this.deps.logger.error({ batchIndex: index.toString(), err: err.message }, 'oracle refused a submission with aggregate proofs; retrying with single proofs');
+          prepared.batch = singleProofs(prepared.inferences);
+        }
+        throw err;
+      }
+      this.settled(index);
       return 'busy';
     }
     return 'idle';
   }
 
+  /** Batch `index` is on L1 (or has nothing to post): its held inputs are no longer needed. */
+  private settled(index: bigint): void {
+    if (this.prepared?.index === index) {
+      this.deps.jobInputs?.release(this.prepared.inferences.map((x) => x.requestId));
+      this.prepared = undefined;
+    }
+    this.next++;
+  }
+
+  private async prepare(index: bigint): Promise<Prepared> {
+    if (this.prepared?.index === index) return this.prepared;
+    const l1 = this.deps.l1.public;
+    const batch = await rpc(() => l1.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'getBatch', args: [index] }));
+    const inferences = await this.inferencesIn(batch.firstBlock, batch.lastBlock);
+    const aggregated = this.aggregator !== undefined && inferences.length > 0 ? await this.aggregator.aggregate(inferences) : singleProofs(inferences);
+    this.prepared = { index, inferences, batch: aggregated };
+    return this.prepared;
+  }
+
+  private async post(p: Prepared, nonce: number, signal: AbortSignal): Promise<void> {
+    const keys = new Map(p.batch.proofs.map((x) => [keccak256(x.vk), x.vk]));
+    nonce = await this.storeKeys(keys, nonce, signal);
+    const stored = [...keys.keys()].filter((h) => this.storedKeys.has(h));
+    const sub = buildBatchSubmission(p.index, p.batch.proofs, { storedKeys: stored });
+    const receipt = await this.sender.send({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'submitBatchProofs', args: [p.index, sub.groups] }, nonce, `inference proofs of batch ${p.index}`, signal);
+    for (const h of keys.keys()) if (!this.storedKeys.has(h)) this.keyUses.set(h, (this.keyUses.get(h) ?? 0) + 1);
+    const posted: PostedInferences = {
+      batchIndex: p.index,
+      inferences: p.inferences.length,
+      proofs: sub.leaves.length,
+      aggregateProofs: p.batch.aggregateProofs,
+      aggregated: p.batch.aggregated,
+      storedKeys: stored.length,
+      root: sub.root,
+      gasUsed: receipt.gasUsed,
+      calldataBytes: (sub.calldata.length - 2) / 2,
+      tx: receipt.transactionHash,
+    };
+    this.deps.logger.info({ ...posted, gasUsed: posted.gasUsed.toString(), batchIndex: p.index.toString(), gasPerInference: Number(receipt.gasUsed) / p.inferences.length }, 'inference proofs verified on L1');
+    this.posted.emit(posted);
+  }
+
+  /** Stores the keys due (storeKeysAfter) with addKey; returns the nonce for the submission. */
+  private async storeKeys(keys: Map<Hex, Uint8Array | Hex>, nonce: number, signal: AbortSignal): Promise<number> {
+    for (const [h, vk] of keys) {
+      if (this.storedKeys.has(h)) continue;
+      const onL1 = await rpc(() => this.deps.l1.public.readContract({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'hasKey', args: [h] }));
+      if (onL1) {
+        this.storedKeys.add(h);
+        continue;
+      }
+      if ((this.keyUses.get(h) ?? 0) < this.options.storeKeysAfter) continue;
+      try {
+        const r = await this.sender.send({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'addKey', args: [typeof vk === 'string' ? vk : bytesToHex(vk)] }, nonce, `addKey ${h}`, signal);
+        this.deps.logger.info({ vkHash: h, gasUsed: r.gasUsed.toString(), tx: r.transactionHash }, 'verifying key stored on L1');
+        this.storedKeys.add(h);
+        nonce++;
+      } catch (err) {
+        // refused by simulation (nothing sent): another poster stored it meanwhile, or the key is
+        // one the oracle will not store; the submission then carries it in calldata as before
+        if (!(err instanceof L1TxError && err.code === L1TxErrorCode.Reverted)) throw err;
+        if (err.errorName === 'KeyExists') this.storedKeys.add(h);
+        else this.keyUses.delete(h);
+        this.deps.logger.warn({ vkHash: h, err: err.message }, 'addKey refused; the key stays in calldata');
+      }
+    }
+    return nonce;
+  }
+
   /** Every inference accepted in L2 blocks [from, to], with the key its L2 verification used. */
-  private async inferencesIn(from: bigint, to: bigint): Promise<InferenceProofInput[]> {
+  private async inferencesIn(from: bigint, to: bigint): Promise<FulfilledInference[]> {
     const l2 = this.l2!;
     const logs = await l2.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: from, toBlock: to });
     const keys = new Map<string, Hex>();
-    const out: InferenceProofInput[] = [];
+    const out: FulfilledInference[] = [];
     for (const log of logs) {
       const { id, modelId, outputs, proof } = log.args;
       if (id === undefined || modelId === undefined || outputs === undefined || proof === undefined) continue;
@@ -143,7 +293,8 @@ export class InferencePoster {
         vk = m.verifyingKey;
         keys.set(keyId, vk);
       }
-      out.push({ vk, modelId, publicSignals: [...outputs, ...req.inputSignals], proofWords: [...proof] });
+      const single = { vk, modelId, publicSignals: [...outputs, ...req.inputSignals], proofWords: [...proof] };
+      out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single });
     }
     return out;
   }

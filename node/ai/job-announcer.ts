@@ -25,7 +25,8 @@ const MARKET = createAddressFromString(INFERENCE_MARKET_ADDRESS).bytes;
 const selector = (name: string): string => toEventSelector(getAbiItem({ abi: marketAbi, name }) as AbiEvent);
 const REQUESTED = selector('InferenceRequested');
 /** Either ends a request: nobody can fulfil it any more. */
-const CLOSED = new Set([selector('InferenceFulfilled'), selector('Refunded')]);
+const FULFILLED = selector('InferenceFulfilled');
+const CLOSED = new Set([FULFILLED, selector('Refunded')]);
 /** IInferenceMarket.Status, by its uint8 value. */
 const STATUS = ['none', 'open', 'fulfilled', 'refunded'] as const;
 
@@ -185,7 +186,7 @@ export class JobAnnouncer {
         if (!equalsBytes(address, MARKET) || topics.length < 2) continue;
         const sig = bytesToHex(topics[0]!);
         if (sig === REQUESTED) fresh.push(this.track(decodeRequested(topics, data)));
-        else if (CLOSED.has(sig)) this.drop(BigInt(bytesToHex(topics[1]!)));
+        else if (CLOSED.has(sig)) this.drop(BigInt(bytesToHex(topics[1]!)), sig === FULFILLED);
       }
     }
     for (const job of fresh) this.run(this.announce(job));
@@ -222,7 +223,7 @@ export class JobAnnouncer {
         // block logs close jobs as they happen; reading the state before each repeat keeps a job
         // whose closing log we missed (a listener that failed) from being announced for ever
         const req = await this.deps.market.request(job.id);
-        if (req?.status !== 'open') this.drop(job.id);
+        if (req?.status !== 'open') this.drop(job.id, req?.status === 'fulfilled');
         else await this.announce(job);
       }
     } finally {
@@ -277,9 +278,11 @@ export class JobAnnouncer {
     return job;
   }
 
-  private drop(id: bigint): void {
+  /** `fulfilled`: the inference poster may still prove it again with others (JobInputs.close). */
+  private drop(id: bigint, fulfilled = false): void {
     this.jobs.delete(id);
-    this.inputs.delete(id);
+    if (fulfilled) this.inputs.close(id);
+    else this.inputs.delete(id);
   }
 
   /** Runs background work; a failure is logged (the next block or pass tries again). */

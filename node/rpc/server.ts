@@ -3,12 +3,33 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Dispatcher } from './dispatch.ts';
+import type { Dispatcher, RpcResponse } from './dispatch.ts';
 import { errorResponse } from './dispatch.ts';
 import { RpcCode } from './errors.ts';
 import type { RpcOptions } from './options.ts';
 import type { SubscriptionHub } from './subscriptions.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
+
+/** A plain GET endpoint the assembly adds beside JSON-RPC (`/metrics`, `/health`), so this server needs no knowledge of them. */
+export interface HttpRoute {
+  path: string;
+  get(): Promise<{ status: number; contentType: string; body: string }>;
+}
+
+/** Told about every JSON-RPC message (an HTTP body or a WebSocket frame) once it is answered. */
+export interface RpcObserver {
+  /** `body` is undefined when the text was not JSON. */
+  onMessage(body: unknown, response: RpcResponse | RpcResponse[] | undefined, seconds: number): void;
+}
+
+export interface RpcServerDeps {
+  dispatcher: Dispatcher;
+  subscriptions: SubscriptionHub;
+  logger: Logger;
+  artifacts?: ArtifactStore;
+  routes?: HttpRoute[];
+  observer?: RpcObserver;
+}
 
 /** JSON-RPC over HTTP POST and WebSocket on the same port, as geth and anvil serve it. */
 export class RpcServer {
@@ -16,7 +37,7 @@ export class RpcServer {
 
   constructor(
     private readonly opts: RpcOptions,
-    private readonly deps: { dispatcher: Dispatcher; subscriptions: SubscriptionHub; logger: Logger; artifacts?: ArtifactStore },
+    private readonly deps: RpcServerDeps,
   ) {}
 
   async start(): Promise<string> {
@@ -47,6 +68,12 @@ export class RpcServer {
       if (entry === undefined) return reply.status(404).send({ error: 'no artifact with this sha256' });
       return reply.header('content-type', 'application/octet-stream').header('content-length', entry.size).send(this.deps.artifacts!.open(entry));
     });
+    for (const route of this.deps.routes ?? []) {
+      app.get(route.path, async (_req, reply) => {
+        const res = await route.get();
+        return reply.status(res.status).header('content-type', res.contentType).send(res.body);
+      });
+    }
     app.post('/', async (req, reply) => {
       const res = await this.handleText(req.body as string);
       if (res === undefined) return reply.status(200).send('');
@@ -65,13 +92,17 @@ export class RpcServer {
   }
 
   private async handleText(text: string, local?: Parameters<Dispatcher['handle']>[1]) {
+    const started = performance.now();
     let body: unknown;
+    let res: RpcResponse | RpcResponse[] | undefined;
     try {
       body = JSON.parse(text);
     } catch {
-      return errorResponse(null, RpcCode.ParseError, 'parse error');
+      res = errorResponse(null, RpcCode.ParseError, 'parse error');
     }
-    return this.deps.dispatcher.handle(body, local);
+    res ??= await this.deps.dispatcher.handle(body, local);
+    this.deps.observer?.onMessage(body, res, (performance.now() - started) / 1000);
+    return res;
   }
 
   private onSocket(socket: import('ws').WebSocket): void {

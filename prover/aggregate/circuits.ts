@@ -5,23 +5,20 @@
  * has the sha256 recorded when it was made and the circuit source is what the generator makes now.
  *
  * Single-inference models go through compile-model.ts (the `model compile` artifacts); a
- * multi-inference circuit (prover/circuit/multi.ts) is compiled and set up here, since a model
- * directory holds one circuit of one inference.
+ * multi-inference circuit (prover/circuit/multi.ts) of any k is compiled and set up here with
+ * aggregate-circuit.ts, the code `model compile --aggregate K` uses for a model directory's one k.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { proofToWords, vkToBytes } from '../../precompiles/groth16/encoding.ts';
-import type { SnarkjsVerificationKey } from '../../precompiles/groth16/encoding.ts';
 import { compileCircuit } from '../circuit/compile.ts';
 import { type InputMode, generateCircuit } from '../circuit/generate.ts';
-import { generateMultiCircuit, multiCircuitInput, multiPublicSignals } from '../circuit/multi.ts';
+import { generateMultiCircuit } from '../circuit/multi.ts';
 import type { ParsedSpec } from '../model/spec.ts';
 import { compileModel } from '../pipeline/compile-model.ts';
 import { type LoadedModel, loadModelDir } from '../pipeline/prove.ts';
-import { groth16Setup } from '../setup/groth16.ts';
-import { powerFor, ptauFor } from '../setup/ptau.ts';
-import { withCurve } from '../setup/snarkjs-curve.ts';
+import { powerFor } from '../setup/ptau.ts';
+import { type AggregateFiles, type AggregateProof, proveAggregate, setupAggregateCircuit } from './aggregate-circuit.ts';
 
 export const AGGREGATE_CACHE = resolve(import.meta.dirname, '../../.cache/aggregate');
 
@@ -72,10 +69,12 @@ export async function multiConstraints(spec: ParsedSpec, k: number): Promise<{ c
   return { constraints: c.constraints, publicSignals, ptauPower: powerFor(c.constraints, publicSignals) };
 }
 
+/** Cache entries keep the names the tooling used before model directories held aggregates. */
+const MULTI_NAMES: AggregateFiles = { wasm: 'circuit.wasm', zkey: 'circuit.zkey', vkBin: 'vk.bin', vkJson: 'verification_key.json' };
+
 /** The k-inference circuit of a model with its Groth16 keys (a K >= the need ptau is made if none is cached). */
 export async function cachedMultiCircuit(spec: ParsedSpec, k: number, cacheDir = AGGREGATE_CACHE): Promise<MultiCircuit> {
-  const source = generateMultiCircuit(spec.model, k);
-  const compiled = await compileCircuit(source);
+  const compiled = await compileCircuit(generateMultiCircuit(spec.model, k));
   const dir = join(cacheDir, `${spec.name}-multi${k}`);
   const metaPath = join(dir, 'meta.json');
   if (existsSync(metaPath)) {
@@ -83,48 +82,26 @@ export async function cachedMultiCircuit(spec: ParsedSpec, k: number, cacheDir =
     if (meta.circuitKey === compiled.key && intact(dir, meta.artifacts)) return { ...meta, dir, vk: readFileSync(join(dir, 'vk.bin')) };
   }
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'circuit.circom'), source);
-  copyFileSync(compiled.wasmPath, join(dir, 'circuit.wasm'));
-  const publicSignals = compiled.outputs + compiled.publicInputs;
-  const ptau = await ptauFor(powerFor(compiled.constraints, publicSignals));
-  const setup = await groth16Setup(compiled.r1csPath, ptau.path, join(dir, 'circuit.zkey'));
-  const vk = vkToBytes(setup.vk as unknown as SnarkjsVerificationKey);
-  writeFileSync(join(dir, 'verification_key.json'), `${JSON.stringify(setup.vk, null, 2)}\n`);
-  writeFileSync(join(dir, 'vk.bin'), vk);
+  const setup = await setupAggregateCircuit(spec.model, k, dir, MULTI_NAMES);
+  writeFileSync(join(dir, 'circuit.circom'), setup.source);
   const meta: MultiMeta = {
     k,
-    constraints: compiled.constraints,
-    publicSignals,
-    ptauPower: ptau.power,
-    circuitKey: compiled.key,
+    constraints: setup.constraints,
+    publicSignals: 2 * k,
+    ptauPower: setup.ptauPower,
+    circuitKey: setup.circuitKey,
     artifacts: MULTI_FILES.map((name) => ({ name, sha256: sha256(join(dir, name)) })),
   };
   // written last: an interrupted setup leaves no meta.json, so the next run starts over
   writeFileSync(metaPath, `${JSON.stringify(meta, null, 2)}\n`);
-  return { ...meta, dir, vk };
+  return { ...meta, dir, vk: setup.vk };
 }
 
-export interface MultiProof {
-  publicSignals: string[];
-  /** uint256[8] in EIP-197 order, 0x-hex. */
-  proofWords: `0x${string}`[];
-  proveMs: number;
-}
+export type MultiProof = Omit<AggregateProof, 'k' | 'outputs'>;
 
 /** A Groth16 proof of k inferences; the circuit's public signals must equal the executor's. */
 export async function proveMulti(spec: ParsedSpec, circuit: MultiCircuit, inputs: readonly Uint8Array[]): Promise<MultiProof> {
   if (inputs.length !== circuit.k) throw new CircuitCacheError(`${inputs.length} inputs for a ${circuit.k}-inference circuit`);
-  const expected = multiPublicSignals(spec.model, inputs).map(String);
-  return withCurve(async (s) => {
-    const wtns = { type: 'mem' as const };
-    const t0 = performance.now();
-    await s.wtns.calculate(multiCircuitInput(inputs), join(circuit.dir, 'circuit.wasm'), wtns);
-    const { proof, publicSignals } = await s.groth16.prove(join(circuit.dir, 'circuit.zkey'), wtns);
-    const proveMs = performance.now() - t0;
-    if (publicSignals.join() !== expected.join()) {
-      throw new CircuitCacheError(`circuit and native executor disagree: circuit ${publicSignals.join(',')} vs executor ${expected.join(',')}`);
-    }
-    const proofWords = proofToWords(proof).map((w) => `0x${w.toString(16).padStart(64, '0')}` as const);
-    return { publicSignals, proofWords, proveMs };
-  });
+  const { publicSignals, proofWords, proveMs } = await proveAggregate(spec.model, circuit.dir, MULTI_NAMES, inputs);
+  return { publicSignals, proofWords, proveMs };
 }

@@ -2,7 +2,9 @@
  * `model compile`: SPEC.json -> a model directory holding everything a prover and the chain
  * need: the canonical encoding (whose keccak is the model id), the circuit and its compiled
  * forms, the Groth16 keys, the on-chain verifying key and a manifest with every file's sha256
- * (what the node serves by content hash).
+ * (what the node serves by content hash). With `aggregate: K` the directory also holds the
+ * model's K-inference circuit (prover/aggregate/aggregate-circuit.ts) and its own keys, which the
+ * inference poster uses to prove K inferences per L1 proof.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,8 @@ import { keccakHex } from '../model/commitment.ts';
 import { countMacs } from '../model/executor.ts';
 import { modelOutputShape, shapeSize } from '../model/format.ts';
 import { type ParsedSpec, toModelSpec } from '../model/spec.ts';
+import { type AggregateManifest, modelAggregateFiles, setupAggregateCircuit } from '../aggregate/aggregate-circuit.ts';
+import { generateMultiCircuit } from '../circuit/multi.ts';
 import { groth16Setup } from '../setup/groth16.ts';
 import { operatorPtau, powerFor, ptauFor, readPtauInfo } from '../setup/ptau.ts';
 
@@ -24,6 +28,8 @@ export interface CompileModelOptions {
   input?: InputMode;
   /** An operator's public ptau; default: the smallest cached/shipped one that fits, else a local one. */
   ptauPath?: string;
+  /** Also make the K-inference circuit and its keys (agg<K>.* files, manifest `aggregate`). */
+  aggregate?: number;
 }
 
 export interface ModelManifest {
@@ -39,13 +45,15 @@ export interface ModelManifest {
   publicInputs: number;
   /** The ptau's power (>= the circuit's need, which is ceil(log2(constraints + publicInputs + 1))). */
   ptauPower: number;
+  /** Present when compiled with --aggregate K: the K-inference circuit's shape and key hash. */
+  aggregate?: AggregateManifest;
   artifacts: { name: string; sha256: string; size: number }[];
 }
 
 export interface CompileModelResult {
   manifest: ModelManifest;
   dir: string;
-  timings: { circuitSeconds: number; ptauSeconds: number; setupSeconds: number };
+  timings: { circuitSeconds: number; ptauSeconds: number; setupSeconds: number; aggregateSeconds?: number };
 }
 
 const ARTIFACTS = ['model.bin', 'spec.json', 'circuit.circom', 'circuit.r1cs', 'circuit.wasm', 'witness_calculator.cjs', 'circuit.zkey', 'verification_key.json', 'vk.bin'];
@@ -54,8 +62,10 @@ export async function compileModel(spec: ParsedSpec, opts: CompileModelOptions):
   const { model } = spec;
   const input = opts.input ?? 'public';
   const dir = opts.outDir;
-  // a missing or foreign --ptau file fails now, not after a long circuit compile
+  // a missing or foreign --ptau file, or a model the aggregate circuit cannot take, fails now,
+  // not after a long circuit compile
   if (opts.ptauPath !== undefined) readPtauInfo(opts.ptauPath);
+  if (opts.aggregate !== undefined) generateMultiCircuit(model, opts.aggregate);
   mkdirSync(dir, { recursive: true });
   const encoding = serializeModel(model);
   writeFileSync(join(dir, 'model.bin'), encoding);
@@ -73,6 +83,11 @@ export async function compileModel(spec: ParsedSpec, opts: CompileModelOptions):
   writeFileSync(join(dir, 'verification_key.json'), `${JSON.stringify(setup.vk, null, 2)}\n`);
   writeFileSync(join(dir, 'vk.bin'), vkToBytes(setup.vk as unknown as SnarkjsVerificationKey));
 
+  const agg = opts.aggregate === undefined ? undefined : await compileAggregate(model, opts.aggregate, dir, opts.ptauPath);
+  const aggregate = agg?.manifest;
+  const aggregateSeconds = agg?.seconds;
+  const names = [...ARTIFACTS, ...(agg?.names ?? [])];
+
   const manifest: ModelManifest = {
     format: 'ai-rollup-model/1',
     modelId: keccakHex(encoding),
@@ -85,11 +100,24 @@ export async function compileModel(spec: ParsedSpec, opts: CompileModelOptions):
     constraints: compiled.constraints,
     publicInputs: publicSignals,
     ptauPower: ptau.power,
-    artifacts: ARTIFACTS.map((name) => {
+    ...(aggregate === undefined ? {} : { aggregate }),
+    artifacts: names.map((name) => {
       const bytes = readFileSync(join(dir, name));
       return { name, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
     }),
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { manifest, dir, timings: { circuitSeconds: compiled.compileSeconds, ptauSeconds: ptau.seconds, setupSeconds: setup.seconds } };
+  const timings = { circuitSeconds: compiled.compileSeconds, ptauSeconds: ptau.seconds, setupSeconds: setup.seconds, ...(aggregateSeconds === undefined ? {} : { aggregateSeconds }) };
+  return { manifest, dir, timings };
+}
+
+/** The K-inference circuit and its keys, next to the single-inference ones. */
+async function compileAggregate(model: ParsedSpec['model'], k: number, dir: string, ptauPath: string | undefined): Promise<{ manifest: AggregateManifest; seconds: number; names: string[] }> {
+  const files = modelAggregateFiles(k);
+  const a = await setupAggregateCircuit(model, k, dir, files, ptauPath);
+  return {
+    manifest: { k: a.k, publicSignalsPerSlot: a.publicSignalsPerSlot, vkHash: a.vkHash, constraints: a.constraints, ptauPower: a.ptauPower },
+    seconds: a.seconds.circuit + a.seconds.ptau + a.seconds.setup,
+    names: [files.wasm, files.zkey, files.vkJson, files.vkBin],
+  };
 }

@@ -14,11 +14,13 @@ import { quietLogger, withCurve } from './snarkjs-curve.ts';
 
 export const DEFAULT_PTAU_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache/ptau');
 /**
- * A K=11 ptau made by localPtau and committed (2.3 MB), so tests and dev circuits up to 2^11
- * constraints need no ceremony on a fresh clone. Dev only, like every local ptau. Measured on the
- * 2-core dev machine: K=10 41 s (1.2 MB), K=11 66-86 s (2.4 MB), K=12 137 s (4.7 MB), K=13 234 s
- * (9.4 MB): too slow for CI, and each step doubles the file, hence K=11 (the 16-16-4 example
- * needs K=10 with a public input, 11 with a private one).
+ * Dev ptaus made by localPtau and committed, so tests and dev circuits need no ceremony on a
+ * fresh clone: pot11.ptau (2.3 MB; the 16-16-4 example needs K=10 with a public input, 11 with a
+ * private one) and pot13.ptau (9.4 MB; the 4-inference aggregate circuit of that example, 4,356
+ * constraints). ptauFor looks here for every power, so another shipped pot<K>.ptau is found
+ * without code changes. Dev only, like every local ptau. Measured on the 2-core dev machine:
+ * K=10 41 s (1.2 MB), K=11 66-86 s (2.4 MB), K=12 137 s (4.7 MB), K=13 234 s (9.4 MB): too slow
+ * for CI, and each step doubles the file, hence no K=12 (K=13 covers it) and nothing above 13.
  */
 export const SHIPPED_PTAU_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'ptau');
 /** snarkjs refuses powers above 28 (BN254's 2-adicity); ours must fit in memory and time. */

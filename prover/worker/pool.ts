@@ -5,8 +5,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { AggregateProof } from '../aggregate/aggregate-circuit.ts';
 import type { InferenceProof } from '../pipeline/prove.ts';
-import type { WorkerReady, WorkerReply, WorkerTask } from './messages.ts';
+import type { TaskResults, WorkerReady, WorkerReply, WorkerTask } from './messages.ts';
 
 export type ProverPoolErrorCode = 'POOL_CLOSED' | 'WORKER_DIED' | 'PROVE_FAILED';
 
@@ -27,9 +28,12 @@ export interface ProverPoolOptions {
 
 interface Pending {
   task: WorkerTask;
-  resolve(p: InferenceProof): void;
+  resolve(p: TaskResults[WorkerTask['kind']]): void;
   reject(e: Error): void;
 }
+
+/** A task as submitted: the pool numbers it. */
+type NewTask = WorkerTask extends infer T ? (T extends WorkerTask ? Omit<T, 'id'> : never) : never;
 
 interface Slot {
   worker: Worker;
@@ -62,10 +66,22 @@ export class ProverPool {
   }
 
   prove(modelDir: string, input: readonly number[]): Promise<InferenceProof> {
+    return this.submit<InferenceProof>({ kind: 'single', modelDir, input: [...input] });
+  }
+
+  /**
+   * One proof of k inferences of the model in `modelDir`, with its agg<k> circuit (`model compile
+   * --aggregate K`); `inputs` holds exactly k inputs.
+   */
+  proveAggregate(modelDir: string, k: number, inputs: readonly (readonly number[])[]): Promise<AggregateProof> {
+    return this.submit<AggregateProof>({ kind: 'aggregate', modelDir, k, inputs: inputs.map((x) => [...x]) });
+  }
+
+  private submit<T extends TaskResults[WorkerTask['kind']]>(task: NewTask): Promise<T> {
     if (this.closed) return Promise.reject(new ProverPoolError('POOL_CLOSED', 'the prover pool is closed'));
     while (this.slots.length < this.options.concurrency) this.spawn();
-    return new Promise((resolve, reject) => {
-      this.queue.push({ task: { id: this.nextId++, modelDir, input: [...input] }, resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ task: { ...task, id: this.nextId++ } as WorkerTask, resolve: resolve as Pending['resolve'], reject });
       this.dispatch();
     });
   }

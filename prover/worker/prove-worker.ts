@@ -4,6 +4,7 @@
  * exactly the number of cores it takes.
  */
 import { parentPort } from 'node:worker_threads';
+import { proveModelAggregate } from '../aggregate/aggregate-circuit.ts';
 import { loadModelDir, proveInference } from '../pipeline/prove.ts';
 import type { LoadedModel } from '../pipeline/prove.ts';
 import { pinSingleThreadCurve } from '../setup/snarkjs-curve.ts';
@@ -22,7 +23,8 @@ async function handle(task: WorkerTask): Promise<WorkerReply> {
       m = loadModelDir(task.modelDir);
       models.set(task.modelDir, m);
     }
-    return { id: task.id, ok: true, result: await proveInference(m, task.input) };
+    const result = task.kind === 'aggregate' ? await proveModelAggregate(m, task.k, task.inputs) : await proveInference(m, task.input);
+    return { id: task.id, ok: true, result };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     return { id: task.id, ok: false, error: { name: e.name, message: e.message } };

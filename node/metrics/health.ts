@@ -1,0 +1,113 @@
+/**
+ * The health rules, as one pure function of what the node's services report, so that what
+ * `/health` answers is decided in one readable place (README "Metrics and health").
+ */
+import type { MetricsOptions } from './options.ts';
+
+export const HealthCode = {
+  /** The node hit an error it cannot continue from and is shutting down. */
+  Fatal: 'FATAL',
+  /** A sealing node's head is older than `maxHeadAgeBlocks` block times. */
+  HeadStalled: 'HEAD_STALLED',
+  /** Automine: transactions are pending but no block came for `maxPendingWaitSeconds`. */
+  PendingStalled: 'PENDING_STALLED',
+  /** Rollup mode: L1 has not answered for `maxL1DownSeconds`. */
+  L1Unreachable: 'L1_UNREACHABLE',
+} as const;
+export type HealthCode = (typeof HealthCode)[keyof typeof HealthCode];
+
+export interface HealthProblem {
+  code: HealthCode;
+  message: string;
+}
+
+export interface L1Health {
+  /** undefined until the first probe answered or failed. */
+  reachable: boolean | undefined;
+  /** Seconds since L1 stopped answering (0 while it answers). */
+  downSeconds: number;
+  lastError?: string;
+  head?: number;
+  safe: number;
+  finalized: number;
+  batches: number;
+  outputs: number;
+  /** Last failure of the batcher / proposer step, while it lasts. */
+  batcherError?: string;
+  proposerError?: string;
+}
+
+export interface HealthInputs {
+  nowMs: number;
+  startedAtMs: number;
+  head: { number: bigint; hash: string; timestamp: bigint };
+  /** Wall-clock ms of the last block this process committed (undefined: none yet). */
+  lastBlockAtMs: number | undefined;
+  /** This node seals blocks (a sequencer); a replica's head depends on others. */
+  sealing: boolean;
+  blockTime: number;
+  pendingTxs: number;
+  /** null when p2p is off. */
+  peers: number | null;
+  syncing: boolean;
+  fatal: string | undefined;
+  l1: L1Health | undefined;
+}
+
+export interface HealthReport {
+  status: 'ok' | 'unhealthy';
+  /** The first problem's message, when unhealthy. */
+  reason?: string;
+  problems: HealthProblem[];
+  head: number;
+  headHash: string;
+  headAgeSeconds: number;
+  peers: number | null;
+  syncing: boolean;
+  pendingTxs: number;
+  l1?: L1Health;
+}
+
+type Limits = Pick<MetricsOptions, 'maxHeadAgeBlocks' | 'maxPendingWaitSeconds' | 'maxL1DownSeconds'>;
+
+export function evaluateHealth(i: HealthInputs, limits: Limits): HealthReport {
+  const now = i.nowMs / 1000;
+  // timestamps run ahead of the clock when automine seals several blocks in one second
+  const headAgeSeconds = Math.max(0, Math.round(now - Number(i.head.timestamp)));
+  const problems: HealthProblem[] = [];
+  if (i.fatal !== undefined) problems.push({ code: HealthCode.Fatal, message: `fatal error: ${i.fatal}` });
+  if (i.sealing) problems.push(...sealingProblems(i, limits, now));
+  if (i.l1 !== undefined && i.l1.reachable === false && i.l1.downSeconds > limits.maxL1DownSeconds) {
+    problems.push({ code: HealthCode.L1Unreachable, message: `L1 unreachable for ${i.l1.downSeconds} s (limit ${limits.maxL1DownSeconds} s): ${i.l1.lastError ?? 'no answer'}` });
+  }
+  return {
+    status: problems.length === 0 ? 'ok' : 'unhealthy',
+    ...(problems.length > 0 ? { reason: problems[0]!.message } : {}),
+    problems,
+    head: Number(i.head.number),
+    headHash: i.head.hash,
+    headAgeSeconds,
+    peers: i.peers,
+    syncing: i.syncing,
+    pendingTxs: i.pendingTxs,
+    ...(i.l1 !== undefined ? { l1: i.l1 } : {}),
+  };
+}
+
+function sealingProblems(i: HealthInputs, limits: Limits, now: number): HealthProblem[] {
+  // the clock starts no earlier than this process: a node restarted after a pause is not stalled
+  const since = Math.max(Number(i.head.timestamp), i.startedAtMs / 1000);
+  if (i.blockTime > 0) {
+    const limit = limits.maxHeadAgeBlocks * i.blockTime;
+    const stalled = Math.floor(now - since);
+    if (stalled > limit) return [{ code: HealthCode.HeadStalled, message: `no block for ${stalled} s (limit ${limit} s, block time ${i.blockTime} s)` }];
+    return [];
+  }
+  // automine seals only when there is something to seal, so an old head alone means nothing
+  const lastBlock = Math.max((i.lastBlockAtMs ?? 0) / 1000, i.startedAtMs / 1000);
+  const waited = Math.floor(now - lastBlock);
+  if (i.pendingTxs > 0 && waited > limits.maxPendingWaitSeconds) {
+    return [{ code: HealthCode.PendingStalled, message: `${i.pendingTxs} pending transactions and no block for ${waited} s (limit ${limits.maxPendingWaitSeconds} s)` }];
+  }
+  return [];
+}

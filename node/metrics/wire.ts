@@ -1,0 +1,140 @@
+/**
+ * Attaches metrics and health to the node's services. Services know nothing of metrics: this
+ * assembly code reads their status() and listens to their events, and hands the RPC server two
+ * GET routes and an observer.
+ */
+import { bytesToHex } from '@ethereumjs/util';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
+import { Batcher } from '../../sequencer/batcher.ts';
+import { InferencePoster } from '../../sequencer/inference-poster.ts';
+import type { Mempool } from '../../sequencer/mempool.ts';
+import { Proposer } from '../../sequencer/proposer.ts';
+import type { Chain } from '../chain/chain.ts';
+import { readL1BlockInfo } from '../chain/l1-block-info.ts';
+import type { L1Parts } from '../l1-wiring.ts';
+import type { NodeOptions } from '../options.ts';
+import type { NodeP2P } from '../p2p-wiring.ts';
+import { allMethods } from '../rpc/methods/index.ts';
+import type { HttpRoute, RpcObserver } from '../rpc/server.ts';
+import { chainMetrics } from './chain-metrics.ts';
+import { evaluateHealth } from './health.ts';
+import type { HealthReport } from './health.ts';
+import { L1Probe } from './l1-probe.ts';
+import { l1Metrics } from './l1-metrics.ts';
+import type { L1Watch } from './l1-metrics.ts';
+import { listenRoutes } from './listener.ts';
+import type { RouteListener } from './listener.ts';
+import { defaultMetricsOptions } from './options.ts';
+import { p2pMetrics } from './p2p-metrics.ts';
+import { PROMETHEUS_CONTENT_TYPE, Registry } from './registry.ts';
+import { rpcMetrics } from './rpc-metrics.ts';
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+export interface MetricsDeps {
+  chain: Chain;
+  pool: Pick<Mempool, 'status'>;
+  p2p?: NodeP2P;
+  l1?: L1Parts;
+  logger: Logger;
+  /** This node seals its blocks (default); a replica imports them. */
+  sealing?: boolean;
+  /** A replica behind its source reports true; a sequencer never syncs. */
+  syncing?: () => boolean;
+}
+
+export interface NodeMetrics {
+  /** Spread into the RpcServer's deps: `/metrics`, `/health` and the per-call observer. */
+  rpc: { routes: HttpRoute[]; observer: RpcObserver };
+  /** Records an error the node cannot continue from: `/health` answers 503 while it shuts down. */
+  fatal(err: Error): void;
+  /** The current health (what `/health` answers). */
+  health(): HealthReport;
+  stop(): Promise<void>;
+}
+
+export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Promise<NodeMetrics> {
+  const opts = { ...defaultMetricsOptions, ...options.metrics };
+  const logger = deps.logger.child({ module: 'metrics' });
+  const reg = new Registry((err) => logger.warn({ err: err.message }, 'a metrics collector failed; its gauges keep their last values'));
+  const startedAtMs = Date.now();
+  const sealing = deps.sealing ?? true;
+  reg.gauge({ name: 'ai_rollup_info', help: 'Always 1; the labels describe this node', labels: ['version', 'chain_id', 'mode'] })
+    .set({ version: pkg.version, chain_id: options.chainId.toString(), mode: options.rollup === undefined ? 'standalone' : 'rollup' }, 1);
+  const chainWatch = chainMetrics(reg, { chain: deps.chain, pool: deps.pool, sealing });
+  const observer = rpcMetrics(reg, new Set([...Object.keys(allMethods()), 'eth_subscribe', 'eth_unsubscribe']));
+  if (deps.p2p !== undefined) p2pMetrics(reg, deps.p2p.service);
+  const l1 = deps.l1 === undefined ? undefined : wireL1(reg, options, deps.chain, deps.l1);
+  let fatal: string | undefined;
+  const health = (): HealthReport => {
+    const head = deps.chain.head;
+    return evaluateHealth(
+      {
+        nowMs: Date.now(),
+        startedAtMs,
+        head: { number: head.header.number, hash: bytesToHex(head.hash()), timestamp: head.header.timestamp },
+        lastBlockAtMs: chainWatch.lastBlockAtMs,
+        sealing,
+        blockTime: options.sequencer.blockTime,
+        pendingTxs: deps.pool.status().pending,
+        peers: deps.p2p?.service.connectedPeers ?? null,
+        syncing: deps.syncing?.() ?? false,
+        fatal,
+        l1: l1?.watch.health(),
+      },
+      opts,
+    );
+  };
+  const healthy = reg.gauge({ name: 'ai_rollup_healthy', help: '1 when /health answers 200, else 0' });
+  reg.collect(() => healthy.set(undefined, health().status === 'ok' ? 1 : 0));
+  const routes = httpRoutes(reg, health);
+  let listener: RouteListener | undefined;
+  if (opts.port !== undefined) {
+    listener = await listenRoutes(opts.host ?? options.rpc.host, opts.port, routes);
+    logger.info({ url: listener.url }, 'metrics listening');
+  }
+  return {
+    rpc: { routes, observer },
+    fatal(err) {
+      fatal ??= err.message;
+    },
+    health,
+    async stop() {
+      chainWatch.stop();
+      l1?.probe.stop();
+      l1?.watch.stop();
+      await listener?.close();
+    },
+  };
+}
+
+function httpRoutes(reg: Registry, health: () => HealthReport): HttpRoute[] {
+  return [
+    { path: '/metrics', get: async () => ({ status: 200, contentType: PROMETHEUS_CONTENT_TYPE, body: await reg.exposition() }) },
+    {
+      path: '/health',
+      get: async () => {
+        const h = health();
+        return { status: h.status === 'ok' ? 200 : 503, contentType: 'application/json', body: JSON.stringify(h) };
+      },
+    },
+  ];
+}
+
+/** The batcher, proposer and poster are found among the L1 services, so l1-wiring needs no metrics hook. */
+function wireL1(reg: Registry, options: NodeOptions, chain: Chain, l1: L1Parts): { probe: L1Probe; watch: L1Watch } {
+  const r = options.rollup!;
+  const probe = new L1Probe({ url: r.l1Rpc, everyMs: r.l1PollMs, timeoutMs: 10_000 });
+  probe.start();
+  const find = <T>(cls: abstract new (...args: never[]) => T): T | undefined => l1.services.find((s): s is T & typeof s => s instanceof cls);
+  const watch = l1Metrics(reg, {
+    status: l1.rpc.status,
+    probe,
+    batcher: find(Batcher),
+    proposer: find(Proposer),
+    poster: find(InferencePoster),
+    depositsConsumed: async () => (await readL1BlockInfo(chain.headState())).depositCount,
+  });
+  return { probe, watch };
+}

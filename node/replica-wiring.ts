@@ -1,0 +1,142 @@
+/**
+ * Block sync on a node's p2p service (node/sync), assembled: every node with p2p serves its
+ * canonical blocks over blocks-by-range; a sequencer with `--sequencer-key` signs and gossips
+ * every block it commits; a replica (`--replica`) follows those blocks, re-executing each, and
+ * catches up over ranges. Also the replica's JSON-RPC differences (transactions forwarded to the
+ * sequencer) and its optional L1 view (safe/finalized tags, rollup_ methods).
+ */
+import { bytesToHex } from '@ethereumjs/util';
+import { createPublicClient, http } from 'viem';
+import type { Hex, PublicClient } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import type { Logger } from 'pino';
+import type { Chain } from './chain/chain.ts';
+import { RollupStatus } from './l1/rollup-status.ts';
+import type { NodeOptions, ReplicaOptions } from './options.ts';
+import { TopicKind } from './p2p/index.ts';
+import type { P2PService } from './p2p/index.ts';
+import type { RollupContext } from './rpc/backend.ts';
+import { RpcCode, RpcError } from './rpc/errors.ts';
+import type { MethodDef } from './rpc/method.ts';
+import { method } from './rpc/method.ts';
+import { allMethods } from './rpc/methods/index.ts';
+import { zData } from './rpc/schemas.ts';
+import { BlockFollower, signedBlocksOnly } from './sync/block-follower.ts';
+import { BlockImporter } from './sync/block-importer.ts';
+import { BlockPublisher } from './sync/block-publisher.ts';
+import { serveBlocksByRange } from './sync/blocks-by-range.ts';
+import { defaultSyncOptions } from './sync/options.ts';
+import { RangeSync } from './sync/range-sync.ts';
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export interface BlockSyncDeps {
+  chain: Chain;
+  /** The node's logger; services name their children (`sync`, `sync:import`, `sync:publish`). */
+  logger: Logger;
+  /** A verified block could not be written. */
+  onFatal(err: Error): void;
+}
+
+/** Sets block sync up on `service` before it starts; `stop()` ends it (before the service stops). */
+export function blockSync(options: NodeOptions, deps: BlockSyncDeps): (service: P2PService) => Promise<Stoppable> {
+  return async (service) => {
+    const { chain, logger } = deps;
+    const sync = options.replica?.sync ?? defaultSyncOptions;
+    const parts: Stoppable[] = [];
+    await serveBlocksByRange(
+      service.reqresp,
+      { headNumber: () => chain.head.header.number, blockRlp: async (n) => (await chain.store.getBlockByNumber(n))?.serialize() },
+      sync,
+    );
+    if (options.sequencerKey !== undefined) {
+      const key = options.sequencerKey;
+      const publisher = new BlockPublisher(
+        { chainId: options.chainId, key },
+        { chain, publish: (data) => service.gossip.publish(TopicKind.Blocks, data), logger: logger.child({ module: 'sync:publish' }) },
+      );
+      service.gossip.subscribe(TopicKind.Blocks, signedBlocksOnly(options.chainId, privateKeyToAccount(key).address, chain.common));
+      publisher.start();
+      parts.push(publisher);
+    }
+    else if (options.replica === undefined && options.rollup?.config.unsafeBlockSigner !== undefined) {
+      logger.child({ module: 'sync' }).warn({ unsafeBlockSigner: options.rollup.config.unsafeBlockSigner }, 'no --sequencer-key: blocks are not gossiped, replicas cannot follow this sequencer');
+    }
+    if (options.replica !== undefined) parts.push(...follow(options.chainId, options.replica, service, deps));
+    return {
+      async stop() {
+        for (const p of parts) await p.stop();
+      },
+    };
+  };
+}
+
+function follow(chainId: bigint, replica: ReplicaOptions, service: P2PService, deps: BlockSyncDeps): Stoppable[] {
+  const log = deps.logger.child({ module: 'sync' });
+  if (replica.signer === undefined) {
+    log.warn('no block signer known (the rollup config has no unsafeBlockSigner and no --sequencer-address was given): this replica cannot follow the sequencer by gossip');
+    return [];
+  }
+  const importer = new BlockImporter({ chain: deps.chain, logger: deps.logger.child({ module: 'sync:import' }), onFatal: deps.onFatal });
+  const range = new RangeSync(replica.sync, {
+    chain: deps.chain,
+    importer,
+    reqresp: service.reqresp,
+    peers: () => service.libp2p.getPeers().map((p) => p.toString()),
+    logger: log,
+  });
+  const follower = new BlockFollower({ ...replica.sync, chainId, signer: replica.signer }, { chain: deps.chain, importer, range, logger: log });
+  service.gossip.subscribe(TopicKind.Blocks, follower.handler());
+  log.info({ signer: replica.signer, head: deps.chain.head.header.number }, 'following the block signer');
+  // the follower first: its catch-up and orphans import through the importer
+  return [follower, importer];
+}
+
+/** The replica's method table: the node's, with transactions (and `pending` nonces) forwarded to the sequencer. */
+export function replicaMethods(replica: ReplicaOptions): Record<string, MethodDef> {
+  const url = replica.sequencerRpc;
+  const nonce = allMethods().eth_getTransactionCount!;
+  return allMethods({
+    eth_sendRawTransaction: method([zData], async ([raw]) => {
+      if (url === undefined) throw new RpcError(RpcCode.Server, 'this node is a replica and forwards no transactions (start it with --sequencer-rpc)');
+      return forward(url, 'eth_sendRawTransaction', [bytesToHex(raw)]);
+    }),
+    // the pool that knows pending nonces is the sequencer's; a replica's stays empty
+    eth_getTransactionCount: {
+      parse: (params) => nonce.parse(params),
+      run: async (args, backend) => (url !== undefined && args[1] === 'pending' ? forward(url, 'eth_getTransactionCount', [String(args[0]), 'pending']) : nonce.run(args, backend)),
+    },
+  });
+}
+
+/** One call to the sequencer; its error (code, message, data) is passed on as it is. */
+async function forward(url: string, rpcMethod: string, params: unknown[]): Promise<unknown> {
+  let body: { result?: unknown; error?: { code: number; message: string; data?: unknown } };
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: rpcMethod, params }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    body = (await res.json()) as typeof body;
+  } catch (err) {
+    throw new RpcError(RpcCode.Server, `cannot reach the sequencer: ${(err as Error).message}`);
+  }
+  if (body.error !== undefined) throw new RpcError(body.error.code, body.error.message, body.error.data);
+  return body.result;
+}
+
+/** A replica with --l1-rpc reads the Rollup contract for safe/finalized and the rollup_ methods (no deposits: those come in the blocks). */
+export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, logger: Logger): Promise<{ rpc: RollupContext; services: Stoppable[] } | undefined> {
+  const r = replica.rollup;
+  if (r === undefined) return undefined;
+  if (r.config.l2ChainId !== chainId) throw new Error(`rollup config is for L2 chain ${r.config.l2ChainId}, this node runs chain ${chainId}`);
+  if (r.l1Rpc === undefined) return undefined;
+  const client = createPublicClient({ transport: http(r.l1Rpc, { retryCount: 0, timeout: 10_000 }) }) as PublicClient;
+  const status = new RollupStatus(client, r.config.contracts.rollup as Hex, r.l1PollMs, logger.child({ module: 'l1:status' }));
+  await status.start();
+  return { rpc: { config: r.config, status, client }, services: [status] };
+}

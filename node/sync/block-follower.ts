@@ -1,0 +1,187 @@
+/**
+ * A replica's side of the `blocks` topic. Each message is checked in order of cost before it is
+ * relayed: the body against the header (decode), the signature against the chain's block
+ * signer, then re-execution on the head by the importer. Only a block that is imported is
+ * accepted (and so relayed); an invalid one is rejected (its relayer loses score); one that is
+ * fine but of no use now (known, conflicting, or with a missing parent) is ignored. A signed
+ * block whose parent is missing is kept as an orphan and starts a catch-up over blocks-by-range
+ * (range-sync.ts) up to it; orphans that then chain on the head are imported.
+ */
+import { bytesToHex, equalsBytes } from '@ethereumjs/util';
+import type { Common } from '@ethereumjs/common';
+import type { Block } from '@ethereumjs/block';
+import type { Hex } from 'viem';
+import type { Logger } from 'pino';
+import type { Chain } from '../chain/chain.ts';
+import { GossipAction, GossipValidationError } from '../p2p/gossip.ts';
+import type { TopicHandler } from '../p2p/gossip.ts';
+import type { BlockImporter } from './block-importer.ts';
+import { decodeGossipBlock, recoverBlockSigner } from './block-gossip.ts';
+import type { GossipBlock } from './block-gossip.ts';
+import { isSyncError, REJECT_CODES, SyncError, SyncErrorCode } from './errors.ts';
+import type { SyncOptions } from './options.ts';
+import type { RangeSync } from './range-sync.ts';
+
+export interface FollowerDeps {
+  chain: Chain;
+  importer: BlockImporter;
+  range: RangeSync;
+  logger: Logger;
+}
+
+interface Orphan {
+  block: Block;
+  /** The peer that relayed it: the first one asked for the range before it. */
+  from: string;
+  at: number;
+}
+
+/** The one adapter from sync outcomes to gossip verdicts. */
+function asGossipError(err: unknown): unknown {
+  if (!(err instanceof SyncError)) return err;
+  return new GossipValidationError(REJECT_CODES.has(err.code) ? GossipAction.Reject : GossipAction.Ignore, err.code, err.message);
+}
+
+/** Throws BAD_SIGNATURE or WRONG_SIGNER unless `signer` signed the block for `chainId`. */
+export async function verifyBlockSigner(chainId: bigint, signer: Hex, gb: GossipBlock): Promise<void> {
+  const got = await recoverBlockSigner(chainId, gb.block.hash(), gb.signature);
+  if (got !== signer.toLowerCase()) throw new SyncError(SyncErrorCode.WrongSigner, `block ${gb.block.header.number} is signed by ${got}, not by the block signer ${signer}`);
+}
+
+/**
+ * The sequencer's handler: its own blocks come back from replicas (ignored); anything not signed
+ * by its key is rejected, so a peer cannot use the sequencer to spread junk.
+ */
+export function signedBlocksOnly(chainId: bigint, signer: Hex, common: Common): TopicHandler<GossipBlock> {
+  return {
+    decode: (bytes) => {
+      try {
+        return decodeGossipBlock(bytes, common);
+      } catch (err) {
+        throw asGossipError(err);
+      }
+    },
+    handle: async (gb) => {
+      try {
+        await verifyBlockSigner(chainId, signer, gb);
+      } catch (err) {
+        throw asGossipError(err);
+      }
+      throw new GossipValidationError(GossipAction.Ignore, 'SEQUENCER', 'the sequencer imports no blocks');
+    },
+  };
+}
+
+export class BlockFollower {
+  private readonly orphans = new Map<string, Orphan>();
+  private syncing: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly opts: SyncOptions & { chainId: bigint; signer: Hex },
+    private readonly deps: FollowerDeps,
+  ) {}
+
+  handler(): TopicHandler<GossipBlock> {
+    return {
+      decode: (bytes) => {
+        try {
+          return decodeGossipBlock(bytes, this.deps.chain.common);
+        } catch (err) {
+          throw asGossipError(err);
+        }
+      },
+      handle: async (gb, meta) => {
+        try {
+          await this.onBlock(gb, meta.from);
+        } catch (err) {
+          if (isSyncError(err) && REJECT_CODES.has(err.code)) this.deps.logger.warn({ from: meta.from, code: err.code, number: gb.block.header.number, reason: err.message }, 'rejected gossiped block');
+          throw asGossipError(err);
+        }
+      },
+    };
+  }
+
+  /** Ends the catch-up under way (at its next step) and the retry timer. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry !== undefined) clearTimeout(this.retry);
+    this.deps.range.stop();
+    await this.syncing;
+  }
+
+  private async onBlock(gb: GossipBlock, from: string): Promise<void> {
+    await verifyBlockSigner(this.opts.chainId, this.opts.signer, gb);
+    try {
+      await this.deps.importer.import(gb.block);
+    } catch (err) {
+      if (isSyncError(err, SyncErrorCode.UnknownParent)) {
+        this.keepOrphan(gb.block, from);
+        this.catchUp();
+      } else if (isSyncError(err, SyncErrorCode.Conflict)) {
+        this.deps.logger.warn({ number: gb.block.header.number, hash: bytesToHex(gb.block.hash()), reason: err.message }, 'the block signer signed a block that conflicts with our chain; not followed (no reorgs yet)');
+      }
+      throw err;
+    }
+    void this.drainOrphans();
+  }
+
+  private keepOrphan(block: Block, from: string): void {
+    const now = Date.now();
+    this.orphans.set(bytesToHex(block.hash()), { block, from, at: now });
+    for (const [k, o] of this.orphans) {
+      if (this.orphans.size <= this.opts.orphanMaxBlocks && now - o.at <= this.opts.orphanTtlMs) break;
+      this.orphans.delete(k);
+    }
+  }
+
+  /** One catch-up at a time, to the newest orphan; the next starts when it ends (or after retryMs if it failed). */
+  private catchUp(): void {
+    if (this.syncing !== undefined || this.stopped) return;
+    if (this.retry !== undefined) clearTimeout(this.retry);
+    this.retry = undefined;
+    const anchor = this.newestOrphan();
+    if (anchor === undefined) return;
+    let failed = false;
+    this.syncing = this.deps.range
+      .syncTo(anchor.block, anchor.from)
+      .catch((err: unknown) => {
+        failed = true;
+        if (!isSyncError(err, SyncErrorCode.Stopped)) this.deps.logger.warn({ to: anchor.block.header.number, code: (err as SyncError).code, err: (err as Error).message }, 'catch-up failed; trying again');
+      })
+      .then(() => this.drainOrphans())
+      .finally(() => {
+        this.syncing = undefined;
+        if (this.stopped || this.newestOrphan() === undefined) return;
+        if (failed) this.retry = setTimeout(() => this.catchUp(), this.opts.retryMs);
+        else this.catchUp();
+      });
+  }
+
+  /** Orphans that now build on the head, in order; the rest wait (or expire). */
+  private async drainOrphans(): Promise<void> {
+    for (;;) {
+      const head = this.deps.chain.head;
+      for (const [k, o] of this.orphans) if (o.block.header.number <= head.header.number) this.orphans.delete(k);
+      const next = [...this.orphans].find(([, o]) => equalsBytes(o.block.header.parentHash, head.hash()));
+      if (next === undefined || this.stopped) return;
+      this.orphans.delete(next[0]);
+      try {
+        await this.deps.importer.import(next[1].block);
+      } catch (err) {
+        this.deps.logger.warn({ number: next[1].block.header.number, code: (err as SyncError).code, err: (err as Error).message }, 'orphan block not imported');
+        return;
+      }
+    }
+  }
+
+  private newestOrphan(): Orphan | undefined {
+    const headNumber = this.deps.chain.head.header.number;
+    let best: Orphan | undefined;
+    for (const o of this.orphans.values()) {
+      if (o.block.header.number > headNumber + 1n && (best === undefined || o.block.header.number > best.block.header.number)) best = o;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * `/ai-rollup/blocks-by-range/1`: canonical blocks by number, for replicas catching up. Framing
+ * and deadlines are the request/response layer's (node/p2p/framing.ts, ReqResp.register).
+ *
+ *   request:  uint64be(start) || uint32be(count)          12 bytes, 1 <= count <= rangeMaxBlocks
+ *   response: RLP([blockRlp(start), blockRlp(start + 1), ...])
+ *
+ * The server answers its canonical blocks from `start` on, consecutive, at most `count`: fewer
+ * when it has fewer or when the next one would take the answer past rangeMaxBytes (always at
+ * least one if it has `start`), none when it does not have `start`. The blocks carry no
+ * signature; why a replica may still take them is in range-sync.ts. The client checks what it
+ * can alone (the numbers asked for, each block's parent the one before it, each body against its
+ * header) and penalises a server that breaks that.
+ */
+import type { Block } from '@ethereumjs/block';
+import type { Common } from '@ethereumjs/common';
+import { RLP } from '@ethereumjs/rlp';
+import { equalsBytes } from '@ethereumjs/util';
+import { decodeBlock } from '../chain/block-codec.ts';
+import { FrameStatus } from '../p2p/framing.ts';
+import type { ProtocolSpec, ReqResp, RequestOptions, ServerReply } from '../p2p/reqresp.ts';
+import { checkBlockBody } from './block-gossip.ts';
+import { SyncError, SyncErrorCode } from './errors.ts';
+import type { SyncOptions } from './options.ts';
+
+export const BLOCKS_BY_RANGE_PROTOCOL = '/ai-rollup/blocks-by-range/1';
+const REQUEST_BYTES = 12;
+/** RLP prefixes around the blocks: the list's and at most 9 bytes per item. */
+const rlpOverhead = (blocks: number) => 9 + 9 * blocks;
+
+export function blocksByRangeSpec(o: SyncOptions): ProtocolSpec {
+  return { id: BLOCKS_BY_RANGE_PROTOCOL, maxRequestBytes: REQUEST_BYTES, maxResponseBytes: o.rangeMaxBytes + rlpOverhead(o.rangeMaxBlocks), timeoutMs: o.rangeTimeoutMs };
+}
+
+export function encodeRangeRequest(start: bigint, count: number): Uint8Array {
+  const out = new Uint8Array(REQUEST_BYTES);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, start);
+  view.setUint32(8, count);
+  return out;
+}
+
+export function decodeRangeRequest(bytes: Uint8Array, maxBlocks: number): { start: bigint; count: number } | string {
+  if (bytes.length !== REQUEST_BYTES) return `request must be ${REQUEST_BYTES} bytes (uint64 start, uint32 count)`;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(8);
+  if (count === 0 || count > maxBlocks) return `count must be 1..${maxBlocks}`;
+  return { start: view.getBigUint64(0), count };
+}
+
+/** What a server reads: its canonical chain. */
+export interface RangeSource {
+  headNumber(): bigint;
+  blockRlp(n: bigint): Promise<Uint8Array | undefined>;
+}
+
+/** Serves this node's canonical blocks. */
+export function serveBlocksByRange(reqresp: ReqResp, source: RangeSource, o: SyncOptions): Promise<void> {
+  return reqresp.register(blocksByRangeSpec(o), async (request, _peer, signal): Promise<ServerReply> => {
+    const req = decodeRangeRequest(request, o.rangeMaxBlocks);
+    if (typeof req === 'string') return { status: FrameStatus.InvalidRequest, reason: req };
+    const items: Uint8Array[] = [];
+    let bytes = 0;
+    const last = req.start + BigInt(req.count) - 1n;
+    const end = last < source.headNumber() ? last : source.headNumber();
+    for (let n = req.start; n <= end && !signal.aborted; n++) {
+      const rlp = await source.blockRlp(n);
+      if (rlp === undefined || (items.length > 0 && bytes + rlp.length > o.rangeMaxBytes)) break;
+      items.push(rlp);
+      bytes += rlp.length;
+    }
+    return { status: FrameStatus.Ok, body: RLP.encode(items) };
+  });
+}
+
+/** A block of a range answer and the bytes it took (what a catch-up's memory budget counts). */
+export interface RangeBlock {
+  block: Block;
+  size: number;
+}
+
+/**
+ * Asks `peer` for blocks `start .. start + count - 1`; returns the (possibly shorter, possibly
+ * empty) chained prefix it sent. BAD_RANGE (and a penalty) for anything else; P2PErrors as they come.
+ */
+export async function fetchBlocksByRange(reqresp: ReqResp, peer: string, start: bigint, count: number, common: Common, o: SyncOptions, opts: RequestOptions = {}): Promise<RangeBlock[]> {
+  const body = await reqresp.request(peer, blocksByRangeSpec(o), encodeRangeRequest(start, count), opts);
+  try {
+    return checkRange(body, start, count, common);
+  } catch (err) {
+    reqresp.penalize(peer, (err as Error).message);
+    throw err instanceof SyncError ? err : new SyncError(SyncErrorCode.BadRange, (err as Error).message);
+  }
+}
+
+function checkRange(body: Uint8Array, start: bigint, count: number, common: Common): RangeBlock[] {
+  const items = RLP.decode(body);
+  if (!Array.isArray(items) || items.some((i) => !(i instanceof Uint8Array))) throw new SyncError(SyncErrorCode.BadRange, 'range answer is not an RLP list of blocks');
+  if (items.length > count) throw new SyncError(SyncErrorCode.BadRange, `${items.length} blocks sent, ${count} asked for`);
+  const blocks: RangeBlock[] = [];
+  for (const [i, item] of (items as Uint8Array[]).entries()) {
+    const block = decodeBlock(item, common);
+    const want = start + BigInt(i);
+    if (block.header.number !== want) throw new SyncError(SyncErrorCode.BadRange, `block ${block.header.number} sent where ${want} belongs`);
+    const prev = blocks[i - 1]?.block;
+    if (prev !== undefined && !equalsBytes(block.header.parentHash, prev.hash())) throw new SyncError(SyncErrorCode.BadRange, `block ${want} does not build on the block before it`);
+    try {
+      checkBlockBody(block);
+    } catch (err) {
+      throw new SyncError(SyncErrorCode.BadRange, (err as Error).message);
+    }
+    blocks.push({ block, size: item.length });
+  }
+  return blocks;
+}

@@ -1,0 +1,186 @@
+/**
+ * Catch-up: the blocks between this node's head and a sequencer-signed block (the anchor) whose
+ * parent it does not have, fetched from peers over blocks-by-range.
+ *
+ * Why unsigned range blocks are safe to take: nothing is executed or committed until the whole
+ * gap is known to be the anchor's ancestry. The walk goes backwards from the anchor, one range
+ * at a time, and keeps a block only if its hash is the parent hash of the block above it (the
+ * first one: the anchor's own parent hash, under the sequencer's signature), down to a block
+ * whose parent is the block of this node's chain it started from. Every kept hash is thereby
+ * fixed by the signed anchor through a chain of keccak256 preimages (a block hash covers the
+ * header, and each body is checked against its header's transactions root), so a peer cannot
+ * make a replica take a block that is not an ancestor of a sequencer-signed block without a
+ * keccak collision. The blocks are then imported in order, each re-executed by the importer (an
+ * ancestor that executes to another state is still refused); bodies that did not fit in memory
+ * during the walk are fetched again and must have the hash the walk fixed. A lying peer costs
+ * time and score, never a wrong block.
+ */
+import type { Block } from '@ethereumjs/block';
+import { bytesToHex, equalsBytes } from '@ethereumjs/util';
+import type { Logger } from 'pino';
+import type { Chain } from '../chain/chain.ts';
+import type { ReqResp } from '../p2p/reqresp.ts';
+import type { BlockImporter } from './block-importer.ts';
+import { fetchBlocksByRange } from './blocks-by-range.ts';
+import type { RangeBlock } from './blocks-by-range.ts';
+import { isSyncError, SyncError, SyncErrorCode } from './errors.ts';
+import type { SyncOptions } from './options.ts';
+
+export interface RangeSyncDeps {
+  chain: Chain;
+  importer: BlockImporter;
+  reqresp: ReqResp;
+  /** Connected peers, asked after the one that sent the anchor. */
+  peers(): string[];
+  logger: Logger;
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+export class RangeSync {
+  private stopped = false;
+  /** Cuts a range request in flight on stop, so a shutdown does not wait for its deadline. */
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly opts: SyncOptions,
+    private readonly deps: RangeSyncDeps,
+  ) {}
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+  }
+
+  /** Fetches, checks and imports every block after the head up to and including `anchor`. */
+  async syncTo(anchor: Block, preferred?: string): Promise<void> {
+    const base = this.deps.chain.head;
+    if (anchor.header.number <= base.header.number + 1n) return;
+    const peers = this.peerOrder(preferred);
+    const started = Date.now();
+    const { trusted, bodies } = await this.walkBack(anchor, base, peers);
+    for (let n = base.header.number + 1n; n < anchor.header.number; n++) {
+      this.checkStopped();
+      const block = bodies.get(n) ?? (await this.refetch(n, anchor.header.number - 1n, trusted, bodies, peers));
+      bodies.delete(n);
+      await this.importTolerant(block);
+    }
+    await this.importTolerant(anchor);
+    this.deps.logger.info({ from: base.header.number + 1n, to: anchor.header.number, ms: Date.now() - started }, 'caught up');
+  }
+
+  /**
+   * Hashes of every block between `base` and `anchor`, each the parent hash of the one above it,
+   * and as many of their bodies (the lowest first) as fit in catchUpBodyBytes.
+   */
+  private async walkBack(anchor: Block, base: Block, peers: string[]) {
+    const trusted = new Map<bigint, Uint8Array>();
+    const bodies = new Map<bigint, Block>();
+    const sizes = new Map<bigint, number>();
+    let held = 0;
+    let need = anchor.header.parentHash;
+    let top = anchor.header.number - 1n;
+    while (top > base.header.number) {
+      this.checkStopped();
+      const from = max(base.header.number + 1n, top - BigInt(this.opts.rangeMaxBlocks) + 1n);
+      const got = await this.fetchEnding(from, top, need, peers);
+      for (let i = got.length - 1; i >= 0; i--) {
+        const { block, size } = got[i]!;
+        trusted.set(block.header.number, block.hash());
+        bodies.set(block.header.number, block);
+        sizes.set(block.header.number, size);
+        held += size;
+      }
+      // the walk runs downwards, so the Map's first entries are the highest blocks: drop those
+      for (const [n] of bodies) {
+        if (held <= this.opts.catchUpBodyBytes) break;
+        bodies.delete(n);
+        held -= sizes.get(n)!;
+      }
+      need = got[0]!.block.header.parentHash;
+      top = got[0]!.block.header.number - 1n;
+    }
+    if (!equalsBytes(need, base.hash())) {
+      throw new SyncError(SyncErrorCode.NotConnected, `the signed chain's block ${base.header.number + 1n} builds on ${bytesToHex(need)}, not on our block ${base.header.number} ${bytesToHex(base.hash())} (another genesis, or a fork)`);
+    }
+    return { trusted, bodies };
+  }
+
+  /**
+   * Blocks `x .. top` (x >= from) whose last one hashes to `need`, chained, from the first peer
+   * that has them. A peer that sends fewer (its byte cap) is asked again for fewer, ending at `top`.
+   */
+  private async fetchEnding(from: bigint, top: bigint, need: Uint8Array, peers: string[]): Promise<RangeBlock[]> {
+    for (const peer of [...peers]) {
+      let start = from;
+      for (;;) {
+        const got = await this.tryFetch(peer, start, Number(top - start + 1n));
+        this.checkStopped();
+        if (got === undefined || got.length === 0) break;
+        const last = got[got.length - 1]!.block;
+        if (last.header.number < top) {
+          start = top - BigInt(got.length) + 1n;
+          continue;
+        }
+        if (equalsBytes(last.hash(), need)) return got;
+        this.distrust(peers, peer, `block ${top} is not the signed chain's`);
+        break;
+      }
+    }
+    throw new SyncError(SyncErrorCode.NoPeer, `no peer served blocks ${from}..${top} of the signed chain`);
+  }
+
+  /** Bodies dropped during the walk: fetched again, each must have the hash the walk fixed. */
+  private async refetch(n: bigint, last: bigint, trusted: Map<bigint, Uint8Array>, bodies: Map<bigint, Block>, peers: string[]): Promise<Block> {
+    const count = Number(min(last - n + 1n, BigInt(this.opts.rangeMaxBlocks)));
+    for (const peer of [...peers]) {
+      const got = await this.tryFetch(peer, n, count);
+      this.checkStopped();
+      for (const { block } of got ?? []) {
+        if (!equalsBytes(block.hash(), trusted.get(block.header.number)!)) {
+          this.distrust(peers, peer, `block ${block.header.number} is not the signed chain's`);
+          break;
+        }
+        if (!bodies.has(block.header.number)) bodies.set(block.header.number, block);
+      }
+      const found = bodies.get(n);
+      if (found !== undefined) return found;
+    }
+    throw new SyncError(SyncErrorCode.NoPeer, `no peer served block ${n} again`);
+  }
+
+  /** A peer that served another chain is penalised and not asked again during this catch-up. */
+  private distrust(peers: string[], peer: string, reason: string): void {
+    this.deps.reqresp.penalize(peer, reason);
+    const i = peers.indexOf(peer);
+    if (i >= 0) peers.splice(i, 1);
+  }
+
+  private async tryFetch(peer: string, start: bigint, count: number): Promise<RangeBlock[] | undefined> {
+    try {
+      return await fetchBlocksByRange(this.deps.reqresp, peer, start, count, this.deps.chain.common, this.opts, { signal: this.abort.signal });
+    } catch (err) {
+      this.deps.logger.debug({ peer, start, count, err: (err as Error).message }, 'range request failed');
+      return undefined;
+    }
+  }
+
+  /** A block imported meanwhile (a late gossip copy) is fine; anything else stops the catch-up. */
+  private async importTolerant(block: Block): Promise<void> {
+    try {
+      await this.deps.importer.import(block);
+    } catch (err) {
+      if (!isSyncError(err, SyncErrorCode.Known)) throw err;
+    }
+  }
+
+  private peerOrder(preferred: string | undefined): string[] {
+    const rest = this.deps.peers().filter((p) => p !== preferred);
+    return preferred === undefined ? rest : [preferred, ...rest];
+  }
+
+  private checkStopped(): void {
+    if (this.stopped) throw new SyncError(SyncErrorCode.Stopped, 'catch-up stopped');
+  }
+}

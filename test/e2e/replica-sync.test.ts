@@ -1,0 +1,198 @@
+/**
+ * The range catch-up's trust argument, against a real sequencer process and real libp2p peers:
+ * a peer answering blocks-by-range with a well-formed chain that is not the signed one is
+ * penalised and never imported; the catch-up takes the blocks from an honest peer, checked
+ * against the hashes the signed block fixes (bodies re-fetched when they did not fit in memory),
+ * and a chain that does not lead back to ours (another genesis) is refused as a whole. Also a
+ * replica process of a dev chain, whose signer comes from --sequencer-address.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Block, createBlockHeader } from '@ethereumjs/block';
+import { bytesToHex, KECCAK256_RLP } from '@ethereumjs/util';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keccak256 } from 'viem';
+import type { Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { createAiPrecompiles } from '../../precompiles/index.ts';
+import { Chain } from '../../node/chain/chain.ts';
+import { createL2Common } from '../../node/chain/common.ts';
+import { nodeCrypto } from '../../node/chain/crypto.ts';
+import { devGenesis, withPredeploys } from '../../node/chain/genesis.ts';
+import { openKV } from '../../node/db/kv.ts';
+import type { KV } from '../../node/db/kv.ts';
+import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
+import { verifyBlockSigner } from '../../node/sync/block-follower.ts';
+import { decodeGossipBlock } from '../../node/sync/block-gossip.ts';
+import type { GossipBlock } from '../../node/sync/block-gossip.ts';
+import { BlockImporter } from '../../node/sync/block-importer.ts';
+import { serveBlocksByRange } from '../../node/sync/blocks-by-range.ts';
+import { SyncErrorCode } from '../../node/sync/errors.ts';
+import { defaultSyncOptions } from '../../node/sync/options.ts';
+import type { SyncOptions } from '../../node/sync/options.ts';
+import { RangeSync } from '../../node/sync/range-sync.ts';
+import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
+import type { DevNode } from '../helpers/dev-node.ts';
+import { sendLoad } from '../helpers/load.ts';
+import { chainOf, startReplica } from '../helpers/replica.ts';
+import { addr, blockNumber, nonceOf, sign } from '../helpers/txs.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const CHAIN_ID = 1337n;
+const KEY = generatePrivateKey();
+const GAS_LIMIT = 30_000_000n;
+const silent = pino({ level: 'silent' });
+const peerIdOf = (a: string) => a.split('/p2p/')[1]!;
+/** Small ranges and no room for bodies: the walk takes several requests and every body is fetched twice. */
+const SMALL: SyncOptions = { ...defaultSyncOptions, rangeMaxBlocks: 8, catchUpBodyBytes: 1 };
+
+async function openChain(dir: string, alloc = true): Promise<{ chain: Chain; kv: KV }> {
+  const kv = await openKV(join(dir, 'chaindata'));
+  const spec = devGenesis(CHAIN_ID, GAS_LIMIT);
+  if (!alloc) spec.alloc = {};
+  const { spec: genesis } = withPredeploys(spec);
+  const common = createL2Common({ chainId: CHAIN_ID, customCrypto: nodeCrypto });
+  const chain = await Chain.open({ common, genesis, precompiles: await createAiPrecompiles() }, { kv, logger: silent });
+  return { chain, kv };
+}
+
+/** Well-formed empty blocks 1..n chained on a random parent: a plausible chain, not the signed one. */
+function fakeChain(chain: Chain, n: number): Block[] {
+  const out: Block[] = [];
+  let parent = randomBytes(32) as Uint8Array;
+  for (let i = 1; i <= n; i++) {
+    const header = createBlockHeader(
+      { parentHash: parent, number: BigInt(i), gasLimit: GAS_LIMIT, timestamp: BigInt(i), baseFeePerGas: 1_000_000n, stateRoot: randomBytes(32), transactionsTrie: KECCAK256_RLP, receiptTrie: KECCAK256_RLP, blobGasUsed: 0n, withdrawalsRoot: KECCAK256_RLP },
+      { common: chain.common, setHardfork: false },
+    );
+    const block = new Block(header, [], [], [], { common: chain.common, setHardfork: false });
+    out.push(block);
+    parent = block.hash();
+  }
+  return out;
+}
+
+describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed block', () => {
+  let work: string;
+  let seq: DevNode;
+  let replicaP2P: P2PService;
+  let liar: P2PService;
+  let anchor: GossipBlock;
+  const kvs: KV[] = [];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'replica-sync-'));
+    seq = await startDevNode({ blockTime: 0, args: ['--sequencer-key', KEY, '--p2p.listen', '/ip4/127.0.0.1/tcp/0'] });
+    const payloads: Uint8Array[] = [];
+    replicaP2P = await P2PService.create(p2pOptions(CHAIN_ID, { listen: ['/ip4/127.0.0.1/tcp/0'], gossip: { heartbeatMs: 200 } }), { logger: silent });
+    replicaP2P.gossip.subscribe(TopicKind.Blocks, { decode: (b) => payloads.push(Uint8Array.from(b)), handle: () => 'ignore' as const });
+    await replicaP2P.start();
+    await replicaP2P.dial(seq.p2p[0]!);
+    await waitFor('blocks mesh with the sequencer', () => replicaP2P.gossip.topicPeers(TopicKind.Blocks).mesh >= 1, 30_000);
+
+    // automine: one block per transaction, 30 blocks
+    const raws = await Promise.all(Array.from({ length: 30 }, (_, i) => sign(DEV_KEYS[0], { nonce: i, to: addr(generatePrivateKey()), value: 1n })));
+    const sent = await sendLoad(seq.url, raws.map((raw) => ({ raw, hash: keccak256(raw) })));
+    expect(sent.refused).toEqual([]);
+    await waitFor('30 blocks', async () => (await nonceOf(seq.url, addr(DEV_KEYS[0]))) === 30, 120_000);
+    const { chain: scratch, kv } = await openChain(join(work, 'scratch'));
+    kvs.push(kv);
+    anchor = await waitFor('the 30th block gossiped', () => {
+      const last = payloads.at(-1);
+      const gb = last === undefined ? undefined : decodeGossipBlock(last, scratch.common);
+      return gb !== undefined && gb.block.header.number === 30n ? gb : undefined;
+    }, 60_000);
+
+    liar = await P2PService.create(p2pOptions(CHAIN_ID, { listen: ['/ip4/127.0.0.1/tcp/0'] }), { logger: silent });
+    const fake = fakeChain(scratch, 40);
+    await serveBlocksByRange(liar.reqresp, { headNumber: () => 40n, blockRlp: async (n) => fake[Number(n) - 1]?.serialize() }, SMALL);
+    await liar.start();
+    await replicaP2P.dial(liar.listenAddrs[0]!);
+  }, 300_000);
+
+  afterAll(async () => {
+    await replicaP2P?.stop();
+    await liar?.stop();
+    for (const kv of kvs) await kv.close();
+    await seq?.stop();
+    await removeDir(seq?.datadir ?? '');
+    if (work !== undefined) await removeDir(work);
+  });
+
+  function rangeSync(chain: Chain, peers: string[]): RangeSync {
+    const importer = new BlockImporter({ chain, logger: silent, onFatal: (err) => { throw err; } });
+    return new RangeSync(SMALL, { chain, importer, reqresp: replicaP2P.reqresp, peers: () => peers, logger: silent });
+  }
+
+  it('refuses the liar\'s chain, penalises it, and imports nothing when no one else serves the range', async () => {
+    await verifyBlockSigner(CHAIN_ID, privateKeyToAccount(KEY).address as Hex, anchor);
+    const { chain, kv } = await openChain(join(work, 'only-liar'));
+    kvs.push(kv);
+    const liarId = liar.peerId;
+    await expect(rangeSync(chain, [liarId]).syncTo(anchor.block, liarId)).rejects.toMatchObject({ code: SyncErrorCode.NoPeer });
+    expect(chain.head.header.number).toBe(0n);
+    // gossipsub recomputes scores on its heartbeat
+    await waitFor('the liar scored down', () => replicaP2P.peerScore(liarId) < 0, 30_000);
+  });
+
+  let synced: Chain;
+
+  it('takes the signed chain from the honest peer after the liar, every block re-executed to the sequencer\'s hashes', async () => {
+    const { chain, kv } = await openChain(join(work, 'replica'));
+    kvs.push(kv);
+    synced = chain;
+    await rangeSync(chain, [liar.peerId, peerIdOf(seq.p2p[0]!)]).syncTo(anchor.block, liar.peerId);
+    expect(bytesToHex(chain.head.hash())).toBe(bytesToHex(anchor.block.hash()));
+    const ours: string[] = [];
+    for (let n = 0n; n <= 30n; n++) {
+      const b = (await chain.store.getBlockByNumber(n))!;
+      ours.push(`${n} ${bytesToHex(b.hash())} ${bytesToHex(b.header.stateRoot)}`);
+    }
+    expect(ours).toEqual(await chainOf(seq.url, 30n));
+  }, 120_000);
+
+  it('asks a server that sends fewer blocks than asked (its byte cap) again for fewer, ending where the signed chain needs', async () => {
+    const capped = await P2PService.create(p2pOptions(CHAIN_ID, { listen: ['/ip4/127.0.0.1/tcp/0'] }), { logger: silent });
+    try {
+      // the replica of the test before serves the real chain, at most ~2 one-transaction blocks per answer
+      await serveBlocksByRange(capped.reqresp, { headNumber: () => synced.head.header.number, blockRlp: async (n) => (await synced.store.getBlockByNumber(n))?.serialize() }, { ...SMALL, rangeMaxBytes: 1_500 });
+      await capped.start();
+      await replicaP2P.dial(capped.listenAddrs[0]!);
+      const { chain, kv } = await openChain(join(work, 'from-capped'));
+      kvs.push(kv);
+      await rangeSync(chain, [capped.peerId]).syncTo(anchor.block, capped.peerId);
+      expect(bytesToHex(chain.head.hash())).toBe(bytesToHex(anchor.block.hash()));
+    } finally {
+      await capped.stop();
+    }
+  }, 120_000);
+
+  it('a replica process of a dev chain (no rollup config: --sequencer-address) follows it', async () => {
+    const r = await startReplica(seq.p2p, ['--sequencer-address', privateKeyToAccount(KEY).address]);
+    try {
+      // the chain is idle (automine): a replica learns the head from the next signed block, so
+      // make one now and then until the replica has joined the mesh and caught up to it
+      let nonce = 0;
+      const head = await waitFor('the replica caught up', async () => {
+        await sendLoad(seq.url, [await sign(DEV_KEYS[1], { nonce: nonce++, value: 1n })].map((raw) => ({ raw, hash: keccak256(raw) })));
+        await new Promise((res) => setTimeout(res, 500));
+        const [ours, theirs] = [await blockNumber(r.url), await blockNumber(seq.url)];
+        return ours > 30n && ours === theirs ? ours : undefined;
+      }, 120_000, 500);
+      expect(await chainOf(r.url, head)).toEqual(await chainOf(seq.url, head));
+    } finally {
+      await r.stop();
+      await removeDir(r.datadir);
+    }
+  }, 180_000);
+
+  it('refuses a signed chain that does not lead back to its own genesis', async () => {
+    const { chain, kv } = await openChain(join(work, 'other-genesis'), false);
+    kvs.push(kv);
+    await expect(rangeSync(chain, [peerIdOf(seq.p2p[0]!)]).syncTo(anchor.block)).rejects.toMatchObject({ code: SyncErrorCode.NotConnected });
+    expect(chain.head.header.number).toBe(0n);
+  }, 120_000);
+});
