@@ -11,7 +11,6 @@ import { buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
 import type { InferenceProofInput } from '../../prover/aggregate/batch-proof.ts';
 import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
 import { inputHash } from '../../prover/circuit/input-hash.ts';
-import { rollupAbi } from '../../sequencer/rollup-abi.ts';
 import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';
@@ -19,7 +18,7 @@ import type { DevNode } from '../helpers/dev-node.ts';
 import { consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
 import { startProver, waitFor } from '../helpers/prover.ts';
 import type { ProverProc } from '../helpers/prover.ts';
-import { startL1, startRollupNode } from '../helpers/rollup.ts';
+import { oracleBatchesFor, startL1, startRollupNode } from '../helpers/rollup.ts';
 import type { L1Env } from '../helpers/rollup.ts';
 
 const FEE = parseEther('0.001');
@@ -94,20 +93,7 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
 
     const l1 = env.l1.publicClient;
     const oracle = env.config.contracts.inferenceOracle!;
-    const last = logs.reduce((m, l) => (l.blockNumber > m ? l.blockNumber : m), 0n);
-    const batches = await waitFor(
-      'batches covering every fulfilment, with their inference proofs on L1',
-      async () => {
-        const n = await l1.readContract({ address: env.config.contracts.rollup, abi: rollupAbi, functionName: 'batchCount' });
-        const all = await Promise.all([...Array(Number(n)).keys()].map((i) => l1.readContract({ address: env.config.contracts.rollup, abi: rollupAbi, functionName: 'getBatch', args: [BigInt(i)] })));
-        if (all.length === 0 || all.at(-1)!.lastBlock < last) return false;
-        const withProofs = all.map((b, i) => ({ ...b, index: BigInt(i), logs: logs.filter((l) => l.blockNumber >= b.firstBlock && l.blockNumber <= b.lastBlock) })).filter((b) => b.logs.length > 0);
-        const records = await Promise.all(withProofs.map((b) => l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'getBatch', args: [b.index] })));
-        return records.every((r) => BigInt(r.root) !== 0n) ? withProofs.map((b, i) => ({ ...b, record: records[i]! })) : false;
-      },
-      300_000,
-      1_000,
-    );
+    const batches = await oracleBatchesFor(env, logs);
 
     const aggVk = await readFile(join(models[0]!.dir, 'agg4.vk.bin'));
     const aggVkHash = keccak256(aggVk);

@@ -9,7 +9,10 @@ import { deployL1 } from '../../devnet/deploy.ts';
 import type { L1Deployment } from '../../devnet/deploy.ts';
 import { rollupConfigJson } from '../../node/rollup-config.ts';
 import type { RollupConfig } from '../../node/rollup-config.ts';
+import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
+import { rollupAbi } from '../../sequencer/rollup-abi.ts';
 import { startDevNode } from './dev-node.ts';
+import { waitFor } from './wait.ts';
 import type { DevNode, DevNodeOptions } from './dev-node.ts';
 
 export const bridgeTestAbi = [
@@ -82,4 +85,28 @@ export function startRollupNode(env: L1Env, opts: DevNodeOptions & { keys?: bool
   const args = ['--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', '--batch-max-age', '1000'];
   if (opts.keys !== false) args.push('--batcher-key', env.keys[1]!, '--proposer-key', env.keys[2]!, '--inference-poster-key', env.keys[5]!);
   return startDevNode({ ...opts, chainId: Number(env.config.l2ChainId), args: [...args, ...(opts.args ?? [])] });
+}
+
+/**
+ * Waits until L1 holds batches covering the L2 block of every given fulfilment log and the
+ * InferenceOracle has a record for each batch that holds one; returns those batches with their
+ * logs and oracle records.
+ */
+export async function oracleBatchesFor<L extends { blockNumber: bigint }>(env: L1Env, logs: readonly L[], timeoutMs = 300_000) {
+  const l1 = env.l1.publicClient;
+  const { rollup, inferenceOracle } = env.config.contracts;
+  const last = logs.reduce((m, l) => (l.blockNumber > m ? l.blockNumber : m), 0n);
+  return waitFor(
+    'batches covering every fulfilment, with their inference proofs on L1',
+    async () => {
+      const n = await l1.readContract({ address: rollup, abi: rollupAbi, functionName: 'batchCount' });
+      const all = await Promise.all([...Array(Number(n)).keys()].map((i) => l1.readContract({ address: rollup, abi: rollupAbi, functionName: 'getBatch', args: [BigInt(i)] })));
+      if (all.length === 0 || all.at(-1)!.lastBlock < last) return false;
+      const withProofs = all.map((b, i) => ({ ...b, index: BigInt(i), logs: logs.filter((l) => l.blockNumber >= b.firstBlock && l.blockNumber <= b.lastBlock) })).filter((b) => b.logs.length > 0);
+      const records = await Promise.all(withProofs.map((b) => l1.readContract({ address: inferenceOracle!, abi: inferenceOracleAbi, functionName: 'getBatch', args: [b.index] })));
+      return records.every((r) => BigInt(r.root) !== 0n) ? withProofs.map((b, i) => ({ ...b, record: records[i]! })) : false;
+    },
+    timeoutMs,
+    1_000,
+  );
 }
