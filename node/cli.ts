@@ -77,7 +77,7 @@ export function buildCli(): Command {
     .option('--p2p.bootnodes <multiaddrs>', 'peers to dial and keep connected, comma-separated /ip4/.../tcp/.../p2p/<id> (needs --p2p.listen, except with --replica)', multiaddrs('--p2p.bootnodes', true))
     .option('--no-p2p', 'p2p off even with --p2p.listen')
     .option('--sequencer-key <key>', "sign every block with this key and gossip it to replicas (or env AI_ROLLUP_SEQUENCER_KEY; needs p2p); its address is the rollup config's unsafeBlockSigner")
-    .option('--replica', 'follow a sequencer instead of producing blocks: gossiped blocks are checked against the block signer and re-executed (needs --p2p.bootnodes)', false)
+    .option('--replica', 'follow a sequencer instead of producing blocks: gossiped blocks are checked against the block signer and re-executed (--p2p.bootnodes), and with --rollup-config and --l1-rpc the chain is derived from L1 batches', false)
     .option('--sequencer-rpc <url>', 'replica: forward eth_sendRawTransaction (and pending nonces) to this sequencer JSON-RPC')
     .option('--sequencer-address <address>', "replica of a chain whose rollup config names no unsafeBlockSigner (or that has none, e.g. `node --dev`): the block signer's address")
     .option('--metrics.port <port>', 'also serve /metrics and /health on this port, on --rpc.addr (0 picks a free one); they are always on the JSON-RPC port', int('--metrics.port'))
@@ -220,8 +220,11 @@ function nodeP2POptions(f: Record<string, unknown>, onByDefault: boolean): NodeP
   const listen = f['p2p.listen'] as string[] | undefined;
   const bootstrap = (f['p2p.bootnodes'] as string[] | undefined) ?? [];
   if (f.replica === true) {
-    if (f.p2p === false) throw new Error('--replica needs p2p: its blocks come from peers');
-    if (bootstrap.length === 0) throw new Error('--replica needs --p2p.bootnodes (the sequencer, or another replica)');
+    // with an L1 a replica derives its chain from L1 alone; gossip then only adds the unsafe head
+    const fromL1 = f.rollupConfig !== undefined && f.l1Rpc !== undefined;
+    if (fromL1 && (f.p2p === false || (bootstrap.length === 0 && listen === undefined))) return undefined;
+    if (f.p2p === false) throw new Error('--replica needs p2p (or --rollup-config with --l1-rpc): its blocks come from peers');
+    if (bootstrap.length === 0) throw new Error('--replica needs --p2p.bootnodes (the sequencer, or another replica), or --l1-rpc to derive from L1');
     return { ...defaultNodeP2POptions, listen: listen ?? [REPLICA_P2P_LISTEN], bootstrap };
   }
   if (f.p2p === false) return undefined;

@@ -24,9 +24,10 @@ import { RpcServer } from './rpc/server.ts';
 import { SubscriptionHub } from './rpc/subscriptions.ts';
 import { startL1 } from './l1-wiring.ts';
 import { startNodeP2P } from './p2p-wiring.ts';
-import { blockSync, replicaMethods, startReplicaL1 } from './replica-wiring.ts';
+import { blockSync, replicaImporter, replicaMethods, startReplicaL1 } from './replica-wiring.ts';
 import { wireMetrics } from './metrics/wire.ts';
 import type { NodeP2P } from './p2p-wiring.ts';
+import type { SerialImporter } from './derivation/index.ts';
 
 const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
 export const CLIENT_VERSION = `ai-rollup/v${pkg.version}/${process.platform}-${process.arch}/node${process.versions.node}`;
@@ -91,10 +92,11 @@ export class RollupNode {
     const artifacts = new ArtifactStore(options.modelsDir ?? join(options.datadir, 'models'), logger.child({ module: 'ai:artifacts' }));
     // a replica's importer can hit a failed write before the node exists: serve() sets the full handler
     const fatal: Parts['fatal'] = { report: (err) => hooks.onFatal?.(err) };
-    const blocks = blockSync(options, { chain, logger, onFatal: (err) => fatal.report(err) });
+    const importer = replicaImporter(options, { chain, logger, onFatal: (err) => fatal.report(err) });
+    const blocks = blockSync(options, { chain, logger, onFatal: (err) => fatal.report(err), importer });
     const p2p = options.p2p === undefined ? undefined : await startNodeP2P({ chainId: options.chainId, datadir: options.datadir, p2p: options.p2p }, { chain, calls, artifacts, logger, blocks });
     try {
-      return await RollupNode.serve(options, logger, hooks, { kv, chain, pool, calls, artifacts, p2p, fatal });
+      return await RollupNode.serve(options, logger, hooks, { kv, chain, pool, calls, artifacts, p2p, fatal, importer });
     } catch (err) {
       await p2p?.stop();
       throw err;
@@ -107,7 +109,7 @@ export class RollupNode {
     const seq = options.sequencer;
     const replica = options.replica;
     const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger, { artifacts, jobInputs: p2p?.inputs });
-    const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger);
+    const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger, { kv, chain, importer: parts.importer });
     const metrics = await wireMetrics(options, { chain, pool, p2p, l1, logger });
     let node: RollupNode | undefined;
     parts.fatal.report = (err) => {
@@ -171,6 +173,8 @@ interface Parts {
   p2p: NodeP2P | undefined;
   /** Where a failed block write is reported (the producer's, or a replica's importer). */
   fatal: { report(err: Error): void };
+  /** A replica's block writer (gossip and derivation). */
+  importer: SerialImporter | undefined;
 }
 
 function createPool(options: NodeOptions, chain: Chain, common: Common, logger: Logger): Mempool {

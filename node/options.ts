@@ -44,7 +44,7 @@ export interface ReplicaOptions {
   signer?: Hex;
   /** eth_sendRawTransaction (and `pending` nonces) are forwarded here; unset: eth_sendRawTransaction answers -32000. */
   sequencerRpc?: string;
-  /** The rollup followed: rollup_ methods, and safe/finalized read from L1 when `l1Rpc` is set. */
+  /** The rollup followed: rollup_ methods; with `l1Rpc` the chain is also derived from L1 (node/derivation), which sets safe/finalized. */
   rollup?: { config: RollupConfig; l1Rpc?: string; l1PollMs: number };
   sync: SyncOptions;
 }

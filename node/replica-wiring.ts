@@ -3,7 +3,8 @@
  * canonical blocks over blocks-by-range; a sequencer with `--sequencer-key` signs and gossips
  * every block it commits; a replica (`--replica`) follows those blocks, re-executing each, and
  * catches up over ranges. Also the replica's JSON-RPC differences (transactions forwarded to the
- * sequencer) and its optional L1 view (safe/finalized tags, rollup_ methods).
+ * sequencer) and its optional L1 view: with --l1-rpc, derivation of the chain from L1
+ * (node/derivation), which gives the safe/finalized tags, and the rollup_ methods.
  */
 import { bytesToHex } from '@ethereumjs/util';
 import { createPublicClient, http } from 'viem';
@@ -11,6 +12,8 @@ import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import type { Chain } from './chain/chain.ts';
+import type { KV } from './db/kv.ts';
+import { Derivation, DerivedRollupStatus, SerialImporter, defaultDerivationOptions } from './derivation/index.ts';
 import { RollupStatus } from './l1/rollup-status.ts';
 import type { NodeOptions, ReplicaOptions } from './options.ts';
 import { TopicKind } from './p2p/index.ts';
@@ -38,6 +41,14 @@ export interface BlockSyncDeps {
   logger: Logger;
   /** A verified block could not be written. */
   onFatal(err: Error): void;
+  /** A replica's one block writer, shared by gossip and derivation (replicaImporter). */
+  importer?: SerialImporter;
+}
+
+/** A replica's block writer: gossip, catch-up and derivation all import through it, one at a time. */
+export function replicaImporter(options: NodeOptions, deps: BlockSyncDeps): SerialImporter | undefined {
+  if (options.replica === undefined) return undefined;
+  return new SerialImporter({ chain: deps.chain, logger: deps.logger.child({ module: 'sync:import' }), onFatal: deps.onFatal });
 }
 
 /** Sets block sync up on `service` before it starts; `stop()` ends it (before the service stops). */
@@ -79,7 +90,7 @@ function follow(chainId: bigint, replica: ReplicaOptions, service: P2PService, d
     log.warn('no block signer known (the rollup config has no unsafeBlockSigner and no --sequencer-address was given): this replica cannot follow the sequencer by gossip');
     return [];
   }
-  const importer = new BlockImporter({ chain: deps.chain, logger: deps.logger.child({ module: 'sync:import' }), onFatal: deps.onFatal });
+  const importer = deps.importer ?? new BlockImporter({ chain: deps.chain, logger: deps.logger.child({ module: 'sync:import' }), onFatal: deps.onFatal });
   const range = new RangeSync(replica.sync, {
     chain: deps.chain,
     importer,
@@ -129,14 +140,31 @@ async function forward(url: string, rpcMethod: string, params: unknown[]): Promi
   return body.result;
 }
 
-/** A replica with --l1-rpc reads the Rollup contract for safe/finalized and the rollup_ methods (no deposits: those come in the blocks). */
-export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, logger: Logger): Promise<{ rpc: RollupContext; services: Stoppable[] } | undefined> {
+export interface ReplicaL1Deps {
+  kv: KV;
+  chain: Chain;
+  importer: SerialImporter | undefined;
+}
+
+/**
+ * A replica with --l1-rpc derives its chain from L1 (node/derivation): safe and finalized come
+ * from derivation, batch and output counts from the Rollup contract (no deposits: those come in
+ * the blocks).
+ */
+export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, logger: Logger, deps: ReplicaL1Deps): Promise<{ rpc: RollupContext; services: Stoppable[] } | undefined> {
   const r = replica.rollup;
   if (r === undefined) return undefined;
   if (r.config.l2ChainId !== chainId) throw new Error(`rollup config is for L2 chain ${r.config.l2ChainId}, this node runs chain ${chainId}`);
-  if (r.l1Rpc === undefined) return undefined;
+  if (r.l1Rpc === undefined || deps.importer === undefined) return undefined;
   const client = createPublicClient({ transport: http(r.l1Rpc, { retryCount: 0, timeout: 10_000 }) }) as PublicClient;
-  const status = new RollupStatus(client, r.config.contracts.rollup as Hex, r.l1PollMs, logger.child({ module: 'l1:status' }));
+  const rollup = r.config.contracts.rollup as Hex;
+  const derivation = new Derivation(
+    { ...defaultDerivationOptions, pollMs: r.l1PollMs, l1Start: r.config.l1Start, rollup },
+    { kv: deps.kv, chain: deps.chain, common: deps.chain.common, client, importer: deps.importer, logger },
+  );
+  const status = new DerivedRollupStatus(client, rollup, r.l1PollMs, logger.child({ module: 'l1:status' }), derivation);
   await status.start();
-  return { rpc: { config: r.config, status, client }, services: [status] };
+  await derivation.start();
+  // derivation first: it imports through the importer, which stops last
+  return { rpc: { config: r.config, status, client }, services: [derivation, status, deps.importer] };
 }

@@ -7,8 +7,8 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { Address, ValueEncoding, bytesToHex, equalsBytes } from '@ethereumjs/util';
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
-import { metaKey } from '../db/keys.ts';
-import type { KV } from '../db/kv.ts';
+import { Prefix, be64, key, metaKey } from '../db/keys.ts';
+import type { KV, KVOp } from '../db/kv.ts';
 import { TrieDB } from '../db/trie-db.ts';
 import { buildGenesis } from './genesis.ts';
 import type { GenesisSpec } from './genesis.ts';
@@ -160,6 +160,31 @@ export class Chain {
         this.deps.logger.error({ err }, 'block listener failed');
       }
     }
+  }
+
+  /**
+   * Moves the head back to canonical block `n` in one LevelDB batch (head pointer, canonical
+   * numbers, blooms and transaction index of the blocks above), so a crash leaves either the old
+   * chain or the rewound one. Block bodies, receipts and state stay: only the canonical index
+   * changes, and old roots remain readable. The caller must be the single writer.
+   */
+  async rewind(n: bigint): Promise<Block> {
+    const headNumber = this._head.header.number;
+    if (n >= headNumber) return this._head;
+    if (n < 0n) throw new Error(`cannot rewind to block ${n}`);
+    const target = await this.store.getBlockByNumber(n);
+    if (target === undefined) throw new Error(`cannot rewind: canonical block ${n} missing`);
+    const ops: KVOp[] = [{ type: 'put', key: metaKey('head'), value: target.hash() }];
+    for (let i = n + 1n; i <= headNumber; i++) {
+      const dropped = await this.store.getBlockByNumber(i);
+      ops.push({ type: 'del', key: key(Prefix.canonical, be64(i)) }, { type: 'del', key: key(Prefix.bloom, be64(i)) });
+      for (const tx of dropped?.transactions ?? []) ops.push({ type: 'del', key: key(Prefix.txIndex, tx.hash()) });
+    }
+    this.trieDB.discardPending();
+    await this.deps.kv.batch(ops);
+    this._head = target;
+    this.deps.logger.warn({ from: headNumber, to: n, hash: bytesToHex(target.hash()) }, 'rewound chain');
+    return target;
   }
 
   /** Drops state writes of a block that will not be committed. */

@@ -1,0 +1,35 @@
+/** Why derivation stopped or retries; callers branch on `code`, never on the message. */
+export const DerivationErrorCode = {
+  /** The L1 block at the rollup config's l1Start has another hash: the config is for another L1. */
+  WrongL1: 'WRONG_L1',
+  /** L1 reorganised below the oldest L1 block derivation remembers. */
+  ReorgTooDeep: 'REORG_TOO_DEEP',
+  /** L1 changed under a read (a block's logs or transaction are gone): retried from the checkpoint. */
+  L1Moved: 'L1_MOVED',
+  /** A BatchSubmitted log whose transaction is not a direct submitBatch call to the Rollup. */
+  NotDirect: 'NOT_DIRECT',
+  /** The calldata's header is not the one the log names, or keccak256(data) is not its dataHash. */
+  BadBatch: 'BAD_BATCH',
+  /** A batch whose blocks do not continue the derived chain (numbers, parent hashes). */
+  Discontinuous: 'DISCONTINUOUS',
+  /** A derived block could not be imported (re-execution failed): L1 holds a block this node cannot execute. */
+  ImportFailed: 'IMPORT_FAILED',
+} as const;
+export type DerivationErrorCode = (typeof DerivationErrorCode)[keyof typeof DerivationErrorCode];
+
+export class DerivationError extends Error {
+  override name = 'DerivationError';
+  constructor(
+    readonly code: DerivationErrorCode,
+    message: string = code,
+  ) {
+    super(message);
+  }
+}
+
+/** Errors that stop derivation for good (retrying would give the same answer). */
+export const FATAL_CODES: ReadonlySet<DerivationErrorCode> = new Set([DerivationErrorCode.WrongL1, DerivationErrorCode.ReorgTooDeep, DerivationErrorCode.ImportFailed]);
+
+export function isDerivationError(err: unknown, code?: DerivationErrorCode): err is DerivationError {
+  return err instanceof DerivationError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,136 @@
+/**
+ * Derivation from L1 (op-node's pull pipeline, reth's checkpointed stages): L1 traversal ->
+ * batch retrieval -> block derivation, one L1 block per step. A step ends by storing the L1
+ * block's checkpoint (its hash and the safe L2 head after it), so a restart resumes at the next
+ * L1 block; a step cut short by a crash is simply done again (its blocks are then known). An L1
+ * reorg unwinds the checkpoint to the common ancestor and moves the safe head back to what was
+ * derived up to it; the L2 blocks above stay as unsafe blocks until L1 carries them again.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Common } from '@ethereumjs/common';
+import type { Logger } from 'pino';
+import type { Hex, PublicClient } from 'viem';
+import type { Chain } from '../chain/chain.ts';
+import type { KV } from '../db/kv.ts';
+import { BatchRetrieval } from './batch-retrieval.ts';
+import { BlockDerivation } from './block-derivation.ts';
+import { CheckpointStore } from './checkpoint.ts';
+import type { L2Ref } from './checkpoint.ts';
+import { FATAL_CODES, isDerivationError } from './errors.ts';
+import { L1Traversal } from './l1-traversal.ts';
+import type { DerivationOptions } from './options.ts';
+import type { SerialImporter } from './serial-importer.ts';
+
+export interface DerivationConfig {
+  l1Start: { number: bigint; hash: Hex };
+  rollup: Hex;
+}
+
+export interface DerivationDeps {
+  kv: KV;
+  chain: Chain;
+  common: Common;
+  client: PublicClient;
+  importer: SerialImporter;
+  /** The node's logger; stages name their children `derivation`, `derivation:l1`, `derivation:batches`, `derivation:blocks`. */
+  logger: Logger;
+}
+
+export class Derivation {
+  private readonly traversal: L1Traversal;
+  private readonly retrieval: BatchRetrieval;
+  private readonly blocks: BlockDerivation;
+  private readonly store: CheckpointStore;
+  private readonly log: Logger;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private _finalized = 0n;
+
+  constructor(
+    private readonly opts: DerivationOptions & DerivationConfig,
+    private readonly deps: DerivationDeps,
+  ) {
+    const { client, logger } = deps;
+    this.log = logger.child({ module: 'derivation' });
+    this.store = new CheckpointStore(deps.kv);
+    this.traversal = new L1Traversal(opts.l1Start, { client, store: this.store, logger: logger.child({ module: 'derivation:l1' }) });
+    this.retrieval = new BatchRetrieval(opts.rollup, { client, common: deps.common, logger: logger.child({ module: 'derivation:batches' }) });
+    this.blocks = new BlockDerivation({ chain: deps.chain, importer: deps.importer, logger: logger.child({ module: 'derivation:blocks' }) });
+  }
+
+  /** Last L2 block derived from L1. */
+  get safe(): L2Ref {
+    return this.blocks.safe;
+  }
+
+  /** Last L2 block derived from L1 blocks at or below L1's `finalized` block. */
+  get finalized(): bigint {
+    return this._finalized < this.safe.number ? this._finalized : this.safe.number;
+  }
+
+  /** Resumes from the checkpoint and runs until stop(). */
+  async start(): Promise<void> {
+    const cur = await this.traversal.load();
+    this.blocks.reset(cur?.safe);
+    if (cur === undefined) this.log.info({ l1Start: this.opts.l1Start.number }, 'derivation starting at the rollup config\'s l1Start');
+    else this.log.info({ l1Block: cur.l1Number, l1Hash: cur.l1Hash, safe: cur.safe.number }, 'derivation resumed from its checkpoint');
+    await this.updateFinalized().catch(() => undefined);
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    let failing = false;
+    while (!signal.aborted) {
+      let wait = 0;
+      try {
+        if (!(await this.step())) wait = this.opts.pollMs;
+        failing = false;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isDerivationError(err) && FATAL_CODES.has(err.code)) {
+          this.log.error({ err: err.message, code: err.code }, 'derivation stopped: L1 holds a chain this node cannot derive');
+          return;
+        }
+        if (!failing) this.log.warn({ err: (err as Error).message, code: isDerivationError(err) ? err.code : undefined }, 'derivation step failed; retrying from the checkpoint');
+        failing = true;
+        await this.traversal.load();
+        this.blocks.reset(this.traversal.last?.safe);
+        wait = this.opts.retryMs;
+      }
+      if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** One L1 block through every stage; false when L1 has nothing new. */
+  private async step(): Promise<boolean> {
+    const s = await this.traversal.next();
+    if (s.kind === 'idle') {
+      await this.updateFinalized();
+      return false;
+    }
+    if (s.kind === 'reorg') {
+      this.blocks.reset(s.ancestor?.safe);
+      await this.updateFinalized();
+      return true;
+    }
+    const batches = await this.retrieval.batchesIn(s.block);
+    for (const b of batches) await this.blocks.apply(b.blocks);
+    await this.traversal.advance({ l1Number: s.block.number, l1Hash: s.block.hash, safe: this.blocks.safe });
+    if (batches.length > 0) this.log.info({ l1Block: s.block.number, batches: batches.map((b) => b.header.index), safe: this.safe.number }, 'derived batches');
+    return true;
+  }
+
+  private async updateFinalized(): Promise<void> {
+    const fin = await this.deps.client.getBlock({ blockTag: 'finalized' });
+    const last = this.traversal.last;
+    if (fin.number === null || last === undefined) return;
+    const upTo = fin.number < last.l1Number ? fin.number : last.l1Number;
+    this._finalized = (await this.store.record(upTo))?.safe.number ?? 0n;
+  }
+}
