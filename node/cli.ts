@@ -79,6 +79,7 @@ export function buildCli(): Command {
     .option('--sequencer-key <key>', "sign every block with this key and gossip it to replicas (or env AI_ROLLUP_SEQUENCER_KEY; needs p2p); its address is the rollup config's unsafeBlockSigner")
     .option('--replica', 'follow a sequencer instead of producing blocks: gossiped blocks are checked against the block signer and re-executed (--p2p.bootnodes), and with --rollup-config and --l1-rpc the chain is derived from L1 batches', false)
     .option('--sequencer-rpc <url>', 'replica: forward eth_sendRawTransaction (and pending nonces) to this sequencer JSON-RPC')
+    .option('--challenger-key <key>', "replica with --l1-rpc: the Rollup's challenger L1 key (or env AI_ROLLUP_CHALLENGER_KEY); output roots that differ from the derived chain's are deleted while not final")
     .option('--sequencer-address <address>', "replica of a chain whose rollup config names no unsafeBlockSigner (or that has none, e.g. `node --dev`): the block signer's address")
     .option('--metrics.port <port>', 'also serve /metrics and /health on this port, on --rpc.addr (0 picks a free one); they are always on the JSON-RPC port', int('--metrics.port'))
     .option('--health.max-l1-down <seconds>', 'rollup mode: /health answers 503 once L1 has not answered for this long', int('--health.max-l1-down'), defaultMetricsOptions.maxL1DownSeconds)
@@ -240,12 +241,13 @@ const REPLICA_P2P_LISTEN = '/ip4/127.0.0.1/tcp/0';
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-/** --replica: the block signer from the rollup config or --sequencer-address; no L1 keys (a replica posts nothing). */
+/** --replica: the block signer from the rollup config or --sequencer-address; no sequencer keys, only the challenger's. */
 async function replicaOptions(f: Record<string, unknown>): Promise<ReplicaOptions | undefined> {
   const address = f.sequencerAddress as string | undefined;
   const sequencerRpc = f.sequencerRpc as string | undefined;
   if (f.replica !== true) {
     if (address !== undefined || sequencerRpc !== undefined) throw new Error(`${flagName(address !== undefined ? 'sequencerAddress' : 'sequencerRpc')} is for --replica`);
+    if (f.challengerKey !== undefined) throw new Error('--challenger-key is for --replica (with --l1-rpc): the challenger checks outputs against the chain it derives from L1');
     return undefined;
   }
   for (const k of ['batcherKey', 'proposerKey', 'inferencePosterKey', 'sequencerKey']) {
@@ -263,9 +265,22 @@ async function replicaOptions(f: Record<string, unknown>): Promise<ReplicaOption
   return {
     signer: (configured ?? address) as Hex | undefined,
     sequencerRpc,
-    rollup: config === undefined ? undefined : { config, l1Rpc, l1PollMs: f.l1PollMs as number },
+    rollup: config === undefined ? undefined : { config, l1Rpc, l1PollMs: f.l1PollMs as number, challengerKey: challengerKey(f, l1Rpc) },
     sync: defaultSyncOptions,
   };
+}
+
+/** Only a replica deriving from L1 knows which output roots are right; the env variable alone is ignored elsewhere. */
+function challengerKey(f: Record<string, unknown>, l1Rpc: string | undefined): Hex | undefined {
+  const flag = f.challengerKey as string | undefined;
+  const v = flag ?? process.env.AI_ROLLUP_CHALLENGER_KEY;
+  if (v === undefined || v === '') return undefined;
+  if (!KEY.test(v)) throw new Error('--challenger-key must be a 0x-prefixed 32-byte hex private key');
+  if (l1Rpc === undefined) {
+    if (flag !== undefined) throw new Error('--challenger-key needs --l1-rpc: outputs are checked against the chain derived from L1');
+    return undefined;
+  }
+  return v as Hex;
 }
 
 /** The block key: its address must be the rollup config's unsafeBlockSigner, else every replica would refuse every block. */

@@ -110,7 +110,7 @@ export class RollupNode {
     const replica = options.replica;
     const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger, { artifacts, jobInputs: p2p?.inputs });
     const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger, { kv, chain, importer: parts.importer });
-    const metrics = await wireMetrics(options, { chain, pool, p2p, l1, logger });
+    const metrics = await wireMetrics(options, { chain, pool, p2p, l1, logger, replicaServices: replicaL1?.services });
     let node: RollupNode | undefined;
     parts.fatal.report = (err) => {
       metrics.fatal(err);

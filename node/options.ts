@@ -45,7 +45,13 @@ export interface ReplicaOptions {
   /** eth_sendRawTransaction (and `pending` nonces) are forwarded here; unset: eth_sendRawTransaction answers -32000. */
   sequencerRpc?: string;
   /** The rollup followed: rollup_ methods; with `l1Rpc` the chain is also derived from L1 (node/derivation), which sets safe/finalized. */
-  rollup?: { config: RollupConfig; l1Rpc?: string; l1PollMs: number };
+  rollup?: {
+    config: RollupConfig;
+    l1Rpc?: string;
+    l1PollMs: number;
+    /** The Rollup's challenger key (needs l1Rpc): wrong outputs the replica finds are deleted on L1. */
+    challengerKey?: Hex;
+  };
   sync: SyncOptions;
 }
 

@@ -7,12 +7,14 @@
  * (node/derivation), which gives the safe/finalized tags, and the rollup_ methods.
  */
 import { bytesToHex } from '@ethereumjs/util';
-import { createPublicClient, http } from 'viem';
+import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import type { Chain } from './chain/chain.ts';
 import type { KV } from './db/kv.ts';
+import { Challenger } from './derivation/challenger.ts';
+import type { ChallengerDeps } from './derivation/challenger.ts';
 import { Derivation, DerivedRollupStatus, SerialImporter, defaultDerivationOptions } from './derivation/index.ts';
 import { RollupStatus } from './l1/rollup-status.ts';
 import type { NodeOptions, ReplicaOptions } from './options.ts';
@@ -165,6 +167,15 @@ export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, l
   const status = new DerivedRollupStatus(client, rollup, r.l1PollMs, logger.child({ module: 'l1:status' }), derivation);
   await status.start();
   await derivation.start();
-  // derivation first: it imports through the importer, which stops last
-  return { rpc: { config: r.config, status, client }, services: [derivation, status, deps.importer] };
+  const challenger = outputChallenger(r.config.l1ChainId, r.l1Rpc, r.challengerKey, r.l1PollMs, { chain: deps.chain, safe: () => derivation.safe.number, client, rollup, logger: logger.child({ module: 'challenger' }) });
+  challenger.start();
+  // the challenger reads derived blocks, so it stops before derivation; the importer stops last
+  return { rpc: { config: r.config, status, client }, services: [challenger, derivation, status, deps.importer] };
+}
+
+/** Every L1-deriving replica checks the proposer's outputs; only one with the challenger key deletes wrong ones. */
+function outputChallenger(l1ChainId: bigint, l1Rpc: string, key: Hex | undefined, pollMs: number, deps: Omit<ChallengerDeps, 'wallet'>): Challenger {
+  const l1 = defineChain({ id: Number(l1ChainId), name: `l1-${l1ChainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [l1Rpc] } } });
+  const wallet = key === undefined ? undefined : createWalletClient({ account: privateKeyToAccount(key), chain: l1, transport: http(l1Rpc, { retryCount: 0, timeout: 30_000 }) });
+  return new Challenger({ ...deps, wallet }, { pollMs });
 }

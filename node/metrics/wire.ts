@@ -11,6 +11,7 @@ import { InferencePoster } from '../../sequencer/inference-poster.ts';
 import type { Mempool } from '../../sequencer/mempool.ts';
 import { Proposer } from '../../sequencer/proposer.ts';
 import type { Chain } from '../chain/chain.ts';
+import { Challenger } from '../derivation/challenger.ts';
 import { readL1BlockInfo } from '../chain/l1-block-info.ts';
 import type { L1Parts } from '../l1-wiring.ts';
 import type { NodeOptions } from '../options.ts';
@@ -18,6 +19,7 @@ import type { NodeP2P } from '../p2p-wiring.ts';
 import { allMethods } from '../rpc/methods/index.ts';
 import type { HttpRoute, RpcObserver } from '../rpc/server.ts';
 import { chainMetrics } from './chain-metrics.ts';
+import { challengerMetrics } from './challenger-metrics.ts';
 import { evaluateHealth } from './health.ts';
 import type { HealthReport } from './health.ts';
 import { L1Probe } from './l1-probe.ts';
@@ -42,6 +44,8 @@ export interface MetricsDeps {
   sealing?: boolean;
   /** A replica behind its source reports true; a sequencer never syncs. */
   syncing?: () => boolean;
+  /** A replica's L1 services (startReplicaL1), where the challenger is found. */
+  replicaServices?: readonly object[];
 }
 
 export interface NodeMetrics {
@@ -66,6 +70,8 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
   const observer = rpcMetrics(reg, new Set([...Object.keys(allMethods()), 'eth_subscribe', 'eth_unsubscribe']));
   if (deps.p2p !== undefined) p2pMetrics(reg, deps.p2p.service);
   const l1 = deps.l1 === undefined ? undefined : wireL1(reg, options, deps.chain, deps.l1);
+  const challenger = deps.replicaServices?.find((s): s is Challenger => s instanceof Challenger);
+  const unwatchChallenger = challenger === undefined ? undefined : challengerMetrics(reg, challenger);
   let fatal: string | undefined;
   const health = (): HealthReport => {
     const head = deps.chain.head;
@@ -104,6 +110,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
       chainWatch.stop();
       l1?.probe.stop();
       l1?.watch.stop();
+      unwatchChallenger?.();
       await listener?.close();
     },
   };
