@@ -9,9 +9,12 @@
  * timed from its spawn until its eth_blockNumber equals the sequencer's. A replica only catches up
  * once it sees a signed block, so one more transaction goes in every block while it runs. Then the
  * tip: the sequencer takes --tip-rate transactions per second for --tip-seconds, and the replica's
- * lag behind it is sampled. Sync from L1 (derivation) is not measured yet.
+ * lag behind it is sampled. Then sync from L1 (bench/sync-l1.ts): a rollup sequencer on anvil
+ * with its batcher builds its own chain of --l1-txs transactions of the same load, and a fresh
+ * replica with only --rollup-config and --l1-rpc is timed until its safe block is the last
+ * batched one. Both printed side by side; --only peers|l1 runs one part.
  *
- *   npx tsx bench/sync.ts [--txs 20000] [--per-block 100] [--senders 100] [--tip-rate 100] [--tip-seconds 30]
+ *   npx tsx bench/sync.ts [--txs 20000] [--per-block 100] [--senders 100] [--tip-rate 100] [--tip-seconds 30] [--l1-txs 5000] [--only peers|l1]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -25,6 +28,8 @@ import type { CompiledContract } from '../contracts/compile.ts';
 import { devAccounts } from '../node/chain/genesis.ts';
 import { ROOT, freePort, logRecord, machineNote, quantile, rpc, rpcBatch, signTx, sleep, startTarget, table } from './lib.ts';
 import type { Target } from './lib.ts';
+import { measureFromL1, syncRow } from './sync-l1.ts';
+import type { ChainStats, L1Figures } from './sync-l1.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,14 +38,19 @@ const { values: args } = parseArgs({
     senders: { type: 'string', default: '100' },
     'tip-rate': { type: 'string', default: '100' },
     'tip-seconds': { type: 'string', default: '30' },
+    'l1-txs': { type: 'string', default: '5000' },
+    only: { type: 'string' },
   },
 });
+const ONLY = args.only;
+if (ONLY !== undefined && ONLY !== 'l1' && ONLY !== 'peers') throw new Error(`--only: l1 or peers, not ${ONLY}`);
+const L1_TXS = Number(args['l1-txs']);
 const TXS = Number(args.txs);
 const PER_BLOCK = Number(args['per-block']);
 const SENDERS = Number(args.senders);
 const TIP_RATE = Number(args['tip-rate']);
 const TIP_SECONDS = Number(args['tip-seconds']);
-for (const [k, v] of Object.entries({ TXS, PER_BLOCK, SENDERS, TIP_RATE, TIP_SECONDS })) {
+for (const [k, v] of Object.entries({ TXS, PER_BLOCK, SENDERS, TIP_RATE, TIP_SECONDS, L1_TXS })) {
   if (!(Number.isInteger(v) && v > 0)) throw new Error(`${k}: a positive integer, not ${v}`);
 }
 
@@ -63,7 +73,7 @@ interface Node {
   caughtUp: { from: number; to: number; ms: number }[];
 }
 
-async function startNode(name: string, extra: string[]): Promise<Node> {
+async function startNode(name: string, extra: string[], onOther?: (line: string) => void): Promise<Node> {
   const datadir = await mkdtemp(join(tmpdir(), `bench-sync-${name}-`));
   const port = await freePort();
   const node: Omit<Node, 't'> = { datadir, p2p: [], caughtUp: [] };
@@ -71,6 +81,7 @@ async function startNode(name: string, extra: string[]): Promise<Node> {
     const rec = logRecord(line);
     if (rec?.msg === 'node started' && Array.isArray(rec.p2p)) node.p2p = rec.p2p as string[];
     if (rec?.msg === 'caught up') node.caughtUp.push({ from: Number(rec.from), to: Number(rec.to), ms: Number(rec.ms) });
+    onOther?.(line);
   };
   const common = ['node', '--dev', '--datadir', datadir, '--rpc.port', String(port), '--gas-limit', String(GAS_LIMIT), '--log-level', 'info'];
   try {
@@ -88,6 +99,15 @@ async function stopNode(n: Node | undefined): Promise<void> {
   await rm(n.datadir, { recursive: true, force: true });
 }
 
+/** Funds, deploys and mints, then builds a chain of `txs` transfers (bench:sync from L1: its own chain); returns the head. */
+async function loadChain(token: CompiledContract, url: string, chainId: number, txs: number): Promise<number> {
+  const signed = signAll(chainId, token, txs, 0);
+  await send(url, signed.setup);
+  await waitNonces(url, [FUNDER], [signed.setup.length]);
+  await buildChain(url, signed.build, PER_BLOCK);
+  return head(url);
+}
+
 const head = async (url: string) => Number(await rpc<Hex>(url, 'eth_blockNumber'));
 
 interface Signed {
@@ -97,7 +117,7 @@ interface Signed {
 }
 
 /** Setup (funding, token, mints) from the funder; then `build` and `tip` from the senders, nonce-major, ETH and ERC-20 alternating. */
-function signAll(chainId: number, token: CompiledContract): Signed {
+function signAll(chainId: number, token: CompiledContract, txs = TXS, tipTxs = TIP_RATE * TIP_SECONDS): Signed {
   let nonce = 0;
   const fromFunder = (to: Address | undefined, value: bigint, data?: Hex, gas = 21_000n) =>
     signTx({ chainId, type: 'eip1559', nonce: nonce++, to, value, data, gas, ...FEES }, FUNDER_KEY);
@@ -123,8 +143,8 @@ function signAll(chainId: number, token: CompiledContract): Signed {
     return out;
   };
   // whole rounds per sender, so the tip's nonces follow the build's without gaps
-  const build = range(Math.ceil(TXS / SENDERS) * SENDERS);
-  const tip = range(Math.ceil((TIP_RATE * TIP_SECONDS) / SENDERS) * SENDERS);
+  const build = range(Math.ceil(txs / SENDERS) * SENDERS);
+  const tip = range(Math.ceil(tipTxs / SENDERS) * SENDERS);
   return { setup: [...fund, deploy, ...mint], build, tip };
 }
 
@@ -187,12 +207,6 @@ function keepProducing(url: string, chainId: number): { stop(): Promise<number> 
       return sent;
     },
   };
-}
-
-interface ChainStats {
-  blocks: number;
-  txs: number;
-  gas: number;
 }
 
 async function chainStats(url: string, from: number, to: number): Promise<ChainStats> {
@@ -291,25 +305,15 @@ async function measureTip(seq: Node, replica: Node, raws: Hex[]): Promise<TipFig
   return { blocks: stats.blocks, txs: stats.txs, seconds, lag, delayMs };
 }
 
-function report(sync: SyncFigures, tip: TipFigures | undefined): void {
-  const { stats, seconds } = sync;
-  console.log('\nsync from peers (fresh replica, spawn → head equals the sequencer\'s; the sequencer kept producing: one transaction per block during the measurement)');
-  console.log(
-    table([
-      {
-        blocks: stats.blocks,
-        transactions: stats.txs,
-        'Mgas': (stats.gas / 1e6).toFixed(1),
-        seconds: seconds.toFixed(1),
-        'blocks/s': (stats.blocks / seconds).toFixed(1),
-        'Mgas/s': (stats.gas / 1e6 / seconds).toFixed(2),
-        'tx/s': (stats.txs / seconds).toFixed(0),
-        'replica peak RSS MiB': sync.rss.toFixed(0),
-        'of which start → RPC s': sync.answeringSeconds.toFixed(1),
-        'keep-alive txs': sync.keeperTxs,
-      },
-    ]),
-  );
+function report(sync: SyncFigures | undefined, tip: TipFigures | undefined, l1: L1Figures | undefined): void {
+  const rows = [];
+  if (sync !== undefined) rows.push(syncRow('peers', sync));
+  if (l1 !== undefined) rows.push(syncRow('L1', l1));
+  console.log('\nsync, fresh replica from spawn: from peers until its head equals the sequencer\'s (the sequencer kept producing, one transaction per block);');
+  console.log('from L1 (no p2p, the sequencer stopped once L1 covered its chain) until its safe block equals the last batched one');
+  console.log(table(rows));
+  if (sync !== undefined) console.log(`  peers: ${sync.keeperTxs} keep-alive transactions included`);
+  if (l1 !== undefined) console.log(`  L1: ${l1.derivedLogs} 'derived batches' log records; the Rollup covered the chain ${l1.batchingSeconds.toFixed(1)} s after its last block`);
   if (tip === undefined) return;
   console.log(`\nfollowing at the tip: ${tip.txs} transactions in ${tip.blocks} blocks over ${tip.seconds.toFixed(1)} s (${(tip.txs / tip.seconds).toFixed(0)} tx/s offered as ETH and ERC-20 transfers), heads polled every 50 ms`);
   const q = (xs: number[], p: number) => quantile(xs, p).toFixed(0);
@@ -321,10 +325,7 @@ function report(sync: SyncFigures, tip: TipFigures | undefined): void {
   );
 }
 
-async function main(): Promise<void> {
-  const startLoad = loadavg()[0]!;
-  console.log(`bench:sync — ${TXS} transactions (ETH and ERC-20 transfers, ${SENDERS} senders, ~${PER_BLOCK} per block), 1 s blocks, ${GAS_LIMIT / 1e6}M gas`);
-  const { TestToken } = await compileContracts(['test/TestToken.sol']);
+async function runPeers(token: CompiledContract): Promise<{ sync: SyncFigures; tip?: TipFigures }> {
   let seq: Node | undefined;
   let replica: Node | undefined;
   try {
@@ -336,7 +337,7 @@ async function main(): Promise<void> {
     }
     const chainId = Number(await rpc<Hex>(seq.t.url, 'eth_chainId'));
     const t0 = performance.now();
-    const signed = signAll(chainId, TestToken!);
+    const signed = signAll(chainId, token);
     console.log(`  sequencer: pid ${seq.t.proc.pid}, ${seq.p2p[0]}; signed ${signed.setup.length + signed.build.length + signed.tip.length} transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await send(seq.t.url, signed.setup);
     await waitNonces(seq.t.url, [FUNDER], [signed.setup.length]);
@@ -352,13 +353,26 @@ async function main(): Promise<void> {
     } catch (err) {
       console.log(`  tip measurement FAILED: ${(err as Error).message}`);
     }
-    report(sync, tip);
     console.log(`  replica peak RSS after the tip phase: ${replica!.t.peakRssMiB().toFixed(0)} MiB; sequencer peak RSS: ${seq.t.peakRssMiB().toFixed(0)} MiB`);
+    return { sync, tip };
   } finally {
     await stopNode(replica);
     await stopNode(seq);
   }
-  console.log('\nsync from L1 (derivation from batches on L1): not measured yet, node/derivation/ is still being built.');
+}
+
+async function main(): Promise<void> {
+  const startLoad = loadavg()[0]!;
+  const parts = [ONLY !== 'l1' ? `from peers: ${TXS} transactions` : '', ONLY !== 'peers' ? `from L1: ${L1_TXS} transactions` : ''].filter(Boolean).join('; ');
+  console.log(`bench:sync — ${parts} (ETH and ERC-20 transfers, ${SENDERS} senders, ~${PER_BLOCK} per block), 1 s blocks, ${GAS_LIMIT / 1e6}M gas`);
+  const { TestToken } = await compileContracts(['test/TestToken.sol']);
+  const peers = ONLY === 'l1' ? undefined : await runPeers(TestToken!);
+  let l1: L1Figures | undefined;
+  if (ONLY !== 'peers') {
+    const deps = { startNode, stopNode, chainStats, load: (url: string, chainId: number, txs: number) => loadChain(TestToken!, url, chainId, txs) };
+    l1 = await measureFromL1(deps, L1_TXS, (s) => console.log(s));
+  }
+  report(peers?.sync, peers?.tip, l1);
   console.log(machineNote(startLoad));
 }
 
