@@ -7,14 +7,15 @@
  * requester has handed the node the input (`submitInput`, i.e. `ai_submitJobInput`). Before that
  * no prover could use it, and every peer would reject it (job messages must carry their input).
  */
-import { bytesToHex, createAddressFromString, equalsBytes, hexToBytes } from '@ethereumjs/util';
+import { bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util';
 import type { Logger } from 'pino';
-import { decodeEventLog, decodeFunctionResult, encodeFunctionData, getAbiItem, toEventSelector } from 'viem';
+import { decodeEventLog, getAbiItem, toEventSelector } from 'viem';
 import type { AbiEvent, Hex } from 'viem';
 import { INFERENCE_MARKET_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
 import { encodeJob, JOB_MESSAGE_VERSION, jobInput, JobMessageError } from '../../prover/jobs/job-message.ts';
 import type { JobMessage } from '../../prover/jobs/job-message.ts';
 import { ExecutionError } from '../chain/call.ts';
+import { readContractAt } from '../chain/contract-read.ts';
 import type { CallExecutor } from '../chain/call.ts';
 import type { Chain, NewBlockEvent } from '../chain/chain.ts';
 import type { ArtifactStore } from './artifact-store.ts';
@@ -51,11 +52,7 @@ export interface MarketReader {
 /** Reads the market predeploy with eth_call semantics at the head (nothing is written). */
 export function chainMarketReader(chain: Pick<Chain, 'head'>, calls: Pick<CallExecutor, 'call'>): MarketReader {
   const to = createAddressFromString(INFERENCE_MARKET_ADDRESS);
-  const read = async (functionName: string, args: unknown[]): Promise<unknown> => {
-    const data = encodeFunctionData({ abi: marketAbi, functionName, args });
-    const out = await calls.call({ to, data: hexToBytes(data) }, chain.head);
-    return decodeFunctionResult({ abi: marketAbi, functionName, data: bytesToHex(out) as Hex });
-  };
+  const read = (functionName: string, args: unknown[]): Promise<unknown> => readContractAt(calls, chain.head, to, marketAbi, functionName, args);
   return {
     async request(id) {
       let r: { modelId: Hex; status: number; deadline: bigint; fee: bigint; outputCount: number; inputSignals: readonly bigint[] };

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFunctionData, getAddress, keccak256, parseEther, parseEventLogs } from 'viem';
+import { decodeFunctionData, getAddress, keccak256, parseEther } from 'viem';
 import type { Address, Hex } from 'viem';
 import { compileContracts } from '../../contracts/compile.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
@@ -15,7 +15,7 @@ import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
-import { consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
+import { askConsumer, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
 import { startProver, waitFor } from '../helpers/prover.ts';
 import type { ProverProc } from '../helpers/prover.ts';
 import { oracleBatchesFor, startL1, startRollupNode } from '../helpers/rollup.ts';
@@ -45,14 +45,11 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
 
   async function ask(m: (typeof models)[number], k: number): Promise<bigint> {
     const input = inputOf(k);
-    const signals = m.private ? [inputHash(Uint8Array.from(input))] : input.map(BigInt);
-    const hash = await c().walletClient.writeContract({ address: m.consumer, abi: consumerAbi, functionName: 'ask', args: [signals, 900n], value: FEE });
-    const r = await c().publicClient.waitForTransactionReceipt({ hash });
-    const id = parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
+    const id = await askConsumer(c(), m.consumer, input, { private: m.private, fee: FEE });
     inputs.set(id, input);
-    if (m.private) await c().publicClient.request({ method: 'ai_submitJobInput' as never, params: [`0x${id.toString(16)}`, input] as never });
     return id;
   }
+
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'inference-aggregation-'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAddress, parseEther, parseEventLogs } from 'viem';
+import { getAddress, parseEther } from 'viem';
 import type { Address, Hex } from 'viem';
 import { compileContracts } from '../../contracts/compile.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
@@ -12,12 +12,11 @@ import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
 import { buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
 import type { InferenceProofInput } from '../../prover/aggregate/batch-proof.ts';
 import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
 import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
-import { consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
+import { askConsumer, consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
 import { startProver, waitFor } from '../helpers/prover.ts';
 import type { ProverProc } from '../helpers/prover.ts';
 import { oracleBatchesFor, startL1, startRollupNode } from '../helpers/rollup.ts';
@@ -43,17 +42,8 @@ describe('prover network: two provers over libp2p, 50 requests over 2 models, ba
   const dappKey = devAccounts()[0]!.privateKey as Hex;
   const c = () => clients(node, dappKey);
 
-  async function ask(m: (typeof models)[number], k: number): Promise<bigint> {
-    const input = inputOf(k);
-    const signals = m.private ? [inputHash(Uint8Array.from(input))] : input.map(BigInt);
-    const hash = await c().walletClient.writeContract({ address: m.consumer, abi: consumerAbi, functionName: 'ask', args: [signals, 900n], value: FEE });
-    const r = await c().publicClient.waitForTransactionReceipt({ hash });
-    expect(r.status).toBe('success');
-    const id = parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
-    // a private input is on no chain: the dApp hands it to the network
-    if (m.private) await c().publicClient.request({ method: 'ai_submitJobInput' as never, params: [`0x${id.toString(16)}`, input] as never });
-    return id;
-  }
+  const ask = (m: (typeof models)[number], k: number) => askConsumer(c(), m.consumer, inputOf(k), { private: m.private, fee: FEE });
+
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'prover-network-'));

@@ -1,14 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BaseError, ContractFunctionRevertedError, parseAbi, toEventSelector, toFunctionSelector } from 'viem';
-import type { Abi, AbiEvent, AbiFunction } from 'viem';
+import { BaseError, ContractFunctionRevertedError, parseAbi, parseEventLogs, toEventSelector, toFunctionSelector } from 'viem';
+import type { Abi, AbiEvent, AbiFunction, Address } from 'viem';
+import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { marketAbi } from '../../prover/daemon/market-abi.ts';
 import { DEFAULT_GAS_LIMIT, devGenesis } from '../../node/chain/genesis.ts';
 import { INFERENCE_MARKET_ADDRESS, inferenceMarketStorage } from '../../contracts/predeploys.ts';
 import type { InferenceMarketParams } from '../../contracts/predeploys.ts';
 import type { clients } from './dev-node.ts';
 
 /** IInferenceMarket, typed for viem (the prover's own); `abiDrift` checks it against the committed artifact. */
-export { marketAbi } from '../../prover/daemon/market-abi.ts';
+export { marketAbi };
 
 export const consumerAbi = parseAbi([
   'constructor(bytes32 modelId_)',
@@ -73,4 +75,19 @@ export async function advancePast(c: Clients, ts: bigint): Promise<void> {
     const hash = await c.walletClient.sendTransaction({ to: c.account.address, value: 0n });
     await c.publicClient.waitForTransactionReceipt({ hash });
   }
+}
+
+/**
+ * The InferenceConsumer at `consumer` asks for an inference of `input` (the input values, or their
+ * Poseidon hash for a private-input model, whose input the dApp then hands to the node with
+ * ai_submitJobInput: it is on no chain). Returns the market request id.
+ */
+export async function askConsumer(c: Clients, consumer: Address, input: number[], opts: { private: boolean; fee: bigint; ttl?: bigint }): Promise<bigint> {
+  const signals = opts.private ? [inputHash(Uint8Array.from(input))] : input.map(BigInt);
+  const hash = await c.walletClient.writeContract({ address: consumer, abi: consumerAbi, functionName: 'ask', args: [signals, opts.ttl ?? 900n], value: opts.fee });
+  const r = await c.publicClient.waitForTransactionReceipt({ hash });
+  if (r.status !== 'success') throw new Error(`ask reverted (${hash})`);
+  const id = parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
+  if (opts.private) await c.publicClient.request({ method: 'ai_submitJobInput' as never, params: [`0x${id.toString(16)}`, input] as never });
+  return id;
 }

@@ -1,11 +1,12 @@
-import { createAddressFromString, hexToBytes } from '@ethereumjs/util';
-import { decodeFunctionResult, encodeFunctionData, keccak256 } from 'viem';
+import { createAddressFromString } from '@ethereumjs/util';
+import { keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { z } from 'zod';
 
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../../contracts/predeploys.ts';
 import { JobInputError } from '../../ai/job-inputs.ts';
 import { ExecutionError } from '../../chain/call.ts';
+import { readContractAt } from '../../chain/contract-read.ts';
 import type { RpcBackend } from '../backend.ts';
 import { RpcCode, RpcError } from '../errors.ts';
 import { q } from '../format.ts';
@@ -37,10 +38,7 @@ interface ModelRecord {
 }
 
 async function registryCall(b: RpcBackend, ref: BlockRef, functionName: string, args: unknown[]): Promise<unknown> {
-  const block = await b.blockByRef(ref);
-  const data = encodeFunctionData({ abi: registryAbi, functionName, args });
-  const out = await b.calls.call({ to: registry, data: hexToBytes(data) }, block);
-  return decodeFunctionResult({ abi: registryAbi, functionName, data: `0x${Buffer.from(out).toString('hex')}` });
+  return readContractAt(b.calls, await b.blockByRef(ref), registry, registryAbi, functionName, args);
 }
 
 /** The registry's record as JSON, or null when the id is not registered. */
