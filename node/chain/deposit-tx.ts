@@ -2,7 +2,7 @@ import { RLP } from '@ethereumjs/rlp';
 import { Capability } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { Address, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util';
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { nativeKeccak256 } from './crypto.ts';
 
 /** EIP-2718 type of deposit transactions, as on OP Stack (so viem's op-stack formatters read them). */
 export const DEPOSIT_TX_TYPE = 0x7e;
@@ -77,7 +77,7 @@ export class DepositTx implements DepositTxData {
   }
 
   hash(): Uint8Array {
-    this.cachedHash ??= keccak_256(this.serialize());
+    this.cachedHash ??= nativeKeccak256(this.serialize());
     return this.cachedHash;
   }
 

@@ -1,5 +1,5 @@
 import { RLP } from '@ethereumjs/rlp';
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { nativeKeccak256 } from './crypto.ts';
 
 type Nested = Uint8Array | Nested[];
 
@@ -11,7 +11,7 @@ type Nested = Uint8Array | Nested[];
 export function orderedTrieRoot(values: Uint8Array[]): Uint8Array {
   const entries = values.map((v, i) => ({ key: nibbles(RLP.encode(i)), value: v }));
   entries.sort((a, b) => compareNibbles(a.key, b.key));
-  return keccak_256(RLP.encode(node(entries, 0)));
+  return nativeKeccak256(RLP.encode(node(entries, 0)));
 }
 
 interface Entry {
@@ -42,7 +42,7 @@ function node(entries: Entry[], depth: number): Nested {
 /** Children shorter than 32 bytes encoded are embedded; longer ones are referenced by hash. */
 function ref(n: Nested): Nested {
   const enc = RLP.encode(n);
-  return enc.length < 32 ? n : keccak_256(enc);
+  return enc.length < 32 ? n : nativeKeccak256(enc);
 }
 
 function commonPrefix(entries: Entry[], depth: number): number {

@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block';
 import { equalsBytes, hexToBytes } from '@ethereumjs/util';
-import { keccak_256 } from '@noble/hashes/sha3.js';
+import { nativeKeccak256 } from '../chain/crypto.ts';
 import type { RawLog } from '../chain/receipts.ts';
 import type { RpcBackend } from './backend.ts';
 import { RpcCode, RpcError, headerNotFound, invalidParams } from './errors.ts';
@@ -34,7 +34,7 @@ export function logMatches(log: RawLog, c: LogCriteria): boolean {
 type BloomBits = [number, number][];
 
 function bloomBits(e: Uint8Array): BloomBits {
-  const h = keccak_256(e);
+  const h = nativeKeccak256(e);
   const bits: BloomBits = [];
   for (let i = 0; i < 6; i += 2) {
     const bit = ((h[i]! << 8) | h[i + 1]!) & 2047;
