@@ -32,6 +32,8 @@ import { BlockPublisher } from './sync/block-publisher.ts';
 import { serveBlocksByRange } from './sync/blocks-by-range.ts';
 import { defaultSyncOptions } from './sync/options.ts';
 import { RangeSync } from './sync/range-sync.ts';
+import { HeadPoller, serveSignedHead } from './sync/signed-head.ts';
+import type { SignedHeadSource } from './sync/signed-head.ts';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -59,6 +61,8 @@ export function blockSync(options: NodeOptions, deps: BlockSyncDeps): (service: 
     const { chain, logger } = deps;
     const sync = options.replica?.sync ?? defaultSyncOptions;
     const parts: Stoppable[] = [];
+    let signedHead: SignedHeadSource = async () => undefined;
+    await serveSignedHead(service.reqresp, () => signedHead(), sync);
     await serveBlocksByRange(
       service.reqresp,
       { headNumber: () => chain.head.header.number, blockRlp: async (n) => (await chain.store.getBlockByNumber(n))?.serialize() },
@@ -72,12 +76,19 @@ export function blockSync(options: NodeOptions, deps: BlockSyncDeps): (service: 
       );
       service.gossip.subscribe(TopicKind.Blocks, signedBlocksOnly(options.chainId, privateKeyToAccount(key).address, chain.common));
       publisher.start();
+      signedHead = () => publisher.signedHead();
       parts.push(publisher);
     }
     else if (options.replica === undefined && options.rollup?.config.unsafeBlockSigner !== undefined) {
       logger.child({ module: 'sync' }).warn({ unsafeBlockSigner: options.rollup.config.unsafeBlockSigner }, 'no --sequencer-key: blocks are not gossiped, replicas cannot follow this sequencer');
     }
-    if (options.replica !== undefined) parts.push(...follow(options.chainId, options.replica, service, deps));
+    if (options.replica !== undefined) {
+      const following = follow(options.chainId, options.replica, service, deps);
+      if (following !== undefined) {
+        signedHead = async () => following.follower.signedHead;
+        parts.push(...following.parts);
+      }
+    }
     return {
       async stop() {
         for (const p of parts) await p.stop();
@@ -86,25 +97,29 @@ export function blockSync(options: NodeOptions, deps: BlockSyncDeps): (service: 
   };
 }
 
-function follow(chainId: bigint, replica: ReplicaOptions, service: P2PService, deps: BlockSyncDeps): Stoppable[] {
+function follow(chainId: bigint, replica: ReplicaOptions, service: P2PService, deps: BlockSyncDeps): { follower: BlockFollower; parts: Stoppable[] } | undefined {
   const log = deps.logger.child({ module: 'sync' });
   if (replica.signer === undefined) {
     log.warn('no block signer known (the rollup config has no unsafeBlockSigner and no --sequencer-address was given): this replica cannot follow the sequencer by gossip');
-    return [];
+    return undefined;
   }
+  const peers = () => service.libp2p.getPeers().map((p) => p.toString());
   const importer = deps.importer ?? new BlockImporter({ chain: deps.chain, logger: deps.logger.child({ module: 'sync:import' }), onFatal: deps.onFatal });
   const range = new RangeSync(replica.sync, {
     chain: deps.chain,
     importer,
     reqresp: service.reqresp,
-    peers: () => service.libp2p.getPeers().map((p) => p.toString()),
+    peers,
     logger: log,
   });
   const follower = new BlockFollower({ ...replica.sync, chainId, signer: replica.signer }, { chain: deps.chain, importer, range, logger: log });
   service.gossip.subscribe(TopicKind.Blocks, follower.handler());
+  const heads = new HeadPoller(replica.sync, { chain: deps.chain, reqresp: service.reqresp, offer: (gb, peer) => follower.offer(gb, peer), peers, logger: log });
+  service.libp2p.addEventListener('peer:connect', (ev) => heads.onConnect(ev.detail.toString()));
+  heads.start();
   log.info({ signer: replica.signer, head: deps.chain.head.header.number }, 'following the block signer');
-  // the follower first: its catch-up and orphans import through the importer
-  return [follower, importer];
+  // the poller and the follower first: their catch-ups and orphans import through the importer
+  return { follower, parts: [heads, follower, importer] };
 }
 
 /** The replica's method table: the node's, with transactions (and `pending` nonces) forwarded to the sequencer. */

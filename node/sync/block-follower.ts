@@ -31,6 +31,7 @@ export interface FollowerDeps {
 
 interface Orphan {
   block: Block;
+  signature: Uint8Array;
   /** The peer that relayed it: the first one asked for the range before it. */
   from: string;
   at: number;
@@ -74,6 +75,7 @@ export function signedBlocksOnly(chainId: bigint, signer: Hex, common: Common): 
 
 export class BlockFollower {
   private readonly orphans = new Map<string, Orphan>();
+  private lastSigned: GossipBlock | undefined;
   private syncing: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -94,7 +96,7 @@ export class BlockFollower {
       },
       handle: async (gb, meta) => {
         try {
-          await this.onBlock(gb, meta.from);
+          await this.offer(gb, meta.from);
         } catch (err) {
           if (isSyncError(err) && REJECT_CODES.has(err.code)) this.deps.logger.warn({ from: meta.from, code: err.code, number: gb.block.header.number, reason: err.message }, 'rejected gossiped block');
           throw asGossipError(err);
@@ -111,13 +113,23 @@ export class BlockFollower {
     await this.syncing;
   }
 
-  private async onBlock(gb: GossipBlock, from: string): Promise<void> {
+  /** The newest block signed by the block signer that this node imported: what it answers signed-head requests with. */
+  get signedHead(): GossipBlock | undefined {
+    return this.lastSigned;
+  }
+
+  /**
+   * A signed block from `from` (by gossip or a signed-head answer): checked, then imported, or
+   * kept as an orphan and caught up to. Throws the SyncError of a block not taken.
+   */
+  async offer(gb: GossipBlock, from: string): Promise<void> {
     await verifyBlockSigner(this.opts.chainId, this.opts.signer, gb);
     try {
       await this.deps.importer.import(gb.block);
+      this.noteSigned(gb);
     } catch (err) {
       if (isSyncError(err, SyncErrorCode.UnknownParent)) {
-        this.keepOrphan(gb.block, from);
+        this.keepOrphan(gb, from);
         this.catchUp();
       } else if (isSyncError(err, SyncErrorCode.Conflict)) {
         this.deps.logger.warn({ number: gb.block.header.number, hash: bytesToHex(gb.block.hash()), reason: err.message }, 'the block signer signed a block that conflicts with our chain; not followed (no reorgs yet)');
@@ -127,9 +139,13 @@ export class BlockFollower {
     void this.drainOrphans();
   }
 
-  private keepOrphan(block: Block, from: string): void {
+  private noteSigned(gb: GossipBlock): void {
+    if (this.lastSigned === undefined || gb.block.header.number > this.lastSigned.block.header.number) this.lastSigned = gb;
+  }
+
+  private keepOrphan(gb: GossipBlock, from: string): void {
     const now = Date.now();
-    this.orphans.set(bytesToHex(block.hash()), { block, from, at: now });
+    this.orphans.set(bytesToHex(gb.block.hash()), { block: gb.block, signature: gb.signature, from, at: now });
     for (const [k, o] of this.orphans) {
       if (this.orphans.size <= this.opts.orphanMaxBlocks && now - o.at <= this.opts.orphanTtlMs) break;
       this.orphans.delete(k);
@@ -146,6 +162,9 @@ export class BlockFollower {
     let failed = false;
     this.syncing = this.deps.range
       .syncTo(anchor.block, anchor.from)
+      .then(() => {
+        if (equalsBytes(this.deps.chain.head.hash(), anchor.block.hash())) this.noteSigned(anchor);
+      })
       .catch((err: unknown) => {
         failed = true;
         if (!isSyncError(err, SyncErrorCode.Stopped)) this.deps.logger.warn({ to: anchor.block.header.number, code: (err as SyncError).code, err: (err as Error).message }, 'catch-up failed; trying again');
@@ -169,6 +188,7 @@ export class BlockFollower {
       this.orphans.delete(next[0]);
       try {
         await this.deps.importer.import(next[1].block);
+        this.noteSigned(next[1]);
       } catch (err) {
         this.deps.logger.warn({ number: next[1].block.header.number, code: (err as SyncError).code, err: (err as Error).message }, 'orphan block not imported');
         return;

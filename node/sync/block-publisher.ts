@@ -6,10 +6,12 @@ import type { Block } from '@ethereumjs/block';
 import type { Hex } from 'viem';
 import type { Logger } from 'pino';
 import type { Chain } from '../chain/chain.ts';
+import { equalsBytes } from '@ethereumjs/util';
 import { encodeBlockGossip, signBlockHash } from './block-gossip.ts';
+import type { GossipBlock } from './block-gossip.ts';
 
 export interface PublisherDeps {
-  chain: Pick<Chain, 'onBlock'>;
+  chain: Pick<Chain, 'onBlock' | 'head'>;
   /** Sends on the blocks topic; resolves to the number of peers reached. */
   publish(data: Uint8Array): Promise<number>;
   logger: Logger;
@@ -18,6 +20,7 @@ export interface PublisherDeps {
 export class BlockPublisher {
   private tail: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
+  private signed: GossipBlock | undefined;
 
   constructor(
     private readonly opts: { chainId: bigint; key: Hex },
@@ -41,8 +44,20 @@ export class BlockPublisher {
       .catch((err: unknown) => this.deps.logger.warn({ number: block.header.number, err: (err as Error).message }, 'block not published'));
   }
 
+  /** The head, signed: the sequencer's signed-head answer (signed-head.ts). */
+  async signedHead(): Promise<GossipBlock> {
+    return this.sign(this.deps.chain.head);
+  }
+
+  private async sign(block: Block): Promise<GossipBlock> {
+    if (this.signed !== undefined && equalsBytes(this.signed.block.hash(), block.hash())) return this.signed;
+    const gb = { block, signature: await signBlockHash(this.opts.key, this.opts.chainId, block.hash()) };
+    this.signed = gb;
+    return gb;
+  }
+
   private async publish(block: Block): Promise<void> {
-    const signature = await signBlockHash(this.opts.key, this.opts.chainId, block.hash());
+    const { signature } = await this.sign(block);
     const peers = await this.deps.publish(encodeBlockGossip(signature, block.serialize()));
     this.deps.logger.debug({ number: block.header.number, txs: block.transactions.length, peers }, 'published block');
   }

@@ -17,6 +17,8 @@ export interface SyncOptions {
   catchUpBodyBytes: number;
   /** Milliseconds before a failed catch-up is tried again (gossip of a newer block also retries it). */
   retryMs: number;
+  /** While the head has not moved for this long, a few peers are asked for their signed head (signed-head.ts). */
+  headPollMs: number;
 }
 
 export const defaultSyncOptions: SyncOptions = {
@@ -27,4 +29,5 @@ export const defaultSyncOptions: SyncOptions = {
   orphanTtlMs: 120_000,
   catchUpBodyBytes: 128 * 1024 * 1024,
   retryMs: 2_000,
+  headPollMs: 10_000,
 };

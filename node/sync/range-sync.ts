@@ -60,6 +60,7 @@ export class RangeSync {
     const peers = this.peerOrder(preferred);
     const started = Date.now();
     const { trusted, bodies } = await this.walkBack(anchor, base, peers);
+    const walkMs = Date.now() - started;
     for (let n = base.header.number + 1n; n < anchor.header.number; n++) {
       this.checkStopped();
       const block = bodies.get(n) ?? (await this.refetch(n, anchor.header.number - 1n, trusted, bodies, peers));
@@ -67,7 +68,7 @@ export class RangeSync {
       await this.importTolerant(block);
     }
     await this.importTolerant(anchor);
-    this.deps.logger.info({ from: base.header.number + 1n, to: anchor.header.number, ms: Date.now() - started }, 'caught up');
+    this.deps.logger.info({ from: base.header.number + 1n, to: anchor.header.number, ms: Date.now() - started, walkMs }, 'caught up');
   }
 
   /**

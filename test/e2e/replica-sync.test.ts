@@ -3,8 +3,10 @@
  * a peer answering blocks-by-range with a well-formed chain that is not the signed one is
  * penalised and never imported; the catch-up takes the blocks from an honest peer, checked
  * against the hashes the signed block fixes (bodies re-fetched when they did not fit in memory),
- * and a chain that does not lead back to ours (another genesis) is refused as a whole. Also a
- * replica process of a dev chain, whose signer comes from --sequencer-address.
+ * and a chain that does not lead back to ours (another genesis) is refused as a whole. The
+ * signed-head request: a forged answer is refused and penalised, the sequencer's starts a
+ * catch-up; a replica process of an idle dev chain (signer from --sequencer-address) catches up
+ * from it alone, with no block gossiped.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -25,8 +27,8 @@ import { devGenesis, withPredeploys } from '../../node/chain/genesis.ts';
 import { openKV } from '../../node/db/kv.ts';
 import type { KV } from '../../node/db/kv.ts';
 import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
-import { verifyBlockSigner } from '../../node/sync/block-follower.ts';
-import { decodeGossipBlock } from '../../node/sync/block-gossip.ts';
+import { BlockFollower, verifyBlockSigner } from '../../node/sync/block-follower.ts';
+import { decodeGossipBlock, signBlockHash } from '../../node/sync/block-gossip.ts';
 import type { GossipBlock } from '../../node/sync/block-gossip.ts';
 import { BlockImporter } from '../../node/sync/block-importer.ts';
 import { serveBlocksByRange } from '../../node/sync/blocks-by-range.ts';
@@ -34,6 +36,7 @@ import { SyncErrorCode } from '../../node/sync/errors.ts';
 import { defaultSyncOptions } from '../../node/sync/options.ts';
 import type { SyncOptions } from '../../node/sync/options.ts';
 import { RangeSync } from '../../node/sync/range-sync.ts';
+import { fetchSignedHead, HeadPoller, serveSignedHead } from '../../node/sync/signed-head.ts';
 import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { sendLoad } from '../helpers/load.ts';
@@ -170,24 +173,58 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     }
   }, 120_000);
 
-  it('a replica process of a dev chain (no rollup config: --sequencer-address) follows it', async () => {
+  it('a replica process of a dev chain (no rollup config: --sequencer-address) catches up on an idle chain from the signed head, then follows it', async () => {
+    const before = await blockNumber(seq.url);
     const r = await startReplica(seq.p2p, ['--sequencer-address', privateKeyToAccount(KEY).address]);
     try {
-      // the chain is idle (automine): a replica learns the head from the next signed block, so
-      // make one now and then until the replica has joined the mesh and caught up to it
-      let nonce = 0;
-      const head = await waitFor('the replica caught up', async () => {
-        await sendLoad(seq.url, [await sign(DEV_KEYS[1], { nonce: nonce++, value: 1n })].map((raw) => ({ raw, hash: keccak256(raw) })));
-        await new Promise((res) => setTimeout(res, 500));
-        const [ours, theirs] = [await blockNumber(r.url), await blockNumber(seq.url)];
-        return ours > 30n && ours === theirs ? ours : undefined;
-      }, 120_000, 500);
-      expect(await chainOf(r.url, head)).toEqual(await chainOf(seq.url, head));
+      // no block is made meanwhile (automine, no transactions): the replica can only learn the
+      // head by asking for it (signed-head), not from gossip
+      await waitFor('the replica caught up to the idle head', async () => (await blockNumber(r.url)) === before, 60_000, 200);
+      expect(await blockNumber(seq.url)).toBe(before);
+      expect(await chainOf(r.url, before)).toEqual(await chainOf(seq.url, before));
+      const raw = await sign(DEV_KEYS[1], { nonce: 0, value: 1n });
+      await sendLoad(seq.url, [{ raw, hash: keccak256(raw) }]);
+      await waitFor('the replica followed the next block', async () => (await blockNumber(r.url)) === before + 1n, 60_000, 200);
+      expect(await chainOf(r.url, before + 1n)).toEqual(await chainOf(seq.url, before + 1n));
     } finally {
       await r.stop();
       await removeDir(r.datadir);
     }
   }, 180_000);
+
+  it('signed-head: the sequencer answers with its head under its key; a block signed by another key is refused and its sender penalised', async () => {
+    const seqId = peerIdOf(seq.p2p[0]!);
+    const head = await fetchSignedHead(replicaP2P.reqresp, seqId, anchor.block.common, SMALL);
+    expect(head?.block.header.number).toBe(await blockNumber(seq.url));
+    await verifyBlockSigner(CHAIN_ID, privateKeyToAccount(KEY).address, head!);
+
+    const forger = await P2PService.create(p2pOptions(CHAIN_ID, { listen: ['/ip4/127.0.0.1/tcp/0'] }), { logger: silent });
+    const forged = { block: head!.block, signature: await signBlockHash(generatePrivateKey(), CHAIN_ID, head!.block.hash()) };
+    await serveSignedHead(forger.reqresp, async () => forged, SMALL);
+    await forger.start();
+    const { chain, kv } = await openChain(join(work, 'signed-head'));
+    kvs.push(kv);
+    const importer = new BlockImporter({ chain, logger: silent, onFatal: (err) => { throw err; } });
+    const follower = new BlockFollower({ ...SMALL, chainId: CHAIN_ID, signer: privateKeyToAccount(KEY).address }, { chain, importer, range: rangeSync(chain, [seqId]), logger: silent });
+    const heads = new HeadPoller(SMALL, { chain, reqresp: replicaP2P.reqresp, offer: (gb, peer) => follower.offer(gb, peer), peers: () => [], logger: silent });
+    try {
+      await replicaP2P.dial(forger.listenAddrs[0]!);
+      const forgerId = forger.peerId;
+      const score = replicaP2P.peerScore(forgerId);
+      heads.onConnect(forgerId);
+      await waitFor('the forger penalised', () => replicaP2P.peerScore(forgerId) < score, 30_000);
+      expect(chain.head.header.number).toBe(0n);
+      // the honest answer starts the catch-up to the sequencer's head
+      heads.onConnect(seqId);
+      await waitFor('caught up from the signed head', () => chain.head.header.number === head!.block.header.number, 60_000);
+      expect(bytesToHex(chain.head.hash())).toBe(bytesToHex(head!.block.hash()));
+      expect(follower.signedHead?.block.header.number).toBe(head!.block.header.number);
+    } finally {
+      await heads.stop();
+      await follower.stop();
+      await forger.stop();
+    }
+  }, 120_000);
 
   it('refuses a signed chain that does not lead back to its own genesis', async () => {
     const { chain, kv } = await openChain(join(work, 'other-genesis'), false);
