@@ -17,6 +17,7 @@ import type { KV } from './db/kv.ts';
 import type { NodeOptions } from './options.ts';
 import { ArtifactStore } from './ai/artifact-store.ts';
 import { RpcBackend } from './rpc/backend.ts';
+import { SyncProgress } from './sync/progress.ts';
 import { Dispatcher } from './rpc/dispatch.ts';
 import { FilterManager } from './rpc/filters.ts';
 import { allMethods } from './rpc/methods/index.ts';
@@ -93,10 +94,11 @@ export class RollupNode {
     // a replica's importer can hit a failed write before the node exists: serve() sets the full handler
     const fatal: Parts['fatal'] = { report: (err) => hooks.onFatal?.(err) };
     const importer = replicaImporter(options, { chain, logger, onFatal: (err) => fatal.report(err) });
-    const blocks = blockSync(options, { chain, logger, onFatal: (err) => fatal.report(err), importer });
+    const progress = options.replica === undefined ? undefined : new SyncProgress(() => chain.head.header.number);
+    const blocks = blockSync(options, { chain, logger, onFatal: (err) => fatal.report(err), importer, progress });
     const p2p = options.p2p === undefined ? undefined : await startNodeP2P({ chainId: options.chainId, datadir: options.datadir, p2p: options.p2p }, { chain, calls, artifacts, logger, blocks });
     try {
-      return await RollupNode.serve(options, logger, hooks, { kv, chain, pool, calls, artifacts, p2p, fatal, importer });
+      return await RollupNode.serve(options, logger, hooks, { kv, chain, pool, calls, artifacts, p2p, fatal, importer, progress });
     } catch (err) {
       await p2p?.stop();
       throw err;
@@ -109,7 +111,7 @@ export class RollupNode {
     const seq = options.sequencer;
     const replica = options.replica;
     const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger, { artifacts, jobInputs: p2p?.inputs });
-    const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger, { kv, chain, importer: parts.importer });
+    const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger, { kv, chain, importer: parts.importer, progress: parts.progress });
     const metrics = await wireMetrics(options, { chain, pool, p2p, l1, logger, replicaServices: replicaL1?.services });
     let node: RollupNode | undefined;
     parts.fatal.report = (err) => {
@@ -134,6 +136,8 @@ export class RollupNode {
     const backend = new RpcBackend(chain, pool, calls, filters, options.rpc, CLIENT_VERSION, seq.minBaseFee, artifacts);
     backend.rollup = l1?.rpc ?? replicaL1?.rpc;
     backend.jobs = p2p?.announcer;
+    backend.sync = parts.progress;
+    backend.peerCount = () => p2p?.service.connectedPeers ?? 0;
     const rpcLogger = logger.child({ module: 'rpc' });
     const dispatcher = new Dispatcher(replica === undefined ? allMethods() : replicaMethods(replica), backend, rpcLogger, options.rpc.maxBatch);
     const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts, ...metrics.rpc });
@@ -175,6 +179,8 @@ interface Parts {
   fatal: { report(err: Error): void };
   /** A replica's block writer (gossip and derivation). */
   importer: SerialImporter | undefined;
+  /** A replica's eth_syncing. */
+  progress: SyncProgress | undefined;
 }
 
 function createPool(options: NodeOptions, chain: Chain, common: Common, logger: Logger): Mempool {

@@ -34,6 +34,7 @@ import { defaultSyncOptions } from './sync/options.ts';
 import { RangeSync } from './sync/range-sync.ts';
 import { HeadPoller, serveSignedHead } from './sync/signed-head.ts';
 import type { SignedHeadSource } from './sync/signed-head.ts';
+import type { SyncProgress } from './sync/progress.ts';
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -47,6 +48,8 @@ export interface BlockSyncDeps {
   onFatal(err: Error): void;
   /** A replica's one block writer, shared by gossip and derivation (replicaImporter). */
   importer?: SerialImporter;
+  /** A replica's eth_syncing: the follower adds the highest signed block it saw. */
+  progress?: SyncProgress;
 }
 
 /** A replica's block writer: gossip, catch-up and derivation all import through it, one at a time. */
@@ -114,6 +117,7 @@ function follow(chainId: bigint, replica: ReplicaOptions, service: P2PService, d
   });
   const follower = new BlockFollower({ ...replica.sync, chainId, signer: replica.signer }, { chain: deps.chain, importer, range, logger: log });
   service.gossip.subscribe(TopicKind.Blocks, follower.handler());
+  deps.progress?.track(() => follower.highestSigned);
   const heads = new HeadPoller(replica.sync, { chain: deps.chain, reqresp: service.reqresp, offer: (gb, peer) => follower.offer(gb, peer), peers, logger: log });
   service.libp2p.addEventListener('peer:connect', (ev) => heads.onConnect(ev.detail.toString()));
   heads.start();
@@ -161,6 +165,8 @@ export interface ReplicaL1Deps {
   kv: KV;
   chain: Chain;
   importer: SerialImporter | undefined;
+  /** eth_syncing: derivation adds the last block L1 holds in a batch. */
+  progress?: SyncProgress;
 }
 
 /**
@@ -180,6 +186,7 @@ export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, l
     { kv: deps.kv, chain: deps.chain, common: deps.chain.common, client, importer: deps.importer, logger },
   );
   const status = new DerivedRollupStatus(client, rollup, r.l1PollMs, logger.child({ module: 'l1:status' }), derivation);
+  deps.progress?.track(() => status.batchedOnL1);
   await status.start();
   await derivation.start();
   const challenger = outputChallenger(r.config.l1ChainId, r.l1Rpc, r.challengerKey, r.l1PollMs, { chain: deps.chain, safe: () => derivation.safe.number, client, rollup, logger: logger.child({ module: 'challenger' }) });

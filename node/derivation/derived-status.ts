@@ -24,6 +24,11 @@ export class DerivedRollupStatus extends RollupStatus {
     super(client, rollup, pollMs, logger);
   }
 
+  /** The last L2 block L1 holds in a batch, derived or not yet (eth_syncing's highestBlock). */
+  get batchedOnL1(): bigint {
+    return super.snapshot.safeBlock;
+  }
+
   override get snapshot(): RollupStatusSnapshot {
     return { ...super.snapshot, safeBlock: this.heads.safe.number, finalizedBlock: this.heads.finalized };
   }

@@ -14,6 +14,7 @@ import type { BlockRef, BlockTag } from './schemas.ts';
 import type { PublicClient } from 'viem';
 import type { RollupStatus } from '../l1/rollup-status.ts';
 import type { RollupConfig } from '../rollup-config.ts';
+import type { SyncProgress } from '../sync/progress.ts';
 
 export interface BlockData {
   block: Block;
@@ -33,6 +34,10 @@ export class RpcBackend {
   rollup: RollupContext | undefined;
   /** Proof job announcements (p2p on): takes the inputs of private-input requests. */
   jobs: Pick<JobAnnouncer, 'submitInput'> | undefined;
+  /** A replica's sync progress (eth_syncing); a sequencer is never syncing. */
+  sync: Pick<SyncProgress, 'status'> | undefined;
+  /** Connected p2p peers (net_peerCount); 0 without p2p. */
+  peerCount: () => number = () => 0;
 
   constructor(
     readonly chain: Chain,

@@ -76,6 +76,7 @@ export function signedBlocksOnly(chainId: bigint, signer: Hex, common: Common): 
 export class BlockFollower {
   private readonly orphans = new Map<string, Orphan>();
   private lastSigned: GossipBlock | undefined;
+  private highestSeen = 0n;
   private syncing: Promise<void> | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -113,6 +114,11 @@ export class BlockFollower {
     await this.syncing;
   }
 
+  /** The highest block number the block signer was seen to sign (imported or not): eth_syncing's highestBlock. */
+  get highestSigned(): bigint {
+    return this.highestSeen;
+  }
+
   /** The newest block signed by the block signer that this node imported: what it answers signed-head requests with. */
   get signedHead(): GossipBlock | undefined {
     return this.lastSigned;
@@ -124,6 +130,7 @@ export class BlockFollower {
    */
   async offer(gb: GossipBlock, from: string): Promise<void> {
     await verifyBlockSigner(this.opts.chainId, this.opts.signer, gb);
+    if (gb.block.header.number > this.highestSeen) this.highestSeen = gb.block.header.number;
     try {
       await this.deps.importer.import(gb.block);
       this.noteSigned(gb);

@@ -41,7 +41,7 @@ import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { sendLoad } from '../helpers/load.ts';
 import { chainOf, startReplica } from '../helpers/replica.ts';
-import { addr, blockNumber, nonceOf, sign } from '../helpers/txs.ts';
+import { addr, blockNumber, must, nonceOf, sign } from '../helpers/txs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const CHAIN_ID = 1337n;
@@ -181,6 +181,8 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
       // head by asking for it (signed-head), not from gossip
       await waitFor('the replica caught up to the idle head', async () => (await blockNumber(r.url)) === before, 60_000, 200);
       expect(await blockNumber(seq.url)).toBe(before);
+      expect(await must(r.url, 'eth_syncing')).toBe(false);
+      expect(Number(await must(r.url, 'net_peerCount'))).toBeGreaterThanOrEqual(1);
       expect(await chainOf(r.url, before)).toEqual(await chainOf(seq.url, before));
       const raw = await sign(DEV_KEYS[1], { nonce: 0, value: 1n });
       await sendLoad(seq.url, [{ raw, hash: keccak256(raw) }]);
@@ -223,6 +225,28 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
       await heads.stop();
       await follower.stop();
       await forger.stop();
+    }
+  }, 120_000);
+
+  it('eth_syncing: a replica that knows of a signed block it cannot fetch yet reports how far it is; the sequencer is not syncing', async () => {
+    const head = (await fetchSignedHead(replicaP2P.reqresp, peerIdOf(seq.p2p[0]!), anchor.block.common, SMALL))!;
+    // a peer that shows the real signed head but serves no ranges: the catch-up cannot finish
+    const teaser = await P2PService.create(p2pOptions(CHAIN_ID, { listen: ['/ip4/127.0.0.1/tcp/0'] }), { logger: silent });
+    await serveSignedHead(teaser.reqresp, async () => head, SMALL);
+    await teaser.start();
+    const r = await startReplica(teaser.listenAddrs, ['--sequencer-address', privateKeyToAccount(KEY).address]);
+    try {
+      const syncing = await waitFor('eth_syncing reports the signed head', async () => {
+        const s = await must(r.url, 'eth_syncing');
+        return s !== false ? s : undefined;
+      }, 60_000, 200);
+      expect(syncing).toEqual({ startingBlock: '0x0', currentBlock: '0x0', highestBlock: `0x${head.block.header.number.toString(16)}` });
+      expect(await blockNumber(r.url)).toBe(0n);
+      expect(await must(seq.url, 'eth_syncing')).toBe(false);
+    } finally {
+      await r.stop();
+      await removeDir(r.datadir);
+      await teaser.stop();
     }
   }, 120_000);
 
