@@ -32,6 +32,7 @@ import { BlockPublisher } from './sync/block-publisher.ts';
 import { serveBlocksByRange } from './sync/blocks-by-range.ts';
 import { defaultSyncOptions } from './sync/options.ts';
 import { RangeSync } from './sync/range-sync.ts';
+import { SenderRecovery } from './sync/sender-recovery.ts';
 import { HeadPoller, serveSignedHead } from './sync/signed-head.ts';
 import type { SignedHeadSource } from './sync/signed-head.ts';
 import type { SyncProgress } from './sync/progress.ts';
@@ -108,12 +109,16 @@ function follow(chainId: bigint, replica: ReplicaOptions, service: P2PService, d
   }
   const peers = () => service.libp2p.getPeers().map((p) => p.toString());
   const importer = deps.importer ?? new BlockImporter({ chain: deps.chain, logger: deps.logger.child({ module: 'sync:import' }), onFatal: deps.onFatal });
+  // the import never waits for the thread to come up (~250 ms): until then it recovers alone
+  const senders = new SenderRecovery({ chainId: deps.chain.common.chainId() }, { logger: deps.logger });
+  void senders.start();
   const range = new RangeSync(replica.sync, {
     chain: deps.chain,
     importer,
     reqresp: service.reqresp,
     peers,
     logger: log,
+    senders,
   });
   const follower = new BlockFollower({ ...replica.sync, chainId, signer: replica.signer }, { chain: deps.chain, importer, range, logger: log });
   service.gossip.subscribe(TopicKind.Blocks, follower.handler());
@@ -122,8 +127,9 @@ function follow(chainId: bigint, replica: ReplicaOptions, service: P2PService, d
   service.libp2p.addEventListener('peer:connect', (ev) => heads.onConnect(ev.detail.toString()));
   heads.start();
   log.info({ signer: replica.signer, head: deps.chain.head.header.number }, 'following the block signer');
-  // the poller and the follower first: their catch-ups and orphans import through the importer
-  return { follower, parts: [heads, follower, importer] };
+  // the poller and the follower first: their catch-ups and orphans import through the importer;
+  // the recovery thread last, once no import can wait for it
+  return { follower, parts: [heads, follower, importer, senders] };
 }
 
 /** The replica's method table: the node's, with transactions (and `pending` nonces) forwarded to the sequencer. */

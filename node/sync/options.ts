@@ -19,6 +19,11 @@ export interface SyncOptions {
   retryMs: number;
   /** While the head has not moved for this long, a few peers are asked for their signed head (signed-head.ts). */
   headPollMs: number;
+  /**
+   * How many blocks ahead of the one it imports a catch-up hands to the sender-recovery thread
+   * (sender-recovery.ts): bounds the work and bytes queued there.
+   */
+  recoveryLookahead: number;
 }
 
 export const defaultSyncOptions: SyncOptions = {
@@ -30,4 +35,5 @@ export const defaultSyncOptions: SyncOptions = {
   catchUpBodyBytes: 128 * 1024 * 1024,
   retryMs: 2_000,
   headPollMs: 10_000,
+  recoveryLookahead: 32,
 };

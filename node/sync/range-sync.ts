@@ -13,7 +13,8 @@
  * keccak collision. The blocks are then imported in order, each re-executed by the importer (an
  * ancestor that executes to another state is still refused); bodies that did not fit in memory
  * during the walk are fetched again and must have the hash the walk fixed. A lying peer costs
- * time and score, never a wrong block.
+ * time and score, never a wrong block. Sender keys recovered ahead of time on a worker thread
+ * (sender-recovery.ts) need no trust either: a wrong one would re-execute to another state root.
  */
 import type { Block } from '@ethereumjs/block';
 import { bytesToHex, equalsBytes } from '@ethereumjs/util';
@@ -25,6 +26,7 @@ import { fetchBlocksByRange } from './blocks-by-range.ts';
 import type { RangeBlock } from './blocks-by-range.ts';
 import { isSyncError, SyncError, SyncErrorCode } from './errors.ts';
 import type { SyncOptions } from './options.ts';
+import type { SenderRecovery } from './sender-recovery.ts';
 
 export interface RangeSyncDeps {
   chain: Chain;
@@ -33,6 +35,8 @@ export interface RangeSyncDeps {
   /** Connected peers, asked after the one that sent the anchor. */
   peers(): string[];
   logger: Logger;
+  /** Recovers the senders of the blocks ahead of the one being imported, off the main thread. */
+  senders?: SenderRecovery;
 }
 
 const min = (a: bigint, b: bigint) => (a < b ? a : b);
@@ -61,12 +65,16 @@ export class RangeSync {
     const started = Date.now();
     const { trusted, bodies } = await this.walkBack(anchor, base, peers);
     const walkMs = Date.now() - started;
+    let unprimed = base.header.number + 1n;
     for (let n = base.header.number + 1n; n < anchor.header.number; n++) {
       this.checkStopped();
       const block = bodies.get(n) ?? (await this.refetch(n, anchor.header.number - 1n, trusted, bodies, peers));
       bodies.delete(n);
+      unprimed = this.primeAhead(n, unprimed, bodies, anchor);
+      await this.deps.senders?.ready(block);
       await this.importTolerant(block);
     }
+    await this.deps.senders?.ready(anchor);
     await this.importTolerant(anchor);
     this.deps.logger.info({ from: base.header.number + 1n, to: anchor.header.number, ms: Date.now() - started, walkMs }, 'caught up');
   }
@@ -165,6 +173,25 @@ export class RangeSync {
       this.deps.logger.debug({ peer, start, count, err: (err as Error).message }, 'range request failed');
       return undefined;
     }
+  }
+
+  /**
+   * Hands the worker the held blocks after `n`, up to recoveryLookahead ahead, from `unprimed` on;
+   * returns the first one not handed over. Block `n` itself is never handed over late: the main
+   * thread recovers it sooner than it would wait for the worker. A body still to be refetched
+   * stops the run; it is primed once it is back.
+   */
+  private primeAhead(n: bigint, unprimed: bigint, bodies: Map<bigint, Block>, anchor: Block): bigint {
+    if (this.deps.senders === undefined) return unprimed;
+    const batch: Block[] = [];
+    let m = max(unprimed, n + 1n);
+    for (; m <= n + BigInt(this.opts.recoveryLookahead); m++) {
+      const block = m === anchor.header.number ? anchor : bodies.get(m);
+      if (block === undefined) break;
+      batch.push(block);
+    }
+    this.deps.senders.prime(batch);
+    return m;
   }
 
   /** A block imported meanwhile (a late gossip copy) is fine; anything else stops the catch-up. */
