@@ -56,6 +56,8 @@ export class Derivation {
     this.traversal = new L1Traversal(opts.l1Start, { client, store: this.store, logger: logger.child({ module: 'derivation:l1' }) });
     this.retrieval = new BatchRetrieval(opts.rollup, { client, common: deps.common, logger: logger.child({ module: 'derivation:batches' }) });
     this.blocks = new BlockDerivation({ chain: deps.chain, importer: deps.importer, logger: logger.child({ module: 'derivation:blocks' }) });
+    // gossip may reorg the unsafe chain, never what L1 carries
+    deps.importer.safeFloor = () => this.blocks.safe.number;
   }
 
   /** Last L2 block derived from L1. */

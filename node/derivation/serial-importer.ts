@@ -14,6 +14,10 @@ export class SerialImporter extends BlockImporter {
     return this.exclusive((importNow) => importNow(block));
   }
 
+  override rewindTo(n: bigint): Promise<void> {
+    return this.exclusive(() => super.rewindTo(n));
+  }
+
   /** Runs `fn` with no other import under way; `importNow` imports inside it (no second lock). */
   exclusive<T>(fn: (importNow: (block: Block) => Promise<void>) => Promise<T>): Promise<T> {
     const run = this.lock.then(() => fn((block) => super.import(block)));

@@ -5,7 +5,9 @@
  * accepted (and so relayed); an invalid one is rejected (its relayer loses score); one that is
  * fine but of no use now (known, conflicting, or with a missing parent) is ignored. A signed
  * block whose parent is missing is kept as an orphan and starts a catch-up over blocks-by-range
- * (range-sync.ts) up to it; orphans that then chain on the head are imported.
+ * (range-sync.ts) up to it; orphans that then chain on the head are imported. A signed block
+ * that conflicts with our chain at or above our head's height is the signer's newer word: the
+ * catch-up to it is a reorg of the unsafe chain (back to the fork point, never below the safe head).
  */
 import { bytesToHex, equalsBytes } from '@ethereumjs/util';
 import type { Common } from '@ethereumjs/common';
@@ -32,6 +34,8 @@ export interface FollowerDeps {
 interface Orphan {
   block: Block;
   signature: Uint8Array;
+  /** It conflicts with our chain at its height or below: catching up to it is an unsafe-chain reorg. */
+  fork: boolean;
   /** The peer that relayed it: the first one asked for the range before it. */
   from: string;
   at: number;
@@ -139,20 +143,37 @@ export class BlockFollower {
         this.keepOrphan(gb, from);
         this.catchUp();
       } else if (isSyncError(err, SyncErrorCode.Conflict)) {
-        this.deps.logger.warn({ number: gb.block.header.number, hash: bytesToHex(gb.block.hash()), reason: err.message }, 'the block signer signed a block that conflicts with our chain; not followed (no reorgs yet)');
+        this.onConflict(gb, from, err);
       }
       throw err;
     }
     void this.drainOrphans();
   }
 
+  /**
+   * The signer's newest word wins: a signed block at or above our head's height that conflicts
+   * with our chain is caught up to as a reorg (range-sync.ts: back to the fork point, never below
+   * the safe head); an older one is only logged (our chain has moved past it).
+   */
+  private onConflict(gb: GossipBlock, from: string, err: SyncError): void {
+    const n = gb.block.header.number;
+    const fields = { number: n, hash: bytesToHex(gb.block.hash()), head: this.deps.chain.head.header.number, reason: err.message };
+    if (n < this.deps.chain.head.header.number) {
+      this.deps.logger.warn(fields, 'the block signer signed an older block that conflicts with our chain; ignored');
+      return;
+    }
+    this.deps.logger.warn(fields, 'the block signer signed a block that conflicts with our chain: following it (unsafe-chain reorg)');
+    this.keepOrphan(gb, from, true);
+    this.catchUp();
+  }
+
   private noteSigned(gb: GossipBlock): void {
     if (this.lastSigned === undefined || gb.block.header.number > this.lastSigned.block.header.number) this.lastSigned = gb;
   }
 
-  private keepOrphan(gb: GossipBlock, from: string): void {
+  private keepOrphan(gb: GossipBlock, from: string, fork = false): void {
     const now = Date.now();
-    this.orphans.set(bytesToHex(gb.block.hash()), { block: gb.block, signature: gb.signature, from, at: now });
+    this.orphans.set(bytesToHex(gb.block.hash()), { block: gb.block, signature: gb.signature, fork, from, at: now });
     for (const [k, o] of this.orphans) {
       if (this.orphans.size <= this.opts.orphanMaxBlocks && now - o.at <= this.opts.orphanTtlMs) break;
       this.orphans.delete(k);
@@ -174,7 +195,11 @@ export class BlockFollower {
       })
       .catch((err: unknown) => {
         failed = true;
-        if (!isSyncError(err, SyncErrorCode.Stopped)) this.deps.logger.warn({ to: anchor.block.header.number, code: (err as SyncError).code, err: (err as Error).message }, 'catch-up failed; trying again');
+        if (isSyncError(err, SyncErrorCode.Stopped)) return;
+        // a chain that cannot be joined stays so: trying it again would only repeat the walk
+        const hopeless = isSyncError(err, SyncErrorCode.ReorgTooDeep);
+        if (hopeless) this.orphans.delete(bytesToHex(anchor.block.hash()));
+        this.deps.logger.warn({ to: anchor.block.header.number, code: (err as SyncError).code, err: (err as Error).message }, hopeless ? 'catch-up failed; not followed' : 'catch-up failed; trying again');
       })
       .then(() => this.drainOrphans())
       .finally(() => {
@@ -189,7 +214,7 @@ export class BlockFollower {
   private async drainOrphans(): Promise<void> {
     for (;;) {
       const head = this.deps.chain.head;
-      for (const [k, o] of this.orphans) if (o.block.header.number <= head.header.number) this.orphans.delete(k);
+      for (const [k, o] of this.orphans) if (o.block.header.number <= head.header.number && !this.pendingFork(o)) this.orphans.delete(k);
       const next = [...this.orphans].find(([, o]) => equalsBytes(o.block.header.parentHash, head.hash()));
       if (next === undefined || this.stopped) return;
       this.orphans.delete(next[0]);
@@ -203,11 +228,18 @@ export class BlockFollower {
     }
   }
 
+  /** A fork orphan still to be caught up to: at our head's height (not our head), or above. */
+  private pendingFork(o: Orphan): boolean {
+    const head = this.deps.chain.head;
+    return o.fork && o.block.header.number >= head.header.number && !equalsBytes(o.block.hash(), head.hash());
+  }
+
   private newestOrphan(): Orphan | undefined {
     const headNumber = this.deps.chain.head.header.number;
     let best: Orphan | undefined;
     for (const o of this.orphans.values()) {
-      if (o.block.header.number > headNumber + 1n && (best === undefined || o.block.header.number > best.block.header.number)) best = o;
+      const due = o.block.header.number > headNumber + 1n || this.pendingFork(o);
+      if (due && (best === undefined || o.block.header.number > best.block.header.number)) best = o;
     }
     return best;
   }

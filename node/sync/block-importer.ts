@@ -73,7 +73,28 @@ export class BlockImporter {
   private tail: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
+  /**
+   * Blocks at or below this number are final as far as gossip goes (derived from L1, which wins):
+   * rewindTo never goes below it. Derivation sets it; without L1 it stays at genesis.
+   */
+  safeFloor: () => bigint = () => 0n;
+
   constructor(private readonly deps: ImporterDeps) {}
+
+  /**
+   * Moves the head back to canonical block `n` (an unsafe-chain reorg: the block signer's chain
+   * forks at `n`), after the imports queued before it; REORG_TOO_DEEP below safeFloor.
+   */
+  rewindTo(n: bigint): Promise<void> {
+    const next = this.tail.then(async () => {
+      if (this.stopped) throw new SyncError(SyncErrorCode.Stopped, 'importer stopped');
+      const floor = this.safeFloor();
+      if (n < floor) throw new SyncError(SyncErrorCode.ReorgTooDeep, `cannot rewind to block ${n}: blocks up to ${floor} are derived from L1`);
+      await this.deps.chain.rewind(n);
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
 
   /**
    * Imports `block` on top of the head once the imports queued before it are done. Throws a

@@ -16,7 +16,7 @@ export const SyncErrorCode = {
   ExecutionMismatch: 'EXECUTION_MISMATCH',
   /** The block is already in the chain. */
   Known: 'KNOWN',
-  /** A different block at a height this node already has: no reorgs of the unsafe chain yet. */
+  /** A different block at a height this node already has (kept and caught up to, as a reorg of the unsafe chain, when signed). */
   Conflict: 'CONFLICT',
   /** The parent is not this node's head: kept as an orphan while the range in between is fetched. */
   UnknownParent: 'UNKNOWN_PARENT',
@@ -24,6 +24,8 @@ export const SyncErrorCode = {
   BadRange: 'BAD_RANGE',
   /** The blocks leading to a signed block do not lead back to this node's chain (another genesis, a fork). */
   NotConnected: 'NOT_CONNECTED',
+  /** A signed chain that forks below the safe head (derived from L1, which wins) or deeper than maxReorgDepth. */
+  ReorgTooDeep: 'REORG_TOO_DEEP',
   /** No connected peer served the range. */
   NoPeer: 'NO_PEER',
   Stopped: 'STOPPED',

@@ -24,6 +24,11 @@ export interface SyncOptions {
    * (sender-recovery.ts): bounds the work and bytes queued there.
    */
   recoveryLookahead: number;
+  /**
+   * Deepest unsafe-chain reorg a signed block may cause (blocks of ours it replaces); never below
+   * the safe head. Deeper: the catch-up fails with REORG_TOO_DEEP and the replica stays on its chain.
+   */
+  maxReorgDepth: number;
 }
 
 export const defaultSyncOptions: SyncOptions = {
@@ -36,4 +41,5 @@ export const defaultSyncOptions: SyncOptions = {
   retryMs: 2_000,
   headPollMs: 10_000,
   recoveryLookahead: 32,
+  maxReorgDepth: 1024,
 };

@@ -57,16 +57,27 @@ export class RangeSync {
     this.abort.abort();
   }
 
-  /** Fetches, checks and imports every block after the head up to and including `anchor`. */
+  /**
+   * Fetches, checks and imports the signed chain up to and including `anchor`: every block after
+   * the head, or, when that chain forks from ours (an unsafe-chain reorg), every block after the
+   * fork point, once the chain is rewound to it.
+   */
   async syncTo(anchor: Block, preferred?: string): Promise<void> {
-    const base = this.deps.chain.head;
-    if (anchor.header.number <= base.header.number + 1n) return;
+    const head = this.deps.chain.head;
+    // known already, or the head's child (the follower imports it as an orphan)
+    if (await this.isOurs(anchor.header.number, anchor.hash(), head)) return;
+    if (anchor.header.number === head.header.number + 1n && equalsBytes(anchor.header.parentHash, head.hash())) return;
     const peers = this.peerOrder(preferred);
     const started = Date.now();
-    const { trusted, bodies } = await this.walkBack(anchor, base, peers);
+    const { trusted, bodies, ancestor } = await this.walkBack(anchor, head, peers);
     const walkMs = Date.now() - started;
-    let unprimed = base.header.number + 1n;
-    for (let n = base.header.number + 1n; n < anchor.header.number; n++) {
+    const reorg = head.header.number - ancestor;
+    if (reorg > 0n) {
+      this.deps.logger.warn({ from: head.header.number, ancestor, to: anchor.header.number, hash: bytesToHex(anchor.hash()) }, 'the block signer\'s chain forks from ours: reorg of the unsafe chain');
+      await this.deps.importer.rewindTo(ancestor);
+    }
+    let unprimed = ancestor + 1n;
+    for (let n = ancestor + 1n; n < anchor.header.number; n++) {
       this.checkStopped();
       const block = bodies.get(n) ?? (await this.refetch(n, anchor.header.number - 1n, trusted, bodies, peers));
       bodies.delete(n);
@@ -76,23 +87,35 @@ export class RangeSync {
     }
     await this.deps.senders?.ready(anchor);
     await this.importTolerant(anchor);
-    this.deps.logger.info({ from: base.header.number + 1n, to: anchor.header.number, ms: Date.now() - started, walkMs }, 'caught up');
+    this.deps.logger.info({ from: ancestor + 1n, to: anchor.header.number, ms: Date.now() - started, walkMs, reorg }, 'caught up');
+  }
+
+  /** Whether our canonical block `n` has `hash` (`head` is ours, read before any write of this catch-up). */
+  private async isOurs(n: bigint, hash: Uint8Array, head: Block): Promise<boolean> {
+    if (n > head.header.number || n < 0n) return false;
+    if (n === head.header.number) return equalsBytes(head.hash(), hash);
+    const ours = await this.deps.chain.store.getCanonicalHash(n);
+    return ours !== undefined && equalsBytes(ours, hash);
   }
 
   /**
-   * Hashes of every block between `base` and `anchor`, each the parent hash of the one above it,
-   * and as many of their bodies (the lowest first) as fit in catchUpBodyBytes.
+   * Walks back from `anchor` to the newest block of ours its chain builds on (our head, unless
+   * the chain forks): the hashes of every block above it, each the parent hash of the one above,
+   * and as many of their bodies (the lowest first) as fit in catchUpBodyBytes. Not below the
+   * importer's safe floor, nor more than maxReorgDepth below our head.
    */
-  private async walkBack(anchor: Block, base: Block, peers: string[]) {
+  private async walkBack(anchor: Block, head: Block, peers: string[]) {
     const trusted = new Map<bigint, Uint8Array>();
     const bodies = new Map<bigint, Block>();
     const sizes = new Map<bigint, number>();
+    const floor = max(this.deps.importer.safeFloor(), head.header.number - BigInt(this.opts.maxReorgDepth));
     let held = 0;
     let need = anchor.header.parentHash;
     let top = anchor.header.number - 1n;
-    while (top > base.header.number) {
+    while (!(top <= head.header.number && (await this.isOurs(top, need, head)))) {
       this.checkStopped();
-      const from = max(base.header.number + 1n, top - BigInt(this.opts.rangeMaxBlocks) + 1n);
+      if (top <= floor) throw this.unconnected(top, need, floor, head);
+      const from = max(floor + 1n, top - BigInt(this.opts.rangeMaxBlocks) + 1n);
       const got = await this.fetchEnding(from, top, need, peers);
       for (let i = got.length - 1; i >= 0; i--) {
         const { block, size } = got[i]!;
@@ -110,10 +133,15 @@ export class RangeSync {
       need = got[0]!.block.header.parentHash;
       top = got[0]!.block.header.number - 1n;
     }
-    if (!equalsBytes(need, base.hash())) {
-      throw new SyncError(SyncErrorCode.NotConnected, `the signed chain's block ${base.header.number + 1n} builds on ${bytesToHex(need)}, not on our block ${base.header.number} ${bytesToHex(base.hash())} (another genesis, or a fork)`);
+    return { trusted, bodies, ancestor: top };
+  }
+
+  private unconnected(top: bigint, need: Uint8Array, floor: bigint, head: Block): SyncError {
+    const where = `the signed chain's block ${top + 1n} builds on ${bytesToHex(need)}, which is not our block ${top}`;
+    if (floor > 0n) {
+      return new SyncError(SyncErrorCode.ReorgTooDeep, `${where}: it forks at or below block ${floor} (the safe head, or ${this.opts.maxReorgDepth} below our head ${head.header.number})`);
     }
-    return { trusted, bodies };
+    return new SyncError(SyncErrorCode.NotConnected, `${where} (another genesis, or a fork below block ${floor})`);
   }
 
   /**

@@ -31,7 +31,7 @@ import { BlockFollower, verifyBlockSigner } from '../../node/sync/block-follower
 import { decodeGossipBlock, signBlockHash } from '../../node/sync/block-gossip.ts';
 import type { GossipBlock } from '../../node/sync/block-gossip.ts';
 import { BlockImporter } from '../../node/sync/block-importer.ts';
-import { serveBlocksByRange } from '../../node/sync/blocks-by-range.ts';
+import { fetchBlocksByRange, serveBlocksByRange } from '../../node/sync/blocks-by-range.ts';
 import { SyncErrorCode } from '../../node/sync/errors.ts';
 import { defaultSyncOptions } from '../../node/sync/options.ts';
 import type { SyncOptions } from '../../node/sync/options.ts';
@@ -40,7 +40,8 @@ import { fetchSignedHead, HeadPoller, serveSignedHead } from '../../node/sync/si
 import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { sendLoad } from '../helpers/load.ts';
-import { chainOf, startReplica } from '../helpers/replica.ts';
+import { getBlocks } from '../helpers/chain-audit.ts';
+import { blocksPeer, chainOf, joinBlocks, signedChild, startReplica } from '../helpers/replica.ts';
 import { addr, blockNumber, must, nonceOf, sign } from '../helpers/txs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -51,6 +52,8 @@ const silent = pino({ level: 'silent' });
 const peerIdOf = (a: string) => a.split('/p2p/')[1]!;
 /** Small ranges and no room for bodies: the walk takes several requests and every body is fetched twice. */
 const SMALL: SyncOptions = { ...defaultSyncOptions, rangeMaxBlocks: 8, catchUpBodyBytes: 1 };
+/** The node's range limits (64 blocks per request). */
+const NODE_LIMITS: SyncOptions = defaultSyncOptions;
 
 async function openChain(dir: string, alloc = true): Promise<{ chain: Chain; kv: KV }> {
   const kv = await openKV(join(dir, 'chaindata'));
@@ -248,6 +251,53 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
       await removeDir(r.datadir);
       await teaser.stop();
     }
+  }, 120_000);
+
+  it('unsafe-chain reorg: a signed chain that forks from the replica\'s is followed, from the fork point, the blocks below kept', async () => {
+    const r = await startReplica(seq.p2p, ['--sequencer-address', privateKeyToAccount(KEY).address]);
+    const forker = await blocksPeer(CHAIN_ID);
+    try {
+      const head = await blockNumber(seq.url);
+      await waitFor('the replica caught up', async () => (await blockNumber(r.url)) === head, 60_000, 200);
+      // the signer's other chain: three empty blocks on block head-2, one longer than ours
+      const real = (await fetchBlocksByRange(replicaP2P.reqresp, peerIdOf(seq.p2p[0]!), 1n, Number(head - 2n), forker.common, NODE_LIMITS)).map((b) => b.block);
+      const fork: Block[] = [];
+      let parent = real.at(-1)!;
+      let tip!: Uint8Array;
+      for (let i = 0; i < 3; i++) {
+        const child = await signedChild(parent, forker.common, KEY, parent.header.stateRoot);
+        fork.push(child.block);
+        [parent, tip] = [child.block, child.payload];
+      }
+      const served = [...real, ...fork];
+      await serveBlocksByRange(forker.p2p.reqresp, { headNumber: () => BigInt(served.length), blockRlp: async (n) => served[Number(n) - 1]?.serialize() }, NODE_LIMITS);
+      await joinBlocks(forker, r);
+      await forker.p2p.gossip.publish(TopicKind.Blocks, tip);
+      await waitFor('the replica on the signer\'s other chain', async () => (await blockNumber(r.url)) === head + 1n, 60_000, 200);
+      const theirs = await chainOf(r.url, head + 1n);
+      expect(theirs.slice(0, Number(head) - 1)).toEqual(await chainOf(seq.url, head - 2n));
+      expect(theirs.slice(Number(head) - 1).map((l) => l.split(' ')[1])).toEqual(fork.map((b) => bytesToHex(b.hash())));
+      // the replaced blocks' transactions are no longer found by hash
+      const replaced = (await getBlocks(seq.url, head - 1n, head, false)).flatMap((b: { transactions: string[] }) => b.transactions);
+      expect(replaced.length).toBeGreaterThan(0);
+      for (const h of replaced) expect(await must(r.url, 'eth_getTransactionByHash', [h])).toBeNull();
+    } finally {
+      await r.stop();
+      await removeDir(r.datadir);
+      await forker.p2p.stop();
+    }
+  }, 120_000);
+
+  it('a reorg never goes below the importer\'s safe floor (what L1 derived)', async () => {
+    const { chain, kv } = await openChain(join(work, 'floor'));
+    kvs.push(kv);
+    const importer = new BlockImporter({ chain, logger: silent, onFatal: (err) => { throw err; } });
+    await rangeSync(chain, [peerIdOf(seq.p2p[0]!)]).syncTo(anchor.block);
+    importer.safeFloor = () => 20n;
+    await expect(importer.rewindTo(19n)).rejects.toMatchObject({ code: SyncErrorCode.ReorgTooDeep });
+    expect(chain.head.header.number).toBe(30n);
+    await importer.rewindTo(20n);
+    expect(chain.head.header.number).toBe(20n);
   }, 120_000);
 
   it('refuses a signed chain that does not lead back to its own genesis', async () => {

@@ -114,6 +114,7 @@ describe('sender recovery thread', () => {
     };
     const seen: { n: bigint; cached: boolean; primedMax: bigint }[] = [];
     const importer = {
+      safeFloor: () => 0n,
       import: async (block: Block) => {
         seen.push({ n: block.header.number, cached: block.transactions.every((tx) => cached(tx) !== undefined), primedMax: primed.reduce((a, b) => (a > b ? a : b), 0n) });
       },
