@@ -1,20 +1,20 @@
 /**
- * npm run bench:sync — how fast a replica syncs from its peers, and how closely it follows the tip.
- * Prints figures, asserts nothing.
+ * npm run bench:sync — how fast a fresh replica syncs one chain from its peers and from L1, and
+ * how closely it follows the tip. Prints figures, asserts nothing.
  *
- * A sequencer process (`node --dev --sequencer-key K --p2p.listen ...`, 1-second blocks, 30M gas)
- * gets --txs pre-signed transactions (ETH transfers and ERC-20 transfers of
- * contracts/test/TestToken.sol, alternating, from --senders senders), about --per-block of them
- * per block. Then a fresh replica (`node --replica --p2p.bootnodes <sequencer>`) starts and is
- * timed from its spawn until its eth_blockNumber equals the sequencer's. A replica only catches up
- * once it sees a signed block, so one more transaction goes in every block while it runs. Then the
- * tip: the sequencer takes --tip-rate transactions per second for --tip-seconds, and the replica's
- * lag behind it is sampled. Then sync from L1 (bench/sync-l1.ts): a rollup sequencer on anvil
- * with its batcher builds its own chain of --l1-txs transactions of the same load, and a fresh
- * replica with only --rollup-config and --l1-rpc is timed until its safe block is the last
- * batched one. Both printed side by side; --only peers|l1 runs one part.
+ * One chain for every row: a rollup sequencer on anvil (test/helpers/rollup.ts startL1:
+ * automining anvil, the L1 contracts, rollup.json) with its batcher (--batch-max-age 1000), its
+ * block key (--sequencer-key) and p2p, 1-second blocks, 30M gas, gets --txs pre-signed
+ * transactions (ETH transfers and ERC-20 transfers of contracts/test/TestToken.sol, alternating,
+ * from --senders senders), about --per-block of them per block. Once L1 covers the chain, the
+ * sequencer stays up and idle, and fresh replicas are timed from their spawn, one at a time:
+ *   - from peers: `--replica --p2p.bootnodes <sequencer>` (no L1), until its head is the last batched block;
+ *   - from L1: `--replica --l1-rpc <anvil>` (no p2p), until its safe block is that block;
+ *   - from L1 through a TCP proxy that adds --l1-latency-ms each way (a hosted L1 RPC; 0 skips it).
+ * Between the first two, the peer replica follows the tip: --tip-rate transactions per second
+ * for --tip-seconds, its lag behind the sequencer sampled.
  *
- *   npx tsx bench/sync.ts [--txs 20000] [--per-block 100] [--senders 100] [--tip-rate 100] [--tip-seconds 30] [--l1-txs 5000] [--only peers|l1]
+ *   npx tsx bench/sync.ts [--txs 10000] [--per-block 100] [--senders 100] [--tip-rate 100] [--tip-seconds 30] [--l1-latency-ms 20]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,38 +26,39 @@ import { privateKeyToAddress } from 'viem/accounts';
 import { compileContracts } from '../contracts/compile.ts';
 import type { CompiledContract } from '../contracts/compile.ts';
 import { devAccounts } from '../node/chain/genesis.ts';
+import { startL1 } from '../test/helpers/rollup.ts';
+import type { L1Env } from '../test/helpers/rollup.ts';
+import { startTcpProxy } from '../test/helpers/tcp-proxy.ts';
 import { ROOT, freePort, logRecord, machineNote, quantile, rpc, rpcBatch, signTx, sleep, startTarget, table } from './lib.ts';
 import type { Target } from './lib.ts';
-import { measureFromL1, syncRow } from './sync-l1.ts';
-import type { ChainStats, L1Figures } from './sync-l1.ts';
+import { rollupView, syncRow, timeReplica, waitBatched } from './sync-l1.ts';
+import type { ChainStats, SyncFigures } from './sync-l1.ts';
 
 const { values: args } = parseArgs({
   options: {
-    txs: { type: 'string', default: '20000' },
+    txs: { type: 'string', default: '10000' },
     'per-block': { type: 'string', default: '100' },
     senders: { type: 'string', default: '100' },
     'tip-rate': { type: 'string', default: '100' },
     'tip-seconds': { type: 'string', default: '30' },
-    'l1-txs': { type: 'string', default: '5000' },
-    only: { type: 'string' },
+    'l1-latency-ms': { type: 'string', default: '20' },
   },
 });
-const ONLY = args.only;
-if (ONLY !== undefined && ONLY !== 'l1' && ONLY !== 'peers') throw new Error(`--only: l1 or peers, not ${ONLY}`);
-const L1_TXS = Number(args['l1-txs']);
 const TXS = Number(args.txs);
 const PER_BLOCK = Number(args['per-block']);
 const SENDERS = Number(args.senders);
 const TIP_RATE = Number(args['tip-rate']);
 const TIP_SECONDS = Number(args['tip-seconds']);
-for (const [k, v] of Object.entries({ TXS, PER_BLOCK, SENDERS, TIP_RATE, TIP_SECONDS, L1_TXS })) {
+const L1_LATENCY_MS = Number(args['l1-latency-ms']);
+for (const [k, v] of Object.entries({ TXS, PER_BLOCK, SENDERS, TIP_RATE, TIP_SECONDS })) {
   if (!(Number.isInteger(v) && v > 0)) throw new Error(`${k}: a positive integer, not ${v}`);
 }
+if (!(Number.isInteger(L1_LATENCY_MS) && L1_LATENCY_MS >= 0)) throw new Error(`--l1-latency-ms: a whole number of milliseconds, not ${L1_LATENCY_MS}`);
 
 const GAS_LIMIT = 30_000_000;
 const FEES = { maxFeePerGas: 100_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
 const STALL_MS = 60_000;
-const [FUNDER_KEY, KEEPER_KEY] = devAccounts().map((a) => a.privateKey as Hex) as [Hex, Hex];
+const [FUNDER_KEY] = devAccounts().map((a) => a.privateKey as Hex) as [Hex];
 const FUNDER = privateKeyToAddress(FUNDER_KEY);
 const SEQ_KEY = keccak256(toHex('bench-sync-sequencer'));
 const keys = Array.from({ length: SENDERS }, (_, i) => keccak256(toHex(`bench-sync-sender-${i}`)));
@@ -70,7 +71,7 @@ interface Node {
   /** The node's p2p multiaddrs, from its `node started` log line. */
   p2p: string[];
   /** `caught up` log records of the range sync (replica). */
-  caughtUp: { from: number; to: number; ms: number }[];
+  caughtUp: { from: number; to: number; ms: number; walkMs: number }[];
 }
 
 async function startNode(name: string, extra: string[], onOther?: (line: string) => void): Promise<Node> {
@@ -80,7 +81,7 @@ async function startNode(name: string, extra: string[], onOther?: (line: string)
   const onLine = (line: string) => {
     const rec = logRecord(line);
     if (rec?.msg === 'node started' && Array.isArray(rec.p2p)) node.p2p = rec.p2p as string[];
-    if (rec?.msg === 'caught up') node.caughtUp.push({ from: Number(rec.from), to: Number(rec.to), ms: Number(rec.ms) });
+    if (rec?.msg === 'caught up') node.caughtUp.push({ from: Number(rec.from), to: Number(rec.to), ms: Number(rec.ms), walkMs: Number(rec.walkMs) });
     onOther?.(line);
   };
   const common = ['node', '--dev', '--datadir', datadir, '--rpc.port', String(port), '--gas-limit', String(GAS_LIMIT), '--log-level', 'info'];
@@ -99,13 +100,15 @@ async function stopNode(n: Node | undefined): Promise<void> {
   await rm(n.datadir, { recursive: true, force: true });
 }
 
-/** Funds, deploys and mints, then builds a chain of `txs` transfers (bench:sync from L1: its own chain); returns the head. */
-async function loadChain(token: CompiledContract, url: string, chainId: number, txs: number): Promise<number> {
-  const signed = signAll(chainId, token, txs, 0);
+/** Funds, deploys and mints, then builds the chain of --txs transfers; returns the head and the signed tip load. */
+async function loadChain(token: CompiledContract, url: string, chainId: number): Promise<{ head: number; tip: Hex[] }> {
+  const t0 = performance.now();
+  const signed = signAll(chainId, token);
+  console.log(`  signed ${signed.setup.length + signed.build.length + signed.tip.length} transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   await send(url, signed.setup);
   await waitNonces(url, [FUNDER], [signed.setup.length]);
   await buildChain(url, signed.build, PER_BLOCK);
-  return head(url);
+  return { head: await head(url), tip: signed.tip };
 }
 
 const head = async (url: string) => Number(await rpc<Hex>(url, 'eth_blockNumber'));
@@ -182,33 +185,6 @@ async function buildChain(url: string, raws: Hex[], perBlock: number): Promise<v
   await waitNonces(url, addrs, nonces.map((n) => n + raws.length / SENDERS));
 }
 
-/** One ETH transfer from a dev account in every new block, so the sequencer keeps gossiping signed blocks. */
-function keepProducing(url: string, chainId: number): { stop(): Promise<number> } {
-  let stopped = false;
-  let sent = 0;
-  const loop = (async () => {
-    let nonce = Number(await rpc<Hex>(url, 'eth_getTransactionCount', [privateKeyToAddress(KEEPER_KEY), 'pending']));
-    let last = -1;
-    while (!stopped) {
-      const h = await head(url);
-      if (h !== last) {
-        last = h;
-        await rpc(url, 'eth_sendRawTransaction', [signTx({ chainId, type: 'eip1559', nonce: nonce++, to: FUNDER, value: 1n, gas: 21_000n, ...FEES }, KEEPER_KEY)]);
-        sent++;
-      }
-      await sleep(100);
-    }
-  })();
-  loop.catch(() => undefined); // rethrown by stop()
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      return sent;
-    },
-  };
-}
-
 async function chainStats(url: string, from: number, to: number): Promise<ChainStats> {
   const s: ChainStats = { blocks: 0, txs: 0, gas: 0 };
   for (let b = from; b <= to; b += 100) {
@@ -221,42 +197,6 @@ async function chainStats(url: string, from: number, to: number): Promise<ChainS
     }
   }
   return s;
-}
-
-interface SyncFigures {
-  stats: ChainStats;
-  seconds: number;
-  answeringSeconds: number;
-  rss: number;
-  keeperTxs: number;
-}
-
-/** Starts the replica and times it from its spawn until its head equals the sequencer's. */
-async function measureSync(seq: Node, chainId: number, onStart: (r: Node) => void): Promise<SyncFigures> {
-  const keeper = keepProducing(seq.t.url, chainId);
-  let keeperStopped = false;
-  try {
-    const t0 = performance.now();
-    const replica = await startNode('replica', ['--replica', '--sequencer-address', privateKeyToAddress(SEQ_KEY), '--p2p.bootnodes', seq.p2p.join(',')]);
-    onStart(replica);
-    const answeringSeconds = (performance.now() - t0) / 1000;
-    let at = 0;
-    let moved = performance.now();
-    for (;;) {
-      const [s, r] = await Promise.all([head(seq.t.url), head(replica.t.url)]);
-      if (r > at) [at, moved] = [r, performance.now()];
-      if (r >= s) break;
-      if (performance.now() - moved > STALL_MS) throw new Error(`replica stuck at block ${r}, sequencer at ${s}`);
-      await sleep(100);
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const rss = replica.t.peakRssMiB();
-    keeperStopped = true;
-    const keeperTxs = await keeper.stop();
-    return { stats: await chainStats(seq.t.url, 1, at), seconds, answeringSeconds, rss, keeperTxs };
-  } finally {
-    if (!keeperStopped) await keeper.stop().catch(() => 0);
-  }
 }
 
 interface TipFigures {
@@ -305,15 +245,21 @@ async function measureTip(seq: Node, replica: Node, raws: Hex[]): Promise<TipFig
   return { blocks: stats.blocks, txs: stats.txs, seconds, lag, delayMs };
 }
 
-function report(sync: SyncFigures | undefined, tip: TipFigures | undefined, l1: L1Figures | undefined): void {
-  const rows = [];
-  if (sync !== undefined) rows.push(syncRow('peers', sync));
-  if (l1 !== undefined) rows.push(syncRow('L1', l1));
-  console.log('\nsync, fresh replica from spawn: from peers until its head equals the sequencer\'s (the sequencer kept producing, one transaction per block);');
-  console.log('from L1 (no p2p, the sequencer stopped once L1 covered its chain) until its safe block equals the last batched one');
+interface Rows {
+  stats: ChainStats;
+  peers: SyncFigures;
+  l1: SyncFigures;
+  l1Slow?: SyncFigures;
+  batches: number;
+  l1Blocks: number;
+}
+
+function report(r: Rows, tip: TipFigures | undefined): void {
+  console.log(`\nsync of one chain (${r.batches} batches in ${r.l1Blocks} L1 blocks), fresh replica timed from its spawn; the sequencer up and idle:`);
+  console.log('from peers until its head is the last batched block; from L1 (no p2p) until its safe block is');
+  const rows = [syncRow('peers', r.stats, r.peers, { 'L1 RPC round trip': '-' }), syncRow('L1', r.stats, r.l1, { 'L1 RPC round trip': 'local anvil' })];
+  if (r.l1Slow !== undefined) rows.push(syncRow('L1', r.stats, r.l1Slow, { 'L1 RPC round trip': `+${2 * L1_LATENCY_MS} ms` }));
   console.log(table(rows));
-  if (sync !== undefined) console.log(`  peers: ${sync.keeperTxs} keep-alive transactions included`);
-  if (l1 !== undefined) console.log(`  L1: ${l1.derivedLogs} 'derived batches' log records; the Rollup covered the chain ${l1.batchingSeconds.toFixed(1)} s after its last block`);
   if (tip === undefined) return;
   console.log(`\nfollowing at the tip: ${tip.txs} transactions in ${tip.blocks} blocks over ${tip.seconds.toFixed(1)} s (${(tip.txs / tip.seconds).toFixed(0)} tx/s offered as ETH and ERC-20 transfers), heads polled every 50 ms`);
   const q = (xs: number[], p: number) => quantile(xs, p).toFixed(0);
@@ -325,54 +271,82 @@ function report(sync: SyncFigures | undefined, tip: TipFigures | undefined, l1: 
   );
 }
 
-async function runPeers(token: CompiledContract): Promise<{ sync: SyncFigures; tip?: TipFigures }> {
+/** A replica deriving from L1 at `l1Url`, timed until its safe block is `target`. */
+async function fromL1(env: L1Env, l1Url: string, name: string, target: number): Promise<SyncFigures> {
+  let replica: Node | undefined;
+  try {
+    return await timeReplica(startNode, name, ['--rollup-config', env.configFile, '--l1-rpc', l1Url, '--l1-poll-ms', '200'], 'safe', target, 'derived batches', (r) => (replica = r as Node));
+  } finally {
+    await stopNode(replica);
+  }
+}
+
+async function run(token: CompiledContract): Promise<{ rows: Rows; tip?: TipFigures }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-sync-l1-'));
+  let env: L1Env | undefined;
   let seq: Node | undefined;
   let replica: Node | undefined;
   try {
+    env = await startL1(dir);
     const p2pPort = await freePort();
-    seq = await startNode('sequencer', ['--block-time', '1', '--sequencer-key', SEQ_KEY, '--p2p.listen', `/ip4/127.0.0.1/tcp/${p2pPort}`]);
+    seq = await startNode('sequencer', [
+      '--block-time', '1', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', '--batch-max-age', '1000', '--batcher-key', env.keys[1]!,
+      '--sequencer-key', SEQ_KEY, '--p2p.listen', `/ip4/127.0.0.1/tcp/${p2pPort}`,
+    ]);
     for (let i = 0; seq.p2p.length === 0; i++) {
       if (i > 100) throw new Error('the sequencer logged no p2p address');
       await sleep(100);
     }
     const chainId = Number(await rpc<Hex>(seq.t.url, 'eth_chainId'));
-    const t0 = performance.now();
-    const signed = signAll(chainId, token);
-    console.log(`  sequencer: pid ${seq.t.proc.pid}, ${seq.p2p[0]}; signed ${signed.setup.length + signed.build.length + signed.tip.length} transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    await send(seq.t.url, signed.setup);
-    await waitNonces(seq.t.url, [FUNDER], [signed.setup.length]);
+    console.log(`  anvil pid ${env.anvil.pid}; sequencer pid ${seq.t.proc.pid}, L2 chain ${chainId}, ${seq.p2p[0]}`);
     const b0 = performance.now();
-    await buildChain(seq.t.url, signed.build, PER_BLOCK);
-    console.log(`  sequencer: chain built, head ${await head(seq.t.url)} after ${((performance.now() - b0) / 1000).toFixed(0)} s`);
+    const built = await loadChain(token, seq.t.url, chainId);
+    const b1 = performance.now();
+    await waitBatched(env, built.head);
+    const { batched: target, batches } = await rollupView(env);
+    const l1Blocks = Number(await env.l1.publicClient.getBlockNumber()) - Number(env.config.l1Start.number) + 1;
+    console.log(`  chain built: head ${built.head} after ${((b1 - b0) / 1000).toFixed(0)} s, on L1 ${((performance.now() - b1) / 1000).toFixed(1)} s later (${batches} batches, up to block ${target})`);
+    const stats = await chainStats(seq.t.url, 1, target);
 
-    const sync = await measureSync(seq, chainId, (r) => (replica = r));
-    console.log(`  replica: pid ${replica!.t.proc.pid}; range catch-ups logged: ${replica!.caughtUp.map((c) => `${c.from}..${c.to} in ${c.ms} ms`).join(', ') || 'none'}`);
+    const peerArgs = ['--rollup-config', env.configFile, '--sequencer-address', privateKeyToAddress(SEQ_KEY), '--p2p.bootnodes', seq.p2p.join(',')];
+    const peers = await timeReplica(startNode, 'replica-peers', peerArgs, 'latest', target, 'caught up', (r) => (replica = r as Node));
     let tip: TipFigures | undefined;
     try {
-      tip = await measureTip(seq, replica!, signed.tip);
+      tip = await measureTip(seq, replica!, built.tip);
     } catch (err) {
       console.log(`  tip measurement FAILED: ${(err as Error).message}`);
     }
-    console.log(`  replica peak RSS after the tip phase: ${replica!.t.peakRssMiB().toFixed(0)} MiB; sequencer peak RSS: ${seq.t.peakRssMiB().toFixed(0)} MiB`);
-    return { sync, tip };
+    // printed after the tip phase: the catch-up's log line can come after its head reached the target
+    console.log(`  peers: replica pid ${replica!.t.proc.pid}; range catch-ups: ${replica!.caughtUp.map((c) => `${c.from}..${c.to} in ${c.ms} ms (walk ${c.walkMs} ms)`).join(', ') || 'none'}`);
+    console.log(`  peers: replica peak RSS after the tip phase ${replica!.t.peakRssMiB().toFixed(0)} MiB; sequencer peak RSS ${seq.t.peakRssMiB().toFixed(0)} MiB`);
+    await stopNode(replica);
+    replica = undefined;
+
+    const l1 = await fromL1(env, env.anvil.url, 'replica-l1', target);
+    let l1Slow: SyncFigures | undefined;
+    if (L1_LATENCY_MS > 0) {
+      const proxy = await startTcpProxy({ port: Number(new URL(env.anvil.url).port), delayMs: L1_LATENCY_MS });
+      try {
+        l1Slow = await fromL1(env, proxy.url, 'replica-l1-slow', target);
+      } finally {
+        await proxy.close();
+      }
+    }
+    return { rows: { stats, peers, l1, l1Slow, batches, l1Blocks }, tip };
   } finally {
     await stopNode(replica);
     await stopNode(seq);
+    await env?.anvil.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
 async function main(): Promise<void> {
   const startLoad = loadavg()[0]!;
-  const parts = [ONLY !== 'l1' ? `from peers: ${TXS} transactions` : '', ONLY !== 'peers' ? `from L1: ${L1_TXS} transactions` : ''].filter(Boolean).join('; ');
-  console.log(`bench:sync — ${parts} (ETH and ERC-20 transfers, ${SENDERS} senders, ~${PER_BLOCK} per block), 1 s blocks, ${GAS_LIMIT / 1e6}M gas`);
+  console.log(`bench:sync — ${TXS} transactions (ETH and ERC-20 transfers, ${SENDERS} senders, ~${PER_BLOCK} per block), 1 s blocks, ${GAS_LIMIT / 1e6}M gas`);
   const { TestToken } = await compileContracts(['test/TestToken.sol']);
-  const peers = ONLY === 'l1' ? undefined : await runPeers(TestToken!);
-  let l1: L1Figures | undefined;
-  if (ONLY !== 'peers') {
-    const deps = { startNode, stopNode, chainStats, load: (url: string, chainId: number, txs: number) => loadChain(TestToken!, url, chainId, txs) };
-    l1 = await measureFromL1(deps, L1_TXS, (s) => console.log(s));
-  }
-  report(peers?.sync, peers?.tip, l1);
+  const { rows, tip } = await run(TestToken!);
+  report(rows, tip);
   console.log(machineNote(startLoad));
 }
 

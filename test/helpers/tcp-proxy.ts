@@ -22,8 +22,23 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host?: string; port: number }): Promise<TcpProxy> {
+/**
+ * Forwards `from` to `to`, each chunk `delayMs` later (a link's one-way latency; order is kept,
+ * since timers of equal delay fire in the order they were set). No delay: a plain pipe.
+ */
+function forward(from: Socket, to: Socket, delayMs: number): void {
+  if (delayMs <= 0) {
+    from.pipe(to);
+    return;
+  }
+  from.on('data', (chunk: Buffer) => setTimeout(() => to.writable && to.write(chunk), delayMs));
+  from.once('end', () => setTimeout(() => to.end(), delayMs));
+}
+
+/** `delayMs`: one-way latency added to each direction (an RPC round trip then takes 2 x delayMs more). */
+export async function startTcpProxy(target: { host?: string; port: number; delayMs?: number }): Promise<TcpProxy> {
   const host = target.host ?? '127.0.0.1';
+  const delayMs = target.delayMs ?? 0;
   const open = new Set<Socket>();
   let mode: PauseMode | undefined;
   let accepted = 0;
@@ -47,8 +62,8 @@ export async function startTcpProxy(target: { host?: string; port: number }): Pr
     upstream.on('error', () => client.destroy());
     client.once('close', () => upstream.destroy());
     upstream.connect(target.port, host, () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
+      forward(client, upstream, delayMs);
+      forward(upstream, client, delayMs);
     });
   });
   await new Promise<void>((res, rej) => {
