@@ -37,7 +37,8 @@ export interface L1View {
 }
 
 export const L1_INFO_GAS = 1_000_000n;
-const l1BlockAbi = parseAbi([
+/** L1Block.setL1BlockValues, the system deposit's call (derivation decodes it to check a block's L1 side). */
+export const l1BlockAbi = parseAbi([
   'function setL1BlockValues(uint256 number, uint256 timestamp, uint256 basefee, bytes32 hash, uint256 sequenceNumber, uint256 depositCount, bytes32 depositHash)',
 ]);
 const DEPOSITOR = createAddressFromString(DEPOSITOR_ADDRESS);

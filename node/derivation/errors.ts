@@ -12,6 +12,8 @@ export const DerivationErrorCode = {
   BadBatch: 'BAD_BATCH',
   /** A batch whose blocks do not continue the derived chain (numbers, parent hashes). */
   Discontinuous: 'DISCONTINUOUS',
+  /** A block's L1 side (origin, deposits, the system deposit recording them) is not L1's (attributes-check.ts). */
+  BadAttributes: 'BAD_ATTRIBUTES',
   /** A derived block could not be imported (re-execution failed): L1 holds a block this node cannot execute. */
   ImportFailed: 'IMPORT_FAILED',
 } as const;
@@ -28,7 +30,7 @@ export class DerivationError extends Error {
 }
 
 /** Errors that stop derivation for good (retrying would give the same answer). */
-export const FATAL_CODES: ReadonlySet<DerivationErrorCode> = new Set([DerivationErrorCode.WrongL1, DerivationErrorCode.ReorgTooDeep, DerivationErrorCode.ImportFailed]);
+export const FATAL_CODES: ReadonlySet<DerivationErrorCode> = new Set([DerivationErrorCode.WrongL1, DerivationErrorCode.ReorgTooDeep, DerivationErrorCode.ImportFailed, DerivationErrorCode.BadAttributes]);
 
 export function isDerivationError(err: unknown, code?: DerivationErrorCode): err is DerivationError {
   return err instanceof DerivationError && (code === undefined || err.code === code);

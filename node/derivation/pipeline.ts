@@ -1,6 +1,7 @@
 /**
  * Derivation from L1 (op-node's pull pipeline, reth's checkpointed stages): L1 traversal ->
- * batch retrieval -> block derivation, one L1 block per step. A step ends by storing the L1
+ * batch retrieval -> attributes check (origins and deposits against L1) -> block derivation,
+ * one L1 block per step. A step ends by storing the L1
  * block's checkpoint (its hash and the safe L2 head after it), so a restart resumes at the next
  * L1 block; a step cut short by a crash is simply done again (its blocks are then known). An L1
  * reorg unwinds the checkpoint to the common ancestor and moves the safe head back to what was
@@ -12,6 +13,7 @@ import type { Logger } from 'pino';
 import type { Hex, PublicClient } from 'viem';
 import type { Chain } from '../chain/chain.ts';
 import type { KV } from '../db/kv.ts';
+import { AttributesCheck } from './attributes-check.ts';
 import { BatchRetrieval } from './batch-retrieval.ts';
 import { BlockDerivation } from './block-derivation.ts';
 import { CheckpointStore } from './checkpoint.ts';
@@ -40,6 +42,7 @@ export class Derivation {
   private readonly traversal: L1Traversal;
   private readonly retrieval: BatchRetrieval;
   private readonly blocks: BlockDerivation;
+  private readonly attributes: AttributesCheck;
   private readonly store: CheckpointStore;
   private readonly log: Logger;
   private readonly abort = new AbortController();
@@ -55,6 +58,7 @@ export class Derivation {
     this.store = new CheckpointStore(deps.kv);
     this.traversal = new L1Traversal(opts.l1Start, { client, store: this.store, logger: logger.child({ module: 'derivation:l1' }) });
     this.retrieval = new BatchRetrieval(opts.rollup, { client, common: deps.common, logger: logger.child({ module: 'derivation:batches' }) });
+    this.attributes = new AttributesCheck({ chain: deps.chain, client });
     this.blocks = new BlockDerivation({ chain: deps.chain, importer: deps.importer, logger: logger.child({ module: 'derivation:blocks' }) });
     // gossip may reorg the unsafe chain, never what L1 carries
     deps.importer.safeFloor = () => this.blocks.safe.number;
@@ -122,7 +126,10 @@ export class Derivation {
       return true;
     }
     const batches = await this.retrieval.batchesIn(s.block);
-    for (const b of batches) await this.blocks.apply(b.blocks);
+    for (const b of batches) {
+      await this.attributes.check(b);
+      await this.blocks.apply(b.blocks);
+    }
     await this.traversal.advance({ l1Number: s.block.number, l1Hash: s.block.hash, safe: this.blocks.safe });
     if (batches.length > 0) this.log.info({ l1Block: s.block.number, batches: batches.map((b) => b.header.index), safe: this.safe.number }, 'derived batches');
     return true;
