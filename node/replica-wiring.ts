@@ -195,7 +195,7 @@ export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, l
   deps.progress?.track(() => status.batchedOnL1);
   await status.start();
   await derivation.start();
-  const challenger = outputChallenger(r.config.l1ChainId, r.l1Rpc, r.challengerKey, r.l1PollMs, { chain: deps.chain, safe: () => derivation.safe.number, client, rollup, logger: logger.child({ module: 'challenger' }) });
+  const challenger = outputChallenger(r.config.l1ChainId, r.l1Rpc, r.challengerKey, r.l1PollMs, { chain: deps.chain, safe: () => derivation.safe.number, invalidFrom: () => derivation.invalidFrom, client, rollup, logger: logger.child({ module: 'challenger' }) });
   challenger.start();
   // the challenger reads derived blocks, so it stops before derivation; the importer stops last
   return { rpc: { config: r.config, status, client }, services: [challenger, derivation, status, deps.importer] };

@@ -3,9 +3,12 @@
  * every output root the proposer posted against the output root of its own derived block, once
  * its safe head has reached that block. A mismatch is logged and reported (onMismatch); with a
  * challenger key the output, and the ones after it, are deleted with Rollup.deleteOutputs while
- * the challenge window is open. Nothing is kept on disk: after a restart every output is read
+ * the challenge window is open. An output at or above a batch derivation refused (invalid
+ * deposits or origin, or blocks that do not execute) is wrong whatever its root: no valid chain
+ * has that block; it is reported with a zero local root. Nothing is kept on disk: after a restart every output is read
  * from the Rollup again, so a deletion that landed is seen as such and never sent twice.
  */
+import { zeroHash } from 'viem';
 import type { Address, Hex, PublicClient } from 'viem';
 import type { Logger } from 'pino';
 import { Listeners, ServiceLoop } from '../../sequencer/l1-loop.ts';
@@ -39,6 +42,8 @@ export interface ChallengerDeps {
   chain: ChainReader;
   /** The derived safe head: only blocks up to it are what L1's batches say. */
   safe(): bigint;
+  /** The first block of a batch derivation refused: an output at or above it has no valid chain under it. */
+  invalidFrom?(): bigint | undefined;
   client: PublicClient;
   /** The Rollup's challenger account; without it mismatches are only reported. */
   wallet?: L1Clients['wallet'];
@@ -162,8 +167,11 @@ export class Challenger {
       if (this.next >= count) return 'idle';
       const index = this.next;
       const o = await this.outputOnL1(index, latest);
-      if (this.deps.safe() < o.l2Block) return 'idle';
-      const local = await outputAt(this.deps.chain, o.l2Block);
+      const invalid = this.deps.invalidFrom?.();
+      const onInvalid = invalid !== undefined && o.l2Block >= invalid;
+      if (!onInvalid && this.deps.safe() < o.l2Block) return 'idle';
+      // an output over a refused batch matches no valid chain: the zero root stands for "none"
+      const local = onInvalid ? { root: zeroHash } : await outputAt(this.deps.chain, o.l2Block);
       if (local.root === o.root) {
         this.logger.debug({ outputIndex: index, batchIndex: o.batchIndex, l2Block: o.l2Block, root: o.root }, 'output root matches the derived chain');
         this.advance(o);

@@ -18,7 +18,7 @@ import { BatchRetrieval } from './batch-retrieval.ts';
 import { BlockDerivation } from './block-derivation.ts';
 import { CheckpointStore } from './checkpoint.ts';
 import type { L2Ref } from './checkpoint.ts';
-import { FATAL_CODES, isDerivationError } from './errors.ts';
+import { DerivationErrorCode, FATAL_CODES, isDerivationError } from './errors.ts';
 import { L1Traversal } from './l1-traversal.ts';
 import type { DerivationOptions } from './options.ts';
 import type { SerialImporter } from './serial-importer.ts';
@@ -48,6 +48,7 @@ export class Derivation {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private _finalized = 0n;
+  private _invalidFrom: bigint | undefined;
 
   constructor(
     private readonly opts: DerivationOptions & DerivationConfig,
@@ -67,6 +68,14 @@ export class Derivation {
   /** Last L2 block derived from L1. */
   get safe(): L2Ref {
     return this.blocks.safe;
+  }
+
+  /**
+   * The first L2 block of a batch derivation refused (its blocks are not valid for L1's data):
+   * no valid chain has that block, so an output at or above it is wrong. Undefined while all is well.
+   */
+  get invalidFrom(): bigint | undefined {
+    return this._invalidFrom;
   }
 
   /** Last L2 block derived from L1 blocks at or below L1's `finalized` block. */
@@ -100,7 +109,8 @@ export class Derivation {
       } catch (err) {
         if (signal.aborted) break;
         if (isDerivationError(err) && FATAL_CODES.has(err.code)) {
-          this.log.error({ err: err.message, code: err.code }, 'derivation stopped: L1 holds a chain this node cannot derive');
+          if (err.code === DerivationErrorCode.BadAttributes || err.code === DerivationErrorCode.ImportFailed) this._invalidFrom = this.safe.number + 1n;
+          this.log.error({ err: err.message, code: err.code, invalidFrom: this._invalidFrom }, 'derivation stopped: L1 holds a chain this node cannot derive');
           return;
         }
         if (!failing) this.log.warn({ err: (err as Error).message, code: isDerivationError(err) ? err.code : undefined }, 'derivation step failed; retrying from the checkpoint');

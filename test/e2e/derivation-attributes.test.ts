@@ -6,7 +6,8 @@
  * header carrying the Bridge's real deposit count and rolling hash (so the Rollup accepts it),
  * and a fresh replica derives from L1: with the real second deposit it derives the block; with
  * that deposit's mint raised, or with a deposit the Bridge never queued, it stops there
- * (BAD_ATTRIBUTES) and none of that block's ETH appears.
+ * (BAD_ATTRIBUTES) and none of that block's ETH appears; an output proposed over such a batch is
+ * deleted by a replica with the challenger key.
  */
 import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import type { Block } from '@ethereumjs/block';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWalletClient, decodeEventLog, http, parseAbi, parseEther, toHex, zeroHash } from 'viem';
+import { createWalletClient, decodeEventLog, http, keccak256, parseAbi, parseEther, toHex, zeroHash } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createAiPrecompiles } from '../../precompiles/index.ts';
@@ -66,7 +67,7 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
     if (dir !== undefined) await removeDir(dir);
   });
 
-  const rollupRead = <T>(functionName: 'nextBlock' | 'batchCount' | 'lastBatchHash') =>
+  const rollupRead = <T>(functionName: 'nextBlock' | 'batchCount' | 'lastBatchHash' | 'outputCount') =>
     env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName }) as Promise<T>;
 
   const l1Call = async (method: string, params: unknown[] = []) => {
@@ -109,12 +110,22 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
   it('refuses a deposit the Bridge never queued, even one chained correctly on the rolling hash: the batch header (checked on L1) says otherwise', async () => {
     const fields = { index: 1n, from: ATTACKER, to: ATTACKER, mint: parseEther('1000'), value: 0n, gasLimit: 100_000n, isCreation: false, data: '0x' as Hex };
     const fabricated: L1Deposit = { ...fields, l1Block: queued.l1Block, depositHash: nextDepositHash(queued.prevHash, fields) };
-    const r = await deriveForged(fabricated, fabricated);
+    const r = await deriveForged(fabricated, fabricated, ['--challenger-key', env.keys[3]!]);
     const stopped = await stoppedOn(r);
     expect(stopped.code).toBe('BAD_ATTRIBUTES');
     expect(stopped.err).toMatch(/its header \(checked by the Rollup against the Bridge\) says 2/);
     await expectUntouched(r);
     expect(await clients(r).publicClient.getBalance({ address: ATTACKER })).toBe(0n);
+
+    // an output over the refused batch (whatever its root) is deleted by the challenging replica
+    const proposer = createWalletClient({ account: privateKeyToAccount(env.keys[2]!), chain: env.l1.publicClient.chain, transport: http(env.anvil.url) });
+    const batch = (await rollupRead<bigint>('batchCount')) - 1n;
+    const tx = await proposer.writeContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'proposeOutput', args: [batch, keccak256(toHex('the forged chain'))] });
+    expect((await env.l1.publicClient.waitForTransactionReceipt({ hash: tx })).status).toBe('success');
+    expect(await rollupRead<bigint>('outputCount')).toBe(1n);
+    await waitFor('the output deleted', async () => (await rollupRead<bigint>('outputCount')) === 0n, 30_000, 200);
+    await waitFor('the challenger to log the deletion', () => r.logs.some((l) => l.includes('wrong output deleted')), 10_000, 100);
+    expect(r.logs.some((l) => l.includes('differs from the derived chain'))).toBe(true);
   }, 120_000);
 
   async function deposit(to: Hex, value: bigint): Promise<L1Deposit & { prevHash: Hex }> {
@@ -135,13 +146,13 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
    * rolling hash `claimed` gives), the header claiming the Bridge's real position; then a fresh
    * replica deriving from L1.
    */
-  async function deriveForged(claimed: L1Deposit, included: L1Deposit): Promise<DevNode> {
+  async function deriveForged(claimed: L1Deposit, included: L1Deposit, args: string[] = []): Promise<DevNode> {
     await replica?.stop();
     expect(await l1Call('evm_revert', [snapshot])).toBe(true);
     snapshot = await l1Call('evm_snapshot');
     const block = await handBuilt(lastBatched, claimed, included);
     await postBatch([block], lastBatched + 1n, 2n, queued.depositHash);
-    replica = await startDevNode({ chainId: Number(CHAIN_ID), args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'] });
+    replica = await startDevNode({ chainId: Number(CHAIN_ID), args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', ...args] });
     return replica;
   }
 
