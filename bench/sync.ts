@@ -7,14 +7,15 @@
  * block key (--sequencer-key) and p2p, 1-second blocks, 30M gas, gets --txs pre-signed
  * transactions (ETH transfers and ERC-20 transfers of contracts/test/TestToken.sol, alternating,
  * from --senders senders), about --per-block of them per block. Once L1 covers the chain, the
- * sequencer stays up and idle, and fresh replicas are timed from their spawn, one at a time:
+ * sequencer stays up and idle, and fresh replicas are timed from their spawn, one at a time,
+ * --runs times each, alternating:
  *   - from peers: `--replica --p2p.bootnodes <sequencer>` (no L1), until its head is the last batched block;
  *   - from L1: `--replica --l1-rpc <anvil>` (no p2p), until its safe block is that block;
- *   - from L1 through a TCP proxy that adds --l1-latency-ms each way (a hosted L1 RPC; 0 skips it).
- * Between the first two, the peer replica follows the tip: --tip-rate transactions per second
- * for --tip-seconds, its lag behind the sequencer sampled.
+ * then once from L1 through a TCP proxy that adds --l1-latency-ms each way (a hosted L1 RPC; 0
+ * skips it). Last, a replica caught up from peers follows the tip: --tip-rate transactions per
+ * second for --tip-seconds, its lag behind the sequencer sampled.
  *
- *   npx tsx bench/sync.ts [--txs 10000] [--per-block 100] [--senders 100] [--tip-rate 100] [--tip-seconds 30] [--l1-latency-ms 20]
+ *   npx tsx bench/sync.ts [--txs 10000] [--per-block 100] [--senders 100] [--runs 3] [--tip-rate 100] [--tip-seconds 30] [--l1-latency-ms 20]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     'tip-rate': { type: 'string', default: '100' },
     'tip-seconds': { type: 'string', default: '30' },
     'l1-latency-ms': { type: 'string', default: '20' },
+    runs: { type: 'string', default: '3' },
   },
 });
 const TXS = Number(args.txs);
@@ -50,7 +52,8 @@ const SENDERS = Number(args.senders);
 const TIP_RATE = Number(args['tip-rate']);
 const TIP_SECONDS = Number(args['tip-seconds']);
 const L1_LATENCY_MS = Number(args['l1-latency-ms']);
-for (const [k, v] of Object.entries({ TXS, PER_BLOCK, SENDERS, TIP_RATE, TIP_SECONDS })) {
+const RUNS = Number(args.runs);
+for (const [k, v] of Object.entries({ TXS, PER_BLOCK, SENDERS, TIP_RATE, TIP_SECONDS, RUNS })) {
   if (!(Number.isInteger(v) && v > 0)) throw new Error(`${k}: a positive integer, not ${v}`);
 }
 if (!(Number.isInteger(L1_LATENCY_MS) && L1_LATENCY_MS >= 0)) throw new Error(`--l1-latency-ms: a whole number of milliseconds, not ${L1_LATENCY_MS}`);
@@ -112,6 +115,14 @@ async function loadChain(token: CompiledContract, url: string, chainId: number):
 }
 
 const head = async (url: string) => Number(await rpc<Hex>(url, 'eth_blockNumber'));
+
+async function waitHead(url: string, want: number): Promise<void> {
+  const end = Date.now() + STALL_MS;
+  while ((await head(url)) < want) {
+    if (Date.now() > end) throw new Error(`${url} did not reach block ${want}`);
+    await sleep(100);
+  }
+}
 
 interface Signed {
   setup: Hex[];
@@ -247,8 +258,9 @@ async function measureTip(seq: Node, replica: Node, raws: Hex[]): Promise<TipFig
 
 interface Rows {
   stats: ChainStats;
-  peers: SyncFigures;
-  l1: SyncFigures;
+  /** One per --runs, in the order they ran (peers and L1 alternating). */
+  peers: SyncFigures[];
+  l1: SyncFigures[];
   l1Slow?: SyncFigures;
   batches: number;
   l1Blocks: number;
@@ -257,9 +269,14 @@ interface Rows {
 function report(r: Rows, tip: TipFigures | undefined): void {
   console.log(`\nsync of one chain (${r.batches} batches in ${r.l1Blocks} L1 blocks), fresh replica timed from its spawn; the sequencer up and idle:`);
   console.log('from peers until its head is the last batched block; from L1 (no p2p) until its safe block is');
-  const rows = [syncRow('peers', r.stats, r.peers, { 'L1 RPC round trip': '-' }), syncRow('L1', r.stats, r.l1, { 'L1 RPC round trip': 'local anvil' })];
-  if (r.l1Slow !== undefined) rows.push(syncRow('L1', r.stats, r.l1Slow, { 'L1 RPC round trip': `+${2 * L1_LATENCY_MS} ms` }));
+  const rows = [];
+  for (const [i, f] of r.peers.entries()) rows.push(syncRow('peers', r.stats, f, { run: i + 1, 'L1 RPC round trip': '-' }));
+  for (const [i, f] of r.l1.entries()) rows.push(syncRow('L1', r.stats, f, { run: i + 1, 'L1 RPC round trip': 'local anvil' }));
+  if (r.l1Slow !== undefined) rows.push(syncRow('L1', r.stats, r.l1Slow, { run: 1, 'L1 RPC round trip': `+${2 * L1_LATENCY_MS} ms` }));
   console.log(table(rows));
+  const mgas = (f: SyncFigures, fromRpc: boolean) => r.stats.gas / 1e6 / (fromRpc ? f.seconds - f.answeringSeconds : f.seconds);
+  const median = (fs: SyncFigures[], fromRpc: boolean) => quantile(fs.map((f) => mgas(f, fromRpc)), 0.5).toFixed(2);
+  console.log(`  median of ${RUNS} runs, Mgas/s from spawn (after JSON-RPC answers): peers ${median(r.peers, false)} (${median(r.peers, true)}), L1 on the local anvil ${median(r.l1, false)} (${median(r.l1, true)})`);
   if (tip === undefined) return;
   console.log(`\nfollowing at the tip: ${tip.txs} transactions in ${tip.blocks} blocks over ${tip.seconds.toFixed(1)} s (${(tip.txs / tip.seconds).toFixed(0)} tx/s offered as ETH and ERC-20 transfers), heads polled every 50 ms`);
   const q = (xs: number[], p: number) => quantile(xs, p).toFixed(0);
@@ -309,20 +326,16 @@ async function run(token: CompiledContract): Promise<{ rows: Rows; tip?: TipFigu
     const stats = await chainStats(seq.t.url, 1, target);
 
     const peerArgs = ['--rollup-config', env.configFile, '--sequencer-address', privateKeyToAddress(SEQ_KEY), '--p2p.bootnodes', seq.p2p.join(',')];
-    const peers = await timeReplica(startNode, 'replica-peers', peerArgs, 'latest', target, 'caught up', (r) => (replica = r as Node));
-    let tip: TipFigures | undefined;
-    try {
-      tip = await measureTip(seq, replica!, built.tip);
-    } catch (err) {
-      console.log(`  tip measurement FAILED: ${(err as Error).message}`);
+    const peers: SyncFigures[] = [];
+    const l1: SyncFigures[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      peers.push(await timeReplica(startNode, 'replica-peers', peerArgs, 'latest', target, 'caught up', (r) => (replica = r as Node)));
+      await sleep(1000); // its catch-up's log line can come after its head reached the target
+      console.log(`  peers, run ${i + 1}: replica pid ${replica!.t.proc.pid}; range catch-ups: ${replica!.caughtUp.map((c) => `${c.from}..${c.to} in ${c.ms} ms (walk ${c.walkMs} ms)`).join(', ') || 'none'}`);
+      await stopNode(replica);
+      replica = undefined;
+      l1.push(await fromL1(env, env.anvil.url, 'replica-l1', target));
     }
-    // printed after the tip phase: the catch-up's log line can come after its head reached the target
-    console.log(`  peers: replica pid ${replica!.t.proc.pid}; range catch-ups: ${replica!.caughtUp.map((c) => `${c.from}..${c.to} in ${c.ms} ms (walk ${c.walkMs} ms)`).join(', ') || 'none'}`);
-    console.log(`  peers: replica peak RSS after the tip phase ${replica!.t.peakRssMiB().toFixed(0)} MiB; sequencer peak RSS ${seq.t.peakRssMiB().toFixed(0)} MiB`);
-    await stopNode(replica);
-    replica = undefined;
-
-    const l1 = await fromL1(env, env.anvil.url, 'replica-l1', target);
     let l1Slow: SyncFigures | undefined;
     if (L1_LATENCY_MS > 0) {
       const proxy = await startTcpProxy({ port: Number(new URL(env.anvil.url).port), delayMs: L1_LATENCY_MS });
@@ -332,6 +345,17 @@ async function run(token: CompiledContract): Promise<{ rows: Rows; tip?: TipFigu
         await proxy.close();
       }
     }
+
+    // last, as it makes the chain longer: a replica caught up from peers follows the tip
+    replica = await startNode('replica-tip', ['--replica', ...peerArgs]);
+    await waitHead(replica.t.url, await head(seq.t.url));
+    let tip: TipFigures | undefined;
+    try {
+      tip = await measureTip(seq, replica, built.tip);
+    } catch (err) {
+      console.log(`  tip measurement FAILED: ${(err as Error).message}`);
+    }
+    console.log(`  tip: replica peak RSS ${replica.t.peakRssMiB().toFixed(0)} MiB; sequencer peak RSS ${seq.t.peakRssMiB().toFixed(0)} MiB`);
     return { rows: { stats, peers, l1, l1Slow, batches, l1Blocks }, tip };
   } finally {
     await stopNode(replica);
