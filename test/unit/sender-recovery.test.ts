@@ -95,9 +95,8 @@ describe('sender recovery thread', () => {
     await s.stop();
     const late = received(2n, [signed(1n, KEYS[0]!)]);
     s.prime([late]);
-    const t = Date.now();
+    // had it waited for the worker, it would wait its 10 s cap, past this test's 5 s timeout
     await s.ready(late);
-    expect(Date.now() - t).toBeLessThan(50);
     expect(cached(late.transactions[0]!)).toBeUndefined();
   });
 
