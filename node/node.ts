@@ -128,6 +128,10 @@ export class RollupNode {
       filters.onBlock(ev);
       subscriptions.onBlock(ev);
     });
+    chain.onRewind((dropped) => {
+      filters.onRewind(dropped);
+      subscriptions.onRewind(dropped);
+    });
     pool.onAdded((p) => {
       filters.onPendingTx(p.hash);
       subscriptions.onPendingTx(p.hash);

@@ -36,6 +36,13 @@ export interface NewBlockEvent {
 
 type BlockListener = (ev: NewBlockEvent) => void;
 
+/** A block a rewind took off the canonical chain, with its receipts (for `removed: true` logs). */
+export interface RewoundBlock {
+  block: Block;
+  receipts: StoredReceipt[];
+}
+type RewindListener = (dropped: RewoundBlock[]) => void;
+
 /** Chain head, state access and block commits. The single writer is the block producer. */
 export class Chain {
   readonly store: ChainStore;
@@ -45,6 +52,7 @@ export class Chain {
   private _head!: Block;
   private _genesis!: Block;
   private listeners = new Set<BlockListener>();
+  private rewindListeners = new Set<RewindListener>();
 
   private constructor(
     readonly opts: ChainOptions,
@@ -175,15 +183,24 @@ export class Chain {
     const target = await this.store.getBlockByNumber(n);
     if (target === undefined) throw new Error(`cannot rewind: canonical block ${n} missing`);
     const ops: KVOp[] = [{ type: 'put', key: metaKey('head'), value: target.hash() }];
+    const dropped: RewoundBlock[] = [];
     for (let i = n + 1n; i <= headNumber; i++) {
-      const dropped = await this.store.getBlockByNumber(i);
+      const block = await this.store.getBlockByNumber(i);
       ops.push({ type: 'del', key: key(Prefix.canonical, be64(i)) }, { type: 'del', key: key(Prefix.bloom, be64(i)) });
-      for (const tx of dropped?.transactions ?? []) ops.push({ type: 'del', key: key(Prefix.txIndex, tx.hash()) });
+      for (const tx of block?.transactions ?? []) ops.push({ type: 'del', key: key(Prefix.txIndex, tx.hash()) });
+      if (block !== undefined && this.rewindListeners.size > 0) dropped.push({ block, receipts: (await this.store.getReceipts(block.hash())) ?? [] });
     }
     this.trieDB.discardPending();
     await this.deps.kv.batch(ops);
     this._head = target;
     this.deps.logger.warn({ from: headNumber, to: n, hash: bytesToHex(target.hash()) }, 'rewound chain');
+    for (const l of this.rewindListeners) {
+      try {
+        l(dropped);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'rewind listener failed');
+      }
+    }
     return target;
   }
 
@@ -195,5 +212,11 @@ export class Chain {
   onBlock(l: BlockListener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
+  }
+
+  /** Called after a rewind with the blocks it took off the canonical chain, oldest first. */
+  onRewind(l: RewindListener): () => void {
+    this.rewindListeners.add(l);
+    return () => this.rewindListeners.delete(l);
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '@ethereumjs/util';
-import type { NewBlockEvent } from '../chain/chain.ts';
-import { formatLog } from './format.ts';
+import type { NewBlockEvent, RewoundBlock } from '../chain/chain.ts';
+import { formatBlockLogs } from './format.ts';
 import { logMatches } from './logs.ts';
 import type { LogCriteria } from './logs.ts';
 import type { FilterParam } from './schemas.ts';
@@ -65,15 +65,15 @@ export class FilterManager {
     const hash = bytesToHex(ev.block.hash());
     for (const f of this.filters.values()) {
       if (f.kind === 'block') push(f.changes, hash);
-      else if (f.kind === 'log') {
-        let logIndex = 0;
-        ev.receipts.forEach((r, txIndex) => {
-          for (const log of r.logs) {
-            if (logMatches(log, f.criteria)) push(f.changes, formatLog(log, { block: ev.block, txIndex, logIndex }));
-            logIndex++;
-          }
-        });
-      }
+      else if (f.kind === 'log') for (const log of formatBlockLogs(ev.block, ev.receipts, (l) => logMatches(l, f.criteria))) push(f.changes, log);
+    }
+  }
+
+  /** Blocks that left the canonical chain, oldest first: log filters get their logs with `removed: true`. */
+  onRewind(dropped: RewoundBlock[]): void {
+    for (const f of this.filters.values()) {
+      if (f.kind !== 'log') continue;
+      for (const d of dropped) for (const log of formatBlockLogs(d.block, d.receipts, (l) => logMatches(l, f.criteria), true)) push(f.changes, log);
     }
   }
 

@@ -113,6 +113,8 @@ export interface LogContext {
   block: Block;
   txIndex: number;
   logIndex: number;
+  /** The block left the canonical chain (a reorg): geth's `removed: true`. */
+  removed?: boolean;
 }
 
 export function formatLog(log: StoredReceipt['logs'][number], ctx: LogContext): Record<string, unknown> {
@@ -126,8 +128,21 @@ export function formatLog(log: StoredReceipt['logs'][number], ctx: LogContext): 
     transactionHash: bytesToHex(ctx.block.transactions[ctx.txIndex]!.hash()),
     transactionIndex: q(ctx.txIndex),
     logIndex: q(ctx.logIndex),
-    removed: false,
+    removed: ctx.removed === true,
   };
+}
+
+/** The block's logs that `keep` accepts, formatted (log indexes count every log of the block). */
+export function formatBlockLogs(block: Block, receipts: StoredReceipt[], keep: (log: StoredReceipt['logs'][number]) => boolean, removed = false): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  let logIndex = 0;
+  receipts.forEach((r, txIndex) => {
+    for (const log of r.logs) {
+      if (keep(log)) out.push(formatLog(log, { block, txIndex, logIndex, removed }));
+      logIndex++;
+    }
+  });
+  return out;
 }
 
 /** The full receipts of a block, with per-tx gas, log indexes and contract addresses derived. */

@@ -4,7 +4,7 @@ import { nativeKeccak256 } from '../chain/crypto.ts';
 import type { RawLog } from '../chain/receipts.ts';
 import type { RpcBackend } from './backend.ts';
 import { RpcCode, RpcError, headerNotFound, invalidParams } from './errors.ts';
-import { formatLog } from './format.ts';
+import { formatBlockLogs } from './format.ts';
 import type { FilterParam } from './schemas.ts';
 
 /** Decoded log criteria: any of `addresses` (empty = any), per position any of the topics (null = any). */
@@ -57,15 +57,7 @@ function bloomMatcher(c: LogCriteria): (bloom: Uint8Array) => boolean {
 /** The matching logs of one block, formatted for JSON-RPC. */
 export async function blockLogs(b: RpcBackend, block: Block, c: LogCriteria): Promise<Record<string, unknown>[]> {
   const receipts = (await b.chain.store.getReceipts(block.hash())) ?? [];
-  const out: Record<string, unknown>[] = [];
-  let logIndex = 0;
-  receipts.forEach((r, txIndex) => {
-    for (const log of r.logs) {
-      if (logMatches(log, c)) out.push(formatLog(log, { block, txIndex, logIndex }));
-      logIndex++;
-    }
-  });
-  return out;
+  return formatBlockLogs(block, receipts, (log) => logMatches(log, c));
 }
 
 /** eth_getLogs: blooms narrow the range to candidate blocks before any receipt is read. */

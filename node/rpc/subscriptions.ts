@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '@ethereumjs/util';
-import type { NewBlockEvent } from '../chain/chain.ts';
+import type { NewBlockEvent, RewoundBlock } from '../chain/chain.ts';
 import { RpcCode, RpcError, invalidParams } from './errors.ts';
-import { formatBlock, formatLog } from './format.ts';
+import { formatBlock, formatBlockLogs } from './format.ts';
 import { criteriaOf, logMatches } from './logs.ts';
 import type { LogCriteria } from './logs.ts';
 import { zFilter } from './schemas.ts';
@@ -22,6 +22,10 @@ export class SubscriptionHub {
 
   onBlock(ev: NewBlockEvent): void {
     for (const c of this.conns) c.onBlock(ev);
+  }
+
+  onRewind(dropped: RewoundBlock[]): void {
+    for (const c of this.conns) c.onRewind(dropped);
   }
 
   onPendingTx(hash: string): void {
@@ -80,14 +84,16 @@ export class Connection {
         const { transactions: _t, ...header } = formatBlock(ev.block, [], false);
         this.notify(id, header);
       } else if (s.kind === 'logs') {
-        let logIndex = 0;
-        ev.receipts.forEach((r, txIndex) => {
-          for (const log of r.logs) {
-            if (logMatches(log, s.criteria)) this.notify(id, formatLog(log, { block: ev.block, txIndex, logIndex }));
-            logIndex++;
-          }
-        });
+        for (const log of formatBlockLogs(ev.block, ev.receipts, (l) => logMatches(l, s.criteria))) this.notify(id, log);
       }
+    }
+  }
+
+  /** Blocks that left the canonical chain, oldest first: their logs again, as geth sends them, with `removed: true`. */
+  onRewind(dropped: RewoundBlock[]): void {
+    for (const [id, s] of this.subs) {
+      if (s.kind !== 'logs') continue;
+      for (const d of dropped) for (const log of formatBlockLogs(d.block, d.receipts, (l) => logMatches(l, s.criteria), true)) this.notify(id, log);
     }
   }
 

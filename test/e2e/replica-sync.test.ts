@@ -16,7 +16,7 @@ import { Block, createBlockHeader } from '@ethereumjs/block';
 import { bytesToHex, KECCAK256_RLP } from '@ethereumjs/util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keccak256 } from 'viem';
+import { getContractAddress, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createAiPrecompiles } from '../../precompiles/index.ts';
@@ -44,12 +44,15 @@ import { getBlocks } from '../helpers/chain-audit.ts';
 import { blocksPeer, chainOf, joinBlocks, signedChild, startReplica } from '../helpers/replica.ts';
 import { addr, blockNumber, must, nonceOf, sign } from '../helpers/txs.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { WsRpc } from '../helpers/ws-rpc.ts';
 
 const CHAIN_ID = 1337n;
 const KEY = generatePrivateKey();
 const GAS_LIMIT = 30_000_000n;
 const silent = pino({ level: 'silent' });
 const peerIdOf = (a: string) => a.split('/p2p/')[1]!;
+/** Init code of a contract whose code is PUSH1 0 PUSH1 0 LOG0 STOP: one empty log per call. */
+const LOG0_EMITTER_INITCODE: Hex = '0x6006600c60003960066000f360006000a000';
 /** Small ranges and no room for bodies: the walk takes several requests and every body is fetched twice. */
 const SMALL: SyncOptions = { ...defaultSyncOptions, rangeMaxBlocks: 8, catchUpBodyBytes: 1 };
 /** The node's range limits (64 blocks per request). */
@@ -254,11 +257,29 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
   }, 120_000);
 
   it('unsafe-chain reorg: a signed chain that forks from the replica\'s is followed, from the fork point, the blocks below kept', async () => {
+    // the two blocks the fork replaces: a contract that logs on every call, and a call to it
+    const from = DEV_KEYS[2];
+    const deploy = await sign(from, { nonce: 0, to: null, data: LOG0_EMITTER_INITCODE, gas: 100_000n });
+    const emitter = getContractAddress({ from: addr(from), nonce: 0n });
+    const call = await sign(from, { nonce: 1, to: emitter, gas: 50_000n });
     const r = await startReplica(seq.p2p, ['--sequencer-address', privateKeyToAccount(KEY).address]);
     const forker = await blocksPeer(CHAIN_ID);
+    let ws: WsRpc | undefined;
     try {
-      const head = await blockNumber(seq.url);
-      await waitFor('the replica caught up', async () => (await blockNumber(r.url)) === head, 60_000, 200);
+      const before = await blockNumber(seq.url);
+      await waitFor('the replica caught up', async () => (await blockNumber(r.url)) === before, 60_000, 200);
+      ws = await WsRpc.connect(r.wsUrl);
+      const sub = await ws.request<string>('eth_subscribe', ['logs', { address: emitter }]);
+      const filter = await must(r.url, 'eth_newFilter', [{ address: emitter }]);
+      for (const [i, raw] of [deploy, call].entries()) {
+        await sendLoad(seq.url, [{ raw, hash: keccak256(raw) }]);
+        await waitFor('its block', async () => (await nonceOf(seq.url, addr(from))) === i + 1, 30_000, 100);
+      }
+      const head = before + 2n;
+      await waitFor('the replica has both', async () => (await blockNumber(r.url)) === head, 60_000, 200);
+      const logged = await ws.next<{ removed: boolean; blockNumber: string }>(sub);
+      expect(logged).toMatchObject({ removed: false, blockNumber: `0x${head.toString(16)}` });
+      expect(await must(r.url, 'eth_getFilterChanges', [filter])).toHaveLength(1);
       // the signer's other chain: three empty blocks on block head-2, one longer than ours
       const real = (await fetchBlocksByRange(replicaP2P.reqresp, peerIdOf(seq.p2p[0]!), 1n, Number(head - 2n), forker.common, NODE_LIMITS)).map((b) => b.block);
       const fork: Block[] = [];
@@ -279,9 +300,15 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
       expect(theirs.slice(Number(head) - 1).map((l) => l.split(' ')[1])).toEqual(fork.map((b) => bytesToHex(b.hash())));
       // the replaced blocks' transactions are no longer found by hash
       const replaced = (await getBlocks(seq.url, head - 1n, head, false)).flatMap((b: { transactions: string[] }) => b.transactions);
-      expect(replaced.length).toBeGreaterThan(0);
+      expect(replaced).toEqual([keccak256(deploy), keccak256(call)]);
       for (const h of replaced) expect(await must(r.url, 'eth_getTransactionByHash', [h])).toBeNull();
+      // and the log of the replaced block comes again, removed, to subscribers and filters (geth's reorg semantics)
+      const removed = await ws.next<{ removed: boolean; blockNumber: string; transactionHash: string }>(sub);
+      expect(removed).toMatchObject({ removed: true, blockNumber: `0x${head.toString(16)}`, transactionHash: keccak256(call) });
+      expect(await must(r.url, 'eth_getFilterChanges', [filter])).toEqual([expect.objectContaining({ removed: true, transactionHash: keccak256(call) })]);
+      expect(await must(r.url, 'eth_getLogs', [{ address: emitter, fromBlock: '0x0' }])).toEqual([]);
     } finally {
+      await ws?.close();
       await r.stop();
       await removeDir(r.datadir);
       await forker.p2p.stop();
