@@ -40,7 +40,7 @@ interface L1Info {
   depositHash: Hex;
 }
 
-interface L1Header {
+export interface L1Header {
   number: bigint;
   timestamp: bigint;
   baseFee: bigint;
@@ -55,6 +55,13 @@ export class AttributesCheck {
   private readonly origins = new Map<Hex, L1Header>();
 
   constructor(private readonly deps: { chain: Chain; client: PublicClient }) {}
+
+  /** An L1 block known first hand (the traversal read it): no request when a block names it as its origin. */
+  remember(hash: Hex, header: L1Header): void {
+    if (this.origins.has(hash)) return;
+    this.origins.set(hash, header);
+    if (this.origins.size > ORIGIN_CACHE) this.origins.delete(this.origins.keys().next().value!);
+  }
 
   async check(batch: DerivedBatch): Promise<void> {
     const first = batch.blocks[0];
@@ -126,8 +133,7 @@ export class AttributesCheck {
       if (/not found|could not be found/i.test((err as Error).message)) return undefined;
       throw new DerivationError(DerivationErrorCode.L1Moved, `L1 block ${hash}: ${(err as Error).message}`);
     }
-    this.origins.set(hash, got);
-    if (this.origins.size > ORIGIN_CACHE) this.origins.delete(this.origins.keys().next().value!);
+    this.remember(hash, got);
     return got;
   }
 }

@@ -30,14 +30,42 @@ export interface BatchRetrievalDeps {
   logger: Logger;
 }
 
+/** Blocks whose batches may be read ahead of their turn. */
+const WARM_MAX = 32;
+
 export class BatchRetrieval {
+  /** Reads started ahead (warm), by L1 block hash: the answer for a hash never changes. */
+  private readonly warmed = new Map<Hex, Promise<DerivedBatch[]>>();
+
   constructor(
     private readonly rollup: Hex,
     private readonly deps: BatchRetrievalDeps,
   ) {}
 
+  /** Starts reading the batches of blocks whose turn is coming (a remote L1 costs a round trip per read). */
+  warm(blocks: L1BlockRef[]): void {
+    for (const b of blocks) {
+      if (this.warmed.size >= WARM_MAX) return;
+      if (this.warmed.has(b.hash)) continue;
+      const p = this.read(b);
+      p.catch(() => undefined); // seen, and retried, when the block's turn comes
+      this.warmed.set(b.hash, p);
+    }
+  }
+
+  /** Forgets reads started ahead (after a failed step, so nothing stale or failed is reused). */
+  cool(): void {
+    this.warmed.clear();
+  }
+
   /** The batches accepted in `l1`, in log order. */
   async batchesIn(l1: L1BlockRef): Promise<DerivedBatch[]> {
+    const p = this.warmed.get(l1.hash) ?? this.read(l1);
+    this.warmed.delete(l1.hash);
+    return p;
+  }
+
+  private async read(l1: L1BlockRef): Promise<DerivedBatch[]> {
     const logs = await this.deps.client.getLogs({ address: this.rollup, event: batchSubmitted as never, blockHash: l1.hash });
     const out: DerivedBatch[] = [];
     for (const log of logs as unknown as { transactionHash: Hex; args: { index: bigint; batchHash: Hex } }[]) {

@@ -4,6 +4,11 @@
  * does not, or a last-processed block that L1 no longer has, is an L1 reorg: the traversal walks
  * its records back to the newest L1 block L1 still has with the same hash (the common ancestor),
  * unwinds its checkpoint there and says so, so the later stages can unwind too.
+ *
+ * Behind L1's head, the next `readAhead` blocks are requested while the current one is derived
+ * (a remote L1 costs a round trip per request, and there is one L1 block per step); they are
+ * only handed out in order, each still checked against its parent, so a reorg meanwhile is
+ * caught as before and the read-ahead dropped.
  */
 import type { Logger } from 'pino';
 import type { Hex, PublicClient } from 'viem';
@@ -14,6 +19,8 @@ export interface L1BlockRef {
   number: bigint;
   hash: Hex;
   parentHash: Hex;
+  timestamp: bigint;
+  baseFee: bigint;
 }
 
 export type L1Step =
@@ -30,16 +37,29 @@ export interface L1TraversalDeps {
 
 export class L1Traversal {
   private cursor: L1Record | undefined;
+  /** L1's head as last read: re-read only once the traversal reaches it. */
+  private head = -1n;
+  private readonly ahead = new Map<bigint, Promise<L1BlockRef | undefined>>();
+  private readonly fetched = new Map<bigint, L1BlockRef>();
 
   constructor(
     private readonly start: { number: bigint; hash: Hex },
     private readonly deps: L1TraversalDeps,
+    private readonly readAhead = 16,
   ) {}
 
-  /** Loads the checkpoint: the last L1 block processed before a restart. */
+  /** Loads the checkpoint: the last L1 block processed before a restart (and forgets the read-ahead). */
   async load(): Promise<L1Record | undefined> {
     this.cursor = await this.deps.store.cursor();
+    this.forgetAhead();
     return this.cursor;
+  }
+
+  /** Blocks after the current one that the read-ahead already holds, in order (for the later stages to warm up on). */
+  upcoming(): L1BlockRef[] {
+    const out: L1BlockRef[] = [];
+    for (let n = (this.cursor?.l1Number ?? this.start.number - 1n) + 2n; this.fetched.has(n); n++) out.push(this.fetched.get(n)!);
+    return out;
   }
 
   get last(): L1Record | undefined {
@@ -50,14 +70,17 @@ export class L1Traversal {
   async next(): Promise<L1Step> {
     const { client } = this.deps;
     const cur = this.cursor;
-    const head = await client.getBlockNumber({ cacheTime: 0 });
     const n = cur === undefined ? this.start.number : cur.l1Number + 1n;
-    if (n > head) {
+    if (n > this.head) this.head = await client.getBlockNumber({ cacheTime: 0 });
+    if (n > this.head) {
       if (cur !== undefined && (await this.hashAt(cur.l1Number)) !== cur.l1Hash) return this.unwind(cur);
       return { kind: 'idle' };
     }
-    const block = await this.blockAt(n);
-    if (block === undefined) return { kind: 'idle' };
+    const block = await this.take(n);
+    if (block === undefined) {
+      this.head = -1n;
+      return { kind: 'idle' };
+    }
     if (cur === undefined) {
       if (block.hash !== this.start.hash) throw new DerivationError(DerivationErrorCode.WrongL1, `L1 block ${n} is ${block.hash}, the rollup config's l1Start is ${this.start.hash}`);
     } else if (block.parentHash !== cur.l1Hash) {
@@ -88,8 +111,35 @@ export class L1Traversal {
     }
     await store.unwind(ancestor?.l1Number, cur.l1Number);
     this.cursor = ancestor;
+    this.forgetAhead();
     logger.warn({ from: cur.l1Number, ancestor: ancestor?.l1Number ?? null, safe: ancestor?.safe.number ?? null }, 'L1 reorg: unwound to the common ancestor');
     return { kind: 'reorg', ancestor, from: cur.l1Number };
+  }
+
+  /** Block `n`, from the read-ahead when it holds it; then asks for the ones after it, up to L1's head. */
+  private async take(n: bigint): Promise<L1BlockRef | undefined> {
+    const pending = this.ahead.get(n) ?? this.blockAt(n);
+    this.ahead.delete(n);
+    this.fetched.delete(n);
+    for (let m = n + 1n; m <= n + BigInt(this.readAhead) && m <= this.head; m++) {
+      if (this.ahead.has(m)) continue;
+      const p = this.blockAt(m);
+      // a failed read-ahead is only seen (and retried) when its block's turn comes
+      p.then((b) => b !== undefined && this.ahead.get(m) === p && this.fetched.set(m, b), () => undefined);
+      this.ahead.set(m, p);
+    }
+    try {
+      return await pending;
+    } catch (err) {
+      this.forgetAhead();
+      throw err;
+    }
+  }
+
+  private forgetAhead(): void {
+    this.ahead.clear();
+    this.fetched.clear();
+    this.head = -1n;
   }
 
   private async hashAt(n: bigint): Promise<Hex | undefined> {
@@ -99,7 +149,7 @@ export class L1Traversal {
   private async blockAt(n: bigint): Promise<L1BlockRef | undefined> {
     try {
       const b = await this.deps.client.getBlock({ blockNumber: n });
-      return b.hash === null ? undefined : { number: n, hash: b.hash, parentHash: b.parentHash };
+      return b.hash === null ? undefined : { number: n, hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp, baseFee: b.baseFeePerGas ?? 0n };
     } catch (err) {
       // viem throws BlockNotFoundError for a number past the head (a shorter chain after a reorg)
       if ((err as Error).name === 'BlockNotFoundError') return undefined;

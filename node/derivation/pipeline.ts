@@ -1,7 +1,8 @@
 /**
  * Derivation from L1 (op-node's pull pipeline, reth's checkpointed stages): L1 traversal ->
  * batch retrieval -> attributes check (origins and deposits against L1) -> block derivation,
- * one L1 block per step. A step ends by storing the L1
+ * one L1 block per step (the next ones' blocks and batches already being read, so a remote L1's
+ * round trips overlap). A step ends by storing the L1
  * block's checkpoint (its hash and the safe L2 head after it), so a restart resumes at the next
  * L1 block; a step cut short by a crash is simply done again (its blocks are then known). An L1
  * reorg unwinds the checkpoint to the common ancestor and moves the safe head back to what was
@@ -115,6 +116,7 @@ export class Derivation {
         }
         if (!failing) this.log.warn({ err: (err as Error).message, code: isDerivationError(err) ? err.code : undefined }, 'derivation step failed; retrying from the checkpoint');
         failing = true;
+        this.retrieval.cool();
         await this.traversal.load();
         this.blocks.reset(this.traversal.last?.safe);
         wait = this.opts.retryMs;
@@ -131,10 +133,13 @@ export class Derivation {
       return false;
     }
     if (s.kind === 'reorg') {
+      this.retrieval.cool();
       this.blocks.reset(s.ancestor?.safe);
       await this.updateFinalized();
       return true;
     }
+    this.attributes.remember(s.block.hash, { number: s.block.number, timestamp: s.block.timestamp, baseFee: s.block.baseFee });
+    this.retrieval.warm(this.traversal.upcoming());
     const batches = await this.retrieval.batchesIn(s.block);
     for (const b of batches) {
       await this.attributes.check(b);
