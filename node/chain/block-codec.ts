@@ -21,6 +21,11 @@ export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   } catch (err) {
     throw new BlockDecodeError(`block is not valid RLP: ${(err as Error).message}`);
   }
+  return blockFromValues(values, common);
+}
+
+/** A block from its RLP-decoded values (`RLP.decode(blockRlp)`), as decodeBlock checks them. */
+export function blockFromValues(values: unknown, common: Common): Block {
   if (!Array.isArray(values) || values.length < 3 || values.length > 4) throw new BlockDecodeError('block must be an RLP list of 3 or 4 items');
   const [headerValues, txValues, uncles, withdrawals] = values as [Uint8Array[], (Uint8Array | Uint8Array[])[], unknown[], unknown[] | undefined];
   if (!Array.isArray(txValues) || !Array.isArray(uncles) || uncles.length > 0) throw new BlockDecodeError('block body is malformed (L2 blocks have no uncles)');

@@ -45,8 +45,9 @@ export class BatchRetrieval {
   /** Starts reading the batches of blocks whose turn is coming (a remote L1 costs a round trip per read). */
   warm(blocks: L1BlockRef[]): void {
     for (const b of blocks) {
-      if (this.warmed.size >= WARM_MAX) return;
       if (this.warmed.has(b.hash)) continue;
+      // reads of blocks a reorg took away are never asked for: the oldest make room
+      if (this.warmed.size >= WARM_MAX) this.warmed.delete(this.warmed.keys().next().value!);
       const p = this.read(b);
       p.catch(() => undefined); // seen, and retried, when the block's turn comes
       this.warmed.set(b.hash, p);

@@ -5,10 +5,11 @@
  * its records back to the newest L1 block L1 still has with the same hash (the common ancestor),
  * unwinds its checkpoint there and says so, so the later stages can unwind too.
  *
- * Behind L1's head, the next `readAhead` blocks are requested while the current one is derived
- * (a remote L1 costs a round trip per request, and there is one L1 block per step); they are
- * only handed out in order, each still checked against its parent, so a reorg meanwhile is
- * caught as before and the read-ahead dropped.
+ * More than `readAhead` blocks behind L1's head (catching up on L1's history), the next
+ * `readAhead` blocks are requested while the current one is derived (a remote L1 costs a round
+ * trip per request, and there is one L1 block per step); they are only handed out in order,
+ * each still checked against its parent, so a reorg meanwhile is caught as before and the
+ * read-ahead dropped. Near the head blocks are read one at a time, when their turn comes.
  */
 import type { Logger } from 'pino';
 import type { Hex, PublicClient } from 'viem';
@@ -121,7 +122,10 @@ export class L1Traversal {
     const pending = this.ahead.get(n) ?? this.blockAt(n);
     this.ahead.delete(n);
     this.fetched.delete(n);
-    for (let m = n + 1n; m <= n + BigInt(this.readAhead) && m <= this.head; m++) {
+    // only well below L1's head, where reorgs do not reach: a block read ahead is handed out
+    // seconds later, and near the head it could by then be gone (caught, but only after it was used)
+    const upTo = this.head - BigInt(this.readAhead);
+    for (let m = n + 1n; m <= n + BigInt(this.readAhead) && m <= upTo; m++) {
       if (this.ahead.has(m)) continue;
       const p = this.blockAt(m);
       // a failed read-ahead is only seen (and retried) when its block's turn comes

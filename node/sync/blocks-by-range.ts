@@ -12,7 +12,8 @@
  * can alone (the numbers asked for, each block's parent the one before it, each body against its
  * header) and penalises a server that breaks that.
  */
-import type { Block } from '@ethereumjs/block';
+import { createBlockHeaderFromBytesArray } from '@ethereumjs/block';
+import type { Block, BlockHeader } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
 import { equalsBytes } from '@ethereumjs/util';
@@ -80,6 +81,23 @@ export interface RangeBlock {
 }
 
 /**
+ * A block of a range answer with only its header decoded: the body stays RLP values (no
+ * transaction objects) until it is imported, and its transactions' canonical encodings (what
+ * the transactions root is over) are at hand for checking it, and recovering senders, elsewhere.
+ */
+export interface RawRangeBlock {
+  header: BlockHeader;
+  hash: Uint8Array;
+  number: bigint;
+  /** `RLP.decode(blockRlp)`: blockFromValues builds the block. */
+  values: unknown[];
+  txs: Uint8Array[];
+  size: number;
+  /** The peer that sent it. */
+  peer: string;
+}
+
+/**
  * Asks `peer` for blocks `start .. start + count - 1`; returns the (possibly shorter, possibly
  * empty) chained prefix it sent. BAD_RANGE (and a penalty) for anything else; P2PErrors as they come.
  */
@@ -91,6 +109,40 @@ export async function fetchBlocksByRange(reqresp: ReqResp, peer: string, start: 
     reqresp.penalize(peer, (err as Error).message);
     throw err instanceof SyncError ? err : new SyncError(SyncErrorCode.BadRange, (err as Error).message);
   }
+}
+
+/**
+ * Like fetchBlocksByRange, for a catch-up: numbers and parent links are checked, bodies are not
+ * (the caller checks each against its header before it imports it).
+ */
+export async function fetchRawRange(reqresp: ReqResp, peer: string, start: bigint, count: number, common: Common, o: SyncOptions, opts: RequestOptions = {}): Promise<RawRangeBlock[]> {
+  const body = await reqresp.request(peer, blocksByRangeSpec(o), encodeRangeRequest(start, count), opts);
+  try {
+    return checkRawRange(body, start, count, common, peer);
+  } catch (err) {
+    reqresp.penalize(peer, (err as Error).message);
+    throw err instanceof SyncError ? err : new SyncError(SyncErrorCode.BadRange, (err as Error).message);
+  }
+}
+
+function checkRawRange(body: Uint8Array, start: bigint, count: number, common: Common, peer: string): RawRangeBlock[] {
+  const items = RLP.decode(body);
+  if (!Array.isArray(items) || items.some((i) => !(i instanceof Uint8Array))) throw new SyncError(SyncErrorCode.BadRange, 'range answer is not an RLP list of blocks');
+  if (items.length > count) throw new SyncError(SyncErrorCode.BadRange, `${items.length} blocks sent, ${count} asked for`);
+  const out: RawRangeBlock[] = [];
+  for (const [i, item] of (items as Uint8Array[]).entries()) {
+    const values = RLP.decode(item) as unknown;
+    if (!Array.isArray(values) || values.length < 3 || values.length > 4 || !Array.isArray(values[0]) || !Array.isArray(values[1])) throw new SyncError(SyncErrorCode.BadRange, `block ${start + BigInt(i)} is not an RLP block`);
+    const header = createBlockHeaderFromBytesArray(values[0] as Uint8Array[], { common, setHardfork: false });
+    const want = start + BigInt(i);
+    if (header.number !== want) throw new SyncError(SyncErrorCode.BadRange, `block ${header.number} sent where ${want} belongs`);
+    const prev = out[i - 1];
+    if (prev !== undefined && !equalsBytes(header.parentHash, prev.hash)) throw new SyncError(SyncErrorCode.BadRange, `block ${want} does not build on the block before it`);
+    // a typed transaction is its byte string; a legacy one its list, encoded again
+    const txs = (values[1] as (Uint8Array | Uint8Array[])[]).map((t) => (t instanceof Uint8Array ? t : RLP.encode(t)));
+    out.push({ header, hash: header.hash(), number: want, values, txs, size: item.length, peer });
+  }
+  return out;
 }
 
 function checkRange(body: Uint8Array, start: bigint, count: number, common: Common): RangeBlock[] {

@@ -12,7 +12,9 @@
  * make a replica take a block that is not an ancestor of a sequencer-signed block without a
  * keccak collision. The blocks are then imported in order, each re-executed by the importer (an
  * ancestor that executes to another state is still refused); bodies that did not fit in memory
- * during the walk are fetched again and must have the hash the walk fixed. A lying peer costs
+ * during the walk are fetched again and must have the hash the walk fixed. The walk decodes
+ * headers only; each body is checked against its header's transactions root just before its
+ * block is imported (one that does not match is fetched again from another peer). A lying peer costs
  * time and score, never a wrong block. Sender keys recovered ahead of time on a worker thread
  * (sender-recovery.ts) need no trust either: a wrong one would re-execute to another state root.
  */
@@ -22,11 +24,14 @@ import type { Logger } from 'pino';
 import type { Chain } from '../chain/chain.ts';
 import type { ReqResp } from '../p2p/reqresp.ts';
 import type { BlockImporter } from './block-importer.ts';
-import { fetchBlocksByRange } from './blocks-by-range.ts';
-import type { RangeBlock } from './blocks-by-range.ts';
+import { blockFromValues } from '../chain/block-codec.ts';
+import { fetchRawRange } from './blocks-by-range.ts';
+import type { RawRangeBlock } from './blocks-by-range.ts';
+import { checkBlockBody } from './block-gossip.ts';
 import { isSyncError, SyncError, SyncErrorCode } from './errors.ts';
 import type { SyncOptions } from './options.ts';
-import type { SenderRecovery } from './sender-recovery.ts';
+import { applyKeys } from './sender-recovery.ts';
+import type { RecoveryItem, SenderRecovery } from './sender-recovery.ts';
 
 export interface RangeSyncDeps {
   chain: Chain;
@@ -76,16 +81,22 @@ export class RangeSync {
       this.deps.logger.warn({ from: head.header.number, ancestor, to: anchor.header.number, hash: bytesToHex(anchor.hash()) }, 'the block signer\'s chain forks from ours: reorg of the unsafe chain');
       await this.deps.importer.rewindTo(ancestor);
     }
+    const top: RecoveryItem = { number: anchor.header.number, txs: anchor.transactions.map((tx) => tx.serialize()) };
     let unprimed = ancestor + 1n;
     for (let n = ancestor + 1n; n < anchor.header.number; n++) {
       this.checkStopped();
-      const block = bodies.get(n) ?? (await this.refetch(n, anchor.header.number - 1n, trusted, bodies, peers));
-      bodies.delete(n);
-      unprimed = this.primeAhead(n, unprimed, bodies, anchor);
-      await this.deps.senders?.ready(block);
+      let block: Block | undefined;
+      // a body that is not its header's comes again from another peer
+      while (block === undefined) {
+        const raw = bodies.get(n) ?? (await this.refetch(n, anchor.header.number - 1n, trusted, bodies, peers));
+        bodies.delete(n);
+        unprimed = this.primeAhead(n, unprimed, bodies, top);
+        block = await this.prepared(raw, peers);
+      }
       await this.importTolerant(block);
     }
-    await this.deps.senders?.ready(anchor);
+    const done = await this.deps.senders?.ready(top);
+    if (done !== undefined) applyKeys(anchor, done.keys);
     await this.importTolerant(anchor);
     this.deps.logger.info({ from: ancestor + 1n, to: anchor.header.number, ms: Date.now() - started, walkMs, reorg }, 'caught up');
   }
@@ -106,7 +117,7 @@ export class RangeSync {
    */
   private async walkBack(anchor: Block, head: Block, peers: string[]) {
     const trusted = new Map<bigint, Uint8Array>();
-    const bodies = new Map<bigint, Block>();
+    const bodies = new Map<bigint, RawRangeBlock>();
     const sizes = new Map<bigint, number>();
     const floor = max(this.deps.importer.safeFloor(), head.header.number - BigInt(this.opts.maxReorgDepth));
     let held = 0;
@@ -118,11 +129,11 @@ export class RangeSync {
       const from = max(floor + 1n, top - BigInt(this.opts.rangeMaxBlocks) + 1n);
       const got = await this.fetchEnding(from, top, need, peers);
       for (let i = got.length - 1; i >= 0; i--) {
-        const { block, size } = got[i]!;
-        trusted.set(block.header.number, block.hash());
-        bodies.set(block.header.number, block);
-        sizes.set(block.header.number, size);
-        held += size;
+        const raw = got[i]!;
+        trusted.set(raw.number, raw.hash);
+        bodies.set(raw.number, raw);
+        sizes.set(raw.number, raw.size);
+        held += raw.size;
       }
       // the walk runs downwards, so the Map's first entries are the highest blocks: drop those
       for (const [n] of bodies) {
@@ -130,8 +141,8 @@ export class RangeSync {
         bodies.delete(n);
         held -= sizes.get(n)!;
       }
-      need = got[0]!.block.header.parentHash;
-      top = got[0]!.block.header.number - 1n;
+      need = got[0]!.header.parentHash;
+      top = got[0]!.number - 1n;
     }
     return { trusted, bodies, ancestor: top };
   }
@@ -148,19 +159,19 @@ export class RangeSync {
    * Blocks `x .. top` (x >= from) whose last one hashes to `need`, chained, from the first peer
    * that has them. A peer that sends fewer (its byte cap) is asked again for fewer, ending at `top`.
    */
-  private async fetchEnding(from: bigint, top: bigint, need: Uint8Array, peers: string[]): Promise<RangeBlock[]> {
+  private async fetchEnding(from: bigint, top: bigint, need: Uint8Array, peers: string[]): Promise<RawRangeBlock[]> {
     for (const peer of [...peers]) {
       let start = from;
       for (;;) {
         const got = await this.tryFetch(peer, start, Number(top - start + 1n));
         this.checkStopped();
         if (got === undefined || got.length === 0) break;
-        const last = got[got.length - 1]!.block;
-        if (last.header.number < top) {
+        const last = got[got.length - 1]!;
+        if (last.number < top) {
           start = top - BigInt(got.length) + 1n;
           continue;
         }
-        if (equalsBytes(last.hash(), need)) return got;
+        if (equalsBytes(last.hash, need)) return got;
         this.distrust(peers, peer, `block ${top} is not the signed chain's`);
         break;
       }
@@ -169,17 +180,17 @@ export class RangeSync {
   }
 
   /** Bodies dropped during the walk: fetched again, each must have the hash the walk fixed. */
-  private async refetch(n: bigint, last: bigint, trusted: Map<bigint, Uint8Array>, bodies: Map<bigint, Block>, peers: string[]): Promise<Block> {
+  private async refetch(n: bigint, last: bigint, trusted: Map<bigint, Uint8Array>, bodies: Map<bigint, RawRangeBlock>, peers: string[]): Promise<RawRangeBlock> {
     const count = Number(min(last - n + 1n, BigInt(this.opts.rangeMaxBlocks)));
     for (const peer of [...peers]) {
       const got = await this.tryFetch(peer, n, count);
       this.checkStopped();
-      for (const { block } of got ?? []) {
-        if (!equalsBytes(block.hash(), trusted.get(block.header.number)!)) {
-          this.distrust(peers, peer, `block ${block.header.number} is not the signed chain's`);
+      for (const raw of got ?? []) {
+        if (!equalsBytes(raw.hash, trusted.get(raw.number)!)) {
+          this.distrust(peers, peer, `block ${raw.number} is not the signed chain's`);
           break;
         }
-        if (!bodies.has(block.header.number)) bodies.set(block.header.number, block);
+        if (!bodies.has(raw.number)) bodies.set(raw.number, raw);
       }
       const found = bodies.get(n);
       if (found !== undefined) return found;
@@ -194,9 +205,9 @@ export class RangeSync {
     if (i >= 0) peers.splice(i, 1);
   }
 
-  private async tryFetch(peer: string, start: bigint, count: number): Promise<RangeBlock[] | undefined> {
+  private async tryFetch(peer: string, start: bigint, count: number): Promise<RawRangeBlock[] | undefined> {
     try {
-      return await fetchBlocksByRange(this.deps.reqresp, peer, start, count, this.deps.chain.common, this.opts, { signal: this.abort.signal });
+      return await fetchRawRange(this.deps.reqresp, peer, start, count, this.deps.chain.common, this.opts, { signal: this.abort.signal });
     } catch (err) {
       this.deps.logger.debug({ peer, start, count, err: (err as Error).message }, 'range request failed');
       return undefined;
@@ -209,17 +220,39 @@ export class RangeSync {
    * thread recovers it sooner than it would wait for the worker. A body still to be refetched
    * stops the run; it is primed once it is back.
    */
-  private primeAhead(n: bigint, unprimed: bigint, bodies: Map<bigint, Block>, anchor: Block): bigint {
+  private primeAhead(n: bigint, unprimed: bigint, bodies: Map<bigint, RawRangeBlock>, anchor: RecoveryItem): bigint {
     if (this.deps.senders === undefined) return unprimed;
-    const batch: Block[] = [];
+    const batch: RecoveryItem[] = [];
     let m = max(unprimed, n + 1n);
     for (; m <= n + BigInt(this.opts.recoveryLookahead); m++) {
-      const block = m === anchor.header.number ? anchor : bodies.get(m);
-      if (block === undefined) break;
-      batch.push(block);
+      const item = m === anchor.number ? anchor : bodies.get(m);
+      if (item === undefined) break;
+      batch.push(item);
     }
     this.deps.senders.prime(batch);
     return m;
+  }
+
+  /**
+   * The block, decoded, with its body checked against its header (the walk fixed only header
+   * hashes) and its senders' keys in place, from the worker when it did the work, here otherwise.
+   * Undefined when the body is not its header's (or does not decode): its sender is penalised
+   * and not asked again in this catch-up.
+   */
+  private async prepared(raw: RawRangeBlock, peers: string[]): Promise<Block | undefined> {
+    const done = await this.deps.senders?.ready(raw);
+    let block: Block;
+    try {
+      block = blockFromValues(raw.values, this.deps.chain.common);
+      if (done === undefined) checkBlockBody(block);
+      else if (!equalsBytes(done.txRoot, block.header.transactionsTrie)) throw new Error(`block ${raw.number}: its transactions do not hash to its header's transactions root`);
+    } catch (err) {
+      this.distrust(peers, raw.peer, (err as Error).message);
+      this.deps.logger.warn({ peer: raw.peer, number: raw.number, err: (err as Error).message }, 'range block body refused; asking another peer');
+      return undefined;
+    }
+    if (done !== undefined) applyKeys(block, done.keys);
+    return block;
   }
 
   /** A block imported meanwhile (a late gossip copy) is fine; anything else stops the catch-up. */

@@ -1,19 +1,20 @@
 /**
- * Sender recovery of the blocks a catch-up will import next, on a worker thread (what geth's
- * senderCacher does). Re-executing a block spends a good part of the main thread recovering
- * transaction senders (message hash and ecdsaRecover per transaction); the worker does it for the
- * blocks ahead, and its keys go into each transaction's own cache (`tx.cache.senderPubKey`, which
- * ethereumjs's getSenderPublicKey returns when set), so the import finds them done.
+ * The blocks a catch-up will import next, prepared on a worker thread (what geth's senderCacher
+ * does): from each block's transaction encodings it recovers every sender's public key and
+ * computes the transactions root. Re-executing a block spends a good part of the main thread on
+ * exactly that; with the work done ahead, the import only compares the root with the header's and
+ * puts the keys into each transaction's own cache (`tx.cache.senderPubKey`, which ethereumjs's
+ * getSenderPublicKey returns when set: applyKeys).
  *
- * A key is only set on the transaction whose serialized bytes the worker decoded and recovered it
- * from; deposits (no signature) and whatever the worker could not recover are left to the main
- * thread, which then raises the proper error. A wrong key could not make a replica take a wrong
- * block anyway: the block would re-execute to another state and be refused (block-importer.ts).
- * The worker is an optimisation only: if it fails, or has not answered, imports recover alone.
+ * A key is only set on the transaction whose encoding the worker decoded and recovered it from;
+ * deposits (no signature) and whatever the worker could not recover are left to the main thread,
+ * which then raises the proper error. A wrong key could not make a replica take a wrong block
+ * anyway: the block would re-execute to another state and be refused (block-importer.ts); a
+ * wrong root is compared with the header's, which the block hash covers. The worker is an
+ * optimisation only: if it fails, or has not answered, imports check and recover alone.
  */
 import { Worker } from 'node:worker_threads';
 import type { Block } from '@ethereumjs/block';
-import type { TypedTransaction } from '@ethereumjs/tx';
 import type { Logger } from 'pino';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 
@@ -31,7 +32,29 @@ export interface RecoveryJob {
   ends: Uint32Array;
 }
 
-export type RecoveryResult = { ready: true } | { id: number; keys: ArrayBuffer };
+export type RecoveryResult = { ready: true } | { id: number; keys: ArrayBuffer; txRoot: ArrayBuffer };
+
+/** A block to prepare: its number and its transactions' canonical encodings. */
+export interface RecoveryItem {
+  number: bigint;
+  txs: Uint8Array[];
+}
+
+/** What the worker found: PUBKEY_BYTES per transaction (zero: not recovered), and the transactions root. */
+export interface Recovered {
+  keys: Uint8Array;
+  txRoot: Uint8Array;
+}
+
+/** Puts recovered keys into the transactions' caches (not deposits', nor where the worker found none). */
+export function applyKeys(block: Block, keys: Uint8Array): void {
+  block.transactions.forEach((tx, i) => {
+    const dep: unknown = tx;
+    if (isDepositTx(dep) || tx.cache.senderPubKey !== undefined) return;
+    const key = keys.slice(i * PUBKEY_BYTES, (i + 1) * PUBKEY_BYTES);
+    if (key.length === PUBKEY_BYTES && key.some((b) => b !== 0)) tx.cache.senderPubKey = key;
+  });
+}
 
 /** A worker that has not answered for this long is not waited for: the import recovers on its own. */
 const READY_TIMEOUT_MS = 10_000;
@@ -39,9 +62,8 @@ const READY_TIMEOUT_MS = 10_000;
 const ENTRY = new URL('./sender-recovery-entry.mjs', import.meta.url);
 
 interface Job {
-  txs: TypedTransaction[];
-  done: Promise<void>;
-  resolve(): void;
+  done: Promise<Recovered | undefined>;
+  resolve(r: Recovered | undefined): void;
 }
 
 export class SenderRecovery {
@@ -50,7 +72,7 @@ export class SenderRecovery {
   private down = false;
   private readonly log: Logger;
   private readonly jobs = new Map<number, Job>();
-  private readonly byBlock = new WeakMap<Block, Job>();
+  private readonly byItem = new WeakMap<RecoveryItem, Job>();
   private nextId = 1;
   private started: Promise<void> | undefined;
 
@@ -78,7 +100,7 @@ export class SenderRecovery {
         if ('ready' in msg) {
           this.up = true;
           resolve();
-        } else this.finish(msg.id, msg.keys);
+        } else this.finish(msg.id, msg.keys, msg.txRoot);
       });
       worker.on('error', (err) => {
         this.fail(err);
@@ -101,25 +123,22 @@ export class SenderRecovery {
     await worker?.terminate();
   }
 
-  /** Hands the signed transactions of `blocks` to the worker (blocks already primed are skipped). */
-  prime(blocks: Block[]): void {
+  /** Hands `items` to the worker (items already handed over are skipped). */
+  prime(items: RecoveryItem[]): void {
     if (this.down || this.worker === undefined) return;
-    for (const block of blocks) {
-      if (this.byBlock.has(block)) continue;
-      const txs = block.transactions.filter((tx) => !isDepositTx(tx) && tx.cache.senderPubKey === undefined);
-      if (txs.length === 0) continue;
-      const raw = txs.map((tx) => tx.serialize());
-      const ends = new Uint32Array(raw.length);
-      const bytes = new Uint8Array(raw.reduce((n, r) => n + r.length, 0));
+    for (const item of items) {
+      if (this.byItem.has(item) || item.txs.length === 0) continue;
+      const ends = new Uint32Array(item.txs.length);
+      const bytes = new Uint8Array(item.txs.reduce((n, r) => n + r.length, 0));
       let at = 0;
-      raw.forEach((r, i) => {
+      item.txs.forEach((r, i) => {
         bytes.set(r, at);
         at += r.length;
         ends[i] = at;
       });
-      let resolve!: () => void;
-      const done = new Promise<void>((r) => (resolve = r));
-      const job: Job = { txs, done, resolve };
+      let resolve!: (r: Recovered | undefined) => void;
+      const done = new Promise<Recovered | undefined>((r) => (resolve = r));
+      const job: Job = { done, resolve };
       const id = this.nextId++;
       try {
         this.worker.postMessage({ id, bytes: bytes.buffer, ends } satisfies RecoveryJob, [bytes.buffer, ends.buffer]);
@@ -128,33 +147,29 @@ export class SenderRecovery {
         return;
       }
       this.jobs.set(id, job);
-      this.byBlock.set(block, job);
+      this.byItem.set(item, job);
     }
   }
 
   /**
-   * Resolves once the keys of `block`'s transactions are set; at once if it was never primed, the
-   * worker is not up, or failed. Never rejects, and waits at most READY_TIMEOUT_MS.
+   * What the worker found for `item`; undefined at once if it was never primed, the worker is not
+   * up, or failed. Never rejects, and waits at most READY_TIMEOUT_MS.
    */
-  async ready(block: Block): Promise<void> {
-    const job = this.byBlock.get(block);
-    if (job === undefined || !this.up || this.down) return;
+  async ready(item: RecoveryItem): Promise<Recovered | undefined> {
+    const job = this.byItem.get(item);
+    if (job === undefined || !this.up || this.down) return undefined;
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, READY_TIMEOUT_MS)));
-    await Promise.race([job.done, late]);
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), READY_TIMEOUT_MS)));
+    const got = await Promise.race([job.done, late]);
     clearTimeout(timer);
+    return got;
   }
 
-  private finish(id: number, keys: ArrayBuffer): void {
+  private finish(id: number, keys: ArrayBuffer, txRoot: ArrayBuffer): void {
     const job = this.jobs.get(id);
     if (job === undefined) return;
     this.jobs.delete(id);
-    const all = new Uint8Array(keys);
-    job.txs.forEach((tx, i) => {
-      const key = all.slice(i * PUBKEY_BYTES, (i + 1) * PUBKEY_BYTES);
-      if (tx.cache.senderPubKey === undefined && key.some((b) => b !== 0)) tx.cache.senderPubKey = key;
-    });
-    job.resolve();
+    job.resolve({ keys: new Uint8Array(keys), txRoot: new Uint8Array(txRoot) });
   }
 
   /** Logs once; from then on nothing is primed and imports recover senders themselves. */
@@ -168,7 +183,7 @@ export class SenderRecovery {
   }
 
   private releaseAll(): void {
-    for (const job of this.jobs.values()) job.resolve();
+    for (const job of this.jobs.values()) job.resolve(undefined);
     this.jobs.clear();
   }
 }

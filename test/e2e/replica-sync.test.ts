@@ -13,6 +13,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Block, createBlockHeader } from '@ethereumjs/block';
+import { RLP } from '@ethereumjs/rlp';
 import { bytesToHex, KECCAK256_RLP } from '@ethereumjs/util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +37,7 @@ import { SyncErrorCode } from '../../node/sync/errors.ts';
 import { defaultSyncOptions } from '../../node/sync/options.ts';
 import type { SyncOptions } from '../../node/sync/options.ts';
 import { RangeSync } from '../../node/sync/range-sync.ts';
+import { SenderRecovery } from '../../node/sync/sender-recovery.ts';
 import { fetchSignedHead, HeadPoller, serveSignedHead } from '../../node/sync/signed-head.ts';
 import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
@@ -131,9 +133,9 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     if (work !== undefined) await removeDir(work);
   });
 
-  function rangeSync(chain: Chain, peers: string[]): RangeSync {
+  function rangeSync(chain: Chain, peers: string[], senders?: SenderRecovery): RangeSync {
     const importer = new BlockImporter({ chain, logger: silent, onFatal: (err) => { throw err; } });
-    return new RangeSync(SMALL, { chain, importer, reqresp: replicaP2P.reqresp, peers: () => peers, logger: silent });
+    return new RangeSync(SMALL, { chain, importer, reqresp: replicaP2P.reqresp, peers: () => peers, logger: silent, senders });
   }
 
   it('refuses the liar\'s chain, penalises it, and imports nothing when no one else serves the range', async () => {
@@ -176,6 +178,36 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
       expect(bytesToHex(chain.head.hash())).toBe(bytesToHex(anchor.block.hash()));
     } finally {
       await capped.stop();
+    }
+  }, 120_000);
+
+  it('a peer serving the signed chain\'s headers with another body is penalised; that body comes from another peer', async () => {
+    const seqId = peerIdOf(seq.p2p[0]!);
+    const real = (await fetchBlocksByRange(replicaP2P.reqresp, seqId, 1n, 30, anchor.block.common, NODE_LIMITS)).map((b) => b.block);
+    // block 15 with its header (so its hash, which the walk checks) but without its transaction
+    const tampered = real[14]!.raw();
+    tampered[1] = [];
+    expect(real[14]!.transactions).toHaveLength(1);
+    const tamperer = await P2PService.create(p2pOptions(CHAIN_ID, { listen: ['/ip4/127.0.0.1/tcp/0'] }), { logger: silent });
+    await serveBlocksByRange(tamperer.reqresp, { headNumber: () => 30n, blockRlp: async (n) => (n === 15n ? RLP.encode(tampered) : real[Number(n) - 1]?.serialize()) }, SMALL);
+    await tamperer.start();
+    try {
+      await replicaP2P.dial(tamperer.listenAddrs[0]!);
+      // bodies checked on the main thread, then by the sender-recovery thread's transactions root
+      const senders = new SenderRecovery({ chainId: CHAIN_ID }, { logger: silent });
+      await senders.start();
+      for (const [name, withThread] of [['tampered', undefined], ['tampered-thread', senders]] as const) {
+        const score = replicaP2P.peerScore(tamperer.peerId);
+        const { chain, kv } = await openChain(join(work, name));
+        kvs.push(kv);
+        await rangeSync(chain, [tamperer.peerId, seqId], withThread).syncTo(anchor.block, tamperer.peerId);
+        expect(bytesToHex(chain.head.hash())).toBe(bytesToHex(anchor.block.hash()));
+        expect((await chain.store.getBlockByNumber(15n))!.transactions).toHaveLength(1);
+        await waitFor('the tamperer scored down', () => replicaP2P.peerScore(tamperer.peerId) < score, 10_000);
+      }
+      await senders.stop();
+    } finally {
+      await tamperer.stop();
     }
   }, 120_000);
 

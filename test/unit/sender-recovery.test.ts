@@ -22,7 +22,8 @@ import type { BlockImporter } from '../../node/sync/block-importer.ts';
 import { decodeRangeRequest } from '../../node/sync/blocks-by-range.ts';
 import { defaultSyncOptions } from '../../node/sync/options.ts';
 import { RangeSync } from '../../node/sync/range-sync.ts';
-import { SenderRecovery } from '../../node/sync/sender-recovery.ts';
+import { SenderRecovery, applyKeys } from '../../node/sync/sender-recovery.ts';
+import type { RecoveryItem } from '../../node/sync/sender-recovery.ts';
 
 const CHAIN_ID = 1337n;
 const common = createL2Common({ chainId: CHAIN_ID, customCrypto: nodeCrypto });
@@ -51,6 +52,7 @@ function received(number: bigint, txs: TypedTransaction[], parentHash: Uint8Arra
   return decodeBlock(built.serialize(), common);
 }
 
+const item = (b: Block): RecoveryItem => ({ number: b.header.number, txs: b.transactions.map((t) => t.serialize()) });
 const freshKey = (tx: TypedTransaction) => bytesToHex(createTxFromRLP(tx.serialize(), { common }).getSenderPublicKey());
 const cached = (tx: TypedTransaction) => (isDepositTx(tx) ? undefined : tx.cache.senderPubKey);
 
@@ -66,14 +68,18 @@ describe('sender recovery thread', () => {
     return s;
   }
 
-  it('caches the key the main thread would compute, skipping deposits and signatures that do not recover', async () => {
+  it('finds the key the main thread would compute and the transactions root, skipping deposits and signatures that do not recover', async () => {
     const s = await recovery();
     const a = received(1n, [deposit(), signed(0n, KEYS[0]!), badSignature(1n), signed(0n, KEYS[1]!, true), signed(5n, KEYS[2]!)]);
     const b = received(2n, [signed(1n, KEYS[0]!), signed(2n, KEYS[0]!)]);
     for (const tx of [...a.transactions, ...b.transactions]) expect(cached(tx)).toBeUndefined();
-    s.prime([a, b]);
-    await s.ready(a);
-    await s.ready(b);
+    const [ia, ib] = [item(a), item(b)];
+    s.prime([ia, ib]);
+    for (const [block, it] of [[a, ia], [b, ib]] as const) {
+      const got = (await s.ready(it))!;
+      expect(bytesToHex(got.txRoot)).toBe(bytesToHex(block.header.transactionsTrie));
+      applyKeys(block, got.keys);
+    }
     const [dep, ok1, bad, legacy, ok2] = a.transactions as TypedTransaction[];
     expect(isDepositTx(dep)).toBe(true);
     for (const tx of [ok1!, legacy!, ok2!, ...b.transactions]) {
@@ -87,17 +93,15 @@ describe('sender recovery thread', () => {
     expect(new Set([ok1, legacy, ok2].map((tx) => bytesToHex(cached(tx!)!))).size).toBe(3);
   });
 
-  it('resolves at once for a block never primed, and after stop()', async () => {
+  it('resolves at once, with nothing, for a block never primed, and after stop()', async () => {
     const s = await recovery();
     const never = received(1n, [signed(0n, KEYS[0]!)]);
-    await s.ready(never);
-    expect(cached(never.transactions[0]!)).toBeUndefined();
+    expect(await s.ready(item(never))).toBeUndefined();
     await s.stop();
-    const late = received(2n, [signed(1n, KEYS[0]!)]);
+    const late = item(received(2n, [signed(1n, KEYS[0]!)]));
     s.prime([late]);
     // had it waited for the worker, it would wait its 10 s cap, past this test's 5 s timeout
-    await s.ready(late);
-    expect(cached(late.transactions[0]!)).toBeUndefined();
+    expect(await s.ready(late)).toBeUndefined();
   });
 
   /** Catches blocks 1..12 up from a fake peer; per imported block, whether its keys were cached and what was primed by then. */
@@ -107,9 +111,9 @@ describe('sender recovery thread', () => {
     for (let n = 1n; n <= 12n; n++) blocks.push(received(n, [signed(2n * n, KEYS[0]!), signed(2n * n + 1n, KEYS[0]!)], blocks[blocks.length - 1]!.hash()));
     const primed: bigint[] = [];
     const prime = s.prime.bind(s);
-    s.prime = (bs) => {
-      primed.push(...bs.map((b) => b.header.number));
-      prime(bs);
+    s.prime = (items) => {
+      primed.push(...items.map((i) => i.number));
+      prime(items);
     };
     const seen: { n: bigint; cached: boolean; primedMax: bigint }[] = [];
     const importer = {
