@@ -9,18 +9,16 @@
  * when it has fewer or when the next one would take the answer past rangeMaxBytes (always at
  * least one if it has `start`), none when it does not have `start`. The blocks carry no
  * signature; why a replica may still take them is in range-sync.ts. The client checks what it
- * can alone (the numbers asked for, each block's parent the one before it, each body against its
- * header) and penalises a server that breaks that.
+ * can alone (the numbers asked for, each block's parent the one before it) and penalises a
+ * server that breaks that; each body is checked against its header when its block is imported.
  */
 import { createBlockHeaderFromBytesArray } from '@ethereumjs/block';
-import type { Block, BlockHeader } from '@ethereumjs/block';
+import type { BlockHeader } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
 import { equalsBytes } from '@ethereumjs/util';
-import { decodeBlock } from '../chain/block-codec.ts';
 import { FrameStatus } from '../p2p/framing.ts';
 import type { ProtocolSpec, ReqResp, RequestOptions, ServerReply } from '../p2p/reqresp.ts';
-import { checkBlockBody } from './block-gossip.ts';
 import { SyncError, SyncErrorCode } from './errors.ts';
 import type { SyncOptions } from './options.ts';
 
@@ -74,12 +72,6 @@ export function serveBlocksByRange(reqresp: ReqResp, source: RangeSource, o: Syn
   });
 }
 
-/** A block of a range answer and the bytes it took (what a catch-up's memory budget counts). */
-export interface RangeBlock {
-  block: Block;
-  size: number;
-}
-
 /**
  * A block of a range answer with only its header decoded: the body stays RLP values (no
  * transaction objects) until it is imported, and its transactions' canonical encodings (what
@@ -99,21 +91,9 @@ export interface RawRangeBlock {
 
 /**
  * Asks `peer` for blocks `start .. start + count - 1`; returns the (possibly shorter, possibly
- * empty) chained prefix it sent. BAD_RANGE (and a penalty) for anything else; P2PErrors as they come.
- */
-export async function fetchBlocksByRange(reqresp: ReqResp, peer: string, start: bigint, count: number, common: Common, o: SyncOptions, opts: RequestOptions = {}): Promise<RangeBlock[]> {
-  const body = await reqresp.request(peer, blocksByRangeSpec(o), encodeRangeRequest(start, count), opts);
-  try {
-    return checkRange(body, start, count, common);
-  } catch (err) {
-    reqresp.penalize(peer, (err as Error).message);
-    throw err instanceof SyncError ? err : new SyncError(SyncErrorCode.BadRange, (err as Error).message);
-  }
-}
-
-/**
- * Like fetchBlocksByRange, for a catch-up: numbers and parent links are checked, bodies are not
- * (the caller checks each against its header before it imports it).
+ * empty) chained prefix it sent, headers decoded, bodies not checked (the caller checks each
+ * against its header before it imports it: range-sync.ts). BAD_RANGE (and a penalty) for
+ * anything else; P2PErrors as they come.
  */
 export async function fetchRawRange(reqresp: ReqResp, peer: string, start: bigint, count: number, common: Common, o: SyncOptions, opts: RequestOptions = {}): Promise<RawRangeBlock[]> {
   const body = await reqresp.request(peer, blocksByRangeSpec(o), encodeRangeRequest(start, count), opts);
@@ -143,25 +123,4 @@ function checkRawRange(body: Uint8Array, start: bigint, count: number, common: C
     out.push({ header, hash: header.hash(), number: want, values, txs, size: item.length, peer });
   }
   return out;
-}
-
-function checkRange(body: Uint8Array, start: bigint, count: number, common: Common): RangeBlock[] {
-  const items = RLP.decode(body);
-  if (!Array.isArray(items) || items.some((i) => !(i instanceof Uint8Array))) throw new SyncError(SyncErrorCode.BadRange, 'range answer is not an RLP list of blocks');
-  if (items.length > count) throw new SyncError(SyncErrorCode.BadRange, `${items.length} blocks sent, ${count} asked for`);
-  const blocks: RangeBlock[] = [];
-  for (const [i, item] of (items as Uint8Array[]).entries()) {
-    const block = decodeBlock(item, common);
-    const want = start + BigInt(i);
-    if (block.header.number !== want) throw new SyncError(SyncErrorCode.BadRange, `block ${block.header.number} sent where ${want} belongs`);
-    const prev = blocks[i - 1]?.block;
-    if (prev !== undefined && !equalsBytes(block.header.parentHash, prev.hash())) throw new SyncError(SyncErrorCode.BadRange, `block ${want} does not build on the block before it`);
-    try {
-      checkBlockBody(block);
-    } catch (err) {
-      throw new SyncError(SyncErrorCode.BadRange, (err as Error).message);
-    }
-    blocks.push({ block, size: item.length });
-  }
-  return blocks;
 }

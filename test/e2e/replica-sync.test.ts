@@ -15,12 +15,14 @@ import { join } from 'node:path';
 import { Block, createBlockHeader } from '@ethereumjs/block';
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToHex, KECCAK256_RLP } from '@ethereumjs/util';
+import type { Common } from '@ethereumjs/common';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getContractAddress, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createAiPrecompiles } from '../../precompiles/index.ts';
+import { blockFromValues } from '../../node/chain/block-codec.ts';
 import { Chain } from '../../node/chain/chain.ts';
 import { createL2Common } from '../../node/chain/common.ts';
 import { nodeCrypto } from '../../node/chain/crypto.ts';
@@ -29,10 +31,10 @@ import { openKV } from '../../node/db/kv.ts';
 import type { KV } from '../../node/db/kv.ts';
 import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
 import { BlockFollower, verifyBlockSigner } from '../../node/sync/block-follower.ts';
-import { decodeGossipBlock, signBlockHash } from '../../node/sync/block-gossip.ts';
+import { checkBlockBody, decodeGossipBlock, signBlockHash } from '../../node/sync/block-gossip.ts';
 import type { GossipBlock } from '../../node/sync/block-gossip.ts';
 import { BlockImporter } from '../../node/sync/block-importer.ts';
-import { fetchBlocksByRange, serveBlocksByRange } from '../../node/sync/blocks-by-range.ts';
+import { fetchRawRange, serveBlocksByRange } from '../../node/sync/blocks-by-range.ts';
 import { SyncErrorCode } from '../../node/sync/errors.ts';
 import { defaultSyncOptions } from '../../node/sync/options.ts';
 import type { SyncOptions } from '../../node/sync/options.ts';
@@ -133,6 +135,16 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     if (work !== undefined) await removeDir(work);
   });
 
+  /** Blocks `start ..` as `peer` serves them over blocks-by-range, each body checked against its header. */
+  async function servedBlocks(peer: string, start: bigint, count: number, common: Common): Promise<Block[]> {
+    const raws = await fetchRawRange(replicaP2P.reqresp, peer, start, count, common, NODE_LIMITS);
+    return raws.map((r) => {
+      const block = blockFromValues(r.values, common);
+      checkBlockBody(block);
+      return block;
+    });
+  }
+
   function rangeSync(chain: Chain, peers: string[], senders?: SenderRecovery): RangeSync {
     const importer = new BlockImporter({ chain, logger: silent, onFatal: (err) => { throw err; } });
     return new RangeSync(SMALL, { chain, importer, reqresp: replicaP2P.reqresp, peers: () => peers, logger: silent, senders });
@@ -183,7 +195,7 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
 
   it('a peer serving the signed chain\'s headers with another body is penalised; that body comes from another peer', async () => {
     const seqId = peerIdOf(seq.p2p[0]!);
-    const real = (await fetchBlocksByRange(replicaP2P.reqresp, seqId, 1n, 30, anchor.block.common, NODE_LIMITS)).map((b) => b.block);
+    const real = await servedBlocks(seqId, 1n, 30, anchor.block.common);
     // block 15 with its header (so its hash, which the walk checks) but without its transaction
     const tampered = real[14]!.raw();
     tampered[1] = [];
@@ -313,7 +325,7 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
       expect(logged).toMatchObject({ removed: false, blockNumber: `0x${head.toString(16)}` });
       expect(await must(r.url, 'eth_getFilterChanges', [filter])).toHaveLength(1);
       // the signer's other chain: three empty blocks on block head-2, one longer than ours
-      const real = (await fetchBlocksByRange(replicaP2P.reqresp, peerIdOf(seq.p2p[0]!), 1n, Number(head - 2n), forker.common, NODE_LIMITS)).map((b) => b.block);
+      const real = await servedBlocks(peerIdOf(seq.p2p[0]!), 1n, Number(head - 2n), forker.common);
       const fork: Block[] = [];
       let parent = real.at(-1)!;
       let tip!: Uint8Array;
