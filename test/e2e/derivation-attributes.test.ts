@@ -33,7 +33,7 @@ import { readL1BlockInfo } from '../../node/chain/l1-block-info.ts';
 import { openKV } from '../../node/db/kv.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
-import { bridgeTestAbi, startL1, startRollupNode } from '../helpers/rollup.ts';
+import { bridgeTestAbi, l1Call, startL1, startRollupNode } from '../helpers/rollup.ts';
 import type { L1Env } from '../helpers/rollup.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -70,11 +70,6 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
   const rollupRead = <T>(functionName: 'nextBlock' | 'batchCount' | 'lastBatchHash' | 'outputCount') =>
     env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName }) as Promise<T>;
 
-  const l1Call = async (method: string, params: unknown[] = []) => {
-    const res = await fetch(env.anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-    return ((await res.json()) as { result: unknown }).result;
-  };
-
   let lastBatched: bigint;
   let queued: L1Deposit & { prevHash: Hex };
   let snapshot: unknown;
@@ -91,7 +86,7 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
     // a second real deposit, which no L2 block has consumed yet
     queued = await deposit(LATER, parseEther('3'));
     expect(queued.index).toBe(1n);
-    snapshot = await l1Call('evm_snapshot');
+    snapshot = await l1Call(env, 'evm_snapshot');
 
     const r = await deriveForged(queued, queued);
     await waitFor('the hand-built block derived', async () => (await safeOf(r)) === lastBatched + 1n, 60_000, 200);
@@ -148,8 +143,8 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
    */
   async function deriveForged(claimed: L1Deposit, included: L1Deposit, args: string[] = []): Promise<DevNode> {
     await replica?.stop();
-    expect(await l1Call('evm_revert', [snapshot])).toBe(true);
-    snapshot = await l1Call('evm_snapshot');
+    expect(await l1Call(env, 'evm_revert', [snapshot])).toBe(true);
+    snapshot = await l1Call(env, 'evm_snapshot');
     const block = await handBuilt(lastBatched, claimed, included);
     await postBatch([block], lastBatched + 1n, 2n, queued.depositHash);
     replica = await startDevNode({ chainId: Number(CHAIN_ID), args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', ...args] });

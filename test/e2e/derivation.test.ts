@@ -16,7 +16,7 @@ import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { sendLoad } from '../helpers/load.ts';
 import { chainOf } from '../helpers/replica.ts';
-import { startL1, startRollupNode } from '../helpers/rollup.ts';
+import { l1Call, startL1, startRollupNode } from '../helpers/rollup.ts';
 import type { L1Env } from '../helpers/rollup.ts';
 import { addr, blockNumber, must, nonceOf, sign } from '../helpers/txs.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -45,13 +45,6 @@ async function someTransfers(seq: DevNode, n: number): Promise<void> {
   const sent = await sendLoad(seq.url, raws.map((raw) => ({ raw, hash: keccak256(raw) })));
   expect(sent.refused).toEqual([]);
 }
-
-const l1Call = async (env: L1Env, method: string, params: unknown[] = []): Promise<unknown> => {
-  const res = await fetch(env.anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-};
 
 describe('derivation: a replica follows the chain from L1 batches alone', () => {
   let work: string;

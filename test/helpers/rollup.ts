@@ -53,6 +53,14 @@ export function l1Clients(anvil: Anvil, key: Hex) {
  * A real anvil with the L1 contracts deployed and a rollup config file for L2 chain `l2ChainId`.
  * anvil automines unless `l1BlockTime` (seconds) is given: tests want speed, bench:l1 the devnet's timing.
  */
+/** A raw call to the L1 anvil (evm_snapshot, evm_revert, anvil_mine...); its error thrown with the method's name. */
+export async function l1Call(env: L1Env, method: string, params: unknown[] = []): Promise<unknown> {
+  const res = await fetch(env.anvil.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
 export async function startL1(dir: string, opts: { challengeWindow?: bigint; inclusionWindow?: bigint; l2ChainId?: bigint; l1BlockTime?: number } = {}): Promise<L1Env> {
   const anvil = await startAnvil({ blockTime: opts.l1BlockTime });
   const keys = anvil.accounts;
