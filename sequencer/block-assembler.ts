@@ -10,6 +10,7 @@ import type { DepositTx } from '../node/chain/deposit-tx.ts';
 import { orderedTrieRoot } from '../node/chain/ordered-trie.ts';
 import { fromVmReceipt } from '../node/chain/receipts.ts';
 import type { StoredReceipt } from '../node/chain/receipts.ts';
+import { InternalExecutionError, stateDepth, unwindState } from '../node/chain/state-layer.ts';
 
 interface Executed {
   tx: TypedTransaction;
@@ -26,6 +27,11 @@ interface Executed {
  * the sequencer uses this linear version. It runs each transaction against a header-only
  * execution context and builds the block once, when sealing. No beacon-root or request system
  * calls: the L2 hardfork leaves them off (see node/chain/common.ts).
+ *
+ * The whole block is built in one state checkpoint (the block's layer) above the committed state,
+ * and each transaction in a layer of its own: nothing reaches the trie database before `seal`,
+ * a transaction whose execution throws is unwound to exactly where it started, and a block whose
+ * layers do not balance is never sealed (node/chain/state-layer.ts says how they can fail to).
  */
 export class BlockAssembler {
   private readonly done: Executed[] = [];
@@ -35,13 +41,16 @@ export class BlockAssembler {
   private constructor(
     private readonly vm: VM,
     private readonly header: HeaderData & { gasLimit: bigint },
+    /** The committed state's depth, below the block's layer. */
+    private readonly base: number,
   ) {
     this.context = createBlock({ header }, { common: vm.common, setHardfork: false });
   }
 
   static async start(vm: VM, header: HeaderData & { gasLimit: bigint }): Promise<BlockAssembler> {
+    const base = stateDepth(vm);
     await vm.evm.journal.checkpoint();
-    return new BlockAssembler(vm, header);
+    return new BlockAssembler(vm, header, base);
   }
 
   get receipts(): StoredReceipt[] {
@@ -51,6 +60,7 @@ export class BlockAssembler {
   /** Runs a deposit; deposits never fail to apply (a failed call still has a receipt). */
   async addDeposit(dep: DepositTx): Promise<DepositResult> {
     if (dep.gasLimit > this.header.gasLimit - this.gasUsed) throw new Error('deposit has a higher gas limit than the remaining gas in the block');
+    this.expectDepth(this.base + 1);
     const r = await executeDeposit(this.vm, dep, this.context, this.gasUsed);
     const receipt: TxReceipt = { status: r.receipt.status, cumulativeBlockGasUsed: r.receipt.cumulativeGasUsed, bitvector: r.bloom.bitvector, logs: r.receipt.logs };
     this.done.push({ tx: dep.asTyped(), receipt, stored: r.receipt, bloom: r.bloom });
@@ -58,10 +68,23 @@ export class BlockAssembler {
     return r;
   }
 
-  /** Runs `tx`; on any error the state is as before the call and the error is thrown. */
+  /**
+   * Runs `tx`; on any error the state is as before the call and the error is thrown. An error
+   * thrown from inside the execution (not a validation error) is an InternalExecutionError.
+   */
   async add(tx: TypedTransaction): Promise<RunTxResult> {
     if (tx.gasLimit > this.header.gasLimit - this.gasUsed) throw new Error('tx has a higher gas limit than the remaining gas in the block');
-    const result = await runTx(this.vm, { tx, block: this.context, blockGasUsed: this.gasUsed, skipHardForkValidation: true });
+    const layer = this.base + 1;
+    this.expectDepth(layer);
+    let result: RunTxResult;
+    try {
+      result = await runTx(this.vm, { tx, block: this.context, blockGasUsed: this.gasUsed, skipHardForkValidation: true });
+    } catch (err) {
+      const levels = await unwindState(this.vm, layer);
+      if (levels > 0) throw new InternalExecutionError((err as Error).message, levels);
+      throw err;
+    }
+    this.expectDepth(layer);
     this.done.push({ tx, receipt: result.receipt, stored: fromVmReceipt(result.receipt), bloom: result.bloom });
     this.gasUsed += result.blockGasSpent;
     return result;
@@ -69,6 +92,7 @@ export class BlockAssembler {
 
   /** Computes the roots, commits the state changes into the trie and returns the sealed block. */
   async seal(): Promise<Block> {
+    this.expectDepth(this.base + 1);
     const bloom = new Bloom(undefined, this.vm.common);
     for (const e of this.done) bloom.or(e.bloom);
     const stateRoot = await this.vm.stateManager.getStateRoot();
@@ -86,11 +110,26 @@ export class BlockAssembler {
       { common: this.vm.common, setHardfork: false },
     );
     await this.vm.evm.journal.commit();
+    this.expectDepth(this.base);
     // The constructor takes the executed transaction objects as they are; createBlock would rebuild each.
     return new Block(header, this.done.map((e) => e.tx), [], [], { common: this.vm.common, setHardfork: false });
   }
 
   async abort(): Promise<void> {
-    await this.vm.evm.journal.revert();
+    await unwindState(this.vm, this.base);
+  }
+
+  /** A layer out of place means some execution escaped its checkpoints: sealing would lose state. */
+  private expectDepth(want: number): void {
+    const have = stateDepth(this.vm);
+    if (have !== want) throw new BlockStateError(`state checkpoint depth is ${have}, expected ${want}`);
+  }
+}
+
+/** The block's state layers do not balance: the block must be abandoned, never sealed. */
+export class BlockStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlockStateError';
   }
 }

@@ -6,7 +6,8 @@ import type { Chain } from '../node/chain/chain.ts';
 import type { Mempool } from './mempool.ts';
 import type { SequencerOptions } from './options.ts';
 import type { PoolTx } from './pool-tx.ts';
-import { BlockAssembler } from './block-assembler.ts';
+import { BlockAssembler, BlockStateError } from './block-assembler.ts';
+import { InternalExecutionError } from '../node/chain/state-layer.ts';
 import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
 import { L1_INFO_GAS, nextAttributes } from './l1-attributes.ts';
 import type { BlockAttributes, L1BlockRef, L1View } from './l1-attributes.ts';
@@ -190,7 +191,8 @@ export class BlockProducer {
         const prev = await readL1BlockInfo(vm.stateManager as Parameters<typeof readL1BlockInfo>[0]);
         attrs = nextAttributes(prev, this.deps.l1.start, this.deps.l1.view, timestamp, this.opts.gasLimit - L1_INFO_GAS);
         for (const dep of [attrs.l1InfoTx, ...attrs.deposits]) {
-          await asm.addDeposit(dep);
+          const r = await asm.addDeposit(dep);
+          if (r.internalError !== undefined) logger.warn({ hash: bytesToHex(dep.hash()), err: r.internalError }, 'deposit call threw; included as a failed call');
           depositSenders.push(dep.from);
         }
       }
@@ -205,7 +207,9 @@ export class BlockProducer {
           included.push(p);
           sel.shift();
         } catch (err) {
-          logger.debug({ hash: p.hash, err: (err as Error).message }, 'dropping transaction that cannot execute');
+          if (err instanceof BlockStateError) throw err;
+          if (err instanceof InternalExecutionError) logger.warn({ hash: p.hash, err: err.reason }, 'dropping transaction: its execution threw, its state changes were discarded');
+          else logger.debug({ hash: p.hash, err: (err as Error).message }, 'dropping transaction that cannot execute');
           pool.remove(p.hash);
           sel.pop();
         }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common';
 import type { CommonOpts, CustomCrypto } from '@ethereumjs/common';
+import { pointEvaluationKzg } from './kzg.ts';
 
 /**
  * Prague's execution EIPs on a Cancun base. The beacon-chain system contracts of Prague
@@ -56,11 +57,12 @@ class SharedCommon extends Common {
   }
 }
 
+/** The KZG library is part of the protocol (0x0a must answer as on Ethereum), so every Common has it. */
 export function createL2Common(opts: ChainCommonOptions): Common {
   return new SharedCommon({
     chain: { ...Mainnet, chainId: Number(opts.chainId), name: `ai-rollup-${opts.chainId}` },
     hardfork: L2_HARDFORK,
     eips: L2_EXTRA_EIPS,
-    customCrypto: opts.customCrypto,
+    customCrypto: { kzg: pointEvaluationKzg, ...opts.customCrypto },
   });
 }
