@@ -43,6 +43,8 @@ export class BlockProducer {
   private tail: Promise<unknown> = Promise.resolve();
   private again = false;
   private stopped = false;
+  /** Set while a block is being built: unpaid work (eth_call) waits for it (node/rpc/call-gate.ts). */
+  private buildingNow: Promise<unknown> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly coinbase: Address;
 
@@ -68,6 +70,14 @@ export class BlockProducer {
     this.unsubscribe?.();
     await this.running;
     await this.tail;
+  }
+
+  /** While a block is being built, a promise that settles when it is done; otherwise undefined. */
+  building(): Promise<void> | undefined {
+    return this.buildingNow?.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Seals one block now with whatever is pending (used by tests and evm_mine-like tooling). */
@@ -117,7 +127,7 @@ export class BlockProducer {
   private async sealerVM(): Promise<VM> {
     const head = this.deps.chain.head;
     if (this.vm === undefined || this.vmHead === undefined || !equalsBytes(this.vmHead, head.hash())) {
-      this.vm = await this.deps.chain.vmAt(head.header.stateRoot, true);
+      this.vm = await this.deps.chain.builderVm(head.header.stateRoot);
       this.vmHead = head.hash();
     }
     return this.vm;
@@ -129,12 +139,16 @@ export class BlockProducer {
     const started = Date.now();
     let built: Awaited<ReturnType<BlockProducer["build"]>>;
     try {
-      built = await this.build(parent, started);
+      const building = this.build(parent, started);
+      this.buildingNow = building;
+      built = await building;
     } catch (err) {
       logger.error({ err }, 'block building failed; retrying from the head');
       chain.abandonPending();
       this.vm = undefined;
       return undefined;
+    } finally {
+      this.buildingNow = undefined;
     }
     const { block, included, receipts, execMs, attrs, depositSenders } = built;
     const sealed = Date.now();

@@ -1,6 +1,5 @@
 import { createBlock } from '@ethereumjs/block';
 import type { Block } from '@ethereumjs/block';
-import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { Account, Address, KECCAK256_NULL, bytesToHex, createZeroAddress, equalsBytes } from '@ethereumjs/util';
@@ -9,6 +8,9 @@ import type { VM } from '@ethereumjs/vm';
 import { decodeErrorResult, getAddress } from 'viem';
 import type { Hex } from 'viem';
 import type { Chain } from './chain.ts';
+import { ExecutionBudget, ExecutionTimeoutError, attachBudget } from './execution-budget.ts';
+import { stateDepth, unwindState } from './state-layer.ts';
+import type { L2StateManager } from './state-manager.ts';
 
 /** A call as eth_call / eth_estimateGas describe it, already decoded. */
 export interface CallRequest {
@@ -67,15 +69,16 @@ export class CallExecutor {
     private readonly gasCap: bigint,
   ) {}
 
-  async call(req: CallRequest, block: Block, overrides?: StateOverrides): Promise<Uint8Array> {
-    const vm = await this.prepare(block, overrides);
+  /** `budget` bounds the wall time (geth's --rpc.evmtimeout); without one the call is unbounded (in-process callers only). */
+  async call(req: CallRequest, block: Block, overrides?: StateOverrides, budget?: ExecutionBudget): Promise<Uint8Array> {
+    const vm = await this.prepare(block, overrides, budget);
     const out = await this.run(vm, req, block, this.gasFor(req, block));
     if (!out.ok) throw failure(out);
     return out.returnValue;
   }
 
-  async estimateGas(req: CallRequest, block: Block, overrides?: StateOverrides): Promise<bigint> {
-    const vm = await this.prepare(block, overrides);
+  async estimateGas(req: CallRequest, block: Block, overrides?: StateOverrides, budget?: ExecutionBudget): Promise<bigint> {
+    const vm = await this.prepare(block, overrides, budget);
     let hi = this.gasFor(req, block);
     // like geth, a priced estimate is capped by what the sender's balance can pay for
     const feeCap = req.gasPrice ?? req.maxFeePerGas ?? 0n;
@@ -120,9 +123,16 @@ export class CallExecutor {
     return limit > this.gasCap ? this.gasCap : limit;
   }
 
-  private async prepare(block: Block, overrides?: StateOverrides): Promise<VM> {
-    const vm = await this.chain.vmAt(block.header.stateRoot);
-    if (overrides !== undefined) await applyOverrides(vm.stateManager as MerkleStateManager, overrides);
+  private async prepare(block: Block, overrides?: StateOverrides, budget?: ExecutionBudget): Promise<VM> {
+    budget?.check();
+    // cached, and the overrides in a checkpoint that is never committed: an override is then a map
+    // write, where a state manager at depth 0 would write every slot through the trie at each revert
+    const vm = await this.chain.vmAt(block.header.stateRoot, true);
+    if (overrides !== undefined) {
+      await vm.stateManager.checkpoint();
+      await applyOverrides(vm.stateManager as L2StateManager, overrides, budget);
+    }
+    if (budget !== undefined) attachBudget(vm, budget);
     return vm;
   }
 
@@ -132,6 +142,7 @@ export class CallExecutor {
     const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined;
     // Unpriced calls run with base fee 0, as geth does, so an empty account can call.
     const ctx = priced ? block : zeroBaseFee(block, this.chain);
+    const depth = stateDepth(vm);
     await vm.stateManager.checkpoint();
     try {
       const acct = (await vm.stateManager.getAccount(from)) ?? new Account();
@@ -148,9 +159,11 @@ export class CallExecutor {
       const err = r.execResult.exceptionError?.error;
       return { ok: err === undefined, gasUsed: r.totalGasSpent, refund: r.gasRefund, returnValue: r.execResult.returnValue, error: err };
     } catch (err) {
+      if (err instanceof ExecutionTimeoutError) throw err;
       return { ok: false, gasUsed: gas, refund: 0n, returnValue: new Uint8Array(), error: vmErrorMessage(err), invalid: true };
     } finally {
-      await vm.stateManager.revert();
+      // a throw from inside the EVM leaves frames open: the next run of an estimate must start clean
+      await unwindState(vm, depth);
     }
   }
 
@@ -232,8 +245,10 @@ export function revertMessage(data: Hex): string {
   return 'execution reverted';
 }
 
-async function applyOverrides(sm: MerkleStateManager, overrides: StateOverrides): Promise<void> {
+async function applyOverrides(sm: L2StateManager, overrides: StateOverrides, budget?: ExecutionBudget): Promise<void> {
+  sm.foreignWrites = true;
   for (const [addr, o] of overrides) {
+    budget?.check();
     const acct = (await sm.getAccount(addr)) ?? new Account();
     if (o.balance !== undefined) acct.balance = o.balance;
     if (o.nonce !== undefined) acct.nonce = o.nonce;

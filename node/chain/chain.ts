@@ -9,6 +9,7 @@ import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
 import { Prefix, be64, key, metaKey } from '../db/keys.ts';
 import type { KV, KVOp } from '../db/kv.ts';
+import { OverlayDB } from '../db/overlay-db.ts';
 import { TrieDB } from '../db/trie-db.ts';
 import { buildGenesis } from './genesis.ts';
 import type { GenesisSpec } from './genesis.ts';
@@ -92,7 +93,7 @@ export class Chain {
       common: this.opts.common,
       cacheSize: 0,
     });
-    const state = this.stateAt(this.baseTrie.EMPTY_TRIE_ROOT);
+    const state = this.builderState(this.baseTrie.EMPTY_TRIE_ROOT, false);
     const genesis = await buildGenesis(this.opts.genesis, state, this.common);
     const headHash = await this.store.getHeadHash();
     const chainId = new TextEncoder().encode(this.common.chainId().toString());
@@ -126,12 +127,21 @@ export class Chain {
     this.deps.logger.info({ number: head.header.number, hash: bytesToHex(head.hash()) }, 'resumed chain');
   }
 
-  /** A state view at `root`. Writes to it are never committed unless it is the producer's. */
-  stateAt(root: Uint8Array, cached = false): MerkleStateManager {
+  /**
+   * A view of the state at `root`. Whatever it writes (eth_call overrides, a simulated execution)
+   * lands in a throwaway layer of its own and dies with the view: it can never reach the buffer
+   * that the next block commit writes to disk.
+   */
+  stateAt(root: Uint8Array, cached = false): L2StateManager {
+    const trie = new MerklePatriciaTrie({ db: new OverlayDB(this.trieDB), useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common: this.common, cacheSize: 0, root });
+    return new L2StateManager({ trie, common: this.common, caches: cached ? stateCaches() : undefined });
+  }
+
+  /** The state a block is built or re-executed on: its writes are buffered for that block's commit. */
+  private builderState(root: Uint8Array, cached: boolean): L2StateManager {
     const trie = this.baseTrie.shallowCopy(false);
     trie.root(root);
-    const caches = cached ? new Caches({ account: { size: 200_000 }, storage: { size: 200_000 }, code: { size: 5_000 } }) : undefined;
-    return new L2StateManager({ trie, common: this.common, caches });
+    return new L2StateManager({ trie, common: this.common, caches: cached ? stateCaches() : undefined });
   }
 
   private headView: { hash: Uint8Array; state: MerkleStateManager } | undefined;
@@ -145,8 +155,17 @@ export class Chain {
     return this.headView.state;
   }
 
+  /** A VM over a throwaway view (see stateAt): for calls, estimates and simulations. */
   async vmAt(root: Uint8Array, cached = false): Promise<VM> {
     return this.vms.create(this.stateAt(root, cached));
+  }
+
+  /**
+   * The VM of the single writer (the block producer, or a replica's importer): its writes are what
+   * `commit` persists, so a block built on any other VM would be committed without its state.
+   */
+  async builderVm(root: Uint8Array): Promise<VM> {
+    return this.vms.create(this.builderState(root, true));
   }
 
   /** Persists a block built or executed on top of the head, with the state it wrote, atomically. */
@@ -219,4 +238,8 @@ export class Chain {
     this.rewindListeners.add(l);
     return () => this.rewindListeners.delete(l);
   }
+}
+
+function stateCaches(): Caches {
+  return new Caches({ account: { size: 200_000 }, storage: { size: 200_000 }, code: { size: 5_000 } });
 }

@@ -12,6 +12,13 @@ import { unpadBytes } from '@ethereumjs/util';
  * slots into the tries, so skipping the eager write is what the cache was meant to do.
  */
 export class L2StateManager extends MerkleStateManager {
+  /**
+   * Set once state was written that no transaction wrote (eth_call state overrides). Code that
+   * caches what it derives from state (the model-execution precompile) must neither fill nor trust
+   * its cache from such a view: see precompiles/registry-layout.ts StorageReader.
+   */
+  foreignWrites = false;
+
   override async putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
     const cache = this._caches?.storage;
     if (cache === undefined) return super.putStorage(address, key, value);

@@ -187,7 +187,7 @@ export class BlockImporter {
   /** One VM with warm caches follows the head from block to block, as the sequencer's does. */
   private async vmAt(parent: Block): Promise<VM> {
     if (this.vm === undefined || this.vmHead === undefined || !equalsBytes(this.vmHead, parent.hash())) {
-      this.vm = await this.deps.chain.vmAt(parent.header.stateRoot, true);
+      this.vm = await this.deps.chain.builderVm(parent.header.stateRoot);
       this.vmHead = parent.hash();
     }
     return this.vm;

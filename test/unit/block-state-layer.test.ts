@@ -71,7 +71,7 @@ function depositTo(to: string, mint: bigint): DepositTx {
 /** Builds and commits one block; `throwing` adds the transactions that throw out of the EVM. */
 async function buildBlock(chain: Chain, throwing: boolean) {
   const head = chain.head;
-  const vm = await chain.vmAt(head.header.stateRoot, true);
+  const vm = await chain.builderVm(head.header.stateRoot);
   const asm = await BlockAssembler.start(vm, { parentHash: head.hash(), number: 1n, timestamp: head.header.timestamp + 1n, gasLimit: 30_000_000n, baseFeePerGas: 7n });
   const deposit = await asm.addDeposit(depositTo(throwing ? THROWER : `0x${'dd'.repeat(20)}`, 5n));
   const dropped: unknown[] = [];
