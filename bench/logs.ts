@@ -1,5 +1,6 @@
 /**
- * eth_getLogs over a 10,000-block chain (npm run bench:logs). Prints figures, asserts nothing.
+ * eth_getLogs over a 10,000-block chain (npm run bench:logs), then the polling path: log filters
+ * and a WebSocket logs subscription fed while blocks are sealed. Prints figures, asserts nothing.
  * Builds the chain in-process (sealing blocks on demand is far faster than waiting on a block
  * timer), then queries over HTTP as a user would.
  */
@@ -7,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keccak256, toHex } from 'viem';
+import WebSocket from 'ws';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createLogger } from '../node/logger.ts';
 import { RollupNode } from '../node/node.ts';
@@ -16,6 +18,8 @@ const BLOCKS = Number(process.argv[2] ?? 10_000);
 const EVERY = 100; // one logging transaction every EVERY blocks
 const KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 const TOPIC = keccak256(toHex('Ping()'));
+const FILTERS = 100; // log filters polled in the second part (under the per-client cap)
+const FILTER_BLOCKS = 200; // blocks sealed with them installed, each with one logging transaction
 // runtime: PUSH32 TOPIC PUSH1 0 PUSH1 0 LOG1 STOP; init code copies it out
 const RUNTIME = `7f${TOPIC.slice(2)}60006000a100`;
 const INIT = `0x60${(RUNTIME.length / 2).toString(16)}80600b6000396000f3${RUNTIME}` as const;
@@ -66,10 +70,39 @@ async function main(): Promise<void> {
       const logs = (await rpc(node.rpcUrl, 'eth_getLogs', [filter])) as unknown[];
       console.log(`eth_getLogs ${name}: ${logs.length} logs over ${head + 1} blocks in ${(performance.now() - t).toFixed(1)} ms`);
     }
+    await filterBench(node, emitter, (to) => send(nonce++, to));
   } finally {
     await node.close();
     await rm(datadir, { recursive: true, force: true });
   }
+}
+
+/** FILTERS log filters and one logs subscription, FILTER_BLOCKS blocks of one log each, then one poll of every filter. */
+async function filterBench(node: RollupNode, emitter: `0x${string}`, send: (to: `0x${string}`) => Promise<unknown>): Promise<void> {
+  const ids: string[] = [];
+  for (let i = 0; i < FILTERS; i++) ids.push(await rpc(node.rpcUrl, 'eth_newFilter', [{ address: emitter, topics: [TOPIC] }]));
+  const ws = new WebSocket(node.rpcUrl.replace('http', 'ws'));
+  await new Promise((res) => ws.once('open', res));
+  let notified = 0;
+  ws.on('message', (d) => {
+    if (String(d).includes('eth_subscription')) notified++;
+  });
+  ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['logs', { address: emitter }] }));
+  await new Promise((res) => ws.once('message', res));
+  const t = performance.now();
+  for (let i = 0; i < FILTER_BLOCKS; i++) {
+    await send(emitter);
+    await node.producer.mineOne();
+  }
+  const sealMs = performance.now() - t;
+  while (notified < FILTER_BLOCKS) await new Promise((res) => setTimeout(res, 10));
+  const p = performance.now();
+  let polled = 0;
+  for (const id of ids) polled += ((await rpc(node.rpcUrl, 'eth_getFilterChanges', [id])) as unknown[]).length;
+  const pollMs = performance.now() - p;
+  ws.close();
+  console.log(`${FILTERS} log filters + 1 logs subscription: ${FILTER_BLOCKS} blocks with a log each sealed in ${sealMs.toFixed(0)} ms (${(sealMs / FILTER_BLOCKS).toFixed(2)} ms/block), ${notified} notifications`);
+  console.log(`eth_getFilterChanges on each of the ${FILTERS} filters: ${polled / FILTERS} logs each, ${(pollMs / FILTERS).toFixed(2)} ms per poll`);
 }
 
 await main();

@@ -25,6 +25,15 @@ const big = (name: string) => (v: string) => {
   return BigInt(v);
 };
 
+/** A duration as geth writes one (5s, 1.5s, 500ms, 1m); a bare number is seconds. Milliseconds out. */
+const duration = (name: string) => (v: string) => {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(v);
+  if (m === null) throw new InvalidArgumentError(`${name} must be a duration such as 5s, 500ms or 1m`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+};
+const showMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
 /** Multiaddrs, repeatable and comma-separated; checked here so a typo fails before anything starts. */
 const multiaddrs = (name: string, needPeerId: boolean) => (v: string, prev: string[] = []) => {
   const given = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -65,6 +74,23 @@ export function buildCli(): Command {
     .option('--txpool.max-per-sender <n>', 'most transactions per sender in the pool', int('--txpool.max-per-sender'), d.sequencer.pool.maxPerSender)
     .option('--rpc.max-batch <n>', 'most calls in one JSON-RPC batch', int('--rpc.max-batch'), d.rpc.maxBatch)
     .option('--rpc.logs-max-range <blocks>', 'widest block range of eth_getLogs', int('--rpc.logs-max-range'), d.rpc.logsMaxRange)
+    .option('--rpc.logquerylimit <n>', 'most addresses, and most alternatives at one topic position, in eth_getLogs, a filter or a logs subscription (geth\'s flag)', int('--rpc.logquerylimit'), d.rpc.logQueryLimit)
+    .option('--rpc.filter-timeout <seconds>', 'an unpolled filter is removed after this long (geth: 5 minutes)', int('--rpc.filter-timeout'), d.rpc.filterTimeout)
+    .option('--rpc.max-filters <n>', 'most installed filters (eth_newFilter & co.), all clients together', int('--rpc.max-filters'), d.rpc.maxFilters)
+    .option('--rpc.max-filters-per-client <n>', 'most installed filters of one client (a WebSocket connection, or an IP over HTTP)', int('--rpc.max-filters-per-client'), d.rpc.maxFiltersPerClient)
+    .option('--rpc.filter-max-bytes <bytes>', 'bytes of changes a filter buffers between polls; past it the filter is dropped and its next poll answers "filter not found: dropped, ..."', int('--rpc.filter-max-bytes'), d.rpc.filterMaxBytes)
+    .option('--rpc.max-subscriptions <n>', 'most eth_subscribe subscriptions, all connections together', int('--rpc.max-subscriptions'), d.rpc.maxSubscriptions)
+    .option('--rpc.max-subscriptions-per-connection <n>', 'most eth_subscribe subscriptions of one WebSocket connection', int('--rpc.max-subscriptions-per-connection'), d.rpc.maxSubscriptionsPerConnection)
+    .option('--rpc.ws-max-connections <n>', 'most open WebSocket connections; more are refused with HTTP 503', int('--rpc.ws-max-connections'), d.rpc.wsMaxConnections)
+    .option('--rpc.ws-max-connections-per-ip <n>', 'most open WebSocket connections from one IP; more are refused with HTTP 429', int('--rpc.ws-max-connections-per-ip'), d.rpc.wsMaxConnectionsPerIp)
+    .option('--rpc.ws-max-queued-bytes <bytes>', 'bytes of notifications and answers waiting for one WebSocket client; past it the socket is closed (1008)', int('--rpc.ws-max-queued-bytes'), d.rpc.wsMaxQueuedBytes)
+    .option('--rpc.max-held-bytes <bytes>', 'bytes of logs and hashes kept for all filters and WebSocket queues; past it the largest holders of the client holding most are dropped', int('--rpc.max-held-bytes'), d.rpc.maxHeldBytes)
+    .addOption(new Option('--rpc.evmtimeout <duration>', 'wall-clock limit of one eth_call / eth_estimateGas (geth: 5s); 0: none').argParser(duration('--rpc.evmtimeout')).default(d.rpc.evmTimeoutMs, showMs(d.rpc.evmTimeoutMs)))
+    .addOption(new Option('--rpc.request-timeout <duration>', 'how long one request (a batch as a whole) may keep calls waiting; later ones answer -32002 "request timed out"').argParser(duration('--rpc.request-timeout')).default(d.rpc.requestTimeoutMs, showMs(d.rpc.requestTimeoutMs)))
+    .option('--rpc.call-concurrency <n>', 'eth_call / eth_estimateGas executing at once, all clients together', int('--rpc.call-concurrency'), d.rpc.callConcurrency)
+    .option('--rpc.call-concurrency-per-client <n>', 'eth_call / eth_estimateGas of one client executing at once; the rest wait their turn', int('--rpc.call-concurrency-per-client'), d.rpc.callConcurrencyPerClient)
+    .option('--rpc.call-queue-per-client <n>', 'eth_call / eth_estimateGas one client may have waiting; more answer -32005', int('--rpc.call-queue-per-client'), d.rpc.callQueuePerClient)
+    .option('--rpc.call-queue <n>', 'eth_call / eth_estimateGas waiting, all clients together; more answer -32005', int('--rpc.call-queue'), d.rpc.callQueue)
     .option('--rollup-config <file>', 'rollup config (L1 contracts, chain ids, L1 start, block signer; `devnet` writes one): run as a rollup sequencer, or the replica of one')
     .option('--l1-rpc <url>', 'L1 JSON-RPC endpoint (with --rollup-config)')
     .option('--batcher-key <key>', 'L1 key that posts batches (or env AI_ROLLUP_BATCHER_KEY); without it no batches are posted')
@@ -138,6 +164,7 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
       port: f['rpc.port'] as number,
       maxBatch: f['rpc.maxBatch'] as number,
       logsMaxRange: f['rpc.logsMaxRange'] as number,
+      ...rpcLimits(f),
     },
     sequencer: {
       ...defaultNodeOptions.sequencer,
@@ -172,6 +199,30 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The filter, subscription and WebSocket caps (commander camel-cases after the dot). */
+function rpcLimits(f: Record<string, unknown>): Partial<NodeOptions['rpc']> {
+  const n = (key: string) => f[key] as number;
+  return {
+    logQueryLimit: n('rpc.logquerylimit'),
+    filterTimeout: n('rpc.filterTimeout'),
+    maxFilters: n('rpc.maxFilters'),
+    maxFiltersPerClient: n('rpc.maxFiltersPerClient'),
+    filterMaxBytes: n('rpc.filterMaxBytes'),
+    maxSubscriptions: n('rpc.maxSubscriptions'),
+    maxSubscriptionsPerConnection: n('rpc.maxSubscriptionsPerConnection'),
+    wsMaxConnections: n('rpc.wsMaxConnections'),
+    wsMaxConnectionsPerIp: n('rpc.wsMaxConnectionsPerIp'),
+    wsMaxQueuedBytes: n('rpc.wsMaxQueuedBytes'),
+    maxHeldBytes: n('rpc.maxHeldBytes'),
+    evmTimeoutMs: n('rpc.evmtimeout'),
+    requestTimeoutMs: n('rpc.requestTimeout'),
+    callConcurrency: n('rpc.callConcurrency'),
+    callConcurrencyPerClient: n('rpc.callConcurrencyPerClient'),
+    callQueuePerClient: n('rpc.callQueuePerClient'),
+    callQueue: n('rpc.callQueue'),
+  };
 }
 
 const KEY = /^0x[0-9a-fA-F]{64}$/;

@@ -18,8 +18,10 @@ import type { NodeOptions } from './options.ts';
 import { ArtifactStore } from './ai/artifact-store.ts';
 import { RpcBackend } from './rpc/backend.ts';
 import { SyncProgress } from './sync/progress.ts';
+import { CallGate } from './rpc/call-gate.ts';
 import { Dispatcher } from './rpc/dispatch.ts';
 import { FilterManager } from './rpc/filters.ts';
+import { Retention } from './rpc/retention.ts';
 import { allMethods } from './rpc/methods/index.ts';
 import { RpcServer } from './rpc/server.ts';
 import { SubscriptionHub } from './rpc/subscriptions.ts';
@@ -112,7 +114,10 @@ export class RollupNode {
     const replica = options.replica;
     const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger, { artifacts, jobInputs: p2p?.inputs });
     const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger, { kv, chain, importer: parts.importer, progress: parts.progress });
-    const metrics = await wireMetrics(options, { chain, pool, p2p, l1, logger, replicaServices: replicaL1?.services });
+    const { filters, subscriptions, retention } = rpcHolders(options);
+    let server: RpcServer | undefined;
+    const rpcLoad = () => ({ filters: filters.size, subscriptions: subscriptions.total, webSockets: server?.webSockets ?? 0, heldBytes: retention.bytes });
+    const metrics = await wireMetrics(options, { chain, pool, p2p, l1, logger, replicaServices: replicaL1?.services, rpcLoad });
     let node: RollupNode | undefined;
     parts.fatal.report = (err) => {
       metrics.fatal(err);
@@ -122,8 +127,6 @@ export class RollupNode {
     };
     const producer = replica !== undefined ? undefined : new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => parts.fatal.report(err) });
 
-    const filters = new FilterManager(options.rpc.filterTimeout * 1000);
-    const subscriptions = new SubscriptionHub();
     chain.onBlock((ev) => {
       filters.onBlock(ev);
       subscriptions.onBlock(ev);
@@ -142,9 +145,10 @@ export class RollupNode {
     backend.jobs = p2p?.announcer;
     backend.sync = parts.progress;
     backend.peerCount = () => p2p?.service.connectedPeers ?? 0;
+    backend.callGate = callGate(options, producer);
     const rpcLogger = logger.child({ module: 'rpc' });
-    const dispatcher = new Dispatcher(replica === undefined ? allMethods() : replicaMethods(replica), backend, rpcLogger, options.rpc.maxBatch);
-    const server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts, ...metrics.rpc });
+    const dispatcher = new Dispatcher(replica === undefined ? allMethods() : replicaMethods(replica), backend, rpcLogger, options.rpc.maxBatch, options.rpc.requestTimeoutMs);
+    server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts, ...metrics.rpc, onClientGone: (c) => filters.dropClient(c) });
     const rpcUrl = await server.start();
     producer?.start();
     l1?.startWithRpc(rpcUrl);
@@ -185,6 +189,27 @@ interface Parts {
   importer: SerialImporter | undefined;
   /** A replica's eth_syncing. */
   progress: SyncProgress | undefined;
+}
+
+/** Filters and subscriptions, with the one budget of what they hold for clients. */
+function rpcHolders(options: NodeOptions): { filters: FilterManager; subscriptions: SubscriptionHub; retention: Retention } {
+  const o = options.rpc;
+  const retention = new Retention(o.maxHeldBytes);
+  const filters = new FilterManager(
+    { timeoutMs: o.filterTimeout * 1000, maxTotal: o.maxFilters, maxPerClient: o.maxFiltersPerClient, maxBytes: o.filterMaxBytes },
+    retention,
+  );
+  const subscriptions = new SubscriptionHub({ maxTotal: o.maxSubscriptions, maxPerConnection: o.maxSubscriptionsPerConnection, maxQueuedBytes: o.wsMaxQueuedBytes, logQueryLimit: o.logQueryLimit }, retention);
+  return { filters, subscriptions, retention };
+}
+
+/** eth_call / eth_estimateGas admission; on a sequencer, calls wait while a block is being built. */
+function callGate(options: NodeOptions, producer: BlockProducer | undefined): CallGate {
+  const o = options.rpc;
+  return new CallGate(
+    { timeoutMs: o.evmTimeoutMs, maxConcurrent: o.callConcurrency, perClient: o.callConcurrencyPerClient, maxQueuedPerClient: o.callQueuePerClient, maxQueued: o.callQueue },
+    () => producer?.building(),
+  );
 }
 
 function createPool(options: NodeOptions, chain: Chain, common: Common, logger: Logger): Mempool {

@@ -54,3 +54,28 @@ export function rpcMetrics(reg: Registry, known: ReadonlySet<string>): RpcObserv
     },
   };
 }
+
+/** What RPC clients hold open right now. */
+export interface RpcLoad {
+  filters: number;
+  subscriptions: number;
+  webSockets: number;
+  /** Bytes of logs and hashes kept for filters and WebSocket queues (the --rpc.max-held-bytes budget). */
+  heldBytes: number;
+}
+
+/** Gauges of the capped RPC resources, read at each scrape. */
+export function rpcLoadMetrics(reg: Registry, load: () => RpcLoad): void {
+  const gauge = (name: string, help: string) => reg.gauge({ name, help });
+  const filters = gauge('ai_rollup_rpc_filters', 'Installed eth_newFilter/eth_newBlockFilter/eth_newPendingTransactionFilter filters');
+  const subs = gauge('ai_rollup_rpc_subscriptions', 'Active eth_subscribe subscriptions');
+  const sockets = gauge('ai_rollup_rpc_websocket_connections', 'Open JSON-RPC WebSocket connections');
+  const held = gauge('ai_rollup_rpc_held_bytes', 'Bytes (estimate) of logs and hashes kept for unpolled filters and unsent WebSocket notifications');
+  reg.collect(() => {
+    const l = load();
+    filters.set(undefined, l.filters);
+    subs.set(undefined, l.subscriptions);
+    sockets.set(undefined, l.webSockets);
+    held.set(undefined, l.heldBytes);
+  });
+}

@@ -30,7 +30,8 @@ import type { RouteListener } from './listener.ts';
 import { defaultMetricsOptions } from './options.ts';
 import { p2pMetrics } from './p2p-metrics.ts';
 import { PROMETHEUS_CONTENT_TYPE, Registry } from './registry.ts';
-import { rpcMetrics } from './rpc-metrics.ts';
+import { rpcLoadMetrics, rpcMetrics } from './rpc-metrics.ts';
+import type { RpcLoad } from './rpc-metrics.ts';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -46,6 +47,8 @@ export interface MetricsDeps {
   syncing?: () => boolean;
   /** A replica's L1 services (startReplicaL1), where the challenger is found. */
   replicaServices?: readonly object[];
+  /** Filters, subscriptions and WebSockets open now. */
+  rpcLoad?: () => RpcLoad;
 }
 
 export interface NodeMetrics {
@@ -68,6 +71,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
     .set({ version: pkg.version, chain_id: options.chainId.toString(), mode: options.rollup === undefined ? 'standalone' : 'rollup' }, 1);
   const chainWatch = chainMetrics(reg, { chain: deps.chain, pool: deps.pool, sealing });
   const observer = rpcMetrics(reg, new Set([...Object.keys(allMethods()), 'eth_subscribe', 'eth_unsubscribe']));
+  if (deps.rpcLoad !== undefined) rpcLoadMetrics(reg, deps.rpcLoad);
   if (deps.p2p !== undefined) p2pMetrics(reg, deps.p2p.service);
   const l1 = deps.l1 === undefined ? undefined : wireL1(reg, options, deps.chain, deps.l1);
   const challenger = deps.replicaServices?.find((s): s is Challenger => s instanceof Challenger);

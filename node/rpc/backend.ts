@@ -7,6 +7,7 @@ import type { StoredReceipt } from '../chain/receipts.ts';
 import type { Mempool } from '../../sequencer/mempool.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
 import type { JobAnnouncer } from '../ai/job-announcer.ts';
+import { CallGate, defaultCallGateOptions } from './call-gate.ts';
 import type { FilterManager } from './filters.ts';
 import { RpcCode, RpcError, headerNotFound } from './errors.ts';
 import type { RpcOptions } from './options.ts';
@@ -38,6 +39,8 @@ export class RpcBackend {
   sync: Pick<SyncProgress, 'status'> | undefined;
   /** Connected p2p peers (net_peerCount); 0 without p2p. */
   peerCount: () => number = () => 0;
+  /** Admission, time limits and turns of eth_call / eth_estimateGas (the node sets its configured one). */
+  callGate = new CallGate(defaultCallGateOptions);
 
   constructor(
     readonly chain: Chain,

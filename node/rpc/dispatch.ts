@@ -3,6 +3,7 @@ import type { RpcBackend } from './backend.ts';
 import { RpcCode, RpcError, toRpcError } from './errors.ts';
 import type { RpcErrorBody } from './errors.ts';
 import type { MethodDef } from './method.ts';
+import { withRequestDeadline } from './request-scope.ts';
 
 type Id = string | number | null;
 export interface RpcResponse {
@@ -26,10 +27,16 @@ export class Dispatcher {
     private readonly backend: RpcBackend,
     private readonly logger: Logger,
     private readonly maxBatch: number,
+    /** How long one request (a batch as a whole) may keep work waiting (geth: the HTTP write timeout, 30 s). */
+    private readonly requestTimeoutMs = 30_000,
   ) {}
 
   /** Returns undefined when nothing is to be sent back (only notifications). */
-  async handle(body: unknown, local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
+  handle(body: unknown, local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
+    return withRequestDeadline(this.requestTimeoutMs, () => this.handleRequest(body, local));
+  }
+
+  private async handleRequest(body: unknown, local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
     if (!Array.isArray(body)) return this.one(body, local);
     if (body.length === 0) return errorResponse(null, RpcCode.InvalidRequest, 'empty batch');
     if (body.length > this.maxBatch) {

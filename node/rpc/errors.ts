@@ -1,5 +1,6 @@
 import { TxPoolError } from '../../sequencer/errors.ts';
 import { ExecutionError } from '../chain/call.ts';
+import { ExecutionTimeoutError } from '../chain/execution-budget.ts';
 
 /** JSON-RPC error codes as geth uses them; viem and ethers classify errors by these. */
 export const RpcCode = {
@@ -37,6 +38,7 @@ export interface RpcErrorBody {
 export function toRpcError(err: unknown): RpcErrorBody {
   if (err instanceof RpcError) return withData({ code: err.code, message: err.message }, err.data);
   if (err instanceof TxPoolError) return { code: RpcCode.Server, message: err.message };
+  if (err instanceof ExecutionTimeoutError) return { code: RpcCode.Server, message: err.message };
   if (err instanceof ExecutionError) {
     return withData({ code: err.reverted ? RpcCode.ExecutionReverted : RpcCode.Server, message: err.message }, err.data);
   }

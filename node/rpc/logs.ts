@@ -1,10 +1,11 @@
 import type { Block } from '@ethereumjs/block';
-import { equalsBytes, hexToBytes } from '@ethereumjs/util';
+import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util';
 import { nativeKeccak256 } from '../chain/crypto.ts';
-import type { RawLog } from '../chain/receipts.ts';
+import type { RawLog, StoredReceipt } from '../chain/receipts.ts';
 import type { RpcBackend } from './backend.ts';
 import { RpcCode, RpcError, headerNotFound, invalidParams } from './errors.ts';
-import { formatBlockLogs } from './format.ts';
+import { formatBlockLogs, q } from './format.ts';
+import type { Shared } from './retention.ts';
 import type { FilterParam } from './schemas.ts';
 
 /** Decoded log criteria: any of `addresses` (empty = any), per position any of the topics (null = any). */
@@ -13,7 +14,11 @@ export interface LogCriteria {
   topics: (Uint8Array[] | null)[];
 }
 
-export function criteriaOf(f: FilterParam): LogCriteria {
+/**
+ * Decodes a filter's criteria, refusing more than `limit` addresses or alternatives at one topic
+ * position (geth's --rpc.logquerylimit): each is compared with every log of every block.
+ */
+export function criteriaOf(f: FilterParam, limit = Number.POSITIVE_INFINITY): LogCriteria {
   const addr = f.address ?? [];
   const addresses = (Array.isArray(addr) ? addr : [addr]).map((a) => a.bytes);
   const topics = (f.topics ?? []).map((t) => {
@@ -21,7 +26,16 @@ export function criteriaOf(f: FilterParam): LogCriteria {
     const list = (Array.isArray(t) ? t : [t]).filter((x): x is `0x${string}` => x !== null);
     return list.length === 0 ? null : list.map((h) => hexToBytes(h));
   });
+  if (addresses.length > limit || topics.some((alts) => alts !== null && alts.length > limit)) {
+    throw new RpcError(RpcCode.Server, `exceed max addresses or topics per search position (max ${limit})`);
+  }
   return { addresses, topics };
+}
+
+/** Bytes decoded criteria keep (a typed array per address or topic), charged to the filter or socket holding them. */
+export function criteriaBytes(c: LogCriteria): number {
+  const entries = c.addresses.length + c.topics.reduce((n, alts) => n + (alts?.length ?? 0), 0);
+  return 200 + 120 * entries;
 }
 
 export function logMatches(log: RawLog, c: LogCriteria): boolean {
@@ -62,7 +76,7 @@ export async function blockLogs(b: RpcBackend, block: Block, c: LogCriteria): Pr
 
 /** eth_getLogs: blooms narrow the range to candidate blocks before any receipt is read. */
 export async function queryLogs(b: RpcBackend, f: FilterParam): Promise<Record<string, unknown>[]> {
-  const c = criteriaOf(f);
+  const c = criteriaOf(f, b.options.logQueryLimit);
   if (f.blockHash !== undefined) {
     const block = await b.chain.store.getBlockByHash(hexToBytes(f.blockHash));
     if (block === undefined) throw new RpcError(RpcCode.Server, 'unknown block');
@@ -88,4 +102,68 @@ export async function queryLogs(b: RpcBackend, f: FilterParam): Promise<Record<s
     }
   }
   return out;
+}
+
+/** The fields every log of a block repeats, as JSON-RPC hex, computed once per block. */
+interface BlockFields {
+  number: string;
+  hash: string;
+  timestamp: string;
+  removed: boolean;
+}
+
+/**
+ * One log of a new (or, `removed`, a dropped) block, created once and referenced by every filter
+ * and subscription it matches: they hold this, never a formatted copy of their own. It keeps no
+ * reference to the block, so a filter holding one log of a large block does not keep the block.
+ */
+export interface LogRef extends Shared {
+  readonly raw: RawLog;
+  readonly block: BlockFields;
+  readonly txHash: string;
+  readonly txIndex: number;
+  readonly logIndex: number;
+}
+
+/** JSON size of a log's fixed fields (keys, quotes, address, hashes, quantities), rounded up. */
+const LOG_JSON_FIXED = 380;
+
+let lastRefs: { block: Block; removed: boolean; refs: LogRef[] } | undefined;
+
+/**
+ * The block's logs as shared references. Filters and subscriptions each ask for the same block
+ * in turn, so the last answer is kept (and only that: a cache keyed by block would keep logs of
+ * blocks nobody holds any more).
+ */
+export function blockLogRefs(block: Block, receipts: StoredReceipt[], removed = false): LogRef[] {
+  if (lastRefs?.block === block && lastRefs.removed === removed) return lastRefs.refs;
+  const fields: BlockFields = { number: q(block.header.number), hash: bytesToHex(block.hash()), timestamp: q(block.header.timestamp), removed };
+  const refs: LogRef[] = [];
+  let logIndex = 0;
+  receipts.forEach((r, txIndex) => {
+    if (r.logs.length === 0) return;
+    const txHash = bytesToHex(block.transactions[txIndex]!.hash());
+    for (const raw of r.logs) {
+      const size = LOG_JSON_FIXED + 69 * raw[1].length + 2 * raw[2].length;
+      refs.push({ raw, block: fields, txHash, txIndex, logIndex: logIndex++, size, holders: 0 });
+    }
+  });
+  lastRefs = { block, removed, refs };
+  return refs;
+}
+
+/** The same JSON as `formatLog`, from a shared reference. */
+export function logRefJson(r: LogRef): Record<string, unknown> {
+  return {
+    address: bytesToHex(r.raw[0]),
+    topics: r.raw[1].map((t) => bytesToHex(t)),
+    data: bytesToHex(r.raw[2]),
+    blockNumber: r.block.number,
+    blockHash: r.block.hash,
+    blockTimestamp: r.block.timestamp,
+    transactionHash: r.txHash,
+    transactionIndex: q(r.txIndex),
+    logIndex: q(r.logIndex),
+    removed: r.block.removed,
+  };
 }

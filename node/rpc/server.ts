@@ -3,11 +3,13 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import { withClient } from './client.ts';
 import type { Dispatcher, RpcResponse } from './dispatch.ts';
 import { errorResponse } from './dispatch.ts';
 import { RpcCode } from './errors.ts';
 import type { RpcOptions } from './options.ts';
-import type { SubscriptionHub } from './subscriptions.ts';
+import type { Sink, SubscriptionHub } from './subscriptions.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
 
 /** A plain GET endpoint the assembly adds beside JSON-RPC (`/metrics`, `/health`), so this server needs no knowledge of them. */
@@ -29,11 +31,19 @@ export interface RpcServerDeps {
   artifacts?: ArtifactStore;
   routes?: HttpRoute[];
   observer?: RpcObserver;
+  /** A WebSocket client went away: what it held (its filters) can go too. */
+  onClientGone?(client: string): void;
 }
+
+/** WebSocket close code when the server is at its connection limit (1013: try again later). */
+const CLOSE_TRY_LATER = 1013;
 
 /** JSON-RPC over HTTP POST and WebSocket on the same port, as geth and anvil serve it. */
 export class RpcServer {
   private app: FastifyInstance | undefined;
+  private sockets = 0;
+  private socketsPerIp = new Map<string, number>();
+  private nextSocket = 0;
 
   constructor(
     private readonly opts: RpcOptions,
@@ -58,8 +68,13 @@ export class RpcServer {
     app.route({
       method: 'GET',
       url: '/',
+      // refused before the upgrade, so the client gets an HTTP status and a JSON-RPC error body
+      preValidation: async (req, reply) => {
+        const refusal = req.ws ? this.wsRefusal(req.ip) : undefined;
+        if (refusal !== undefined) await reply.status(refusal.status).send(errorResponse(null, RpcCode.LimitExceeded, refusal.message));
+      },
       handler: async (_req, reply) => reply.send({ status: 'ok', jsonrpc: 'POST / or WebSocket /' }),
-      wsHandler: (socket) => this.onSocket(socket),
+      wsHandler: (socket, req) => this.onSocket(socket, req.ip),
     });
     // model artifacts by content hash (ai_modelArtifacts lists them); clients check the hash
     app.get<{ Params: { sha256: string } }>('/artifacts/:sha256', async (req, reply) => {
@@ -75,7 +90,7 @@ export class RpcServer {
       });
     }
     app.post('/', async (req, reply) => {
-      const res = await this.handleText(req.body as string);
+      const res = await withClient(`http:${req.ip}`, () => this.handleText(req.body as string));
       if (res === undefined) return reply.status(200).send('');
       return reply.header('content-type', 'application/json').send(JSON.stringify(res));
     });
@@ -105,16 +120,56 @@ export class RpcServer {
     return res;
   }
 
-  private onSocket(socket: import('ws').WebSocket): void {
-    const conn = this.deps.subscriptions.connect((msg) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
-    });
+  /** Open WebSocket connections (for metrics). */
+  get webSockets(): number {
+    return this.sockets;
+  }
+
+  private wsRefusal(ip: string): { status: number; message: string } | undefined {
+    if (this.sockets >= this.opts.wsMaxConnections) {
+      return { status: 503, message: `too many WebSocket connections: the node serves its maximum of ${this.opts.wsMaxConnections}` };
+    }
+    if ((this.socketsPerIp.get(ip) ?? 0) >= this.opts.wsMaxConnectionsPerIp) {
+      return { status: 429, message: `too many WebSocket connections: max ${this.opts.wsMaxConnectionsPerIp} per IP` };
+    }
+    return undefined;
+  }
+
+  private onSocket(socket: WebSocket, ip: string): void {
+    // checked again: upgrades that passed preValidation together may complete past the limit
+    const refusal = this.wsRefusal(ip);
+    if (refusal !== undefined) return socket.close(CLOSE_TRY_LATER, refusal.message);
+    this.sockets++;
+    this.socketsPerIp.set(ip, (this.socketsPerIp.get(ip) ?? 0) + 1);
+    const client = `ws:${++this.nextSocket}`;
+    const maxQueued = this.opts.wsMaxQueuedBytes;
+    const sink: Sink = {
+      send: (text, done) => {
+        if (socket.readyState === socket.OPEN) socket.send(text, done === undefined ? undefined : () => done());
+      },
+      get bufferedAmount() {
+        return socket.bufferedAmount;
+      },
+      close: (code, reason) => socket.close(code, reason),
+    };
+    const conn = this.deps.subscriptions.connect(client, sink);
     socket.on('message', (data) => {
-      void this.handleText(data.toString(), (m, p) => conn.handle(m, p)).then((res) => {
-        if (res !== undefined && socket.readyState === socket.OPEN) socket.send(JSON.stringify(res));
+      void withClient(client, () => this.handleText(data.toString(), (m, p) => conn.handle(m, p))).then((res) => {
+        if (res === undefined || socket.readyState !== socket.OPEN) return;
+        const text = JSON.stringify(res);
+        // a client that sends requests but does not read the answers: same bound as notifications
+        if (socket.bufferedAmount + text.length > maxQueued) return conn.evict(`more than ${maxQueued} bytes of answers waiting`);
+        socket.send(text);
       });
     });
-    socket.on('close', () => conn.close());
+    socket.on('close', () => {
+      conn.close();
+      this.deps.onClientGone?.(client);
+      this.sockets--;
+      const left = (this.socketsPerIp.get(ip) ?? 1) - 1;
+      if (left === 0) this.socketsPerIp.delete(ip);
+      else this.socketsPerIp.set(ip, left);
+    });
     socket.on('error', (err) => this.deps.logger.debug({ err }, 'websocket error'));
   }
 }

@@ -43,6 +43,8 @@ export interface DevNodeOptions {
   dev?: boolean;
   /** L2 chain id the clients sign for (default 1337, the node's default). */
   chainId?: number;
+  /** Extra environment of the node process (e.g. NODE_OPTIONS to lower its heap). */
+  env?: Record<string, string>;
 }
 
 /** Starts the node exactly as a user does (`ai-rollup node --dev`), on a free port. */
@@ -51,7 +53,7 @@ export async function startDevNode(opts: DevNodeOptions = {}): Promise<DevNode> 
   const args = [BIN, 'node', '--datadir', datadir, '--rpc.port', '0', '--block-time', String(opts.blockTime ?? 1), '--log-level', 'info'];
   if (opts.dev !== false) args.push('--dev');
   args.push(...(opts.args ?? []));
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   const logs: string[] = [];
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   const started = await new Promise<{ rpc: string; p2p: string[] }>((res, rej) => {

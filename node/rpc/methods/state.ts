@@ -3,7 +3,9 @@ import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util
 import type { PrefixedHexString } from '@ethereumjs/util';
 import { z } from 'zod';
 import type { CallRequest, StateOverrides } from '../../chain/call.ts';
+import { currentClient } from '../client.ts';
 import { q } from '../format.ts';
+import { requestDeadline } from '../request-scope.ts';
 import { method } from '../method.ts';
 import { zAddress, zBlockRef, zCallRequest, zStateOverrides } from '../schemas.ts';
 import type { CallRequestParam } from '../schemas.ts';
@@ -33,12 +35,13 @@ export const stateMethods = {
 
   eth_call: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
     const block = await b.blockByRef(ref);
-    return bytesToHex(await b.calls.call(toCall(req), block, toOverrides(overrides)));
+    const out = await b.callGate.run(currentClient(), requestDeadline(), (budget) => b.calls.call(toCall(req), block, toOverrides(overrides), budget));
+    return bytesToHex(out);
   }),
 
   eth_estimateGas: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
     const block = await b.blockByRef(ref);
-    return q(await b.calls.estimateGas(toCall(req), block, toOverrides(overrides)));
+    return q(await b.callGate.run(currentClient(), requestDeadline(), (budget) => b.calls.estimateGas(toCall(req), block, toOverrides(overrides), budget)));
   }),
 
   eth_getProof: method([zAddress, z.array(zSlot).max(1024), latest], async ([addr, slots, ref], b) => {
