@@ -16,6 +16,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { compileContracts } from '../contracts/compile.ts';
 import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
 import { MESSAGE_PASSER_ADDRESS } from '../contracts/predeploys.ts';
+import { resourceConfigFor } from '../devnet/deploy.ts';
 import { devAccounts } from '../node/chain/genesis.ts';
 import { RollupNode } from '../node/node.ts';
 import { defaultNodeOptions } from '../node/options.ts';
@@ -61,7 +62,7 @@ export async function benchBridge(opts: BridgeBenchOptions): Promise<void> {
   let env: L1Env | undefined;
   let node: RollupNode | undefined;
   try {
-    env = await startL1(dir, { l1BlockTime: L1_BLOCK_TIME_S, challengeWindow: CHALLENGE_WINDOW_S });
+    env = await startL1(dir, { l1BlockTime: L1_BLOCK_TIME_S, challengeWindow: CHALLENGE_WINDOW_S, resourceConfig: resourceConfigFor(L1_BLOCK_TIME_S) });
     node = await RollupNode.init(nodeOptions(env, join(dir, 'l2')), pino({ level: 'warn' }));
     // L2 ETH that comes from L1 deposits, so the Bridge holds what the withdrawals take out
     const withdrawer = privateKeyToAccount(generatePrivateKey());

@@ -5,9 +5,10 @@
  * in production); ERC-20 transfers between 200 senders and 1,000 recipients fill blocks of
  * --per-block transactions; batches of 100, 500 and 1,000 transactions are posted with
  * Rollup.submitBatch, compressed (the batcher's encoding) and, on a second Rollup, as raw RLP,
- * and the receipts give L1 gas. Then a brotli quality/window sweep on the largest batch. Then, on a
- * second anvil with the devnet's timing, deposit-to-L2 latency and Bridge.finalizeWithdrawal gas
- * (bench/l1-bridge.ts).
+ * and the receipts give L1 gas. Then a brotli quality/window sweep on the largest batch. Then the
+ * L1 gas of deposits by the L2 gas they buy, and a deposit flood's price (bench/l1-deposit-gas.ts).
+ * Then, on a second anvil with the devnet's timing, deposit-to-L2 latency and
+ * Bridge.finalizeWithdrawal gas (bench/l1-bridge.ts).
  *
  *   npx tsx bench/l1.ts [--per-block N] [--sizes 100,500,1000] [--deposits 10] [--fill 1000]
  */
@@ -33,6 +34,7 @@ import type { BatchHeader } from '../sequencer/batch-codec.ts';
 import { depositCursorAt } from '../sequencer/output-root.ts';
 import { rollupAbi } from '../sequencer/rollup-abi.ts';
 import { benchBridge } from './l1-bridge.ts';
+import { benchDepositGas } from './l1-deposit-gas.ts';
 import { table } from './lib.ts';
 
 const { values: args } = parseArgs({ options: { 'per-block': { type: 'string' }, sizes: { type: 'string' }, deposits: { type: 'string' }, fill: { type: 'string' } } });
@@ -254,5 +256,6 @@ function contractAddress(deployer: Address, nonce: number): Address {
 }
 
 await main();
+await benchDepositGas();
 // after main's anvil and node are gone: the latency figures should not share the CPU with them
 await benchBridge({ deposits: Number(args.deposits ?? 10), fill: Number(args.fill ?? 1_000) });

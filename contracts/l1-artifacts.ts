@@ -19,7 +19,7 @@ export interface L1Artifact {
 }
 
 /**
- * Deployment order: the Bridge first (no constructor arguments), then
+ * Deployment order: the Bridge first (its resource config: devnet/deploy.ts), then
  * Rollup(bridge, batcher, proposer, challenger, challengeWindow, inclusionWindow), then
  * bridge.initialize(rollup) from the Bridge's deployer. InferenceOracle(rollup) any time after
  * the Rollup (or with the zero address: batch indexes unchecked).

@@ -1,6 +1,6 @@
 /**
- * Deploys the L1 side of a rollup: Bridge, then Rollup(bridge, batcher, proposer, challenger,
- * challengeWindow, inclusionWindow), then bridge.initialize(rollup), then
+ * Deploys the L1 side of a rollup: Bridge(resourceConfig), then Rollup(bridge, batcher, proposer,
+ * challenger, challengeWindow, inclusionWindow), then bridge.initialize(rollup), then
  * InferenceOracle(rollup), each mined before the next.
  * The Bridge's deployment block is the rollup's L1 start: no deposit can precede it.
  */
@@ -9,7 +9,50 @@ import type { Address, Hex, PublicClient, TransactionReceipt } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
+import { L1_INFO_GAS } from '../sequencer/l1-attributes.ts';
 import { bridgeAbi, rollupAbi } from '../sequencer/rollup-abi.ts';
+
+/** The Bridge's deposit gas market (contracts/interfaces/IResourceMetering.sol). */
+export interface ResourceConfig {
+  /** L2 gas the deposits of one L1 block may ask for in all. */
+  maxResourceLimit: number;
+  /** target = maxResourceLimit / elasticityMultiplier */
+  elasticityMultiplier: number;
+  baseFeeMaxChangeDenominator: number;
+  /** wei per L2 gas */
+  minimumBaseFee: number;
+  systemTxMaxGas: number;
+  maximumBaseFee: bigint;
+}
+
+/** OP Stack's defaults (Constants.DEFAULT_RESOURCE_CONFIG), sized for Ethereum's 12-second blocks. */
+export const DEFAULT_RESOURCE_CONFIG: ResourceConfig = {
+  maxResourceLimit: 20_000_000,
+  elasticityMultiplier: 10,
+  baseFeeMaxChangeDenominator: 8,
+  minimumBaseFee: 1_000_000_000,
+  systemTxMaxGas: Number(L1_INFO_GAS),
+  maximumBaseFee: 2n ** 128n - 1n,
+};
+
+/**
+ * Deposit L2 gas per second of L1 time the devnet lets in at most: about half of the slowest EVM
+ * work this node runs per second on one core (ecPairing ~4.6 Mgas/s, a keccak256 loop ~5.8 Mgas/s
+ * in @ethereumjs/evm), so that deposits filling every L1 block to the cap, which the sequencer
+ * must include, leave it time for everything else (README "Deposit gas is paid on L1").
+ */
+export const DEPOSIT_GAS_PER_L1_SECOND = 2_500_000;
+
+/**
+ * The resource config for an L1 with blocks every `l1BlockTime` seconds: OP Stack's, with the
+ * per-block cap cut to DEPOSIT_GAS_PER_L1_SECOND * l1BlockTime where that is below 20M (anvil's
+ * 2-second devnet blocks: 5M). Ethereum's 12 s give OP's 20M.
+ */
+export function resourceConfigFor(l1BlockTime: number): ResourceConfig {
+  const e = DEFAULT_RESOURCE_CONFIG.elasticityMultiplier;
+  const byTime = Math.floor((DEPOSIT_GAS_PER_L1_SECOND * Math.max(l1BlockTime, 1)) / e) * e;
+  return { ...DEFAULT_RESOURCE_CONFIG, maxResourceLimit: Math.min(byTime, DEFAULT_RESOURCE_CONFIG.maxResourceLimit) };
+}
 
 export interface DeployL1Options {
   l1Url: string;
@@ -22,6 +65,8 @@ export interface DeployL1Options {
   challengeWindow: bigint;
   /** Seconds after a deposit that every batch must have consumed it. */
   inclusionWindow: bigint;
+  /** The Bridge's deposit gas market (default: OP Stack's, DEFAULT_RESOURCE_CONFIG). */
+  resourceConfig?: ResourceConfig;
   /** Milliseconds to wait for each receipt (default 60 s). */
   receiptTimeoutMs?: number;
   logger?: Logger;
@@ -84,7 +129,10 @@ export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
   // committed artifacts (npm run contracts:build): deploying needs no compiler
   const [bridgeCode, rollupCode, oracleCode] = [loadL1Artifact('Bridge'), loadL1Artifact('Rollup'), loadL1Artifact('InferenceOracle')];
 
-  const bridgeReceipt = await mined(publicClient, 'Bridge deployment', timeout, () => wallet.deployContract({ abi: bridgeCode.abi, bytecode: bridgeCode.bytecode }));
+  const resourceConfig = opts.resourceConfig ?? DEFAULT_RESOURCE_CONFIG;
+  const bridgeReceipt = await mined(publicClient, 'Bridge deployment', timeout, () =>
+    wallet.deployContract({ abi: bridgeCode.abi, bytecode: bridgeCode.bytecode, args: [resourceConfig] }),
+  );
   const bridge = getAddress(bridgeReceipt.contractAddress!);
   const rollupReceipt = await mined(publicClient, 'Rollup deployment', timeout, () =>
     wallet.deployContract({
@@ -105,7 +153,7 @@ export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
 
   const block = await publicClient.getBlock({ blockNumber: bridgeReceipt.blockNumber });
   const deployBlock = { number: block.number, hash: block.hash, timestamp: block.timestamp };
-  log?.info({ bridge, rollup, inferenceOracle, deployBlock: deployBlock.number, l1ChainId: chainId }, 'deployed L1 contracts');
+  log?.info({ bridge, rollup, inferenceOracle, deployBlock: deployBlock.number, l1ChainId: chainId, depositGasPerL1Block: resourceConfig.maxResourceLimit }, 'deployed L1 contracts');
   return { l1ChainId: chainId, bridge, rollup, inferenceOracle, deployBlock };
 }
 

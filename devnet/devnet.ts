@@ -16,7 +16,7 @@ import { parseRollupConfig, rollupConfigJson } from '../node/rollup-config.ts';
 import type { RollupConfig } from '../node/rollup-config.ts';
 import { startAnvil } from './anvil.ts';
 import type { Anvil } from './anvil.ts';
-import { deployL1 } from './deploy.ts';
+import { DEFAULT_RESOURCE_CONFIG, deployL1, resourceConfigFor } from './deploy.ts';
 
 export interface DevnetOptions {
   /** Keeps L1 state (anvil --state), deployment and L2 chain across runs; a temporary directory otherwise. */
@@ -143,6 +143,8 @@ async function deployment(datadir: string, opts: DevnetOptions, l1Url: string, a
     challenger: addr(keys.challenger),
     challengeWindow: opts.challengeWindow,
     inclusionWindow: opts.inclusionWindow,
+    // our anvil's block time sizes the deposit gas cap; an existing L1 is taken to be Ethereum-like
+    resourceConfig: anvil !== undefined ? resourceConfigFor(opts.l1BlockTime) : DEFAULT_RESOURCE_CONFIG,
   });
   const rollup: RollupConfig = {
     l2ChainId: opts.l2ChainId,

@@ -10,7 +10,9 @@ import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { Batcher } from '../sequencer/batcher.ts';
 import { InferencePoster } from '../sequencer/inference-poster.ts';
+import { checkDepositCapacity } from '../sequencer/l1-attributes.ts';
 import type { L1BlockRef } from '../sequencer/l1-attributes.ts';
+import { bridgeAbi } from '../sequencer/rollup-abi.ts';
 import { Proposer } from '../sequencer/proposer.ts';
 import type { ArtifactStore } from './ai/artifact-store.ts';
 import type { JobInputs } from './ai/job-inputs.ts';
@@ -39,13 +41,16 @@ export async function startL1(options: NodeOptions, chain: Chain, logger: Logger
   // no retries inside viem: the watcher and status loops retry on their own schedule
   const client = createPublicClient({ transport: http(r.l1Rpc, { retryCount: 0, timeout: 10_000 }) });
   const l1Logger = logger.child({ module: 'l1' });
+  let reachable = false;
   try {
     const id = await client.getChainId();
     if (BigInt(id) !== cfg.l1ChainId) throw new Error(`L1 at ${r.l1Rpc} is chain ${id}, the rollup config says ${cfg.l1ChainId}`);
+    reachable = true;
   } catch (err) {
     if ((err as Error).message.startsWith('L1 at')) throw err;
     l1Logger.warn({ l1: r.l1Rpc, err: (err as Error).message }, 'L1 unreachable at start; building on the L1 start block until it answers');
   }
+  if (reachable) await depositCapacity(client as PublicClient, cfg.contracts.bridge, options.sequencer.gasLimit, l1Logger);
   const watcher = new L1Watcher(
     client as PublicClient,
     { bridge: cfg.contracts.bridge, startBlock: cfg.l1Start.number, confirmations: cfg.l1Confirmations, pollMs: r.l1PollMs },
@@ -93,6 +98,18 @@ export async function startL1(options: NodeOptions, chain: Chain, logger: Logger
       poster?.start(createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 30_000 }) }) as PublicClient);
     },
   };
+}
+
+/** Refuses a block gas limit too small for the deposits of one L1 block (checkDepositCapacity); unknown while L1 does not answer. */
+async function depositCapacity(client: PublicClient, bridge: Hex, gasLimit: bigint, logger: Logger): Promise<void> {
+  let cap: bigint;
+  try {
+    cap = BigInt((await client.readContract({ address: bridge, abi: bridgeAbi, functionName: 'resourceConfig' })).maxResourceLimit);
+  } catch (err) {
+    logger.warn({ bridge, err: (err as Error).message }, 'cannot read the Bridge deposit gas cap; block gas limit not checked against it');
+    return;
+  }
+  checkDepositCapacity(gasLimit, cap);
 }
 
 function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: Hex) => ReturnType<typeof createWalletClient>, logger: Logger, ai: L1AiParts): InferencePoster | undefined {

@@ -36,6 +36,7 @@ export interface L1View {
   deposits(fromIndex: bigint, upTo: bigint): L1Deposit[];
 }
 
+/** Gas limit of the L1-info system deposit that opens every L2 block (the Bridge's `systemTxMaxGas`). */
 export const L1_INFO_GAS = 1_000_000n;
 /** L1Block.setL1BlockValues, the system deposit's call (derivation decodes it to check a block's L1 side). */
 export const l1BlockAbi = parseAbi([
@@ -91,6 +92,17 @@ export interface BlockAttributes {
  * never going back), the system deposit that records it in L1Block, and the Bridge deposits
  * that fit in `gasBudget`, in index order, each checked against the rolling hash so a lying L1
  * endpoint cannot make the sequencer include a deposit that L1 does not have.
+ *
+ * Why this placement meets every inclusion deadline, even under a flood: not only the first L2
+ * block of an origin takes deposits, every block does, as many of the visible ones (L1 block <=
+ * origin) as fit in `gasBudget` (block gas limit - L1_INFO_GAS; deposits count their full gas
+ * limit, the L1-info deposit at most L1_INFO_GAS, so everything chosen fits). The Bridge caps the
+ * deposits of one L1 block at maxResourceLimit in all, and `checkDepositCapacity` makes the
+ * budget at least that. So the rest of the oldest L1 block's deposits always fits an empty
+ * budget: each L2 block with deposits waiting takes all deposits of at least one more L1 block,
+ * in order. L2 blocks (1 s) come at least as often as L1 blocks (>= 1 s, 12 s on Ethereum), so
+ * the waiting deposits never pile up beyond the L1 blocks not yet visible, and each deposit is in
+ * L2 a few seconds after its L1 block: in a batch long before depositTime + inclusionWindow.
  */
 export function nextAttributes(prev: L1BlockInfo, start: L1BlockRef, view: L1View, timestamp: bigint, gasBudget: bigint): BlockAttributes {
   const prevRef: L1BlockRef =
@@ -121,6 +133,25 @@ export function nextAttributes(prev: L1BlockInfo, start: L1BlockRef, view: L1Vie
 
 export class L1DataError extends Error {
   override name = 'L1DataError';
+}
+
+/** The block gas limit cannot hold what the Bridge lets one L1 block's deposits ask for. */
+export class DepositCapacityError extends Error {
+  override name = 'DepositCapacityError';
+}
+
+/**
+ * The deposits of one L1 block may ask for `maxResourceLimit` L2 gas in all (the Bridge's
+ * resourceConfig()); they must fit one L2 block beside the L1-info deposit, or a flood at the cap
+ * outgrows the chain and deposits miss their inclusion deadline (see nextAttributes).
+ */
+export function checkDepositCapacity(blockGasLimit: bigint, maxResourceLimit: bigint): void {
+  const needed = maxResourceLimit + L1_INFO_GAS;
+  if (blockGasLimit < needed) {
+    throw new DepositCapacityError(
+      `block gas limit ${blockGasLimit} is below ${needed}: the Bridge lets one L1 block's deposits ask for ${maxResourceLimit} gas, plus ${L1_INFO_GAS} for the L1-info deposit`,
+    );
+  }
 }
 
 function l1InfoTx(origin: L1BlockRef, seq: bigint, count: bigint, hash: Hex): DepositTx {

@@ -47,8 +47,16 @@ export const rollupAbi = parseAbi([
 ]);
 
 export const bridgeAbi = parseAbi([
+  'struct ResourceConfig { uint32 maxResourceLimit; uint8 elasticityMultiplier; uint8 baseFeeMaxChangeDenominator; uint32 minimumBaseFee; uint32 systemTxMaxGas; uint128 maximumBaseFee; }',
   'error AlreadyInitialized()',
   'error NotDeployer()',
+  'error OutOfGas()',
+  'error GasLimitTooLow(uint64 minimum)',
+  'error GasLimitTooHigh(uint64 maximum)',
+  'function resourceConfig() view returns (ResourceConfig)',
+  'function params() view returns (uint128 prevBaseFee, uint64 prevBoughtGas, uint64 prevBlockNum)',
+  'function maxDepositGasLimit() view returns (uint64)',
+  'function minimumGasLimit(uint64 byteCount) pure returns (uint64)',
   'function initialize(address rollup_)',
   'function rollup() view returns (address)',
   'function depositETH(address to, uint64 gasLimit, bytes data) payable',

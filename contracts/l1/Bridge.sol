@@ -3,12 +3,14 @@ pragma solidity ^0.8.24;
 
 import { IBridge } from "../interfaces/IBridge.sol";
 import { IRollup } from "../interfaces/IRollup.sol";
+import { ResourceMetering } from "./lib/ResourceMetering.sol";
 import { SecureMerkleTrie } from "./lib/trie/SecureMerkleTrie.sol";
 
 /// @title Bridge (L1): deposits into L2 and withdrawals out of it (see IBridge).
 /// @notice Holds the ETH of every deposit; pays withdrawals proven against a final output root.
-contract Bridge is IBridge {
-    /// @notice gas an L2 deposit may ask for at most
+/// Every deposit pays for its L2 gas on L1 (ResourceMetering, as OP Stack's OptimismPortal).
+contract Bridge is IBridge, ResourceMetering {
+    /// @notice gas an L2 deposit may ask for at most, whatever the resource config
     uint64 public constant MAX_GAS_LIMIT = 10_000_000;
     /// @notice longest deposit calldata, in bytes
     uint256 public constant MAX_DATA_LENGTH = 120_000;
@@ -26,8 +28,18 @@ contract Bridge is IBridge {
     /// @notice depositHashAt asked for more deposits than there are
     error UnknownDepositCount(uint64 available, uint64 given);
     error UnknownDeposit(uint64 index);
+    /// @notice the constructor's resource config breaks the rule named
+    error InvalidResourceConfig(string rule);
 
     address private immutable _deployer;
+    // the resource config, fixed at deployment (immutables: no storage read per deposit)
+    uint32 private immutable _maxResourceLimit;
+    uint8 private immutable _elasticityMultiplier;
+    uint8 private immutable _baseFeeMaxChangeDenominator;
+    uint32 private immutable _minimumBaseFee;
+    uint32 private immutable _systemTxMaxGas;
+    uint128 private immutable _maximumBaseFee;
+    uint64 public immutable override maxDepositGasLimit;
     address public override rollup;
     /// @dev _depositHashes[n] = rolling hash after n deposits (n = 0 is never written: 0)
     mapping(uint256 => bytes32) private _depositHashes;
@@ -35,8 +47,31 @@ contract Bridge is IBridge {
     uint64[] private _depositTimes;
     mapping(bytes32 => bool) public override finalizedWithdrawals;
 
-    constructor() {
+    /// @param config the deposit gas market (OP Stack's defaults: 20M, 10, 8, 1 gwei, 1M,
+    /// type(uint128).max). maxResourceLimit is what one L1 block's deposits may buy in all, so an
+    /// honest sequencer must be able to include that much in one L2 block next to its L1-info
+    /// deposit: its block gas limit must be at least maxResourceLimit + systemTxMaxGas (the
+    /// sequencer refuses to start otherwise; why this meets every inclusion deadline: IBridge).
+    constructor(ResourceConfig memory config) {
         _deployer = msg.sender;
+        // OP Stack's SystemConfig rules, plus two that keep the market usable here
+        if (config.minimumBaseFee > config.maximumBaseFee) revert InvalidResourceConfig("minimumBaseFee > maximumBaseFee");
+        if (config.baseFeeMaxChangeDenominator <= 1) revert InvalidResourceConfig("baseFeeMaxChangeDenominator <= 1");
+        if (config.elasticityMultiplier == 0) revert InvalidResourceConfig("elasticityMultiplier == 0");
+        if (config.maxResourceLimit % config.elasticityMultiplier != 0) {
+            revert InvalidResourceConfig("maxResourceLimit not a multiple of elasticityMultiplier");
+        }
+        // a price of 0 never rises again (every change is proportional to it): deposits would be free
+        if (config.minimumBaseFee == 0) revert InvalidResourceConfig("minimumBaseFee == 0");
+        // plain ETH transfers to the Bridge deposit RECEIVE_GAS_LIMIT and must fit
+        if (config.maxResourceLimit < RECEIVE_GAS_LIMIT) revert InvalidResourceConfig("maxResourceLimit < RECEIVE_GAS_LIMIT");
+        _maxResourceLimit = config.maxResourceLimit;
+        _elasticityMultiplier = config.elasticityMultiplier;
+        _baseFeeMaxChangeDenominator = config.baseFeeMaxChangeDenominator;
+        _minimumBaseFee = config.minimumBaseFee;
+        _systemTxMaxGas = config.systemTxMaxGas;
+        _maximumBaseFee = config.maximumBaseFee;
+        maxDepositGasLimit = config.maxResourceLimit < MAX_GAS_LIMIT ? config.maxResourceLimit : MAX_GAS_LIMIT;
     }
 
     /// @notice Sets the Rollup once. The Rollup's constructor takes the Bridge's address, so the
@@ -65,13 +100,18 @@ contract Bridge is IBridge {
         _deposit(to, value, gasLimit, isCreation, data);
     }
 
-    function _deposit(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes memory data) private {
+    /// @dev metered: after the body, buys gasLimit of L2 gas in this L1 block's market (burning
+    /// L1 gas) or reverts with OutOfGas past maxResourceLimit.
+    function _deposit(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes memory data)
+        private
+        metered(gasLimit)
+    {
         if (isCreation && to != address(0)) revert CreationWithTarget();
         if (data.length > MAX_DATA_LENGTH) revert DataTooLarge(MAX_DATA_LENGTH);
-        // the L2 intrinsic gas of the deposit's calldata, so the L2 call cannot fail for it
-        uint64 minimum = uint64(21_000 + 16 * data.length);
+        uint64 minimum = minimumGasLimit(uint64(data.length));
         if (gasLimit < minimum) revert GasLimitTooLow(minimum);
-        if (gasLimit > MAX_GAS_LIMIT) revert GasLimitTooHigh(MAX_GAS_LIMIT);
+        uint64 maximum = maxDepositGasLimit;
+        if (gasLimit > maximum) revert GasLimitTooHigh(maximum);
 
         address from = msg.sender;
         // A contract's L2 account is its aliased address, so that an L1 contract cannot act as
@@ -88,6 +128,28 @@ contract Bridge is IBridge {
         _depositHashes[index + 1] = depositHash;
         _depositTimes.push(uint64(block.timestamp));
         emit DepositQueued(index, from, to, msg.value, value, gasLimit, isCreation, data, depositHash);
+    }
+
+    /// @notice The least gas limit a deposit with `byteCount` bytes of data may ask for: the L2
+    /// intrinsic gas of its calldata at 16 per byte (OP Stack's minimumGasLimit), so even the
+    /// smallest deposit pays for the L2 work of carrying its data.
+    function minimumGasLimit(uint64 byteCount) public pure override returns (uint64) {
+        return byteCount * 16 + 21_000;
+    }
+
+    function resourceConfig() external view override returns (ResourceConfig memory) {
+        return _resourceConfig();
+    }
+
+    function _resourceConfig() internal view override returns (ResourceConfig memory) {
+        return ResourceConfig({
+            maxResourceLimit: _maxResourceLimit,
+            elasticityMultiplier: _elasticityMultiplier,
+            baseFeeMaxChangeDenominator: _baseFeeMaxChangeDenominator,
+            minimumBaseFee: _minimumBaseFee,
+            systemTxMaxGas: _systemTxMaxGas,
+            maximumBaseFee: _maximumBaseFee
+        });
     }
 
     function depositCount() external view override returns (uint64) {

@@ -6,7 +6,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { startAnvil } from '../../devnet/anvil.ts';
 import type { Anvil } from '../../devnet/anvil.ts';
 import { deployL1 } from '../../devnet/deploy.ts';
-import type { L1Deployment } from '../../devnet/deploy.ts';
+import type { L1Deployment, ResourceConfig } from '../../devnet/deploy.ts';
 import { rollupConfigJson } from '../../node/rollup-config.ts';
 import type { RollupConfig } from '../../node/rollup-config.ts';
 import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
@@ -61,7 +61,10 @@ export async function l1Call(env: L1Env, method: string, params: unknown[] = [])
   return body.result;
 }
 
-export async function startL1(dir: string, opts: { challengeWindow?: bigint; inclusionWindow?: bigint; l2ChainId?: bigint; l1BlockTime?: number } = {}): Promise<L1Env> {
+export async function startL1(
+  dir: string,
+  opts: { challengeWindow?: bigint; inclusionWindow?: bigint; l2ChainId?: bigint; l1BlockTime?: number; resourceConfig?: ResourceConfig } = {},
+): Promise<L1Env> {
   const anvil = await startAnvil({ blockTime: opts.l1BlockTime });
   const keys = anvil.accounts;
   const addr = (k: Hex) => privateKeyToAccount(k).address;
@@ -73,6 +76,7 @@ export async function startL1(dir: string, opts: { challengeWindow?: bigint; inc
     challenger: addr(keys[3]!),
     challengeWindow: opts.challengeWindow ?? 4n,
     inclusionWindow: opts.inclusionWindow ?? 3600n,
+    resourceConfig: opts.resourceConfig,
   });
   const config: RollupConfig = {
     l2ChainId: opts.l2ChainId ?? 1337n,

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import { RollupSetup } from "./Setup.sol";
+import { RollupSetup, defaultResourceConfig } from "./Setup.sol";
 import { Bridge } from "../../l1/Bridge.sol";
 import { IBridge } from "../../interfaces/IBridge.sol";
 import { DepositVectors } from "./fixtures/BridgeFixture.sol";
 
 contract BridgeDepositTest is RollupSetup {
     function test_initializeOnceByDeployer() public {
-        Bridge b = new Bridge();
+        Bridge b = new Bridge(defaultResourceConfig());
         vm.prank(USER);
         vm.expectRevert(Bridge.NotDeployer.selector);
         b.initialize(address(rollup));
@@ -58,6 +58,8 @@ contract BridgeDepositTest is RollupSetup {
         vm.prank(USER, USER);
         bridge.depositETH(USER, 10_000_000, "");
 
+        // the next L1 block: the deposits of one block buy at most maxResourceLimit (20M) in all
+        vm.roll(block.number + 1);
         vm.prank(USER, USER);
         vm.expectRevert(abi.encodeWithSelector(IBridge.DataTooLarge.selector, 120_000));
         bridge.depositTransaction(address(0), 0, 10_000_000, true, new bytes(120_001));

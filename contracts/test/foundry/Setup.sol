@@ -5,6 +5,19 @@ import { Test } from "./Vm.sol";
 import { Bridge } from "../../l1/Bridge.sol";
 import { Rollup } from "../../l1/Rollup.sol";
 import { IRollup } from "../../interfaces/IRollup.sol";
+import { IResourceMetering } from "../../interfaces/IResourceMetering.sol";
+
+/// @dev OP Stack's DEFAULT_RESOURCE_CONFIG, the Bridge's defaults (devnet/deploy.ts).
+function defaultResourceConfig() pure returns (IResourceMetering.ResourceConfig memory) {
+    return IResourceMetering.ResourceConfig({
+        maxResourceLimit: 20_000_000,
+        elasticityMultiplier: 10,
+        baseFeeMaxChangeDenominator: 8,
+        minimumBaseFee: 1 gwei,
+        systemTxMaxGas: 1_000_000,
+        maximumBaseFee: type(uint128).max
+    });
+}
 
 /// @notice A Bridge and Rollup deployed as the deploy script does (Bridge, Rollup, initialize),
 /// and helpers that build batch headers the way the batcher does.
@@ -22,7 +35,7 @@ abstract contract RollupSetup is Test {
 
     function setUp() public virtual {
         vm.warp(START);
-        bridge = new Bridge();
+        bridge = new Bridge(defaultResourceConfig());
         rollup = new Rollup(address(bridge), BATCHER, PROPOSER, CHALLENGER, CHALLENGE_WINDOW, INCLUSION_WINDOW);
         bridge.initialize(address(rollup));
         vm.deal(USER, 1_000 ether);

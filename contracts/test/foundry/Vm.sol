@@ -12,6 +12,7 @@ interface Vm {
 
     function warp(uint256 timestamp) external;
     function roll(uint256 blockNumber) external;
+    function fee(uint256 newBasefee) external;
     function prank(address sender) external;
     function prank(address sender, address origin) external;
     function startPrank(address sender) external;
