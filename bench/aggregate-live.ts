@@ -107,6 +107,8 @@ async function requestAndFulfil(env: Env, modelId: Hex, inputs: number[][], proo
     inputs.map((x) => ({ data: encodeFunctionData({ abi: marketAbi, functionName: 'requestInference', args: [modelId, [inputHash(x)], 3600n, zeroAddress, 0] }), value: parseEther('0.001'), gas: 1_000_000n })),
   );
   const ids = asked.map((r) => parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id);
+  // the market pays only the claimant
+  await send(prover, ids.map((id) => ({ data: encodeFunctionData({ abi: marketAbi, functionName: 'claim', args: [id] }), gas: 300_000n })));
   await send(
     prover,
     ids.map((id, i) => ({ data: encodeFunctionData({ abi: marketAbi, functionName: 'fulfill', args: [id, proofs[i]!.publicSignals.slice(0, -1).map(BigInt), proofs[i]!.proofWords.map(BigInt) as never] }), gas: 1_500_000n })),

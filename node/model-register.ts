@@ -1,14 +1,34 @@
 /**
  * `ai-rollup model register`: sends the registration (and optionally the weights) of a compiled
  * model directory to the ModelRegistry predeploy over JSON-RPC, as any wallet would.
+ *
+ * A root registration is commit-reveal (IModelRegistry): commitRegistration with a random salt,
+ * then register from the next block on. The reveal is simulated in the commit's own block with
+ * the registry's revealFrom slot overridden to that block (so this works on a chain that seals a
+ * block per transaction too: the reveal itself then makes the next block), and sent with the gas
+ * that simulation measured; the node includes it in a later block than the commit's.
  */
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, defineChain, http, keccak256, toHex } from 'viem';
-import type { Hex } from 'viem';
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  encodeAbiParameters,
+  http,
+  keccak256,
+  numberToHex,
+  pad,
+  toHex,
+} from 'viem';
+import type { Account, Chain, Hex, PublicClient, StateOverride, Transport, WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';
+import { revealFromSlot } from '../precompiles/registry-layout.ts';
 import { devAccounts } from './chain/genesis.ts';
 
 export interface RegisterOptions {
@@ -23,6 +43,8 @@ export interface RegisterOptions {
 export interface RegisterResult {
   modelId: Hex;
   owner: Hex;
+  /** The commitment transaction of a root registration. */
+  commitTx?: Hex;
   registerTx: Hex;
   weightsTx?: Hex;
 }
@@ -30,6 +52,48 @@ export interface RegisterResult {
 export class RegisterError extends Error {}
 
 const registryAbi = loadArtifact('ModelRegistry').abi;
+
+/** IModelRegistry.registrationCommitment: what `owner` commits to before register(modelId, vk, uri, salt). */
+export function registrationCommitment(owner: Hex, modelId: Hex, vk: Hex, uri: string, salt: Hex): Hex {
+  const types = [{ type: 'address' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }, { type: 'bytes32' }] as const;
+  return keccak256(encodeAbiParameters(types, [owner, modelId, keccak256(vk), keccak256(toHex(uri)), salt]));
+}
+
+/** State in which `commitment` may be revealed in block `block` (its revealFrom slot set to it). */
+export function revealableIn(commitment: Hex, block: bigint): StateOverride {
+  const slot = pad(numberToHex(revealFromSlot(Buffer.from(commitment.slice(2), 'hex'))), { size: 32 });
+  return [{ address: MODEL_REGISTRY_ADDRESS, stateDiff: [{ slot, value: pad(numberToHex(block), { size: 32 }) }] }];
+}
+
+export type Wallet = WalletClient<Transport, Chain, Account>;
+
+/** Simulates (a revert throws with the registry's error), then sends and waits for success. */
+async function send(pub: PublicClient, wallet: Wallet, functionName: string, args: unknown[], override?: StateOverride): Promise<Hex> {
+  const call = { account: wallet.account, address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName, args, chain: wallet.chain } as const;
+  // with an override, the gas is measured under it: the node's own estimate would see the real state
+  const gas = override === undefined ? undefined : await pub.estimateContractGas({ ...call, stateOverride: override });
+  const { request } = await pub.simulateContract({ ...call, stateOverride: override });
+  const hash = await wallet.writeContract({ ...request, gas });
+  const receipt = await pub.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success') throw new RegisterError(`${functionName} transaction ${hash} reverted`);
+  return hash;
+}
+
+/**
+ * commitRegistration, then register from the next block; a refusal shows before the commit is
+ * paid for. Throws viem's error (the registry's custom error inside) on a refusal.
+ */
+export async function commitAndRegister(pub: PublicClient, wallet: Wallet, modelId: Hex, vk: Hex, uri: string, salt: Hex = toHex(randomBytes(32))): Promise<{ commitTx: Hex; registerTx: Hex }> {
+  const commitment = registrationCommitment(wallet.account.address, modelId, vk, uri, salt);
+  const args = [modelId, vk, uri, salt];
+  const latest = await pub.getBlockNumber({ cacheTime: 0 });
+  // ModelExists, KeyRefused, ... before anything is paid (block 0 cannot host the override)
+  if (latest > 0n) await pub.simulateContract({ account: wallet.account, address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName: 'register', args, stateOverride: revealableIn(commitment, latest) });
+  const commitTx = await send(pub, wallet, 'commitRegistration', [commitment]);
+  const committedIn = (await pub.getTransactionReceipt({ hash: commitTx })).blockNumber;
+  const registerTx = await send(pub, wallet, 'register', args, revealableIn(commitment, committedIn));
+  return { commitTx, registerTx };
+}
 
 export async function registerModel(o: RegisterOptions): Promise<RegisterResult> {
   const manifest = JSON.parse(await readFile(join(o.modelDir, 'manifest.json'), 'utf8')) as { modelId: Hex };
@@ -39,24 +103,17 @@ export async function registerModel(o: RegisterOptions): Promise<RegisterResult>
     throw new RegisterError(`model.bin does not hash to the manifest's model id ${manifest.modelId}`);
   }
   const transport = http(o.rpcUrl);
-  const pub = createPublicClient({ transport });
+  const pub = createPublicClient({ transport, pollingInterval: 250 });
   const chain = defineChain({ id: await pub.getChainId(), name: 'ai-rollup', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [o.rpcUrl] } } });
   const account = privateKeyToAccount(o.privateKey);
   const wallet = createWalletClient({ account, chain, transport });
-  const send = async (functionName: string, args: unknown[]): Promise<Hex> => {
-    const { request } = await pub.simulateContract({ account, address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName, args, chain });
-    const hash = await wallet.writeContract(request);
-    const receipt = await pub.waitForTransactionReceipt({ hash });
-    if (receipt.status !== 'success') throw new RegisterError(`${functionName} transaction ${hash} reverted`);
-    return hash;
-  };
   try {
-    const registerTx =
+    const reg =
       o.parent === undefined
-        ? await send('register', [manifest.modelId, vk, o.metadataUri])
-        : await send('publishVersion', [o.parent, manifest.modelId, vk, o.metadataUri]);
-    const weightsTx = o.weights ? await send('publishWeights', [manifest.modelId, encoding]) : undefined;
-    return { modelId: manifest.modelId, owner: account.address, registerTx, weightsTx };
+        ? await commitAndRegister(pub, wallet, manifest.modelId, vk, o.metadataUri)
+        : { registerTx: await send(pub, wallet, 'publishVersion', [o.parent, manifest.modelId, vk, o.metadataUri]) };
+    const weightsTx = o.weights ? await send(pub, wallet, 'publishWeights', [manifest.modelId, encoding]) : undefined;
+    return { modelId: manifest.modelId, owner: account.address, ...reg, weightsTx };
   } catch (err) {
     throw new RegisterError(describe(err));
   }
@@ -76,7 +133,7 @@ function describe(err: unknown): string {
 
 export function registerCommand(): Command {
   return new Command('register')
-    .description('register a compiled model in the ModelRegistry predeploy (sends transactions)')
+    .description('register a compiled model in the ModelRegistry predeploy (commit, then reveal a block later; sends transactions)')
     .requiredOption('--model <dir>', 'model directory written by `model compile`')
     .option('--rpc <url>', 'JSON-RPC endpoint of the node', 'http://127.0.0.1:8545')
     .option('--private-key <hex>', 'key of the owner (default: $AI_ROLLUP_PRIVATE_KEY, else dev account 0 with --dev)')

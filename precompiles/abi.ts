@@ -8,7 +8,9 @@ export const verifierAbi = parseAbi([
   'error InvalidPublicInput(uint256 index)',
   'error InvalidProof(uint8 code)',
   'error InvalidVerifyingKey(bytes32 modelId)',
+  'error KeyRefused(uint8 code)',
   'function verify(bytes32 modelId, uint256[] publicInputs, uint256[8] proof) view returns (bool)',
+  'function checkKey(bytes verifyingKey) view returns (bool)',
 ]);
 
 export const modelExecAbi = parseAbi([
@@ -21,4 +23,5 @@ export const modelExecAbi = parseAbi([
 ]);
 
 export const VERIFY_SELECTOR = toFunctionSelector('verify(bytes32,uint256[],uint256[8])');
+export const CHECK_KEY_SELECTOR = toFunctionSelector('checkKey(bytes)');
 export const EXECUTE_SELECTOR = toFunctionSelector('execute(bytes32,bytes)');

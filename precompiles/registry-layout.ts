@@ -8,6 +8,8 @@
  *     +1: parent  +2: latest  +3: metadataURI (string)  +4: verifyingKey (bytes)
  *   slot 1: mapping(bytes32 => bytes) encodings     value at keccak256(id . 1)
  *   slot 2: bytes32[] ids
+ *   slot 3: mapping(bytes32 => uint256) revealFrom   first block a registration commitment c may be
+ *           revealed in (its block + 1; 0: none), at keccak256(c . 3)
  *
  * Reading a `bytes` value is split in two (header, then body) so that a caller can price the
  * read from the length before paying for it.
@@ -22,6 +24,8 @@ export const REGISTRY_ACCOUNT: Address = createAddressFromString(REGISTRY_ADDRES
 export const RECORDS_SLOT = 0n;
 export const ENCODINGS_SLOT = 1n;
 export const IDS_SLOT = 2n;
+/** Read by no precompile; `model register` overrides it to simulate a reveal in the commit's block. */
+export const REVEAL_FROM_SLOT = 3n;
 /** Word offsets inside a Record. */
 export const RECORD_WORD = { packed: 0n, parent: 1n, latest: 2n, metadataURI: 3n, verifyingKey: 4n } as const;
 /** Byte offsets (from the right, as solc's storageLayout reports them) inside the packed word. */
@@ -30,6 +34,11 @@ export const PACKED_OFFSET = { owner: 0, version: 20, deprecated: 24, hasWeights
 /** What a precompile needs of the state: ethereumjs's StateManagerInterface.getStorage. */
 export interface StorageReader {
   getStorage(address: Address, key: Uint8Array): Promise<Uint8Array>;
+  /**
+   * True when the state holds writes no transaction made (eth_call state overrides; the node's
+   * L2StateManager sets it): nothing derived from it may be cached or trusted by key.
+   */
+  readonly foreignWrites?: boolean;
 }
 
 export interface RegistryRecord {
@@ -58,7 +67,7 @@ function slotKey(slot: bigint): Uint8Array {
 }
 
 function concatKey(id: Uint8Array, slot: bigint): Uint8Array {
-  if (id.length !== 32) throw new Error('a model id is 32 bytes');
+  if (id.length !== 32) throw new Error('a mapping key (model id, commitment) is 32 bytes');
   const buf = new Uint8Array(64);
   buf.set(id, 0);
   buf.set(slotKey(slot), 32);
@@ -80,6 +89,11 @@ export function verifyingKeySlot(id: Uint8Array): bigint {
 
 export function weightsSlot(id: Uint8Array): bigint {
   return mappingSlot(id, ENCODINGS_SLOT);
+}
+
+/** Where the registry keeps the first block a registration commitment may be revealed in. */
+export function revealFromSlot(commitment: Uint8Array): bigint {
+  return mappingSlot(commitment, REVEAL_FROM_SLOT);
 }
 
 /** One storage word, always 32 bytes (ethereumjs returns values with leading zeros trimmed). */

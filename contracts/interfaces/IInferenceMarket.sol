@@ -16,19 +16,26 @@ pragma solidity ^0.8.24;
 /// Flow.
 ///  1. A prover stakes with registerProver() (>= minStake; calling again tops up).
 ///  2. A dApp calls requestInference(); InferenceRequested carries what a prover needs.
-///  3. A prover may claim(id): claimStake of its free stake is locked and it alone may fulfil
-///     for claimWindow seconds. A claim must end by the deadline, so late jobs are not claimable.
-///     A claim whose window passed unfulfilled is a miss: the next claim, fulfil, refund or
-///     reap(id) of that job slashes missSlashBps of the lock, missed++, and offers the job again.
-///  4. fulfill(id, outputs, proof): by the claimant during its window, or by any registered
-///     prover with claimStake free while the job is unclaimed (provers may race; the first valid
-///     proof wins, later ones revert AlreadyFulfilled). A valid proof pays the whole fee to the
-///     prover, stores the outputs and calls the requester's callback with at most callbackGas;
-///     a failing callback is logged (CallbackFailed) and does not undo the payment. A proof the
-///     verifier rejects (false, or InvalidProof / InvalidPublicInput / PublicInputCount) does
-///     NOT revert: it is recorded (ProofRejected with the verifier's revert data), rejected++,
-///     rejectSlashBps of claimStake is slashed and a claimant loses its claim, so cheating
-///     leaves a trace and a cost. Failures that are not the prover's fault revert instead and
+///  3. A prover claims the job, claim(id): claimStake of its free stake is locked and it alone
+///     may fulfil, for claimWindow seconds. A claim must end by the deadline, so late jobs are
+///     not claimable. A claim whose window passed unfulfilled is a miss: the next claim, refund
+///     or reap(id) of that job slashes missSlashBps of the lock, missed++, and offers the job again.
+///  4. fulfill(id, outputs, proof): by the claimant, during its window, and by no one else
+///     (NotClaimant). Why a claim is required: a proof does not name its prover (the verified
+///     signals are outputs and inputs only), so a fulfilment seen in the pool could be sent again
+///     by anyone with a higher tip and be paid. Binding the prover into the proof would change
+///     every circuit and key (and the L1 oracle's batches); a commit-reveal fulfilment would add a
+///     transaction and a block of delay to every job. The claim already exists, locks stake and is
+///     exclusive, and a prover sends it while proving, so it costs no latency. A copied
+///     fulfilment reverts and pays the copier nothing; a copied claim makes the copier the one
+///     who must prove, or be slashed for the miss (the job is offered again when the window ends).
+///     A valid proof pays the whole fee to the prover, stores the outputs and calls the
+///     requester's callback with at most callbackGas; a failing callback is logged
+///     (CallbackFailed) and does not undo the payment. A proof the verifier rejects (false, or
+///     InvalidProof / InvalidPublicInput / PublicInputCount) does NOT revert: it is recorded
+///     (ProofRejected with the verifier's revert data), rejected++, rejectSlashBps of the
+///     claim's lock is slashed and the claimant loses its claim, so cheating leaves a trace and
+///     a cost. Failures that are not the prover's fault revert instead and
 ///     cost nothing: the model became unusable (ModelUnavailable) or the verifier ran out of gas.
 ///  5. refund(id) after the deadline of an unfulfilled job (or at any time once its model is
 ///     deprecated) returns the fee to the requester, once. Anyone may call it.
@@ -42,7 +49,7 @@ pragma solidity ^0.8.24;
 ///
 /// Parameters (parameters() returns the values in force). Each is a genesis storage slot of
 /// the predeploy, which no function writes; an empty slot means the default:
-///   slot 0 minStake        1 ether    stake needed to claim or fulfil
+///   slot 0 minStake        1 ether    stake needed to claim
 ///   slot 1 claimStake      0.1 ether  stake locked per claim; the unit slashes are taken from
 ///   slot 2 claimWindow     120 s      exclusivity of a claim
 ///   slot 3 missSlashBps    1000       10% of claimStake for a missed claim
@@ -133,6 +140,9 @@ interface IInferenceMarket {
     error InsufficientFreeStake(uint256 free, uint256 needed);
     error StakeTooLow(uint256 stake, uint256 minStake);
     error AlreadyClaimed(uint256 id, address claimant, uint64 until);
+    /// fulfill from someone who does not hold the request's live claim (claimant: the holder,
+    /// address(0) if none; until: the end of its window, possibly past).
+    error NotClaimant(uint256 id, address claimant, uint64 until);
     /// A claim taken now would outlast the request's deadline.
     error TooLateToClaim(uint256 id, uint64 deadline);
     error NothingToReap(uint256 id);
@@ -147,7 +157,8 @@ interface IInferenceMarket {
     /// Pays `amount` of free stake (stake - locked) to the caller.
     function withdrawStake(uint256 amount) external;
     function claim(uint256 id) external;
-    /// true: paid; false: rejected and slashed (the transaction still succeeds).
+    /// Only from the live claimant (NotClaimant otherwise). true: paid; false: rejected and
+    /// slashed (the transaction still succeeds).
     function fulfill(uint256 id, uint256[] calldata outputs, uint256[8] calldata proof) external returns (bool accepted);
     /// Settles an expired claim as a miss; returns the stake slashed.
     function reap(uint256 id) external returns (uint256 slashed);

@@ -90,19 +90,16 @@ contract InferenceMarket is IInferenceMarket {
         if (!missed) revert NothingToReap(id);
     }
 
+    /// Only from the live claimant: the verified signals do not name the prover, so a fulfilment
+    /// copied from the pool would otherwise pay whoever copies it with a higher tip.
     function fulfill(uint256 id, uint256[] calldata outputs, uint256[8] calldata proof) external returns (bool accepted) {
         Request storage r = _open(id);
         if (block.timestamp > r.deadline) revert Expired(id, r.deadline);
-        _settleMiss(id, r);
-        bool isClaimant = r.claimant == msg.sender;
-        if (!isClaimant) {
-            if (r.claimant != address(0)) revert AlreadyClaimed(id, r.claimant, r.claimedUntil);
-            _eligible(msg.sender);
-        }
+        if (r.claimant != msg.sender || block.timestamp > r.claimedUntil) revert NotClaimant(id, r.claimant, r.claimedUntil);
         bytes memory reason;
         (accepted, reason) = _verify(r, outputs, proof);
-        if (accepted) _accept(id, r, outputs, proof, isClaimant);
-        else _reject(id, r, reason, isClaimant);
+        if (accepted) _accept(id, r, outputs, proof);
+        else _reject(id, r, reason);
     }
 
     // ---- dApps ----
@@ -291,9 +288,9 @@ contract InferenceMarket is IInferenceMarket {
         revert VerifierFailed(ret);
     }
 
-    function _accept(uint256 id, Request storage r, uint256[] calldata outputs, uint256[8] calldata proof, bool isClaimant) internal {
+    function _accept(uint256 id, Request storage r, uint256[] calldata outputs, uint256[8] calldata proof) internal {
         Prover storage p = provers[msg.sender];
-        if (isClaimant) _release(r, p);
+        _release(r, p);
         p.fulfilled++;
         r.status = Status.Fulfilled;
         r.prover = msg.sender;
@@ -303,12 +300,11 @@ contract InferenceMarket is IInferenceMarket {
         if (r.callback != address(0)) _callback(id, r, outputs);
     }
 
-    function _reject(uint256 id, Request storage r, bytes memory reason, bool isClaimant) internal {
+    function _reject(uint256 id, Request storage r, bytes memory reason) internal {
         Prover storage p = provers[msg.sender];
-        uint256 lock = isClaimant ? r.claimLock : _or(cfgClaimStake, CLAIM_STAKE);
-        uint256 slashed = (lock * _bps(cfgRejectSlashBps, REJECT_SLASH_BPS)) / BPS;
+        uint256 slashed = (r.claimLock * _bps(cfgRejectSlashBps, REJECT_SLASH_BPS)) / BPS;
         // a claimant that proved wrong loses its exclusivity: the job is offered again at once
-        if (isClaimant) _release(r, p);
+        _release(r, p);
         _slash(r, p, slashed);
         p.rejected++;
         emit ProofRejected(id, msg.sender, slashed, reason);

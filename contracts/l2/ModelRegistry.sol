@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IInferenceVerifier} from "../interfaces/IInferenceVerifier.sol";
 
 /// @title The model registry predeploy (genesis code at 0x4200000000000000000000000000000000000A00).
 /// @notice Registry state and ownership live here, in Solidity, because an @ethereumjs/evm
@@ -16,6 +17,11 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 ///     +1: parent  +2: latest  +3: metadataURI (string)  +4: verifyingKey (bytes)
 ///   slot 1: mapping(bytes32 => bytes) encodings (model weights for execution)
 ///   slot 2: bytes32[] ids (registration order)
+///   slot 3: mapping(bytes32 => uint256) revealFrom (commitment => first block a reveal may be
+///           in: the block of the first commit + 1, so 0 means none, and a tool can simulate a
+///           reveal in the commit's own block by overriding this slot with that block)
+/// Registration is commit-reveal bound to the registrant (IModelRegistry says why and what risk
+/// remains); every new key is checked by the verifier precompile's checkKey.
 contract ModelRegistry is IModelRegistry {
     struct Record {
         address owner;
@@ -32,9 +38,16 @@ contract ModelRegistry is IModelRegistry {
     mapping(bytes32 => Record) internal records;
     mapping(bytes32 => bytes) internal encodings;
     bytes32[] internal ids;
+    mapping(bytes32 => uint256) internal revealFrom;
 
+    IInferenceVerifier internal constant VERIFIER = IInferenceVerifier(0x0000000000000000000000000000000000000a01);
     /// Smallest key: 14 words of points + the n word + IC[0] (2 words), for n = 0.
     uint256 internal constant MIN_VK_WORDS = 17;
+    /// The CLI reveals one block after committing, and a wallet user by hand within minutes; an
+    /// hour (at 1 s blocks) is ample. The bound stops a commitment from being held in reserve:
+    /// someone who knows a model before it is published could otherwise commit once and reveal
+    /// only when the author's registration shows up, at no cost of his own at that moment.
+    uint256 public constant MAX_COMMIT_AGE = 3600;
 
     modifier onlyOwner(bytes32 modelId) {
         address owner = records[modelId].owner;
@@ -43,8 +56,29 @@ contract ModelRegistry is IModelRegistry {
         _;
     }
 
-    function register(bytes32 modelId, bytes calldata verifyingKey, string calldata metadataURI) external {
+    function commitRegistration(bytes32 commitment) external {
+        if (revealFrom[commitment] != 0) return;
+        revealFrom[commitment] = block.number + 1;
+        emit RegistrationCommitted(msg.sender, commitment);
+    }
+
+    function register(bytes32 modelId, bytes calldata verifyingKey, string calldata metadataURI, bytes32 salt) external {
+        bytes32 c = registrationCommitment(msg.sender, modelId, verifyingKey, metadataURI, salt);
+        uint256 from = revealFrom[c];
+        if (from == 0) revert UnknownCommitment(c);
+        // committed in block from - 1: reveal in a later block, at most MAX_COMMIT_AGE blocks later
+        if (block.number < from) revert CommitmentTooRecent(c, from - 1);
+        if (block.number >= from + MAX_COMMIT_AGE) revert CommitmentExpired(c, from - 1);
+        delete revealFrom[c];
         _create(modelId, bytes32(0), 1, verifyingKey, metadataURI);
+    }
+
+    function registrationCommitment(address owner, bytes32 modelId, bytes calldata verifyingKey, string calldata metadataURI, bytes32 salt)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(owner, modelId, keccak256(verifyingKey), keccak256(bytes(metadataURI)), salt));
     }
 
     function publishVersion(bytes32 parent, bytes32 modelId, bytes calldata verifyingKey, string calldata metadataURI)
@@ -110,10 +144,12 @@ contract ModelRegistry is IModelRegistry {
 
     function _create(bytes32 modelId, bytes32 parent, uint32 version, bytes calldata vk, string calldata uri) internal {
         if (records[modelId].owner != address(0)) revert ModelExists(modelId);
-        // the verifier precompile checks the points; here only the shape: whole words, n matches
+        // the shape first (whole words, n matches), so malformed bytes cost no curve work
         if (vk.length % 32 != 0 || vk.length < MIN_VK_WORDS * 32) revert InvalidVerifyingKey();
         uint256 n = uint256(bytes32(vk[448:480]));
         if (n > 4096 || vk.length != (17 + 2 * n) * 32) revert InvalidVerifyingKey();
+        // the points: reverts KeyRefused(code), which IModelRegistry declares, for a refused key
+        if (!VERIFIER.checkKey(vk)) revert InvalidVerifyingKey();
         Record storage r = records[modelId];
         r.owner = msg.sender;
         r.version = version;

@@ -2,20 +2,22 @@
  * Groth16 (BN254) verification with mcl-wasm, for the inference-verifier precompile.
  *
  * mcl is initialised once (async, ~50 ms); after that everything here is synchronous, so a
- * precompile never yields in the middle of a pairing. Points are loaded into mcl without any
- * implicit validation (setX/setY/setZ copy memory) and then checked explicitly, in the order
- * IInferenceVerifier's error codes report: coordinate < p (1), on the curve (2), in the
- * prime-order subgroup (3). G1 of BN254 has cofactor 1, so only G2 needs the subgroup check;
- * without it a point on the twist of small order could make the pairing equation hold.
+ * precompile never yields in the middle of a pairing. Points are checked explicitly
+ * (points.ts), and keys are refused as key-check.ts says.
  *
- * A verifying key is prepared once (points checked, e(alpha, beta) computed, gamma and delta
+ * A verifying key is prepared once (checked, e(alpha, beta) computed, gamma and delta
  * precomputed for the Miller loop) and cached by keccak256 of its bytes: the registry stores
  * keys as bytes, and the same bytes always prepare the same way.
  */
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import * as mcl from 'mcl-wasm';
-import { BN254_P, BN254_R, type G1, type G2, decodeVk, EncodingError, proofFromWords } from './encoding.ts';
+import { BN254_R, proofFromWords } from './encoding.ts';
+import { InvalidKeyError, type KeyCode, loadKey } from './key-check.ts';
+import { PointError, ProofCode, toG1, toG2 } from './points.ts';
+
+export { InvalidKeyError, KeyCode } from './key-check.ts';
+export { ProofCode } from './points.ts';
 
 let initPromise: Promise<void> | undefined;
 let initialized = false;
@@ -35,21 +37,11 @@ export function mclReady(): boolean {
   return initialized;
 }
 
-export const enum ProofCode {
-  CoordinateRange = 1,
-  NotOnCurve = 2,
-  NotInSubgroup = 3,
-}
-
 export type VerifyResult =
   | { kind: 'ok'; valid: boolean }
   | { kind: 'count'; expected: number; given: number }
   | { kind: 'input'; index: number }
   | { kind: 'proof'; code: ProofCode };
-
-export class InvalidKeyError extends Error {
-  override name = 'InvalidKeyError';
-}
 
 export interface PreparedKey {
   readonly nPublic: number;
@@ -59,79 +51,34 @@ export interface PreparedKey {
   readonly ic: readonly mcl.G1[];
 }
 
-class PointError extends Error {
-  constructor(readonly code: ProofCode) {
-    super(`invalid point (code ${code})`);
-  }
-}
-
-function fp(v: bigint): mcl.Fp {
-  if (v < 0n || v >= BN254_P) throw new PointError(ProofCode.CoordinateRange);
-  const x = new mcl.Fp();
-  x.setStr(v.toString(16), 16);
-  return x;
-}
-
-function fp2(c0: bigint, c1: bigint): mcl.Fp2 {
-  const x = new mcl.Fp2();
-  x.set_a(fp(c0));
-  x.set_b(fp(c1));
-  return x;
-}
-
-/** (0, 0) is the EIP-197 encoding of infinity; only verifying-key IC points may use it. */
-function toG1(p: G1, allowInfinity = false): mcl.G1 {
-  const x = fp(p[0]);
-  const y = fp(p[1]);
-  const q = new mcl.G1();
-  if (p[0] === 0n && p[1] === 0n) {
-    if (!allowInfinity) throw new PointError(ProofCode.NotOnCurve);
-    return q; // a fresh G1 is the identity
-  }
-  const one = new mcl.Fp();
-  one.setInt(1);
-  q.setX(x);
-  q.setY(y);
-  q.setZ(one);
-  if (!q.isValid()) throw new PointError(ProofCode.NotOnCurve);
-  return q;
-}
-
-function toG2(p: G2): mcl.G2 {
-  const x = fp2(p[0][0], p[0][1]);
-  const y = fp2(p[1][0], p[1][1]);
-  const q = new mcl.G2();
-  const one = new mcl.Fp2();
-  one.setInt(1, 0);
-  q.setX(x);
-  q.setY(y);
-  q.setZ(one);
-  // infinity (all zero) is not on the curve: a proof or key never needs it
-  if (!q.isValid()) throw new PointError(ProofCode.NotOnCurve);
-  if (!q.isValidOrder()) throw new PointError(ProofCode.NotInSubgroup);
-  return q;
-}
-
 function assertReady(): void {
   if (!mclReady()) throw new Error('mcl is not initialised for BN254: await initMcl() first');
 }
 
-/** Checks and precomputes a key; throws InvalidKeyError for any malformed key. */
+/**
+ * Checks a key as key-check.ts does (the same keys the registry refuses) and precomputes it;
+ * throws InvalidKeyError for any key refused.
+ */
 export function prepareKey(vkBytes: Uint8Array): PreparedKey {
   assertReady();
+  const k = loadKey(vkBytes);
+  return {
+    nPublic: k.ic.length - 1,
+    alphaBeta: mcl.pairing(k.alpha, k.beta),
+    gamma: new mcl.PrecomputedG2(k.gamma),
+    delta: new mcl.PrecomputedG2(k.delta),
+    ic: k.ic,
+  };
+}
+
+/** The key's refusal code, or undefined for a key the chain accepts (no pairing, no cache). */
+export function checkKey(vkBytes: Uint8Array): KeyCode | undefined {
+  assertReady();
   try {
-    const vk = decodeVk(vkBytes);
-    const alpha = toG1(vk.alpha);
-    const beta = toG2(vk.beta);
-    return {
-      nPublic: vk.ic.length - 1,
-      alphaBeta: mcl.pairing(alpha, beta),
-      gamma: new mcl.PrecomputedG2(toG2(vk.gamma)),
-      delta: new mcl.PrecomputedG2(toG2(vk.delta)),
-      ic: vk.ic.map((p) => toG1(p, true)),
-    };
+    loadKey(vkBytes);
+    return undefined;
   } catch (e) {
-    if (e instanceof EncodingError || e instanceof PointError) throw new InvalidKeyError(e.message);
+    if (e instanceof InvalidKeyError) return e.code;
     throw e;
   }
 }
@@ -140,32 +87,46 @@ const MAX_CACHED_KEYS = 256;
 /** Insertion-ordered, so the first entry is the least recently used. */
 const keyCache = new Map<string, PreparedKey>();
 
-/** prepareKey through a per-key-hash LRU cache (a malformed key is never cached). */
-export function preparedKey(vkBytes: Uint8Array): PreparedKey {
+/**
+ * Runs `use` on the prepared key, through a per-key-hash LRU cache (a malformed key is never
+ * cached). The cache is keyed by the hash of the key bytes, so any hit is the same key; with
+ * `remember` false (bytes read from a view with eth_call overrides) a key not yet cached is
+ * prepared for this use only and freed after it, so no caller can fill the cache for free.
+ * `use` must not await: a concurrent call's eviction frees mcl memory.
+ */
+export function withPreparedKey<T>(vkBytes: Uint8Array, remember: boolean, use: (key: PreparedKey) => T): T {
   const h = bytesToHex(keccak_256(vkBytes));
   const hit = keyCache.get(h);
   if (hit) {
     keyCache.delete(h);
     keyCache.set(h, hit);
-    return hit;
+    return use(hit);
   }
   const key = prepareKey(vkBytes);
+  if (!remember) {
+    try {
+      return use(key);
+    } finally {
+      free(key);
+    }
+  }
   keyCache.set(h, key);
   if (keyCache.size > MAX_CACHED_KEYS) {
     const [oldest, evicted] = keyCache.entries().next().value as [string, PreparedKey];
     keyCache.delete(oldest);
-    // precomputed G2 lines live in mcl's heap, outside the JS garbage collector
-    evicted.gamma.destroy();
-    evicted.delta.destroy();
+    free(evicted);
   }
-  return key;
+  return use(key);
+}
+
+/** Precomputed G2 lines live in mcl's heap, outside the JS garbage collector. */
+function free(k: PreparedKey): void {
+  k.gamma.destroy();
+  k.delta.destroy();
 }
 
 export function clearKeyCache(): void {
-  for (const k of keyCache.values()) {
-    k.gamma.destroy();
-    k.delta.destroy();
-  }
+  for (const k of keyCache.values()) free(k);
   keyCache.clear();
 }
 
@@ -206,5 +167,5 @@ export function verifyPrepared(key: PreparedKey, inputs: readonly bigint[], proo
 
 /** One-shot convenience: key bytes in, result out (the key goes through the cache). */
 export function verifyGroth16(vkBytes: Uint8Array, inputs: readonly bigint[], proofWords: readonly bigint[]): VerifyResult {
-  return verifyPrepared(preparedKey(vkBytes), inputs, proofWords);
+  return withPreparedKey(vkBytes, true, (key) => verifyPrepared(key, inputs, proofWords));
 }

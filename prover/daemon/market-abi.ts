@@ -35,6 +35,7 @@ export const marketAbi = parseAbi([
   'error InsufficientFreeStake(uint256 free, uint256 needed)',
   'error StakeTooLow(uint256 stake, uint256 minStake)',
   'error AlreadyClaimed(uint256 id, address claimant, uint64 until)',
+  'error NotClaimant(uint256 id, address claimant, uint64 until)',
   'error TooLateToClaim(uint256 id, uint64 deadline)',
   'error NothingToReap(uint256 id)',
   'error InsufficientGas(uint256 callbackGas)',

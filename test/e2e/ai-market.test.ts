@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeErrorResult, getAddress, parseEther, parseEventLogs } from 'viem';
+import { decodeErrorResult, encodeFunctionData, getAddress, parseEther, parseEventLogs, parseTransaction } from 'viem';
 import type { Address, Hex, TransactionReceipt } from 'viem';
 import { compileContracts } from '../../contracts/compile.ts';
 import { INFERENCE_MARKET_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
@@ -102,7 +102,7 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
   it('refuses provers without stake, and requests no proof could match', async () => {
     const id = await request();
     expect((await revertName(simulate(nobody, 'claim', [id]))).name).toBe('NotRegistered');
-    expect((await revertName(simulate(nobody, 'fulfill', [id, outputs, proof]))).name).toBe('NotRegistered');
+    expect((await revertName(simulate(nobody, 'fulfill', [id, outputs, proof]))).name).toBe('NotClaimant');
     expect((await revertName(simulate(nobody, 'registerProver', [], params.minStake / 2n)))).toEqual({ name: 'StakeTooLow', args: [params.minStake / 2n, params.minStake] });
     const n = BigInt(outputs.length + inputSignals.length);
     const all = [...outputs, ...inputSignals];
@@ -125,7 +125,7 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     const claimed = await send(a, 'claim', [id]);
     expect(events(claimed, 'Claimed')[0].args.prover).toBe(a.account.address);
     expect(await read('freeStake', [a.account.address])).toBe(params.minStake * 2n - params.claimStake);
-    expect((await revertName(simulate(b, 'fulfill', [id, outputs, proof]))).name).toBe('AlreadyClaimed');
+    expect((await revertName(simulate(b, 'claim', [id]))).name).toBe('AlreadyClaimed');
 
     const before = { a: await balance(a), stats: await prover(a) };
     const r = await send(a, 'fulfill', [id, outputs, proof]);
@@ -146,21 +146,63 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     expect((await revertName(direct)).name).toBe('OnlyMarket');
   });
 
-  it('two provers race on an unclaimed job: exactly one is paid, the other gets AlreadyFulfilled', async () => {
+  /** `who`'s fulfil transaction, signed but not sent: what the pool would show. */
+  const signedFulfil = async (who: Clients, id: bigint) => {
+    const data = encodeFunctionData({ abi: marketAbi, functionName: 'fulfill', args: [id, outputs, proof] });
+    return who.walletClient.signTransaction(await who.walletClient.prepareTransactionRequest({ to: INFERENCE_MARKET_ADDRESS, data, gas: 2_000_000n }));
+  };
+  /** `thief` resends the calldata of a pending transaction with twice its tip: his copy is mined first. */
+  const copyWithHigherTip = async (thief: Clients, signed: Hex) => {
+    const seen = parseTransaction(signed);
+    const tip = seen.maxPriorityFeePerGas! * 2n + 1n;
+    const hash = await thief.walletClient.sendTransaction({ to: seen.to!, data: seen.data!, gas: seen.gas!, maxPriorityFeePerGas: tip, maxFeePerGas: seen.maxFeePerGas! + tip });
+    return thief.publicClient.waitForTransactionReceipt({ hash });
+  };
+
+  it('a fulfilment copied from the pool with a higher tip reverts and earns nothing; the claimant is paid once', async () => {
+    const id = await request();
+    const before = { a: await balance(a), b: await balance(b), sb: await prover(b) };
+    // a fulfilment sent without a claim (as the market once allowed) is copied: the copy is refused, and so is the original
+    const direct = await signedFulfil(a, id);
+    const copy1 = await copyWithHigherTip(b, direct);
+    expect(copy1.status).toBe('reverted');
+    expect(await revertName(simulate(b, 'fulfill', [id, outputs, proof]))).toEqual({ name: 'NotClaimant', args: [id, '0x0000000000000000000000000000000000000000', 0n] });
+    expect((await a.publicClient.waitForTransactionReceipt({ hash: await a.publicClient.sendRawTransaction({ serializedTransaction: direct }) })).status).toBe('reverted');
+    const afterDirect = await balance(a);
+
+    // the protocol's way: claim, then fulfil; the pending fulfilment is copied again
+    const claim = await send(a, 'claim', [id]);
+    const signed = await signedFulfil(a, id);
+    const copy2 = await copyWithHigherTip(b, signed);
+    expect(copy2.status).toBe('reverted');
+    expect(await balance(b)).toBe(before.b - cost(copy1) - cost(copy2));
+    expect(await prover(b)).toEqual(before.sb);
+    const { claimedUntil } = await read<{ claimedUntil: bigint }>('getRequest', [id]);
+    expect(await revertName(simulate(b, 'fulfill', [id, outputs, proof]))).toEqual({ name: 'NotClaimant', args: [id, a.account.address, claimedUntil] });
+
+    const mine = await a.publicClient.waitForTransactionReceipt({ hash: await a.publicClient.sendRawTransaction({ serializedTransaction: signed }) });
+    expect(mine.status).toBe('success');
+    expect(await balance(a)).toBe(afterDirect + FEE - cost(claim) - cost(mine));
+    expect(before.a).toBeGreaterThan(afterDirect); // the refused direct attempt only cost its gas
+    const logs = await dapp.publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', args: { id }, fromBlock: 0n });
+    expect(logs.map((l) => l.args.prover)).toEqual([a.account.address]);
+  });
+
+  it('two provers race to claim a job: one claim wins, only its holder may fulfil', async () => {
     // the consumer did not ask for this one, so its callback refuses: that must not undo the payment
     const id = await request(HOUR, consumer, 200_000);
     const before = { a: await balance(a), b: await balance(b), sa: await prover(a), sb: await prover(b) };
-    const gas = 2_000_000n;
-    const [ra, rb] = await Promise.all([send(a, 'fulfill', [id, outputs, proof], undefined, gas), send(b, 'fulfill', [id, outputs, proof], undefined, gas)]);
+    const gas = 500_000n;
+    const [ra, rb] = await Promise.all([send(a, 'claim', [id], undefined, gas), send(b, 'claim', [id], undefined, gas)]);
     const [win, lose, winner, loser] = ra.status === 'success' ? [ra, rb, a, b] : [rb, ra, b, a];
     expect([win.status, lose.status]).toEqual(['success', 'reverted']);
-    expect(events(win, 'CallbackFailed').map((e) => e.args.callback)).toEqual([consumer]);
+    expect((await revertName(simulate(loser, 'fulfill', [id, outputs, proof]))).name).toBe('NotClaimant');
+    const f = await send(winner, 'fulfill', [id, outputs, proof]);
+    expect(events(f, 'CallbackFailed').map((e) => e.args.callback)).toEqual([consumer]);
     const paid = (who: Clients) => (who === a ? before.a : before.b);
-    expect(await balance(winner)).toBe(paid(winner) + FEE - cost(win));
+    expect(await balance(winner)).toBe(paid(winner) + FEE - cost(win) - cost(f));
     expect(await balance(loser)).toBe(paid(loser) - cost(lose));
     expect((await revertName(simulate(loser, 'fulfill', [id, outputs, proof]))).name).toBe('AlreadyFulfilled');
-    const logs = await dapp.publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', args: { id }, fromBlock: 0n });
-    expect(logs.map((l) => l.args.prover)).toEqual([winner.account.address]);
     // losing a race is not cheating
     const s = await prover(loser);
     expect(s.stake).toBe((loser === a ? before.sa : before.sb).stake);
@@ -177,6 +219,8 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
       ['one output short', [id, outputs.slice(1), proof], 'PublicInputCount'],
     ];
     for (const [what, args, reason] of cases) {
+      // a rejection ends the claim (asserted below): B claims again for the next case
+      if ((await read<{ claimant: Address }>('getRequest', [id])).claimant !== b.account.address) await send(b, 'claim', [id]);
       const before = { bal: await balance(b), stats: await prover(b), credit: await read<bigint>('credits', [dapp.account.address]) };
       const r = await send(b, 'fulfill', args);
       expect(r.status, what).toBe('success');
@@ -195,6 +239,7 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     // the claimant that proved wrong lost its claim; the job is still open for a valid proof
     expect((await read<{ claimant: Address }>('getRequest', [id])).claimant).toBe('0x0000000000000000000000000000000000000000');
     expect((await prover(b)).locked).toBe(0n);
+    await send(a, 'claim', [id]);
     expect((await send(a, 'fulfill', [id, outputs, proof])).status).toBe('success');
   });
 

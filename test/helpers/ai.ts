@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAbi } from 'viem';
-import type { Hex } from 'viem';
+import type { Hex, PublicClient, TransactionReceipt } from 'viem';
+import { commitAndRegister, type Wallet } from '../../node/model-register.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
 export const TINY_SPEC = resolve(import.meta.dirname, '../../prover/model/examples/tiny-16-16-4.json');
@@ -17,7 +18,9 @@ export const verifierAbi = parseAbi([
   'error InvalidPublicInput(uint256 index)',
   'error InvalidProof(uint8 code)',
   'error InvalidVerifyingKey(bytes32 modelId)',
+  'error KeyRefused(uint8 code)',
   'function verify(bytes32 modelId, uint256[] publicInputs, uint256[8] proof) view returns (bool)',
+  'function checkKey(bytes verifyingKey) view returns (bool)',
 ]);
 
 export const execAbi = parseAbi([
@@ -60,4 +63,13 @@ export interface ProofFile {
 
 export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/**
+ * A root registration as a wallet makes it (the CLI's code): commitRegistration, then register in
+ * a later block. Throws viem's error, the registry's custom error inside, on a refusal.
+ */
+export async function registerModelTx(c: { publicClient: PublicClient; walletClient: Wallet }, modelId: Hex, vk: Hex, uri = '', salt?: Hex): Promise<TransactionReceipt> {
+  const { registerTx } = await commitAndRegister(c.publicClient, c.walletClient, modelId, vk, uri, salt);
+  return c.publicClient.getTransactionReceipt({ hash: registerTx });
 }

@@ -1,7 +1,9 @@
 /**
  * A tiny real Groth16 setup for the precompile tests: a circom circuit with three public
- * signals, a K=8 powers of tau and a zkey, built once and cached under .cache/precompile-fixture
- * (the directory is keyed by the circuit's cache key, so a changed circuit rebuilds).
+ * signals, a K=8 powers of tau and a zkey with one phase-2 contribution (without it snarkjs
+ * leaves delta = gamma = the G2 generator, a key anyone can forge proofs for, which the chain
+ * refuses), built once and cached under .cache/precompile-fixture (the directory is keyed by the
+ * circuit's cache key and the setup's version, so a change rebuilds).
  * Proofs are made fresh per call: snarkjs proving of a circuit this size takes milliseconds.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,8 +15,10 @@ import type { CustomPrecompile, EVMResult } from '@ethereumjs/evm';
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager';
 import { createVM, type VM } from '@ethereumjs/vm';
-import { encodeFunctionData, type Hex } from 'viem';
+import { encodeFunctionData, type Hex, keccak256 } from 'viem';
 import { loadArtifact } from '../../contracts/predeploys.ts';
+import { registrationCommitment } from '../../node/model-register.ts';
+import { createAiPrecompiles } from '../../precompiles/index.ts';
 import { compileCircuit, releaseSnarkjsCurve } from '../../prover/circuit/compile.ts';
 import type { SnarkjsProof, SnarkjsVerificationKey } from '../../precompiles/groth16/encoding.ts';
 
@@ -37,6 +41,8 @@ component main {public [a, c]} = T();
 `;
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+/** Bumped when the setup steps change (2: a phase-2 contribution). */
+const SETUP_VERSION = 2;
 
 interface Snarkjs {
   powersOfTau: {
@@ -46,6 +52,7 @@ interface Snarkjs {
   };
   zKey: {
     newZKey(r1cs: string, ptau: string, zkey: string, logger?: unknown): Promise<unknown>;
+    contribute(oldZkey: string, newZkey: string, name: string, entropy: string, logger?: unknown): Promise<unknown>;
     exportVerificationKey(zkey: string, logger?: unknown): Promise<SnarkjsVerificationKey>;
   };
   groth16: {
@@ -79,7 +86,8 @@ async function build(dir: string, r1csPath: string): Promise<void> {
     await s.powersOfTau.newAccumulator(curve, 8, join(tmp, 'p0.ptau'), quiet);
     await s.powersOfTau.contribute(join(tmp, 'p0.ptau'), join(tmp, 'p1.ptau'), 'test', randomBytes(32).toString('hex'), quiet);
     await s.powersOfTau.preparePhase2(join(tmp, 'p1.ptau'), join(tmp, 'final.ptau'), quiet);
-    await s.zKey.newZKey(r1csPath, join(tmp, 'final.ptau'), join(tmp, 'circuit.zkey'), quiet);
+    await s.zKey.newZKey(r1csPath, join(tmp, 'final.ptau'), join(tmp, 'circuit0.zkey'), quiet);
+    await s.zKey.contribute(join(tmp, 'circuit0.zkey'), join(tmp, 'circuit.zkey'), 'test', randomBytes(32).toString('hex'), quiet);
     const vk = await s.zKey.exportVerificationKey(join(tmp, 'circuit.zkey'), quiet);
     writeFileSync(join(tmp, 'verification_key.json'), JSON.stringify(vk));
     try {
@@ -95,7 +103,7 @@ async function build(dir: string, r1csPath: string): Promise<void> {
 /** The cached setup; the caller releases snarkjs's curve (releaseFixture) when done. */
 export async function loadFixture(): Promise<Fixture> {
   const compiled = await compileCircuit(FIXTURE_CIRCUIT);
-  const dir = join(CACHE, compiled.key.slice(0, 16));
+  const dir = join(CACHE, `${compiled.key.slice(0, 16)}-${SETUP_VERSION}`);
   if (!existsSync(join(dir, 'verification_key.json'))) await build(dir, compiled.r1csPath);
   const vk = JSON.parse(readFileSync(join(dir, 'verification_key.json'), 'utf8')) as SnarkjsVerificationKey;
   return { vk, zkeyPath: join(dir, 'circuit.zkey'), wasmPath: compiled.wasmPath };
@@ -117,20 +125,26 @@ export const releaseFixture = releaseSnarkjsCurve;
 
 export const REGISTRY = '0x4200000000000000000000000000000000000a00' as const;
 export const ALICE = '0x00000000000000000000000000000000000a11ce' as const;
+/** Calls run in this block unless told otherwise; a registration commits in the one before. */
+export const BLOCK = 7n;
 
 export interface RegistryVm {
   vm: VM;
-  /** A message call; `caller` defaults to ALICE. */
-  call(to: Hex, data: Hex, opts?: { caller?: Hex; gasLimit?: bigint }): Promise<EVMResult>;
+  /** A message call; `caller` defaults to ALICE, `block` to BLOCK. */
+  call(to: Hex, data: Hex, opts?: { caller?: Hex; gasLimit?: bigint; block?: bigint }): Promise<EVMResult>;
   /** A call to the registry that must succeed. */
-  registry(fn: string, args: readonly unknown[], caller?: Hex): Promise<Hex>;
+  registry(fn: string, args: readonly unknown[], caller?: Hex, block?: bigint): Promise<Hex>;
+  /** commitRegistration in block BLOCK - 1, then register in BLOCK (registeredAt = BLOCK). */
+  register(modelId: Hex, vk: Hex, uri: string, caller?: Hex): Promise<void>;
 }
 
-export async function registryVm(precompiles: CustomPrecompile[] = []): Promise<RegistryVm> {
+/** The AI precompiles by default: the registry asks the verifier's checkKey for every key. */
+export async function registryVm(precompiles?: CustomPrecompile[]): Promise<RegistryVm> {
   const common = new Common({ chain: Mainnet, hardfork: Hardfork.Cancun });
   // read caches as the node's state has them (node/chain/chain.ts)
   const stateManager = new MerkleStateManager({ common, caches: new Caches({ storage: { size: 100_000 } }) });
-  const vm = await createVM({ common, stateManager, evmOpts: { customPrecompiles: precompiles } });
+  const customPrecompiles = precompiles ?? (await createAiPrecompiles());
+  const vm = await createVM({ common, stateManager, evmOpts: { customPrecompiles } });
   await vm.stateManager.putCode(createAddressFromString(REGISTRY), hexToBytes(loadArtifact('ModelRegistry').deployedBytecode));
   const call: RegistryVm['call'] = (to, data, opts = {}) =>
     vm.evm.runCall({
@@ -138,16 +152,22 @@ export async function registryVm(precompiles: CustomPrecompile[] = []): Promise<
       caller: createAddressFromString(opts.caller ?? ALICE),
       data: hexToBytes(data),
       gasLimit: opts.gasLimit ?? 30_000_000n,
-      block: createBlock({ header: { number: 7n } }, { common }),
+      block: createBlock({ header: { number: opts.block ?? BLOCK } }, { common }),
     });
+  const registry: RegistryVm['registry'] = async (fn, args, caller, block) => {
+    const data = encodeFunctionData({ abi: registryAbi, functionName: fn as 'register', args: args as never });
+    const r = await call(REGISTRY, data, { caller, block });
+    if (r.execResult.exceptionError) throw new Error(`registry.${fn} failed: ${r.execResult.exceptionError.error} ${bytesToHex(r.execResult.returnValue)}`);
+    return bytesToHex(r.execResult.returnValue);
+  };
   return {
     vm,
     call,
-    async registry(fn, args, caller) {
-      const data = encodeFunctionData({ abi: registryAbi, functionName: fn as 'register', args: args as never });
-      const r = await call(REGISTRY, data, { caller });
-      if (r.execResult.exceptionError) throw new Error(`registry.${fn} failed: ${r.execResult.exceptionError.error} ${bytesToHex(r.execResult.returnValue)}`);
-      return bytesToHex(r.execResult.returnValue);
+    registry,
+    async register(modelId, vk, uri, caller = ALICE) {
+      const salt = keccak256(modelId);
+      await registry('commitRegistration', [registrationCommitment(caller, modelId, vk, uri, salt)], caller, BLOCK - 1n);
+      await registry('register', [modelId, vk, uri, salt], caller);
     },
   };
 }

@@ -55,9 +55,9 @@ describe('inference verifier fuzz', () => {
     // another model with its own key (same n), and a deprecated one with the genuine key
     const otherKey = vkToBytes({ alpha: randomG1('a'), beta: randomG2('b'), gamma: randomG2('g'), delta: randomG2('d'), ic: [0, 1, 2, 3].map((i) => randomG1(`ic${i}`)) });
     const [id, other, deprecated] = [1, 2, 3].map((i) => keccakHex(new Uint8Array([i])));
-    await r.registry('register', [id, vk, '']);
-    await r.registry('register', [other, bytesToHex(otherKey), '']);
-    await r.registry('register', [deprecated, vk, '']);
+    await r.register(id, vk, '');
+    await r.register(other, bytesToHex(otherKey), '');
+    await r.register(deprecated, vk, '');
     await r.registry('deprecate', [deprecated]);
     genuine = { id: id!, inputs: publicSignalsToWords(p.publicSignals), proof: proofToWords(p.proof) };
     ids = [id!, other!, deprecated!, keccakHex(new Uint8Array([4]))];
@@ -144,7 +144,7 @@ describe('model execution fuzz', () => {
     const model = randomModel(mulberry32(3), { maxWidth: 24 });
     const enc = serializeModel(model);
     const id = keccakHex(enc);
-    await r.registry('register', [id, bytesToHex(vkToBytes({ alpha: randomG1('a'), beta: randomG2('b'), gamma: randomG2('g'), delta: randomG2('d'), ic: [randomG1('i')] })), '']);
+    await r.register(id, bytesToHex(vkToBytes({ alpha: randomG1('a'), beta: randomG2('b'), gamma: randomG2('g'), delta: randomG2('d'), ic: [randomG1('i')] })), '');
     await r.registry('publishWeights', [id, bytesToHex(enc)]);
     const rng = mulberry32(99);
     const size = shapeSize(model.inputShape);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util';
+import { bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util';
 import { decodeFunctionResult, type Hex } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS_DIR } from '../../contracts/compile.ts';
@@ -9,7 +9,9 @@ import { serializeModel } from '../../prover/model/codec.ts';
 import { keccakHex } from '../../prover/model/commitment.ts';
 import { mulberry32, randomModel } from '../../prover/model/random.ts';
 import { vkToBytes } from '../../precompiles/groth16/encoding.ts';
+import { registrationCommitment } from '../../node/model-register.ts';
 import {
+  REVEAL_FROM_SLOT,
   ENCODINGS_SLOT,
   IDS_SLOT,
   PACKED_OFFSET,
@@ -18,6 +20,8 @@ import {
   REGISTRY_ACCOUNT,
   readBytes,
   readRecord,
+  readWord,
+  revealFromSlot,
   verifyingKeySlot,
   weightsSlot,
 } from '../../precompiles/registry-layout.ts';
@@ -59,7 +63,11 @@ describe('registry storage layout', () => {
     expect(BigInt(top.records!.slot)).toBe(RECORDS_SLOT);
     expect(BigInt(top.encodings!.slot)).toBe(ENCODINGS_SLOT);
     expect(BigInt(top.ids!.slot)).toBe(IDS_SLOT);
+    expect(BigInt(top.revealFrom!.slot)).toBe(REVEAL_FROM_SLOT);
     expect(layout.types[top.encodings!.type]!.label).toBe('mapping(bytes32 => bytes)');
+    expect(layout.types[top.revealFrom!.type]!.label).toBe('mapping(bytes32 => uint256)');
+    // new state goes after the slots the precompiles read
+    expect(layout.storage.map((e) => e.label)).toEqual(['records', 'encodings', 'ids', 'revealFrom']);
     const mapping = layout.types[top.records!.type]!;
     expect(mapping.encoding).toBe('mapping');
     const recordType = Object.values(layout.types).find((t) => t.label === 'struct ModelRegistry.Record')!;
@@ -92,7 +100,7 @@ describe('native registry reads against the real registry code', () => {
   it('reads records, keys and weights as getModel and weights() return them', async () => {
     const sm = r.vm.stateManager;
     expect(await readRecord(sm, idBytes)).toBeUndefined();
-    await r.registry('register', [id, bytesToHex(vk), 'ipfs://x']);
+    await r.register(id, bytesToHex(vk), 'ipfs://x');
     await r.registry('publishWeights', [id, bytesToHex(encoding)]);
     const got = decodeFunctionResult({ abi: registryAbi, functionName: 'getModel', data: await r.registry('getModel', [id]) }) as {
       owner: string;
@@ -109,6 +117,17 @@ describe('native registry reads against the real registry code', () => {
     expect(bytesToHex(await readBytes(sm, weightsSlot(idBytes)))).toBe(bytesToHex(encoding));
     await r.registry('deprecate', [id]);
     expect((await readRecord(sm, idBytes))?.deprecated).toBe(true);
+  });
+
+  it('keeps a registration commitment at revealFromSlot: the block after the commit, cleared by the reveal', async () => {
+    const other = keccakHex(Uint8Array.from([1, 2, 3]));
+    const salt = keccakHex(Uint8Array.from([4]));
+    const c = registrationCommitment(ALICE, other, bytesToHex(vk), '', salt);
+    const slot = revealFromSlot(hexToBytes(c));
+    await r.registry('commitRegistration', [c], undefined, 40n);
+    expect(bytesToBigInt(await readWord(r.vm.stateManager, slot))).toBe(41n);
+    await r.registry('register', [other, bytesToHex(vk), '', salt], undefined, 41n);
+    expect(bytesToBigInt(await readWord(r.vm.stateManager, slot))).toBe(0n);
   });
 
   it('reads the short form of a bytes value', async () => {

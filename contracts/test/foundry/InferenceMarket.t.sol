@@ -50,6 +50,7 @@ contract Hostile is IInferenceConsumer {
     function fulfil(uint256 id, uint256[] calldata outputs, uint256[8] calldata p, bool fail) external returns (bool) {
         proof = p;
         failCallback = fail;
+        market.claim(id);
         return market.fulfill(id, outputs, p);
     }
 
@@ -159,7 +160,7 @@ contract InferenceMarketTest is Test {
         assertEq(MARKET.freeStake(ALICE), 0.9 ether, "claim locks claimStake");
         vm.prank(BOB);
         vm.expectRevert(abi.encodeWithSelector(IInferenceMarket.AlreadyClaimed.selector, id, ALICE, uint64(block.timestamp + 120)));
-        MARKET.fulfill(id, _outputs(5), _proof(5));
+        MARKET.claim(id);
         uint256 before = ALICE.balance;
         vm.prank(ALICE);
         assertTrue(MARKET.fulfill(id, _outputs(5), _proof(5)), "accepted");
@@ -173,6 +174,38 @@ contract InferenceMarketTest is Test {
         MARKET.fulfill(id, _outputs(5), _proof(5));
         vm.expectRevert(abi.encodeWithSelector(InferenceConsumer.OnlyMarket.selector, address(this)));
         consumer.onInferenceResult(id, MODEL, _outputs(6));
+    }
+
+    /// A fulfilment copied from the pool (same outputs and proof, another sender) reverts and pays
+    /// nothing; the claimant is paid once. Unclaimed or lapsed, nobody may fulfil.
+    function test_onlyTheLiveClaimantFulfils() public {
+        uint256 id = _request(address(0), 0);
+        _stake(ALICE);
+        _stake(BOB);
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceMarket.NotClaimant.selector, id, address(0), uint64(0)));
+        MARKET.fulfill(id, _outputs(5), _proof(5));
+        vm.prank(ALICE);
+        MARKET.claim(id);
+        uint64 until = uint64(block.timestamp + 120);
+        uint256 bob = BOB.balance;
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceMarket.NotClaimant.selector, id, ALICE, until));
+        MARKET.fulfill(id, _outputs(5), _proof(5));
+        assertEq(BOB.balance, bob, "the copier earns nothing");
+        assertEq(MARKET.getProver(BOB).rejected, 0, "nor is he recorded: the copy reverted");
+        uint256 alice = ALICE.balance;
+        vm.prank(ALICE);
+        assertTrue(MARKET.fulfill(id, _outputs(5), _proof(5)), "the claimant is paid");
+        assertEq(ALICE.balance - alice, FEE, "once");
+        // a lapsed claim no longer fulfils: claim again (settling the miss) or leave it to others
+        uint256 id2 = _request(address(0), 0);
+        vm.prank(ALICE);
+        MARKET.claim(id2);
+        vm.warp(block.timestamp + 121);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceMarket.NotClaimant.selector, id2, ALICE, until));
+        MARKET.fulfill(id2, _outputs(5), _proof(5));
     }
 
     function test_rejectedProofIsRecordedNotReverted() public {
@@ -191,11 +224,14 @@ contract InferenceMarketTest is Test {
         assertEq(p.stake, 0.95 ether, "half a claim stake slashed");
         assertEq(p.locked, 0, "claim released");
         assertEq(MARKET.credits(DAPP), 0.05 ether, "slash credited to the requester");
-        // a wrong output (well-formed, verifier says false) from a direct fulfiller, then the right one
+        // a wrong output (well-formed, verifier says false) from the next claimant, then the right one
         vm.startPrank(BOB);
         MARKET.registerProver{ value: 2 ether }(); // a slash below minStake would unregister it
+        MARKET.claim(id);
         assertTrue(!MARKET.fulfill(id, _outputs(6), _proof(5)), "wrong output rejected");
+        MARKET.claim(id); // the rejection released the claim
         assertTrue(!MARKET.fulfill(id, new uint256[](2), _proof(5)), "wrong length rejected");
+        MARKET.claim(id);
         assertTrue(MARKET.fulfill(id, _outputs(5), _proof(5)), "then the right proof is paid");
         vm.stopPrank();
         assertEq(MARKET.getProver(BOB).rejected, 2, "both counted");
@@ -205,6 +241,8 @@ contract InferenceMarketTest is Test {
     function test_verifierOutOfGasAndDeprecatedModelRevert() public {
         uint256 id = _request(address(0), 0);
         _stake(ALICE);
+        vm.prank(ALICE);
+        MARKET.claim(id);
         uint256[8] memory burn = _proof(5);
         burn[2] = 1;
         vm.prank(ALICE);
@@ -311,6 +349,8 @@ contract InferenceMarketTest is Test {
         vm.prank(DAPP);
         uint256 id = consumer.ask{ value: FEE }(_inputs(), 1 hours);
         _stake(ALICE);
+        vm.prank(ALICE);
+        MARKET.claim(id);
         vm.prank(ALICE);
         vm.expectRevert(abi.encodeWithSelector(IInferenceMarket.InsufficientGas.selector, uint256(200_000)));
         MARKET.fulfill{ gas: 250_000 }(id, _outputs(5), _proof(5));
