@@ -6,7 +6,8 @@
  * (snarkjs), verification time inside the precompile (an in-process EVM with the registry
  * predeploy, the model registered through it, the precompile reached by a CALL), gas charged,
  * and gas per second next to the EVM's ecPairing precompile (0x08, 4 pairs) measured the same
- * way. Model execution: gas, time and gas/s for both models.
+ * way. Model execution: gas, time and gas/s for both models, and the worst case of every layer
+ * type next to ecPairing (bench/ai-worst.ts), which the gas schedule must keep at or above parity.
  *
  * First run: the MNIST circuit needs a K=14 Powers of Tau, generated locally (~10 min here) and
  * cached in .cache/ptau. `--quick` runs only the small model.
@@ -19,15 +20,18 @@ import type { EVM } from '@ethereumjs/evm';
 import { MerkleStateManager } from '@ethereumjs/statemanager';
 import { Account, createAddressFromString, hexToBytes } from '@ethereumjs/util';
 import { bn254 } from '@noble/curves/bn254.js';
-import { encodeFunctionData, toHex } from 'viem';
+import { createBlock } from '@ethereumjs/block';
+import { encodeFunctionData, keccak256, toHex } from 'viem';
 import type { Hex } from 'viem';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';
 import { createL2Common } from '../node/chain/common.ts';
 import { DEFAULT_GAS_LIMIT } from '../node/chain/genesis.ts';
+import { registrationCommitment } from '../node/model-register.ts';
 import { createAiPrecompiles } from '../precompiles/index.ts';
 import { execAbi, verifierAbi } from '../test/helpers/ai.ts';
 import { serializeModel } from '../prover/model/codec.ts';
-import { countMacs } from '../prover/model/executor.ts';
+import { execWork } from '../precompiles/exec-gas.ts';
+import { measureWorstCase, worstCases, worstTable } from './ai-worst.ts';
 import type { Model } from '../prover/model/format.ts';
 import { mulberry32, randomInput } from '../prover/model/random.ts';
 import { parseModelSpecText } from '../prover/model/spec.ts';
@@ -54,8 +58,9 @@ async function makeEvm(): Promise<EVM> {
   return createEVM({ common, stateManager, customPrecompiles: await createAiPrecompiles() });
 }
 
-async function call(evm: EVM, to: typeof REGISTRY, data: Hex, gasLimit = 30_000_000n) {
-  const r = await evm.runCall({ caller: OWNER, origin: OWNER, to, data: hexToBytes(data), gasLimit });
+async function call(evm: EVM, to: typeof REGISTRY, data: Hex, gasLimit = 30_000_000n, blockNumber = 0n) {
+  const block = createBlock({ header: { number: blockNumber } }, { common: evm.common });
+  const r = await evm.runCall({ caller: OWNER, origin: OWNER, to, data: hexToBytes(data), gasLimit, block });
   if (r.execResult.exceptionError !== undefined) throw new Error(`call to ${to} failed: ${r.execResult.exceptionError.error}`);
   return r.execResult;
 }
@@ -102,7 +107,7 @@ interface Row {
   verifyGas: bigint;
   execMs: number;
   execGas: bigint;
-  macs: number;
+  work: number;
 }
 
 const f1 = (x: number) => x.toFixed(1);
@@ -132,7 +137,10 @@ async function benchModel(name: string, model: Model, mode: 'public' | 'private'
   const id = c.manifest.modelId;
   // a 784-input public-mode key is ~51 KB of storage: more gas than a block holds, so the bench
   // registers with a gas limit of its own and reports what registration would cost
-  const reg = await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'register', args: [id, vk, ''] }), 1_000_000_000n);
+  // commit-reveal: the commitment in block 1, the reveal in block 2
+  const salt = keccak256(id);
+  await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'commitRegistration', args: [registrationCommitment(OWNER.toString(), id, vk, '', salt)] }), 30_000_000n, 1n);
+  const reg = await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'register', args: [id, vk, '', salt] }), 1_000_000_000n, 2n);
   await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'publishWeights', args: [id, toHex(serializeModel(model))] }));
   const words = last!.proofWords.map((w) => BigInt(w)) as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
   const v = await timeCall(evm, VERIFIER, encodeFunctionData({ abi: verifierAbi, functionName: 'verify', args: [id, last!.publicSignals.map(BigInt), words] }), 20);
@@ -153,7 +161,7 @@ async function benchModel(name: string, model: Model, mode: 'public' | 'private'
     verifyGas: v.gas,
     execMs: e.ms,
     execGas: e.gas,
-    macs: countMacs(model),
+    work: execWork(model),
   };
 }
 
@@ -171,17 +179,24 @@ async function main(): Promise<void> {
       '',
       `ecPairing (0x08), 4 pairs: ${f1(pairing.ms)} ms, ${pairing.gas} gas, ${mgps(pairing.gas, pairing.ms)} Mgas/s`,
       '',
-      '| model | input | constraints | public signals | circuit compile s | setup s | witness ms | prove ms | vk bytes | register gas | verify in precompile ms | verify gas | verify Mgas/s (ecPairing = 1.00x) | exec MACs | exec ms | exec gas | exec Mgas/s |',
+      '| model | input | constraints | public signals | circuit compile s | setup s | witness ms | prove ms | vk bytes | register gas | verify in precompile ms | verify gas | verify Mgas/s (ecPairing = 1.00x) | exec work units | exec ms | exec gas | exec Mgas/s |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ];
     const pairingRate = Number(pairing.gas) / pairing.ms;
     for (const r of rows) {
       const rate = Number(r.verifyGas) / r.verifyMs;
       lines.push(
-        `| ${r.model} | ${r.mode} | ${r.constraints} | ${r.publicInputs} | ${f1(r.compileS)} | ${f1(r.setupS)} | ${f1(r.witnessMs)} | ${f1(r.proveMs)} | ${r.vkBytes} | ${r.registerGas}${r.registerGas > BLOCK_GAS_LIMIT ? ' (over the block gas limit)' : ''} | ${r.verifyMs.toFixed(2)} | ${r.verifyGas} | ${mgps(r.verifyGas, r.verifyMs)} (${(rate / pairingRate).toFixed(2)}x) | ${r.macs} | ${r.execMs.toFixed(3)} | ${r.execGas} | ${mgps(r.execGas, r.execMs)} |`,
+        `| ${r.model} | ${r.mode} | ${r.constraints} | ${r.publicInputs} | ${f1(r.compileS)} | ${f1(r.setupS)} | ${f1(r.witnessMs)} | ${f1(r.proveMs)} | ${r.vkBytes} | ${r.registerGas}${r.registerGas > BLOCK_GAS_LIMIT ? ' (over the block gas limit)' : ''} | ${r.verifyMs.toFixed(2)} | ${r.verifyGas} | ${mgps(r.verifyGas, r.verifyMs)} (${(rate / pairingRate).toFixed(2)}x) | ${r.work} | ${r.execMs.toFixed(3)} | ${r.execGas} | ${mgps(r.execGas, r.execMs)} |`,
       );
     }
     lines.push('', 'compile/setup: 0 when cached (.cache/circuits, .cache/ptau). Times are medians (precompile calls) or means (proofs after a warm-up).');
+    // the pricing rule of model execution: every layer type's worst case at or above ecPairing parity
+    const worstEvm = await makeEvm();
+    const worst = [];
+    for (const c of worstCases()) worst.push(await measureWorstCase(worstEvm, c, quick ? 10 : 30));
+    const pairingAgain = await timeCall(evm, ECPAIRING, pairingInput(), 20);
+    lines.push('', `Model execution, worst case of every layer type (ecPairing timed again beside them: ${f1(pairingAgain.ms)} ms, ${mgps(pairingAgain.gas, pairingAgain.ms)} Mgas/s):`, '');
+    lines.push(...worstTable(worst, Number(pairingAgain.gas) / pairingAgain.ms));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });

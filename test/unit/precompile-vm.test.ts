@@ -3,11 +3,12 @@ import { decodeErrorResult, decodeFunctionResult, encodeFunctionData, type Hex }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeModel } from '../../prover/model/codec.ts';
 import { keccakHex } from '../../prover/model/commitment.ts';
-import { countMacs, runModel } from '../../prover/model/executor.ts';
+import { runModel } from '../../prover/model/executor.ts';
 import { type Conv2dLayer, type Model, type Shape3, shapeSize } from '../../prover/model/format.ts';
 import { mulberry32, randomInput, randomModel } from '../../prover/model/random.ts';
 import { proofToWords, publicSignalsToWords, vkToBytes } from '../../precompiles/groth16/encoding.ts';
-import { CALL_BASE, EXEC_MAX_MACS, REGISTRY_WORD, execGas, verifyGas } from '../../precompiles/gas.ts';
+import { EXEC_MAX_WORK, execGas, execWork } from '../../precompiles/exec-gas.ts';
+import { CALL_BASE, REGISTRY_WORD, verifyGas } from '../../precompiles/gas.ts';
 import { createAiPrecompiles, MODEL_EXEC_ADDRESS, modelExecAbi, VERIFIER_ADDRESS, verifierAbi } from '../../precompiles/index.ts';
 import { clearModelCache } from '../../precompiles/model-exec.ts';
 import { type FixtureProof, loadFixture, proveFixture, type RegistryVm, registryVm, releaseFixture } from './precompile-fixture.ts';
@@ -39,8 +40,8 @@ describe('AI precompiles in a VM with the real registry', () => {
     good = await proveFixture(f, 6n, 7n, 8n);
     inputs = publicSignalsToWords(good.publicSignals);
     proof = proofToWords(good.proof);
-    await r.registry('register', [id, bytesToHex(vk), 'ipfs://m']);
-    await r.registry('register', [other, bytesToHex(vk), 'ipfs://o']);
+    await r.register(id, bytesToHex(vk), 'ipfs://m');
+    await r.register(other, bytesToHex(vk), 'ipfs://o');
     await r.registry('publishWeights', [id, bytesToHex(encoding)]);
   });
   afterAll(releaseFixture);
@@ -100,7 +101,7 @@ describe('AI precompiles in a VM with the real registry', () => {
     const warm = (await r.call(MODEL_EXEC_ADDRESS, execData(id, input))).execResult;
     expect(cold.exceptionError).toBeUndefined();
     expect(decodeFunctionResult({ abi: modelExecAbi, functionName: 'execute', data: bytesToHex(cold.returnValue) as Hex })).toEqual(expected);
-    expect(cold.executionGasUsed).toBe(execGas(encoding.length, countMacs(model)));
+    expect(cold.executionGasUsed).toBe(execGas(encoding.length, execWork(model)));
     expect(warm.executionGasUsed).toBe(cold.executionGasUsed);
     expect(warm.returnValue).toEqual(cold.returnValue);
   });
@@ -111,21 +112,21 @@ describe('AI precompiles in a VM with the real registry', () => {
     res = (await r.call(MODEL_EXEC_ADDRESS, execData(other, new Uint8Array(1)))).execResult;
     expect(errorOf(modelExecAbi, res.returnValue)[0]).toBe('ModelDeprecated');
     const bare = keccakHex(new Uint8Array([4, 5]));
-    await r.registry('register', [bare, bytesToHex(vk), '']);
+    await r.register(bare, bytesToHex(vk), '');
     res = (await r.call(MODEL_EXEC_ADDRESS, execData(bare, new Uint8Array(1)))).execResult;
     expect(errorOf(modelExecAbi, res.returnValue)).toEqual(['NoWeights', bare]);
     res = (await r.call(MODEL_EXEC_ADDRESS, execData(keccakHex(new Uint8Array([6])), new Uint8Array(1)))).execResult;
     expect(errorOf(modelExecAbi, res.returnValue)[0]).toBe('UnknownModel');
 
     const big: Model = { inputShape: [16, 16, 16], layers: [conv([16, 16, 16], 16), conv([14, 14, 16], 20), conv([12, 12, 20], 40), conv([10, 10, 40], 60)] };
-    const macs = countMacs(big);
-    expect(macs).toBeGreaterThan(EXEC_MAX_MACS);
+    const work = execWork(big);
+    expect(work).toBeGreaterThan(EXEC_MAX_WORK);
     const bigEnc = serializeModel(big);
     const bigId = keccakHex(bigEnc);
-    await r.registry('register', [bigId, bytesToHex(vk), '']);
+    await r.register(bigId, bytesToHex(vk), '');
     await r.registry('publishWeights', [bigId, bytesToHex(bigEnc)]);
     res = (await r.call(MODEL_EXEC_ADDRESS, execData(bigId, new Uint8Array(4096)))).execResult;
-    expect(errorOf(modelExecAbi, res.returnValue)).toEqual(['TooExpensive', BigInt(macs), BigInt(EXEC_MAX_MACS)]);
+    expect(errorOf(modelExecAbi, res.returnValue)).toEqual(['TooExpensive', BigInt(work), BigInt(EXEC_MAX_WORK)]);
     expect(res.executionGasUsed).toBe(execGas(bigEnc.length, 0));
   });
 
