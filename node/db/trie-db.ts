@@ -3,6 +3,7 @@ import type { BatchDBOp, DB } from '@ethereumjs/util';
 import { Prefix, key } from './keys.ts';
 import { kvGet } from './kv.ts';
 import type { KV, KVOp } from './kv.ts';
+import { maybeYield } from './yield.ts';
 
 type TrieValue = string | Uint8Array;
 
@@ -26,7 +27,11 @@ export class TrieDB implements DB<string, TrieValue> {
 
   async get(k: string): Promise<TrieValue | undefined> {
     const hit = this.pending.get(k) ?? this.inFlight.get(k) ?? this.cache.get(k);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      const pause = maybeYield();
+      if (pause !== undefined) await pause;
+      return hit;
+    }
     const v = await kvGet(this.kv, dbKey(k));
     if (v !== undefined) this.remember(k, v);
     return v;
