@@ -84,4 +84,21 @@ describe('eth_call work is bounded and cannot hold up the chain', () => {
     expect(timedOut[0]!.error!.message).toBe('request timed out');
     expect(replies.filter((r) => r.error?.message === 'execution aborted (timeout = 1s)').length).toBeGreaterThan(0);
   }, 90_000);
+
+  it('eth_getProof takes turns like calls: a batch of them is bounded by the client\'s queue, and the chain goes on', async () => {
+    const keys = Array.from({ length: 1024 }, (_, i) => `0x${i.toString(16).padStart(64, '0')}`);
+    const who = privateKeyToAccount(DEV_KEYS[0]).address;
+    const attack = batch(node.url, Array.from({ length: 60 }, () => ({ method: 'eth_getProof', params: [who, keys, 'latest'] })));
+    const raw = await sign(DEV_KEYS[2], { nonce: Number(await must(node.url, 'eth_getTransactionCount', [privateKeyToAccount(DEV_KEYS[2]).address, 'pending'])), value: 1n });
+    expect((await sendLoad(node.url, [{ raw, hash: keccak256(raw) }])).refused).toEqual([]);
+    expect((await waitReceipt(node.url, keccak256(raw))).status).toBe('0x1');
+    const replies = await attack;
+    // one running and eight waiting: the other 51 are refused at once
+    const answered = replies.filter((r) => r.result !== undefined);
+    expect(answered).toHaveLength(9);
+    for (const r of answered) expect(r.result.storageProof).toHaveLength(1024);
+    const refused = replies.filter((r) => r.error?.code === -32005);
+    expect(refused).toHaveLength(51);
+    expect(refused[0]!.error!.message).toBe('too many pending calls from this client: 8 waiting');
+  }, 120_000);
 });

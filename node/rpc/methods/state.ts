@@ -11,6 +11,8 @@ import { zAddress, zBlockRef, zCallRequest, zStateOverrides } from '../schemas.t
 import type { CallRequestParam } from '../schemas.ts';
 
 const latest = zBlockRef.optional().default('latest');
+/** Storage keys proven between two checks of the caller's time budget. */
+const PROOF_CHUNK = 64;
 const zSlot = z.string().regex(/^0x[0-9a-fA-F]{0,64}$/, 'invalid storage key');
 
 export const stateMethods = {
@@ -44,17 +46,24 @@ export const stateMethods = {
     return q(await b.callGate.run(currentClient(), requestDeadline(), (budget) => b.calls.estimateGas(toCall(req), block, toOverrides(overrides), budget)));
   }),
 
-  eth_getProof: method([zAddress, z.array(zSlot).max(1024), latest], async ([addr, slots, ref], b) => {
-    const state = await b.stateAt(ref);
-    const keys = slots.map((s) => setLengthLeft(hexToBytes(padHex(s)), 32));
-    const proof = await getMerkleStateProof(state, addr, keys);
-    // ethereumjs leaves storageProof empty for a missing account; geth answers every key (value 0, no nodes)
-    const storageProof = slots.map((slot, i) => {
-      const p = proof.storageProof[i];
-      return { key: proofKey(slot), value: q(p === undefined ? 0n : BigInt(p.value)), proof: p?.proof ?? [] };
-    });
-    return { ...proof, storageProof };
-  }),
+  // proofs are read work nobody pays for, like calls: the same turns, limits and request deadline
+  eth_getProof: method([zAddress, z.array(zSlot).max(1024), latest], async ([addr, slots, ref], b) =>
+    b.callGate.run(currentClient(), requestDeadline(), async (budget) => {
+      const state = await b.stateAt(ref);
+      const keys = slots.map((s) => setLengthLeft(hexToBytes(padHex(s)), 32));
+      const proof = await getMerkleStateProof(state, addr, keys.slice(0, PROOF_CHUNK));
+      for (let i = PROOF_CHUNK; i < keys.length; i += PROOF_CHUNK) {
+        budget.check();
+        proof.storageProof.push(...(await getMerkleStateProof(state, addr, keys.slice(i, i + PROOF_CHUNK))).storageProof);
+      }
+      // ethereumjs leaves storageProof empty for a missing account; geth answers every key (value 0, no nodes)
+      const storageProof = slots.map((slot, i) => {
+        const p = proof.storageProof[i];
+        return { key: proofKey(slot), value: q(p === undefined ? 0n : BigInt(p.value)), proof: p?.proof ?? [] };
+      });
+      return { ...proof, storageProof };
+    }),
+  ),
 };
 
 /** geth echoes a 32-byte key as sent and any shorter one as a quantity. */
