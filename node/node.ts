@@ -114,7 +114,7 @@ export class RollupNode {
     const replica = options.replica;
     const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger, { artifacts, jobInputs: p2p?.inputs });
     const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger, { kv, chain, importer: parts.importer, progress: parts.progress });
-    const { filters, subscriptions, retention } = rpcHolders(options);
+    const { filters, subscriptions, retention } = rpcHolders(options, logger.child({ module: 'rpc:delivery' }));
     let server: RpcServer | undefined;
     const rpcLoad = () => ({ filters: filters.size, subscriptions: subscriptions.total, webSockets: server?.webSockets ?? 0, heldBytes: retention.bytes });
     const metrics = await wireMetrics(options, { chain, pool, p2p, l1, logger, replicaServices: replicaL1?.services, rpcLoad });
@@ -192,14 +192,20 @@ interface Parts {
 }
 
 /** Filters and subscriptions, with the one budget of what they hold for clients. */
-function rpcHolders(options: NodeOptions): { filters: FilterManager; subscriptions: SubscriptionHub; retention: Retention } {
+function rpcHolders(options: NodeOptions, logger: Logger): { filters: FilterManager; subscriptions: SubscriptionHub; retention: Retention } {
   const o = options.rpc;
   const retention = new Retention(o.maxHeldBytes);
+  const onError = (err: unknown) => logger.error({ err }, 'delivering a chain event to clients failed');
   const filters = new FilterManager(
     { timeoutMs: o.filterTimeout * 1000, maxTotal: o.maxFilters, maxPerClient: o.maxFiltersPerClient, maxBytes: o.filterMaxBytes },
     retention,
+    onError,
   );
-  const subscriptions = new SubscriptionHub({ maxTotal: o.maxSubscriptions, maxPerConnection: o.maxSubscriptionsPerConnection, maxQueuedBytes: o.wsMaxQueuedBytes, logQueryLimit: o.logQueryLimit }, retention);
+  const subscriptions = new SubscriptionHub(
+    { maxTotal: o.maxSubscriptions, maxPerConnection: o.maxSubscriptionsPerConnection, maxQueuedBytes: o.wsMaxQueuedBytes, logQueryLimit: o.logQueryLimit },
+    retention,
+    onError,
+  );
   return { filters, subscriptions, retention };
 }
 

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '@ethereumjs/util';
 import type { NewBlockEvent, RewoundBlock } from '../chain/chain.ts';
 import { RpcCode, RpcError } from './errors.ts';
-import { blockLogRefs, criteriaBytes, logMatches, logRefJson } from './logs.ts';
+import { DeliveryQueue } from './delivery.ts';
+import { bloomMatcher, blockLogRefs, criteriaBytes, logMatches, logRefJson } from './logs.ts';
 import type { LogCriteria, LogRef } from './logs.ts';
 import { sharedHash } from './retention.ts';
 import type { Holder, Retention, Shared, SharedHash } from './retention.ts';
@@ -28,7 +29,7 @@ interface Base extends Holder {
 }
 type Filter =
   | (Base & { kind: 'block' | 'pendingTx'; items: SharedHash[] })
-  | (Base & { kind: 'log'; criteria: LogCriteria; param: FilterParam; items: LogRef[] });
+  | (Base & { kind: 'log'; criteria: LogCriteria; param: FilterParam; items: LogRef[]; mayMatch: (bloom: Uint8Array) => boolean });
 
 export type FilterKind = Filter['kind'];
 
@@ -51,11 +52,14 @@ export class FilterManager {
   private perClient = new Map<string, number>();
   private tombstones = new Map<string, string>();
   private sweeper: NodeJS.Timeout;
+  private readonly delivery: DeliveryQueue;
 
   constructor(
     private readonly limits: FilterLimits,
     private readonly retention: Retention,
+    onError: (err: unknown) => void = () => undefined,
   ) {
+    this.delivery = new DeliveryQueue(onError);
     this.sweeper = setInterval(() => this.sweep(), Math.min(limits.timeoutMs, 30_000));
     this.sweeper.unref();
   }
@@ -78,7 +82,12 @@ export class FilterManager {
   }
 
   newLogFilter(client: string, param: FilterParam, criteria: LogCriteria): string {
-    return this.add(client, { kind: 'log', param, criteria, items: [] });
+    return this.add(client, { kind: 'log', param, criteria, items: [], mayMatch: bloomMatcher(criteria) });
+  }
+
+  /** Resolves once every chain event so far has reached the filters (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.delivery.drained();
   }
 
   get(id: string): Filter | undefined {
@@ -115,27 +124,43 @@ export class FilterManager {
     return new RpcError(RpcCode.Server, why === undefined ? FILTER_NOT_FOUND : `${FILTER_NOT_FOUND}: ${why}`);
   }
 
+  /** Delivered in order, off the commit's stack, yielding between filters (delivery.ts). */
   onBlock(ev: NewBlockEvent): void {
     const hash = sharedHash(bytesToHex(ev.block.hash()));
+    const bloom = ev.block.header.logsBloom;
     let refs: LogRef[] | undefined;
-    for (const f of this.filters.values()) {
-      if (f.kind === 'block') this.hold(f, hash);
-      else if (f.kind === 'log') this.holdLogs(f, (refs ??= blockLogRefs(ev.block, ev.receipts)));
-    }
-    this.retention.enforce();
+    this.delivery.push(
+      () => this.filters.values(),
+      (f) => {
+        if (!this.filters.has(f.id)) return;
+        if (f.kind === 'block') this.hold(f, hash);
+        // the block's bloom first: most filters skip most blocks without looking at a log
+        else if (f.kind === 'log' && f.mayMatch(bloom)) this.holdLogs(f, (refs ??= blockLogRefs(ev.block, ev.receipts)));
+      },
+      () => this.retention.enforce(),
+    );
   }
 
   /** Blocks that left the canonical chain, oldest first: log filters get their logs with `removed: true`. */
   onRewind(dropped: RewoundBlock[]): void {
-    if (![...this.filters.values()].some((f) => f.kind === 'log')) return; // no logs to build
-    const refs = dropped.flatMap((d) => blockLogRefs(d.block, d.receipts, true));
-    for (const f of this.filters.values()) if (f.kind === 'log') this.holdLogs(f, refs);
+    let refs: LogRef[] | undefined;
+    this.delivery.push(
+      () => this.filters.values(),
+      (f) => {
+        if (this.filters.has(f.id) && f.kind === 'log') this.holdLogs(f, (refs ??= dropped.flatMap((d) => blockLogRefs(d.block, d.receipts, true))));
+      },
+    );
   }
 
   onPendingTx(hash: string): void {
     const item = sharedHash(hash);
-    for (const f of this.filters.values()) if (f.kind === 'pendingTx') this.hold(f, item);
-    this.retention.enforce();
+    this.delivery.push(
+      () => this.filters.values(),
+      (f) => {
+        if (this.filters.has(f.id) && f.kind === 'pendingTx') this.hold(f, item);
+      },
+      () => this.retention.enforce(),
+    );
   }
 
   private holdLogs(f: Filter & { kind: 'log' }, refs: LogRef[]): void {
@@ -156,7 +181,7 @@ export class FilterManager {
     return true;
   }
 
-  private add(client: string, init: { kind: FilterKind; items: never[]; param?: FilterParam; criteria?: LogCriteria }): string {
+  private add(client: string, init: { kind: FilterKind; items: never[]; param?: FilterParam; criteria?: LogCriteria; mayMatch?: (bloom: Uint8Array) => boolean }): string {
     if (this.filters.size >= this.limits.maxTotal) {
       throw new RpcError(RpcCode.LimitExceeded, `too many filters: the node holds its maximum of ${this.limits.maxTotal}`);
     }

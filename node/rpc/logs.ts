@@ -59,8 +59,8 @@ function bloomBits(e: Uint8Array): BloomBits {
 
 const hasBits = (bloom: Uint8Array, bits: BloomBits): boolean => bits.every(([i, m]) => (bloom[i]! & m) !== 0);
 
-/** Criteria as bloom bits, hashed once per query rather than once per block. */
-function bloomMatcher(c: LogCriteria): (bloom: Uint8Array) => boolean {
+/** Criteria as bloom bits, hashed once per query (or filter) rather than once per block. */
+export function bloomMatcher(c: LogCriteria): (bloom: Uint8Array) => boolean {
   const addrs = c.addresses.map(bloomBits);
   const topics = c.topics.map((alts) => (alts === null ? null : alts.map(bloomBits)));
   return (bloom) =>

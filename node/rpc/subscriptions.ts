@@ -3,7 +3,8 @@ import { bytesToHex } from '@ethereumjs/util';
 import type { NewBlockEvent, RewoundBlock } from '../chain/chain.ts';
 import { RpcCode, RpcError, invalidParams } from './errors.ts';
 import { formatBlock } from './format.ts';
-import { blockLogRefs, criteriaBytes, criteriaOf, logMatches, logRefJson } from './logs.ts';
+import { DeliveryQueue } from './delivery.ts';
+import { bloomMatcher, blockLogRefs, criteriaBytes, criteriaOf, logMatches, logRefJson } from './logs.ts';
 import type { LogCriteria, LogRef } from './logs.ts';
 import type { Holder, Retention, Shared } from './retention.ts';
 import { zFilter } from './schemas.ts';
@@ -32,7 +33,7 @@ export interface Sink {
 interface SharedJson extends Shared {
   readonly json: string;
 }
-type Sub = { kind: 'newHeads' } | { kind: 'logs'; criteria: LogCriteria; held: Shared } | { kind: 'newPendingTransactions' };
+type Sub = { kind: 'newHeads' } | { kind: 'logs'; criteria: LogCriteria; held: Shared; mayMatch: (bloom: Uint8Array) => boolean } | { kind: 'newPendingTransactions' };
 interface Notice {
   sub: string;
   item: LogRef | SharedJson;
@@ -58,10 +59,20 @@ export class SubscriptionHub {
   /** Subscriptions of all connections. */
   total = 0;
 
+  private readonly delivery: DeliveryQueue;
+
   constructor(
     readonly limits: SubscriptionLimits,
     readonly retention: Retention,
-  ) {}
+    onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.delivery = new DeliveryQueue(onError);
+  }
+
+  /** Resolves once every chain event so far has been queued for the connections. */
+  settled(): Promise<void> {
+    return this.delivery.drained();
+  }
 
   get connections(): number {
     return this.conns.size;
@@ -75,28 +86,39 @@ export class SubscriptionHub {
     return c;
   }
 
+  /** Delivered in order, off the commit's stack, yielding between connections (delivery.ts). */
   onBlock(ev: NewBlockEvent): void {
     let head: SharedJson | undefined;
     let refs: LogRef[] | undefined;
     const block = {
+      bloom: ev.block.header.logsBloom,
       head: () => (head ??= sharedJson(headerJson(ev))),
       logs: () => (refs ??= blockLogRefs(ev.block, ev.receipts)),
     };
-    for (const c of [...this.conns]) c.onBlock(block);
-    this.retention.enforce();
+    this.delivery.push(
+      () => this.conns,
+      (c) => c.onBlock(block),
+      () => this.retention.enforce(),
+    );
   }
 
   onRewind(dropped: RewoundBlock[]): void {
     let refs: LogRef[] | undefined;
     const logs = () => (refs ??= dropped.flatMap((d) => blockLogRefs(d.block, d.receipts, true)));
-    for (const c of [...this.conns]) c.onRewind(logs);
-    this.retention.enforce();
+    this.delivery.push(
+      () => this.conns,
+      (c) => c.onRewind(logs),
+      () => this.retention.enforce(),
+    );
   }
 
   onPendingTx(hash: string): void {
     const item = sharedJson(hash);
-    for (const c of [...this.conns]) c.onPendingTx(item);
-    this.retention.enforce();
+    this.delivery.push(
+      () => this.conns,
+      (c) => c.onPendingTx(item),
+      () => this.retention.enforce(),
+    );
   }
 }
 
@@ -186,10 +208,10 @@ export class Connection implements Holder {
     this.hub.retention.release(this, [held]);
   }
 
-  onBlock(block: { head(): SharedJson; logs(): LogRef[] }): void {
+  onBlock(block: { bloom: Uint8Array; head(): SharedJson; logs(): LogRef[] }): void {
     for (const [id, s] of this.subs) {
       if (s.kind === 'newHeads') this.enqueue(id, block.head());
-      else if (s.kind === 'logs') this.enqueueLogs(id, s.criteria, block.logs());
+      else if (s.kind === 'logs' && s.mayMatch(block.bloom)) this.enqueueLogs(id, s.criteria, block.logs());
     }
     this.pump();
   }
@@ -263,7 +285,7 @@ function parseSub(name: string, filter: unknown, limit: number): Sub {
       const f = zFilter.optional().safeParse(filter);
       if (!f.success) throw invalidParams(`invalid argument 1: ${f.error.issues[0]?.message ?? 'invalid filter'}`);
       const criteria = criteriaOf(f.data ?? {}, limit);
-      return { kind: 'logs', criteria, held: { size: criteriaBytes(criteria), holders: 0 } };
+      return { kind: 'logs', criteria, held: { size: criteriaBytes(criteria), holders: 0 }, mayMatch: bloomMatcher(criteria) };
     }
     default:
       throw new RpcError(RpcCode.MethodNotFound, `no "${name}" subscription in eth namespace`);

@@ -160,10 +160,20 @@ describe('RPC limits with default caps, under a log flood', () => {
 
       const expected = (await h.call('eth_getLogs', [{ blockHash: flood.blockHash, address: spam }])).result as Record<string, string>[];
       expect(expected).toHaveLength(8000);
-      expect(await honest.request('eth_getFilterChanges', [spamFilter])).toEqual(expected);
-      const valueLogs = (await h.call('eth_getLogs', [{ blockHash: value.blockHash }])).result;
-      expect(await honest.request('eth_getFilterChanges', [valueFilter])).toEqual(valueLogs);
-      expect(await honest.request<Hash[]>('eth_getFilterChanges', [blockFilter])).toEqual([flood.blockHash, value.blockHash]);
+      // filters hear of blocks after the commit, in order (node/rpc/delivery.ts), as geth's do:
+      // polls gather the changes until the last block's have arrived
+      const valueLogs = (await h.call('eth_getLogs', [{ blockHash: value.blockHash }])).result as unknown[];
+      const gather = async <T>(id: string, until: (all: T[]) => boolean): Promise<T[]> => {
+        const all: T[] = [];
+        await waitFor(`filter ${id}`, async () => {
+          all.push(...(await honest.request<T[]>('eth_getFilterChanges', [id])));
+          return until(all);
+        }, 60_000, 200);
+        return all;
+      };
+      expect(await gather(spamFilter, (all) => all.length >= 8000)).toEqual(expected);
+      expect(await gather(valueFilter, (all) => all.length >= valueLogs.length)).toEqual(valueLogs);
+      expect(await gather<Hash>(blockFilter, (all) => all.includes(value.blockHash))).toEqual([flood.blockHash, value.blockHash]);
       const notified: unknown[] = [];
       while (notified.length < 8000) notified.push(await subscriber.next(sub));
       expect(notified).toEqual(expected);
@@ -178,8 +188,9 @@ describe('RPC limits with default caps, under a log flood', () => {
     } finally {
       for (const ws of [...attackers, honest, subscriber]) await ws.close();
     }
-    // a closed connection's filters go with it: only the HTTP client's remain
-    await waitFor('filters of closed sockets removed', async () => (await gauge(node, 'ai_rollup_rpc_filters')) === 128);
+    // a closed connection's filters go with it: only the HTTP client's can remain (the node-wide
+    // budget may have evicted some of those too: that client held as much as each attacker)
+    await waitFor('filters of closed sockets removed', async () => (await gauge(node, 'ai_rollup_rpc_filters')) <= 128);
   }, 300_000);
 
   it('a WebSocket subscriber that never reads is dropped (1008) and the node carries on', async () => {
