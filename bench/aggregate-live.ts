@@ -161,7 +161,8 @@ export async function liveBench(): Promise<void> {
     const { manifest } = await compileModel(spec, { outDir: dir, input: 'private', aggregate: K });
     await registerModel({ modelDir: dir, rpcUrl: env.node.rpcUrl, privateKey: devAccounts()[0]!.privateKey as Hex, metadataUri: 'bench://tiny', weights: false });
     const prover = createWalletClient({ chain: defineChain({ id: await env.l2.getChainId(), name: 'l2', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [env.node.rpcUrl] } } }), account: privateKeyToAccount(devAccounts()[1]!.privateKey as Hex), transport: http(env.node.rpcUrl) });
-    await env.l2.waitForTransactionReceipt({ hash: await prover.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'registerProver', value: parseEther('2') }) });
+    // every round claims its 64 jobs at once: 64 claim stakes (0.1 ETH each) free, and the minimum
+    await env.l2.waitForTransactionReceipt({ hash: await prover.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'registerProver', value: parseEther('8') }) });
     const rng = mulberry32(64_064);
     const inputs = Array.from({ length: BATCH }, () => Array.from(randomInput(rng, spec.model)));
     const proofs = await Promise.all(inputs.map((x) => pool.prove(dir, x)));

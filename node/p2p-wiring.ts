@@ -1,21 +1,19 @@
 /**
  * The node's peer-to-peer side: the libp2p service (key in DATADIR/p2p-key), the model
  * artifacts served by hash from the node's ArtifactStore, and proof jobs: announced from the
- * inference market, and validated before they are relayed. Blocks (gossip and ranges) are set
- * up by node/replica-wiring.ts through `deps.blocks`.
+ * inference market, and checked against it before they are relayed (ai/job-relay.ts). Blocks
+ * (gossip and ranges) are set up by node/replica-wiring.ts through `deps.blocks`.
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { decodeJob, JobMessageError } from '../prover/jobs/job-message.ts';
-import type { JobMessage } from '../prover/jobs/job-message.ts';
 import type { ArtifactStore } from './ai/artifact-store.ts';
 import { chainMarketReader, defaultJobAnnouncerOptions, JobAnnouncer } from './ai/job-announcer.ts';
 import { JobInputs } from './ai/job-inputs.ts';
+import { jobsHandler } from './ai/job-relay.ts';
 import type { CallExecutor } from './chain/call.ts';
 import type { Chain } from './chain/chain.ts';
 import type { NodeP2POptions } from './options.ts';
-import { artifactStoreLookup, GossipAction, GossipValidationError, P2PService, p2pOptions, TopicKind } from './p2p/index.ts';
-import type { TopicHandler } from './p2p/index.ts';
+import { artifactStoreLookup, P2PService, p2pOptions, TopicKind } from './p2p/index.ts';
 
 export interface NodeP2P {
   service: P2PService;
@@ -42,11 +40,12 @@ export async function startNodeP2P(o: { chainId: bigint; datadir: string; p2p: N
   const options = p2pOptions(o.chainId, { listen: o.p2p.listen, bootstrap: o.p2p.bootstrap, keyFile: join(o.datadir, 'p2p-key') });
   const service = await P2PService.create(options, { logger: deps.logger });
   const inputs = new JobInputs();
+  const market = chainMarketReader(deps.chain, deps.calls);
   const announcer = new JobAnnouncer(
     { ...defaultJobAnnouncerOptions, chainId: o.chainId, reannounceMs: o.p2p.jobReannounceMs, repeatAfterMs: options.gossip.seenTtlMs },
     {
       chain: deps.chain,
-      market: chainMarketReader(deps.chain, deps.calls),
+      market,
       artifacts: deps.artifacts,
       inputs,
       transport: {
@@ -56,7 +55,7 @@ export async function startNodeP2P(o: { chainId: bigint; datadir: string; p2p: N
       logger: deps.logger.child({ module: 'ai:jobs' }),
     },
   );
-  service.gossip.subscribe(TopicKind.Jobs, jobsHandler(o.chainId, announcer, options.gossip.seenTtlMs));
+  service.gossip.subscribe(TopicKind.Jobs, jobsHandler(o.chainId, { market, announces: (id) => announcer.announces(id) }, options.gossip.seenTtlMs));
   await service.artifacts.serve(artifactStoreLookup(deps.artifacts));
   let blocks: { stop(): Promise<void> } | undefined;
   try {
@@ -79,48 +78,4 @@ export async function startNodeP2P(o: { chainId: bigint; datadir: string; p2p: N
       await service.stop();
     },
   };
-}
-
-/**
- * Jobs from peers: relayed only when decodeJob accepts them (the input matches the request's
- * signals, the chain is ours), so junk costs its sender score. Copies of a job this node
- * announces itself, or relayed already, are ignored: relaying them again only doubles traffic.
- */
-function jobsHandler(chainId: bigint, announcer: JobAnnouncer, rememberMs: number): TopicHandler<JobMessage> {
-  const relayed = new RecentIds(10_000, rememberMs);
-  return {
-    decode(bytes) {
-      try {
-        return decodeJob(bytes, chainId);
-      } catch (err) {
-        if (err instanceof JobMessageError) throw new GossipValidationError(GossipAction.Reject, err.code, err.message);
-        throw err;
-      }
-    },
-    handle(job) {
-      if (announcer.announces(BigInt(job.requestId))) throw new GossipValidationError(GossipAction.Ignore, 'OWN_JOB');
-      if (!relayed.add(job.requestId)) throw new GossipValidationError(GossipAction.Ignore, 'DUPLICATE');
-    },
-  };
-}
-
-/** Ids seen within the last `ttlMs`, at most `max` of them (the oldest go first). */
-class RecentIds {
-  private readonly seen = new Map<string, number>();
-
-  constructor(
-    private readonly max: number,
-    private readonly ttlMs: number,
-  ) {}
-
-  /** false when the id was seen within the TTL. */
-  add(id: string): boolean {
-    const now = Date.now();
-    const at = this.seen.get(id);
-    if (at !== undefined && now - at < this.ttlMs) return false;
-    this.seen.delete(id);
-    this.seen.set(id, now);
-    if (this.seen.size > this.max) this.seen.delete(this.seen.keys().next().value!);
-    return true;
-  }
 }

@@ -10,15 +10,14 @@ import type { Hex } from 'viem';
 import type { Logger } from 'pino';
 import { initMcl } from '../precompiles/groth16/verify.ts';
 import { ChainJobs } from '../prover/daemon/chain-jobs.ts';
+import { JobIntake, defaultIntakeOptions } from '../prover/daemon/job-intake.ts';
 import { JobRunner } from '../prover/daemon/job-runner.ts';
-import type { Job, RunnerOptions } from '../prover/daemon/job-runner.ts';
+import type { RunnerOptions } from '../prover/daemon/job-runner.ts';
 import { ModelFetcher } from '../prover/daemon/model-fetcher.ts';
 import type { FetchByHash } from '../prover/daemon/model-fetcher.ts';
 import { ProverChain } from '../prover/daemon/prover-chain.ts';
-import { decodeJob, jobInput } from '../prover/jobs/job-message.ts';
-import type { JobMessage } from '../prover/jobs/job-message.ts';
 import { ProverPool } from '../prover/worker/pool.ts';
-import { GossipAction, P2PService, TopicKind, p2pOptions } from './p2p/index.ts';
+import { P2PService, TopicKind, p2pOptions } from './p2p/index.ts';
 
 export interface ProverNodeOptions {
   rpcUrl: string;
@@ -44,6 +43,7 @@ export class ProverNode {
     readonly p2p: P2PService,
     readonly pool: ProverPool,
     readonly runner: JobRunner,
+    readonly intake: JobIntake,
     private readonly scanner: ChainJobs,
     private readonly logger: Logger,
   ) {}
@@ -59,21 +59,16 @@ export class ProverNode {
     const pool = new ProverPool({ concurrency: options.concurrency }, { logger: logger.child({ module: 'prover:pool' }) });
     const models = new ModelFetcher({ dir: join(options.datadir, 'models') }, { fetch: fetchFromPeers(p2p, options.rpcUrl, logger), logger: logger.child({ module: 'prover:models' }) });
     const runner = new JobRunner(options.runner, { chain, models, prove: (dir, input) => pool.prove(dir, input), logger: logger.child({ module: 'prover:jobs' }) });
-    p2p.gossip.subscribe(TopicKind.Jobs, {
-      decode: (bytes) => decodeJob(bytes, BigInt(chainId)),
-      handle: (msg: JobMessage) => {
-        runner.offer(toJob(msg));
-        return GossipAction.Accept;
-      },
-    });
+    const intake = new JobIntake(defaultIntakeOptions, { chain, runner, logger: logger.child({ module: 'prover:intake' }) });
+    p2p.gossip.subscribe(TopicKind.Jobs, intake.handler(BigInt(chainId)));
     const scanner = new ChainJobs(
       { pollMs: options.pollMs, stateFile: join(options.datadir, `scan-${chainId}.json`), maxRange: 10_000n },
-      { chain, offer: (job) => runner.offer(job), logger: logger.child({ module: 'prover:scan' }) },
+      { chain, found: (request) => intake.fromChain(request), scanned: () => intake.recheck(), logger: logger.child({ module: 'prover:scan' }) },
     );
     await p2p.start();
     await scanner.start();
     logger.info({ prover: chain.address, chainId, concurrency: options.concurrency, p2p: p2p.listenAddrs }, 'prover started');
-    return new ProverNode(chain, p2p, pool, runner, scanner, logger);
+    return new ProverNode(chain, p2p, pool, runner, intake, scanner, logger);
   }
 
   async close(): Promise<void> {
@@ -81,12 +76,9 @@ export class ProverNode {
     this.runner.close();
     await this.pool.close();
     await this.p2p.stop();
-    this.logger.info({ ...this.runner.stats, earned: this.runner.stats.earned.toString() }, 'prover stopped');
+    const { intake, runner } = this;
+    this.logger.info({ ...runner.stats, earned: runner.stats.earned.toString(), open: runner.pending, held: intake.heldCount, heldPeak: intake.heldPeak }, 'prover stopped');
   }
-}
-
-function toJob(m: JobMessage): Job {
-  return { requestId: BigInt(m.requestId), modelId: m.modelId as Hex, inputSignals: m.inputSignals.map(BigInt), input: jobInput(m), manifest: m.manifest };
 }
 
 /** Registers with `stake` when the account's stake is below the market's minimum. */

@@ -6,9 +6,13 @@
  *
  * Everything comes from L2 logs and state at the block of each fulfilment (InferenceFulfilled
  * carries the outputs and the proof; the request gives the input signals; the registry, at that
- * block, the key the L2 verifier used), so anyone can run this and get the same submission; the
- * oracle refuses a second submission of a batch, so two posters never pay twice. Like the
- * batcher it keeps no state that matters: each step reads what L1 already holds.
+ * block, the key the L2 verifier used), so anyone can run this and get the same submission. The
+ * oracle records every verified submission of a batch under its own root and refuses only a
+ * second one with the same root: a batch is done here once this poster's account has a root
+ * recorded for it (`submittedRoot`, so a restart proves nothing again), or once the root this
+ * poster would submit is recorded by anyone (two posters with the same proofs pay once). A
+ * stranger's submission of other proofs for the batch is no reason to stop. Like the batcher it
+ * keeps no state that matters: each step reads what L1 already holds.
  *
  * Aggregation (prover/aggregate/batch-aggregator.ts): where the node holds a model's package
  * with a k-inference circuit (`model compile --aggregate K`) and the inputs (public signals, or
@@ -47,7 +51,7 @@ export interface InferencePosterOptions {
   /**
    * addKey a key once it went in calldata in this many submissions (0: before its first use;
    * Infinity: never). Default 20, the measured break-even (`bench:aggregate --live`: addKey
-   * costs what 19 submissions save for the example's 4-inference key, 23 for its single key).
+   * costs what 20 submissions save for the example's 4-inference key, 24 for its single key).
    */
   storeKeysAfter: number;
   /** Threads proving aggregate proofs (each takes a core while a batch is being prepared). */
@@ -101,7 +105,7 @@ interface Prepared {
 const registryAbi = loadArtifact('ModelRegistry').abi;
 
 /** Oracle refusals that say nothing about the proofs sent. */
-const NOT_ABOUT_PROOFS = new Set(['BatchAlreadySubmitted', 'UnknownRollupBatch']);
+const NOT_ABOUT_PROOFS = new Set(['UnknownRollupBatch']);
 
 function singleProofs(inferences: readonly FulfilledInference[]): AggregatedBatch {
   return { proofs: inferences.map((x) => x.single), placement: inferences.map((_, i) => ({ proof: i })), aggregateProofs: 0, aggregated: 0 };
@@ -174,27 +178,28 @@ export class InferencePoster {
   }
 
   private async step(signal: AbortSignal): Promise<StepResult> {
-    const l1 = this.deps.l1.public;
     const nonce = await this.sender.settle(signal);
-    const batchCount = await rpc(() => l1.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'batchCount' }));
+    const batchCount = await rpc(() => this.deps.l1.public.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'batchCount' }));
     while (this.next < batchCount) {
       const index = this.next;
-      const record = await rpc(() => l1.readContract({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'getBatch', args: [index] }));
-      if (BigInt(record.root) !== 0n) {
-        this.settled(index);
-        continue;
-      }
-      const prepared = await this.prepare(index);
-      if (prepared.inferences.length === 0) {
+      const prepared = await this.unposted(index);
+      if (prepared === undefined) {
         this.settled(index);
         continue;
       }
       try {
         await this.post(prepared, nonce, signal);
       } catch (err) {
+        if (!(err instanceof L1TxError && err.code === L1TxErrorCode.Reverted)) throw err;
+        // an identical submission landed first (found by simulation): its root is ours
+        if (err.errorName === 'BatchAlreadySubmitted') {
+          this.deps.logger.info({ batchIndex: index.toString() }, 'the same inference proofs are already on L1 for this batch');
+          this.settled(index);
+          continue;
+        }
         // every aggregate proof was verified here, so this should not happen; if the oracle
         // still refuses, the next try sends the L2 proofs alone, which the L2 already accepted
-        if (err instanceof L1TxError && err.code === L1TxErrorCode.Reverted && prepared.batch.aggregateProofs > 0 && !NOT_ABOUT_PROOFS.has(err.errorName ?? '')) {
+        if (prepared.batch.aggregateProofs > 0 && !NOT_ABOUT_PROOFS.has(err.errorName ?? '')) {
           this.deps.logger.error({ batchIndex: index.toString(), err: err.message }, 'oracle refused a submission with aggregate proofs; retrying with single proofs');
           prepared.batch = singleProofs(prepared.inferences);
         }
@@ -204,6 +209,23 @@ export class InferencePoster {
       return 'busy';
     }
     return 'idle';
+  }
+
+  /**
+   * Batch `index`'s proofs, or undefined when there is nothing to post: this account already has
+   * a root recorded for it (read before proving anything), it holds no inference, or the root we
+   * would submit is recorded already (another poster sent the same proofs). Roots of others for
+   * the batch do not count: the oracle keeps ours beside them.
+   */
+  private async unposted(index: bigint): Promise<Prepared | undefined> {
+    const l1 = this.deps.l1.public;
+    const ours = await rpc(() => l1.readContract({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'submittedRoot', args: [index, this.sender.address] }));
+    if (BigInt(ours) !== 0n) return undefined;
+    const prepared = await this.prepare(index);
+    if (prepared.inferences.length === 0) return undefined;
+    const root = buildBatchSubmission(index, prepared.batch.proofs).root;
+    const recorded = await rpc(() => l1.readContract({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'getSubmission', args: [index, root] }));
+    return recorded.leafCount === 0 ? prepared : undefined;
   }
 
   /** Batch `index` is on L1 (or has nothing to post): its held inputs are no longer needed. */

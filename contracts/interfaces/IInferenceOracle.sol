@@ -35,20 +35,36 @@ pragma solidity ^0.8.24;
 /// call consumes the gas given to it. `addKey` checks a key's G2 points the same way once, with a
 /// pairing against the point at infinity (EIP-197 validates both points of every pair).
 ///
+/// Degenerate keys are refused, stored or in calldata (InvalidVerifyingKey code 5): an identity
+/// point, two of beta, gamma, delta equal up to sign, or two IC points (inputs) equal up to sign.
+/// Under such a key anybody can prove any statement (the algebra is in l1/lib/Groth16Key.sol), so
+/// its vkHash would stand for nothing. A key whose maker knows its trapdoor lets the maker prove
+/// anything under it too, and no check can tell: a result means what the consumer's pinned vkHash
+/// means, never more.
+///
 /// Result leaves, one per proof (a multi-inference proof is one leaf with all its slots):
 ///   leaf = keccak256(abi.encodePacked(uint8(0), vkHash, publicSignals))
 /// The leading zero byte keeps a leaf preimage (33 + 32n bytes) from ever being 64 bytes, the
 /// size of an inner node's preimage keccak256(left || right). Leaves are in submission order
 /// (groups in order, proofs in order); the tree pairs neighbours level by level and carries an
 /// odd last node up unchanged, so a proof for leaf i of N has one sibling per level where i has
-/// one (at most ceil(log2 N)). Stored per batch: the root and N (two slots), never one slot per
-/// inference.
+/// one (at most ceil(log2 N)). Stored per submission: N under (batch index, root), and the root
+/// under (batch index, submitter): two slots, never one per inference.
 ///
-/// Submission: anyone may submit (the proofs verify themselves); each batch index once, and only
-/// for a batch the Rollup already has (when the oracle was deployed with a Rollup address). The
-/// oracle cannot tell which inferences belong to an L2 batch (that needs the Rollup's batch header
-/// to commit to the root), so the first valid submission takes the index: every recorded result is
-/// true, but a batch's own results can be crowded out by someone submitting other proofs first.
+/// Submission: anyone may submit (the proofs verify themselves), for a batch the Rollup already
+/// has (when the oracle was deployed with a Rollup address). The oracle cannot tell which
+/// inferences belong to an L2 batch (that needs the Rollup's batch header to commit to them), so
+/// it records EVERY verified submission of a batch, each under its own root: a stranger who
+/// submits other proofs (made-up keys and signals included) for batch N first adds a record of
+/// his own and takes nothing from the honest poster's, which lands after it all the same. Only a
+/// submission with the same root as one recorded for that batch is refused (BatchAlreadySubmitted),
+/// before its pairing: it would record nothing new. `isVerified` / `isLeafVerified` rebuild the
+/// root from the Merkle proof (its length and the leaf index fix which levels have a sibling, see
+/// l1/lib/ResultTree.sol), look that root up among the batch's records, and check the proof has
+/// the shape of that tree's N leaves. So a stranger's leaves read as verified too, as what they
+/// are: statements proven under the stranger's keys, which a consumer pinning its own vkHash never
+/// asks about. `submittedRoot(batch, submitter)` is how a poster tells it has posted a batch, and
+/// how a consumer that trusts one poster picks that poster's root (`getSubmission`).
 interface IInferenceOracle {
     /// @notice The proofs of one verifying key. `vk` holds the key bytes, or is empty to use a
     /// key stored with addKey. `publicInputs` is proof-major: proof i's n signals at [i*n, i*n+n).
@@ -59,9 +75,9 @@ interface IInferenceOracle {
         uint256[8][] proofs;
     }
 
-    struct BatchRecord {
-        bytes32 root; // Merkle root of the leaves; zero: not submitted
-        uint32 leafCount;
+    /// @notice One verified submission of a batch, found by its root (one slot).
+    struct Submission {
+        uint32 leafCount; // zero: no submission with this root for this batch
         uint64 l1Block;
         uint64 timestamp;
     }
@@ -70,7 +86,8 @@ interface IInferenceOracle {
     /// @notice `leaves` in leaf-index order, so an indexer rebuilds the tree from the log alone.
     event BatchProofsVerified(uint256 indexed batchIndex, address indexed submitter, bytes32 root, bytes32[] leaves);
 
-    error BatchAlreadySubmitted(uint256 batchIndex);
+    /// @notice a submission with this root is already recorded for this batch
+    error BatchAlreadySubmitted(uint256 batchIndex, bytes32 root);
     error UnknownRollupBatch(uint256 batchIndex, uint256 batchCount);
     error EmptySubmission();
     error TooManyProofs(uint256 given, uint256 max);
@@ -82,7 +99,8 @@ interface IInferenceOracle {
     /// @notice CREATE of the key's code failed (out of gas for the code deposit)
     error KeyStoreFailed(bytes32 vkHash);
     /// @notice code 1: length does not match n, 2: a coordinate >= p, 3: a G1 point off the curve,
-    /// 4: a G2 point off the twist or outside the subgroup (addKey only; see PairingInputRejected)
+    /// 4: a G2 point off the twist or outside the subgroup (addKey only; see PairingInputRejected),
+    /// 5: degenerate (an identity point, or two of beta, gamma, delta or of IC[1..n] equal up to sign)
     error InvalidVerifyingKey(bytes32 vkHash, uint8 code);
     error PublicInputCount(uint256 group, uint256 expected, uint256 given);
     /// @notice `proof` is the leaf index of the proof, `index` the signal's position in it
@@ -100,7 +118,7 @@ interface IInferenceOracle {
     function rollup() external view returns (address);
 
     /// @notice Validates a key (layout, every coordinate < p, G1 points on the curve, G2 points in
-    /// their group) and stores it as contract code (one EXTCODECOPY per use instead of a calldata
+    /// their group, not degenerate) and stores it as contract code (one EXTCODECOPY per use instead of a calldata
     /// copy per batch). Returns keccak256(vk).
     function addKey(bytes calldata vk) external returns (bytes32 vkHash);
 
@@ -108,14 +126,20 @@ interface IInferenceOracle {
 
     function getKey(bytes32 vkHash) external view returns (bytes memory);
 
-    /// @notice Verifies every proof of the submission at once, then records the batch's root.
+    /// @notice Verifies every proof of the submission at once, then records its root for the batch
+    /// (beside any other submission's root for it).
     function submitBatchProofs(uint256 batchIndex, ProofGroup[] calldata groups) external returns (bytes32 root);
 
-    function getBatch(uint256 batchIndex) external view returns (BatchRecord memory);
+    /// @notice The submission recorded for the batch under `root` (leafCount zero: none).
+    function getSubmission(uint256 batchIndex, bytes32 root) external view returns (Submission memory);
+
+    /// @notice The root of `submitter`'s last recorded submission for the batch; zero: none.
+    function submittedRoot(uint256 batchIndex, address submitter) external view returns (bytes32);
 
     function leafHash(bytes32 vkHash, uint256[] calldata publicSignals) external pure returns (bytes32);
 
-    /// @notice True when leaf `leafIndex` of batch `batchIndex` is `leafHash(vkHash, publicSignals)`.
+    /// @notice True when leaf `leafIndex` of a submission recorded for batch `batchIndex` is
+    /// `leafHash(vkHash, publicSignals)` (the submission is the one `proof` leads to).
     function isVerified(
         uint256 batchIndex,
         bytes32 vkHash,
@@ -124,6 +148,6 @@ interface IInferenceOracle {
         bytes32[] calldata proof
     ) external view returns (bool);
 
-    /// @notice True when leaf `leafIndex` of batch `batchIndex` is `leaf`.
+    /// @notice True when leaf `leafIndex` of a submission recorded for batch `batchIndex` is `leaf`.
     function isLeafVerified(uint256 batchIndex, bytes32 leaf, uint256 leafIndex, bytes32[] calldata proof) external view returns (bool);
 }

@@ -3,29 +3,35 @@ pragma solidity ^0.8.24;
 
 import { IInferenceOracle } from "../interfaces/IInferenceOracle.sol";
 import { IRollup } from "../interfaces/IRollup.sol";
+import { Groth16Key } from "./lib/Groth16Key.sol";
+import { G1 } from "./lib/G1.sol";
+import { ResultTree } from "./lib/ResultTree.sol";
 
 /// @title InferenceOracle (L1): one randomized Groth16 batch check per rollup batch (see IInferenceOracle).
 /// @notice Gas per proof is dominated by its pairing (34,000) and the two ecMuls r*A, r*C (6,000
 /// each); public inputs cost a mulmod and their calldata, and each key group adds n + 2 ecMuls and
 /// up to 3 pairings (1 when it shares beta and gamma with an earlier group). The per-proof work is
 /// in assembly because Solidity's checked arithmetic and calldata indexing cost more there than
-/// the checks themselves (~1,300 gas per proof measured).
+/// the checks themselves (~1,300 gas per proof measured). Key checks and storage are in
+/// lib/Groth16Key.sol, the result tree in lib/ResultTree.sol, G1 arithmetic in lib/G1.sol
+/// (internal functions: no calls).
 contract InferenceOracle is IInferenceOracle {
     /// @dev BN254 base field modulus (coordinates) and scalar field order (public inputs, r_t).
     uint256 internal constant P = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @dev Bounds memory for the pairing input; a full batch of 1,024 proofs is ~50M gas anyway.
     uint256 internal constant MAX_PROOFS = 1024;
-    /// @dev The L2 registry's bound on public inputs, so every key it accepts can come in calldata.
-    uint256 internal constant MAX_INPUTS = 4096;
-    /// @dev A stored key is code with a STOP prefix: (17 + 2n) * 32 + 1 bytes must fit EIP-170.
-    uint256 internal constant MAX_STORED_INPUTS = 375;
+    /// @dev Levels of a tree of MAX_PROOFS leaves: no longer Merkle proof can be valid.
+    uint256 internal constant MAX_DEPTH = 10;
     uint256 internal constant PAIR_BYTES = 192;
     uint256 internal constant PROOF_BYTES = 256;
 
     address public immutable override rollup;
-    mapping(bytes32 => address) internal _keys;
-    mapping(uint256 => BatchRecord) internal _batches;
+    mapping(bytes32 vkHash => address data) internal _keys;
+    /// @dev Every verified submission of a batch, under its own root: a stranger's cannot stand
+    /// in the way of another (see IInferenceOracle, "Submission").
+    mapping(uint256 batchIndex => mapping(bytes32 root => Submission)) internal _submissions;
+    mapping(uint256 batchIndex => mapping(address submitter => bytes32 root)) internal _submittedRoots;
 
     /// @dev One submission's running state, in memory so the loops stay within the stack.
     struct Run {
@@ -48,18 +54,13 @@ contract InferenceOracle is IInferenceOracle {
         vkHash = keccak256(vk);
         if (_keys[vkHash] != address(0)) revert KeyExists(vkHash);
         bytes memory key = vk;
-        uint8 code = _checkKey(key);
+        uint8 code = Groth16Key.check(key, vkHash);
         if (code != 0) revert InvalidVerifyingKey(vkHash, code);
-        uint256 n = _inputCount(key);
-        if (n > MAX_STORED_INPUTS) revert KeyTooLarge(n, MAX_STORED_INPUTS);
-        if (!_g2InGroup(key)) revert InvalidVerifyingKey(vkHash, 4);
-        // runtime = STOP || key; init code: PUSH2 len DUP1 PUSH1 10 PUSH0 CODECOPY PUSH0 RETURN
-        bytes memory init = abi.encodePacked(hex"61", uint16(key.length + 1), hex"80600a5f395ff300", key);
-        address data;
-        assembly ("memory-safe") {
-            data := create(0, add(init, 32), mload(init))
-        }
-        if (data == address(0)) revert KeyStoreFailed(vkHash); // out of gas for the code deposit
+        uint256 n = Groth16Key.inputCount(key);
+        if (n > Groth16Key.MAX_STORED_INPUTS) revert KeyTooLarge(n, Groth16Key.MAX_STORED_INPUTS);
+        if (!Groth16Key.inGroup(key)) revert InvalidVerifyingKey(vkHash, Groth16Key.G2_NOT_IN_GROUP);
+        address data = Groth16Key.store(key);
+        if (data == address(0)) revert KeyStoreFailed(vkHash);
         _keys[vkHash] = data;
         emit KeyAdded(vkHash, n, data);
     }
@@ -71,13 +72,12 @@ contract InferenceOracle is IInferenceOracle {
     function getKey(bytes32 vkHash) external view override returns (bytes memory) {
         address data = _keys[vkHash];
         if (data == address(0)) revert UnknownKey(vkHash);
-        return _readKey(data);
+        return Groth16Key.read(data);
     }
 
     // ------------------------------------------------------------------------------- submission
 
     function submitBatchProofs(uint256 batchIndex, ProofGroup[] calldata groups) external override returns (bytes32 root) {
-        if (_batches[batchIndex].root != bytes32(0)) revert BatchAlreadySubmitted(batchIndex);
         if (rollup != address(0)) {
             uint256 count = IRollup(rollup).batchCount();
             if (batchIndex >= count) revert UnknownRollupBatch(batchIndex, count);
@@ -95,9 +95,13 @@ contract InferenceOracle is IInferenceOracle {
         assembly ("memory-safe") {
             mstore(pairing, used) // merged group pairs leave the tail of the buffer unused
         }
+        root = ResultTree.root(run.leaves);
+        // before the pairing, so a copy of a recorded submission reverts without paying for it
+        mapping(bytes32 => Submission) storage recorded = _submissions[batchIndex];
+        if (recorded[root].leafCount != 0) revert BatchAlreadySubmitted(batchIndex, root);
         _pairingCheck(pairing);
-        root = _merkleRoot(run.leaves);
-        _batches[batchIndex] = BatchRecord(root, uint32(total), uint64(block.number), uint64(block.timestamp));
+        recorded[root] = Submission(uint32(total), uint64(block.number), uint64(block.timestamp));
+        _submittedRoots[batchIndex][msg.sender] = root;
         emit BatchProofsVerified(batchIndex, msg.sender, root, run.leaves);
     }
 
@@ -113,7 +117,7 @@ contract InferenceOracle is IInferenceOracle {
 
     function _verifyGroup(Run memory run, ProofGroup calldata grp, uint256 g) private view {
         bytes memory key = _groupKey(grp, g);
-        uint256 n = _inputCount(key);
+        uint256 n = Groth16Key.inputCount(key);
         uint256 count = grp.proofs.length;
         if (grp.publicInputs.length != count * n) revert PublicInputCount(g, count * n, grp.publicInputs.length);
         // coef[0] = sum r_t (for alpha and IC[0]), coef[j] = sum r_t x_tj
@@ -241,13 +245,13 @@ contract InferenceOracle is IInferenceOracle {
 
     /// @dev The group's three pairs: (S alpha, beta), (sum c_j IC_j, gamma), (sum r C, delta).
     function _groupPairs(Run memory run, bytes memory key, uint256 n, uint256[] memory coef, uint256[2] memory cSum) private view {
-        (uint256 x, uint256 y) = _mul(_word(key, 0), _word(key, 1), coef[0]);
+        (uint256 x, uint256 y) = G1.mul(Groth16Key.word(key, 0), Groth16Key.word(key, 1), coef[0]);
         _addPair(run, key, x, y, 2);
-        (x, y) = _mul(_word(key, 15), _word(key, 16), coef[0]);
+        (x, y) = G1.mul(Groth16Key.word(key, 15), Groth16Key.word(key, 16), coef[0]);
         for (uint256 j = 1; j <= n; ++j) {
             if (coef[j] == 0) continue; // an input that is zero in every proof
-            (uint256 mx, uint256 my) = _mul(_word(key, 15 + 2 * j), _word(key, 16 + 2 * j), coef[j]);
-            (x, y) = _add(x, y, mx, my);
+            (uint256 mx, uint256 my) = G1.mul(Groth16Key.word(key, 15 + 2 * j), Groth16Key.word(key, 16 + 2 * j), coef[j]);
+            (x, y) = G1.add(x, y, mx, my);
         }
         _addPair(run, key, x, y, 6);
         _addPair(run, key, cSum[0], cSum[1], 10);
@@ -269,7 +273,7 @@ contract InferenceOracle is IInferenceOracle {
                 )
             }
             if (same) {
-                (uint256 px, uint256 py) = _add(_mword(ptr), _mword(ptr + 32), x, y);
+                (uint256 px, uint256 py) = G1.add(_mword(ptr), _mword(ptr + 32), x, y);
                 assembly ("memory-safe") {
                     mstore(ptr, px)
                     mstore(add(ptr, 32), py)
@@ -304,68 +308,13 @@ contract InferenceOracle is IInferenceOracle {
         if (grp.vk.length == 0) {
             address data = _keys[grp.vkHash];
             if (data == address(0)) revert UnknownKey(grp.vkHash);
-            return _readKey(data);
+            return Groth16Key.read(data);
         }
         key = grp.vk;
         bytes32 h = keccak256(key);
         if (h != grp.vkHash) revert KeyHashMismatch(g, grp.vkHash, h);
-        uint8 code = _checkKey(key);
+        uint8 code = Groth16Key.check(key, h);
         if (code != 0) revert InvalidVerifyingKey(h, code);
-    }
-
-    function _readKey(address data) private view returns (bytes memory key) {
-        uint256 size = data.code.length;
-        key = new bytes(size - 1);
-        assembly ("memory-safe") {
-            extcodecopy(data, add(key, 32), 1, sub(size, 1))
-        }
-    }
-
-    /// @dev 0 when well-formed; else InvalidVerifyingKey's code. G2 points are left to ecPairing.
-    function _checkKey(bytes memory key) private pure returns (uint8) {
-        uint256 len = key.length;
-        if (len % 32 != 0 || len < 17 * 32) return 1;
-        uint256 n = _word(key, 14);
-        if (n > MAX_INPUTS || len != (17 + 2 * n) * 32) return 1;
-        uint256 bad;
-        assembly ("memory-safe") {
-            let w := add(key, 32)
-            for { let i := 0 } lt(i, div(len, 32)) { i := add(i, 1) } {
-                if and(iszero(eq(i, 14)), iszero(lt(mload(add(w, mul(i, 32))), P))) { bad := 1 }
-            }
-        }
-        if (bad != 0) return 2;
-        if (!_onCurve(_word(key, 0), _word(key, 1))) return 3;
-        for (uint256 j; j <= n; ++j) {
-            if (!_onCurve(_word(key, 15 + 2 * j), _word(key, 16 + 2 * j))) return 3;
-        }
-        return 0;
-    }
-
-    /// @dev EIP-197 validates both points of every pair, so pairing the point at infinity with
-    /// beta, gamma and delta checks them (twist and subgroup) without changing the product.
-    function _g2InGroup(bytes memory key) private view returns (bool ok) {
-        bytes memory input = new bytes(3 * PAIR_BYTES);
-        assembly ("memory-safe") {
-            let src := add(key, 96) // word 2: beta
-            let dst := add(input, 32)
-            for { let i := 0 } lt(i, 3) { i := add(i, 1) } {
-                mcopy(add(add(dst, mul(i, PAIR_BYTES)), 64), add(src, mul(i, 128)), 128)
-            }
-            ok := staticcall(gas(), 8, dst, mul(3, PAIR_BYTES), 0, 32)
-            ok := and(ok, eq(mload(0), 1))
-        }
-    }
-
-    /// @dev Word 14 of a key is n, its number of public inputs.
-    function _inputCount(bytes memory key) private pure returns (uint256) {
-        return _word(key, 14);
-    }
-
-    function _word(bytes memory b, uint256 i) private pure returns (uint256 w) {
-        assembly ("memory-safe") {
-            w := mload(add(add(b, 32), mul(i, 32)))
-        }
     }
 
     function _mword(uint256 ptr) private pure returns (uint256 w) {
@@ -380,50 +329,6 @@ contract InferenceOracle is IInferenceOracle {
         }
     }
 
-    // ---------------------------------------------------------------------------- curve helpers
-
-    function _onCurve(uint256 x, uint256 y) private pure returns (bool) {
-        if (x == 0 && y == 0) return true; // infinity, as EIP-196 encodes it
-        return mulmod(y, y, P) == addmod(mulmod(mulmod(x, x, P), x, P), 3, P);
-    }
-
-    /// @dev s * (x, y); the inputs are on the curve, so ecMul only fails when out of gas. Both
-    /// helpers use scratch memory past the free pointer: a call per point must not grow memory.
-    function _mul(uint256 x, uint256 y, uint256 s) private view returns (uint256, uint256) {
-        if (s == 1) return (x, y);
-        if (s == 0) return (0, 0);
-        bool ok;
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            mstore(m, x)
-            mstore(add(m, 32), y)
-            mstore(add(m, 64), s)
-            ok := staticcall(gas(), 7, m, 96, m, 64)
-            x := mload(m)
-            y := mload(add(m, 32))
-        }
-        if (!ok) revert PrecompileFailed();
-        return (x, y);
-    }
-
-    function _add(uint256 x1, uint256 y1, uint256 x2, uint256 y2) private view returns (uint256, uint256) {
-        if (x1 == 0 && y1 == 0) return (x2, y2);
-        if (x2 == 0 && y2 == 0) return (x1, y1);
-        bool ok;
-        assembly ("memory-safe") {
-            let m := mload(0x40)
-            mstore(m, x1)
-            mstore(add(m, 32), y1)
-            mstore(add(m, 64), x2)
-            mstore(add(m, 96), y2)
-            ok := staticcall(gas(), 6, m, 128, m, 64)
-            x1 := mload(m)
-            y1 := mload(add(m, 32))
-        }
-        if (!ok) revert PrecompileFailed();
-        return (x1, y1);
-    }
-
     function _calldataHash() private pure returns (uint256 h) {
         assembly ("memory-safe") {
             let m := mload(0x40)
@@ -434,8 +339,12 @@ contract InferenceOracle is IInferenceOracle {
 
     // ----------------------------------------------------------------------------------- reads
 
-    function getBatch(uint256 batchIndex) external view override returns (BatchRecord memory) {
-        return _batches[batchIndex];
+    function getSubmission(uint256 batchIndex, bytes32 root) external view override returns (Submission memory) {
+        return _submissions[batchIndex][root];
+    }
+
+    function submittedRoot(uint256 batchIndex, address submitter) external view override returns (bytes32) {
+        return _submittedRoots[batchIndex][submitter];
     }
 
     function leafHash(bytes32 vkHash, uint256[] calldata publicSignals) public pure override returns (bytes32) {
@@ -451,49 +360,11 @@ contract InferenceOracle is IInferenceOracle {
         return isLeafVerified(batchIndex, leafHash(vkHash, publicSignals), leafIndex, proof);
     }
 
+    /// @dev The proof's length and the leaf index fix its shape (lib/ResultTree.sol), so the root
+    /// comes first and its record then says whether the shape was that of its tree.
     function isLeafVerified(uint256 batchIndex, bytes32 leaf, uint256 leafIndex, bytes32[] calldata proof) public view override returns (bool) {
-        BatchRecord storage b = _batches[batchIndex];
-        uint256 count = b.leafCount;
-        if (leafIndex >= count) return false; // also an unknown batch (count 0)
-        uint256 used;
-        bytes32 node = leaf;
-        uint256 i = leafIndex;
-        while (count > 1) {
-            if (i & 1 == 1 || i + 1 < count) {
-                if (used == proof.length) return false;
-                node = i & 1 == 1 ? _hashPair(proof[used], node) : _hashPair(node, proof[used]);
-                ++used;
-            } // else: the odd last node of its level, carried up unchanged
-            i >>= 1;
-            count = (count + 1) >> 1;
-        }
-        return used == proof.length && node == b.root;
-    }
-
-    /// @dev Neighbours hashed pairwise level by level, in place (node i of a level is written
-    /// after nodes 2i and 2i + 1 below it are read); an odd last node is carried up unchanged.
-    function _merkleRoot(bytes32[] memory leaves) private pure returns (bytes32 root) {
-        bytes32[] memory level = new bytes32[](leaves.length);
-        assembly ("memory-safe") {
-            let n := mload(leaves)
-            let dst := add(level, 32)
-            mcopy(dst, add(leaves, 32), mul(n, 32)) // the event still needs the leaves
-            for {} gt(n, 1) { n := shr(1, add(n, 1)) } {
-                let half := shr(1, n)
-                for { let i := 0 } lt(i, half) { i := add(i, 1) } {
-                    mstore(add(dst, shl(5, i)), keccak256(add(dst, shl(6, i)), 64))
-                }
-                if and(n, 1) { mstore(add(dst, shl(5, half)), mload(add(dst, shl(5, sub(n, 1))))) }
-            }
-            root := mload(dst)
-        }
-    }
-
-    function _hashPair(bytes32 a, bytes32 b) private pure returns (bytes32 h) {
-        assembly ("memory-safe") {
-            mstore(0, a)
-            mstore(32, b)
-            h := keccak256(0, 64)
-        }
+        if (leafIndex >= MAX_PROOFS || proof.length > MAX_DEPTH) return false;
+        uint256 count = _submissions[batchIndex][ResultTree.rootFromProof(leaf, leafIndex, proof)].leafCount;
+        return leafIndex < count && ResultTree.proofLength(leafIndex, count) == proof.length;
     }
 }

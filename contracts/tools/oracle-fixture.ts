@@ -14,6 +14,9 @@
  *    (groups, submission calldata, Merkle root and proofs), so the Foundry tests also check the
  *    TypeScript encoding against the contract. Deterministic: `npm run contracts:build` rewrites
  *    it and test/unit/aggregate-fixture.test.ts checks the committed file is current.
+ *    It also holds a stranger's submission: made-up statements (the private-input proofs' claims
+ *    with their first output changed) "proven" under a key whose trapdoor its maker knows
+ *    (stranger-key.ts), as anyone can submit them for a batch before the honest poster does.
  */
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -25,6 +28,7 @@ import { type InferenceProofInput, buildBatchSubmission } from '../../prover/agg
 import { mulberry32, randomInput } from '../../prover/model/random.ts';
 import { parseModelSpecText } from '../../prover/model/spec.ts';
 import { CONTRACTS_DIR } from '../compile.ts';
+import { strangerKey } from './stranger-key.ts';
 
 const FIXTURES = join(CONTRACTS_DIR, 'test/foundry/fixtures');
 export const ORACLE_PROOFS_PATH = join(FIXTURES, 'InferenceOracleProofs.json');
@@ -106,10 +110,10 @@ export function g2OffSubgroup(): bigint[] {
 
 const word = (v: bigint | string): Hex => numberToHex(BigInt(v), { size: 32 });
 const hexLit = (h: Hex): string => `hex"${h.slice(2)}"`;
-const upper = (k: FixtureKey): string => `VK_${k.toUpperCase()}`;
+const upper = (k: string): string => `VK_${k.toUpperCase()}`;
 
-function groupsFunction(sub: ReturnType<typeof buildBatchSubmission>, nameOf: Map<string, FixtureKey>): string {
-  const lines: string[] = [`        g = new IInferenceOracle.ProofGroup[](${sub.groups.length});`];
+function groupsFunction(sub: ReturnType<typeof buildBatchSubmission>, nameOf: Map<string, string>, fn = 'groups'): string {
+  const lines: string[] = [`    function ${fn}() internal pure returns (IInferenceOracle.ProofGroup[] memory g) {`, `        g = new IInferenceOracle.ProofGroup[](${sub.groups.length});`];
   sub.groups.forEach((grp, gi) => {
     const name = upper(nameOf.get(grp.vkHash)!);
     lines.push(`        g[${gi}].vkHash = ${name}_HASH;`, `        g[${gi}].vk = ${name};`);
@@ -118,7 +122,32 @@ function groupsFunction(sub: ReturnType<typeof buildBatchSubmission>, nameOf: Ma
     lines.push(`        g[${gi}].proofs = new uint256[8][](${grp.proofs.length});`);
     grp.proofs.forEach((p, i) => lines.push(`        g[${gi}].proofs[${i}] = [${p.map((w, j) => (j === 0 ? `uint256(${word(w)})` : word(w))).join(', ')}];`));
   });
-  return lines.join('\n');
+  return [...lines, '    }'].join('\n');
+}
+
+/** The stranger's submission: each private-input claim with its first output one higher. */
+export function strangerSubmission(f: OracleProofs): ReturnType<typeof buildBatchSubmission> {
+  const claims = f.inferences.filter((x) => x.key === 'private').map((x) => x.publicSignals.map((v, j) => (j === 0 ? BigInt(v) + 1n : BigInt(v))));
+  const key = strangerKey(claims[0]!.length);
+  return buildBatchSubmission(0n, claims.map((c) => ({ vk: key.vk, ...key.prove(c) })));
+}
+
+function strangerSource(f: OracleProofs): string {
+  const sub = strangerSubmission(f);
+  const vk = sub.groups[0]!.vk;
+  const placed = [...sub.placed].sort((a, b) => a.leafIndex - b.leafIndex);
+  return `    /// @notice a stranger's key: not degenerate, but its maker knows the trapdoor (contracts/tools/stranger-key.ts)
+    bytes internal constant VK_STRANGER = ${hexLit(vk)};
+    bytes32 internal constant VK_STRANGER_HASH = ${sub.groups[0]!.vkHash};
+    uint256 internal constant STRANGER_LEAF_COUNT = ${sub.leaves.length};
+    bytes32 internal constant STRANGER_ROOT = ${sub.root};
+
+    /// @notice made-up claims (the private-input ones, first output + 1) "proven" under VK_STRANGER
+${groupsFunction(sub, new Map([[sub.groups[0]!.vkHash, 'stranger']]), 'strangerGroups')}
+
+${bytes32Switch('strangerStatement', "stranger's leaf i as [vkHash, public signals...]", placed.map((p) => [p.vkHash, ...p.publicSignals.map(word)]))}
+
+${bytes32Switch('strangerMerkleProof', "siblings of the stranger's leaf i", placed.map((p) => p.merkleProof))}`;
 }
 
 function bytes32Switch(fn: string, doc: string, values: Hex[][]): string {
@@ -158,9 +187,7 @@ ${keys}
     /// @notice submitBatchProofs(1, groups() without key bytes): every key stored with addKey
     bytes internal constant SUBMISSION_STORED_KEYS = ${hexLit(stored.calldata)};
 
-    function groups() internal pure returns (IInferenceOracle.ProofGroup[] memory g) {
 ${groupsFunction(inline, nameOf)}
-    }
 
 ${bytes32Switch('leafStatement', 'leaf i as [vkHash, public signals...]', signals)}
 
@@ -175,6 +202,8 @@ ${inline.leaves.map((l, i) => `        a[${i}] = ${l};`).join('\n')}
     function g2OffSubgroup() internal pure returns (uint256[4] memory) {
         return [${g2OffSubgroup().map((w, j) => (j === 0 ? `uint256(${word(w)})` : word(w))).join(', ')}];
     }
+
+${strangerSource(f)}
 }
 `;
 }

@@ -148,9 +148,15 @@ export class JobAnnouncer {
     await Promise.allSettled([...this.inflight]);
   }
 
-  /** Whether this node announces the request itself (so copies from peers need no relaying). */
+  /**
+   * Whether this node announces the request itself, so copies from peers need no relaying: it
+   * tracks the request and can make its message (a private-input one only once it holds the
+   * input; until then a peer's job carrying the input is worth relaying).
+   */
   announces(id: bigint): boolean {
-    return this.jobs.has(id);
+    const job = this.jobs.get(id);
+    // what message() needs, without hashing the input again: it was checked when it was handed in
+    return job !== undefined && (this.inputs.get(id) !== undefined || job.inputSignals.every((s) => s <= 255n));
   }
 
   get openJobs(): number {

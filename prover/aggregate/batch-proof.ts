@@ -12,6 +12,7 @@
 import { bytesToHex, encodeFunctionData, hexToBytes, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { BN254_P, EncodingError, decodeVk, publicSignalsToWords } from '../../precompiles/groth16/encoding.ts';
+import type { G2, VerifyingKey } from '../../precompiles/groth16/encoding.ts';
 import { leafHash, merkleLevels, proofFromLevels } from './merkle.ts';
 import { inferenceOracleAbi } from './oracle-abi.ts';
 
@@ -92,6 +93,23 @@ interface Checked {
   words: ProofWords;
 }
 
+/**
+ * What the oracle refuses as degenerate (InvalidVerifyingKey code 5, contracts/l1/lib/Groth16Key.sol):
+ * an identity point, two of beta, gamma, delta with the same x (equal up to sign), or two of
+ * IC[1..n] with the same x. Every key the L2 registry accepts passes (it refuses more).
+ */
+export function degenerateKey(key: VerifyingKey): string | undefined {
+  const g2 = [key.beta, key.gamma, key.delta];
+  const zero = (...w: bigint[]) => w.every((x) => x === 0n);
+  const sameX = (a: G2, b: G2) => a[0][0] === b[0][0] && a[0][1] === b[0][1];
+  if (zero(...key.alpha) || g2.some((p) => zero(...p[0], ...p[1]))) return 'a point is the identity';
+  if (g2.some((a, i) => g2.some((b, j) => j > i && sameX(a, b)))) return 'two of beta, gamma, delta are equal up to sign';
+  if (key.ic.some((p) => zero(...p))) return 'an IC point is the identity';
+  const xs = new Set(key.ic.slice(1).map((p) => p[0]));
+  if (xs.size !== key.ic.length - 1) return 'two IC points (inputs) are equal up to sign';
+  return undefined;
+}
+
 function checkKey(vk: Uint8Array | Hex, item: number, seen: Map<Hex, number>): { vkHash: Hex; vkHex: Hex; n: number } {
   const vkHex = typeof vk === 'string' ? (vk.toLowerCase() as Hex) : bytesToHex(vk);
   const vkHash = keccak256(vkHex);
@@ -101,6 +119,8 @@ function checkKey(vk: Uint8Array | Hex, item: number, seen: Map<Hex, number>): {
       const key = decodeVk(hexToBytes(vkHex));
       const words = [key.alpha, key.beta[0], key.beta[1], key.gamma[0], key.gamma[1], key.delta[0], key.delta[1], ...key.ic].flat();
       if (words.some((w) => w >= BN254_P)) throw new EncodingError('a coordinate is not below the field modulus p');
+      const degenerate = degenerateKey(key);
+      if (degenerate !== undefined) throw new EncodingError(`degenerate key: ${degenerate}`);
       n = key.ic.length - 1;
     } catch (err) {
       if (err instanceof EncodingError) throw new BatchProofError('BAD_KEY', item, err.message);

@@ -7,10 +7,10 @@ import { parseAbi } from 'viem';
 
 export const inferenceOracleAbi = parseAbi([
   'struct ProofGroup { bytes32 vkHash; bytes vk; uint256[] publicInputs; uint256[8][] proofs; }',
-  'struct BatchRecord { bytes32 root; uint32 leafCount; uint64 l1Block; uint64 timestamp; }',
+  'struct Submission { uint32 leafCount; uint64 l1Block; uint64 timestamp; }',
   'event KeyAdded(bytes32 indexed vkHash, uint256 publicInputs, address data)',
   'event BatchProofsVerified(uint256 indexed batchIndex, address indexed submitter, bytes32 root, bytes32[] leaves)',
-  'error BatchAlreadySubmitted(uint256 batchIndex)',
+  'error BatchAlreadySubmitted(uint256 batchIndex, bytes32 root)',
   'error UnknownRollupBatch(uint256 batchIndex, uint256 batchCount)',
   'error EmptySubmission()',
   'error TooManyProofs(uint256 given, uint256 max)',
@@ -32,7 +32,8 @@ export const inferenceOracleAbi = parseAbi([
   'function hasKey(bytes32 vkHash) view returns (bool)',
   'function getKey(bytes32 vkHash) view returns (bytes)',
   'function submitBatchProofs(uint256 batchIndex, ProofGroup[] groups) returns (bytes32 root)',
-  'function getBatch(uint256 batchIndex) view returns (BatchRecord)',
+  'function getSubmission(uint256 batchIndex, bytes32 root) view returns (Submission)',
+  'function submittedRoot(uint256 batchIndex, address submitter) view returns (bytes32)',
   'function leafHash(bytes32 vkHash, uint256[] publicSignals) pure returns (bytes32)',
   'function isVerified(uint256 batchIndex, bytes32 vkHash, uint256[] publicSignals, uint256 leafIndex, bytes32[] proof) view returns (bool)',
   'function isLeafVerified(uint256 batchIndex, bytes32 leaf, uint256 leafIndex, bytes32[] proof) view returns (bool)',

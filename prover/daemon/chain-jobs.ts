@@ -2,20 +2,21 @@
  * Jobs read from the chain itself (InferenceRequested logs), so a prover finds every request
  * even with no gossip at all, and after a restart resumes where it stopped: the scanned block is
  * kept in a small state file. Gossip only makes jobs arrive sooner, and brings the inputs of
- * private-input requests, which the chain does not hold.
+ * private-input requests, which the chain does not hold: every request log goes to the intake
+ * (job-intake.ts), which queues it with its public input or with a private one held from gossip.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { Hex } from 'viem';
 import type { Logger } from 'pino';
-import { jobInput } from '../jobs/job-message.ts';
-import type { Job } from './job-runner.ts';
+import type { RequestLog } from './job-intake.ts';
 
 export interface ChainJobsDeps {
   chain: {
     blockNumber(): Promise<bigint>;
-    requestedBetween(from: bigint, to: bigint): Promise<readonly { id?: bigint; modelId?: Hex; inputSignals?: readonly bigint[] }[]>;
+    requestedBetween(from: bigint, to: bigint): Promise<readonly RequestLog[]>;
   };
-  offer(job: Job): void;
+  found(request: RequestLog): void;
+  /** After each pass over the new blocks (JobIntake.recheck). */
+  scanned?(): Promise<void>;
   logger: Logger;
 }
 
@@ -68,25 +69,15 @@ export class ChainJobs {
       let from = this.scanned === undefined ? 0n : this.scanned + 1n;
       while (from <= head && !this.stopped) {
         const to = from + this.options.maxRange - 1n < head ? from + this.options.maxRange - 1n : head;
-        for (const log of await this.deps.chain.requestedBetween(from, to)) this.take(log);
+        for (const log of await this.deps.chain.requestedBetween(from, to)) this.deps.found(log);
         this.scanned = to;
         await this.save();
         from = to + 1n;
       }
+      await this.deps.scanned?.();
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'chain scan for jobs failed; retrying');
     }
-  }
-
-  private take(log: { id?: bigint; modelId?: Hex; inputSignals?: readonly bigint[] }): void {
-    if (log.id === undefined || log.modelId === undefined || log.inputSignals === undefined) return;
-    let input: number[];
-    try {
-      input = jobInput({ inputSignals: log.inputSignals.map(String) });
-    } catch {
-      return; // a private-input request: its input only comes by gossip
-    }
-    this.deps.offer({ requestId: log.id, modelId: log.modelId, inputSignals: log.inputSignals, input });
   }
 
   private async save(): Promise<void> {

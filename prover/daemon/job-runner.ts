@@ -1,12 +1,17 @@
 /**
  * Takes proof jobs (from gossip or from the chain, in any order, duplicates included) and runs
- * each one through: check on chain -> fetch the model -> claim -> prove -> verify locally ->
- * fulfil. The chain is the only truth: a job message only says where to look.
+ * each one through: check on chain -> fetch the model -> claim while proving -> verify locally ->
+ * fulfil. The chain is the only truth: a job message only says where to look. The market pays
+ * only the live claimant (a fulfilment copied from the pool must not pay its copier), so every
+ * fulfilment needs a claim; it is sent as proving starts, so it costs no latency, and a proof
+ * made for a claim that was lost is kept for the next attempt at the job.
  *
  * A job someone else holds is looked at again when their claim ends (a prover that died
  * mid-job leaves a claim that expires, and the market offers the job again); a job is dropped
  * once it is fulfilled, refunded or past its deadline. A proof is never sent unless it verifies
  * here against the registry's key, so an honest prover is never slashed for a bad artifact.
+ * Jobs are offered only once checked against their request on chain; the open ones are bounded,
+ * and a job whose attempts keep failing is retried with backoff, then dropped (job-queue.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +20,9 @@ import type { Logger } from 'pino';
 import { verifyGroth16 } from '../../precompiles/groth16/verify.ts';
 import type { InferenceProof } from '../pipeline/prove.ts';
 import { RequestStatus } from './market-abi.ts';
+import { JobQueue, defaultQueueLimits } from './job-queue.ts';
+import type { OfferResult, QueueLimits, QueuedJob } from './job-queue.ts';
+import { ModelFetchError } from './model-fetcher.ts';
 import type { ModelWanted } from './model-fetcher.ts';
 import { MarketRevert, NO_CLAIMANT } from './prover-chain.ts';
 import type { FulfilOutcome, MarketRequest } from './prover-chain.ts';
@@ -52,8 +60,10 @@ export interface RunnerOptions {
   minFee: bigint;
   /** Seconds of margin a claim needs before the deadline (proving + inclusion). */
   deadlineMarginS: bigint;
-  /** Wait before looking again at a job after a transient failure (RPC down, stake locked). */
+  /** Wait before looking again at a job after a transient failure (RPC down, stake locked); doubles per failure. */
   retryMs: number;
+  /** Bounds of the open jobs and of their retries (defaultQueueLimits). */
+  queue?: Partial<QueueLimits>;
 }
 
 export type JobEnd = 'fulfilled' | 'rejected' | 'lost' | 'expired' | 'unpayable' | 'failed';
@@ -70,8 +80,9 @@ export interface RunnerStats {
 type Step = { done: JobEnd } | { retryInMs: number };
 
 export class JobRunner {
-  private readonly active = new Map<bigint, Job>();
-  private readonly finished = new Set<bigint>();
+  private readonly queue: JobQueue;
+  /** Proofs being made or made, per job, until the job ends (a lost claim does not waste one). */
+  private readonly proofs = new Map<bigint, Promise<InferenceProof>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
   readonly stats: RunnerStats = { fulfilled: 0, rejected: 0, lost: 0, expired: 0, failed: 0, earned: 0n };
@@ -80,7 +91,9 @@ export class JobRunner {
   constructor(
     private readonly options: RunnerOptions,
     private readonly deps: RunnerDeps,
-  ) {}
+  ) {
+    this.queue = new JobQueue({ ...defaultQueueLimits, ...options.queue }, options.retryMs);
+  }
 
   /** Called with every job that ends here, and how. */
   onJobEnd(fn: (id: bigint, end: JobEnd) => void): void {
@@ -89,14 +102,19 @@ export class JobRunner {
 
   /** Jobs being worked on or waiting for a retry. */
   get pending(): number {
-    return this.active.size;
+    return this.queue.size;
   }
 
-  /** Starts on a job unless it is already known; a message with a newer manifest replaces nothing. */
-  offer(job: Job): void {
-    if (this.closed || this.finished.has(job.requestId) || this.active.has(job.requestId)) return;
-    this.active.set(job.requestId, job);
-    void this.run(job);
+  /**
+   * Starts on a job checked against its request on chain, unless it is known (then only its
+   * manifest hint is kept) or the open jobs are at their bound ('full': left to other provers).
+   */
+  offer(job: Job): OfferResult {
+    if (this.closed) return 'known';
+    const { result, queued } = this.queue.offer(job);
+    if (result === 'full') this.deps.logger.warn({ job: job.requestId.toString(), open: this.queue.size }, 'too many open jobs; this one is left to other provers');
+    if (queued !== undefined) void this.run(queued);
+    return result;
   }
 
   close(): void {
@@ -105,29 +123,32 @@ export class JobRunner {
     this.timers.clear();
   }
 
-  private async run(job: Job): Promise<void> {
+  private async run(queued: QueuedJob): Promise<void> {
+    const job = queued.job;
     const log = this.deps.logger.child({ job: job.requestId.toString() });
     let step: Step;
     try {
       step = await this.attempt(job, log);
+      this.queue.succeeded(queued);
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'job attempt failed; will retry');
-      step = { retryInMs: this.options.retryMs };
+      const retryInMs = this.queue.failed(queued);
+      log.warn({ err: (err as Error).message, failures: queued.failures, retryInMs }, retryInMs === undefined ? 'job attempt failed too often; dropped' : 'job attempt failed; will retry');
+      step = retryInMs === undefined ? { done: 'failed' } : { retryInMs };
     }
     if (this.closed) return;
     if ('done' in step) return this.end(job, step.done, log);
     const t = setTimeout(() => {
       this.timers.delete(t);
-      if (!this.closed) void this.run(job);
+      if (!this.closed) void this.run(queued);
     }, step.retryInMs);
     this.timers.add(t);
   }
 
   private end(job: Job, end: JobEnd, log: Logger): void {
-    this.active.delete(job.requestId);
-    // a failure may be the message's (a lying announcer) or passing (no package yet): a later
-    // offer of the same request is taken again; the other ends are the chain's, and final
-    if (end !== 'failed') this.finished.add(job.requestId);
+    // every end is final: jobs are checked against the chain before they get here, so a failure
+    // is not a lying message's, and the retries it had were its backoff
+    this.queue.end(job.requestId);
+    this.proofs.delete(job.requestId);
     if (end !== 'unpayable') this.stats[end]++;
     log.info({ end }, 'job done');
     for (const fn of this.listeners) fn(job.requestId, end);
@@ -149,11 +170,12 @@ export class JobRunner {
 
     const dir = await this.modelDir(job);
     if (dir === undefined) return { done: 'failed' };
+    const proving = this.proof(job, dir);
     if (req.claimant.toLowerCase() !== chain.address.toLowerCase() || req.claimedUntil < now) {
       const claimed = await this.claim(job, log);
       if (claimed !== undefined) return claimed;
     }
-    const proof = await this.deps.prove(dir, job.input);
+    const proof = await proving;
     const signals = proof.publicSignals.map(BigInt);
     const outputs = signals.slice(0, signals.length - job.inputSignals.length);
     const words = proof.proofWords.map((w) => BigInt(w));
@@ -165,15 +187,45 @@ export class JobRunner {
     return this.fulfil(job, outputs, words, log);
   }
 
+  /** The job's proof, started now or earlier; a failed one is forgotten, so a retry proves again. */
+  private proof(job: Job, dir: string): Promise<InferenceProof> {
+    let p = this.proofs.get(job.requestId);
+    if (p === undefined) {
+      p = this.deps.prove(dir, job.input);
+      this.proofs.set(job.requestId, p);
+      // also marks the rejection handled when the attempt ends at the claim without awaiting it
+      p.catch(() => this.proofs.delete(job.requestId));
+    }
+    return p;
+  }
+
+  /**
+   * The model's package, by one of the job's manifest hints (a hint that fails is dropped) or
+   * else by the manifest of the node's own package (ai_modelArtifacts). Undefined when the chain
+   * says the model is unusable (unknown or deprecated); throws when no package could be had, a
+   * failure retried with backoff.
+   */
   private async modelDir(job: Job): Promise<string | undefined> {
     const vkHash = await this.deps.chain.modelKey(job.modelId);
-    const manifest = job.manifest ?? (await this.deps.chain.modelManifest(job.modelId));
-    if (vkHash === undefined || manifest === undefined) {
-      this.deps.logger.warn({ modelId: job.modelId, registered: vkHash !== undefined }, 'model unusable or its package is not offered');
+    if (vkHash === undefined) {
+      this.deps.logger.warn({ modelId: job.modelId }, 'model unknown or deprecated');
       return undefined;
     }
-    return this.deps.models.ensure({ modelId: job.modelId, manifest, vkHash });
+    const hints = this.queue.get(job.requestId)?.manifests ?? [];
+    for (const manifest of [...hints]) {
+      try {
+        return await this.deps.models.ensure({ modelId: job.modelId, manifest, vkHash });
+      } catch (err) {
+        if (!(err instanceof ModelFetchError)) throw err;
+        hints.splice(hints.indexOf(manifest), 1);
+        this.deps.logger.warn({ modelId: job.modelId, manifest, err: err.message }, 'no usable package by this manifest hint; dropped');
+      }
+    }
+    const own = await this.deps.chain.modelManifest(job.modelId);
+    if (own === undefined) throw new Error(`no package of model ${job.modelId}: no manifest hint worked and the node serves none`);
+    return this.deps.models.ensure({ modelId: job.modelId, manifest: own, vkHash });
   }
+
 
   /** undefined: claimed, go on; else how the job ends or when to retry. */
   private async claim(job: Job, log: Logger): Promise<Step | undefined> {
@@ -215,7 +267,8 @@ export class JobRunner {
       if (!(err instanceof MarketRevert)) throw err;
       if (err.errorName === 'AlreadyFulfilled') return { done: 'lost' };
       if (err.errorName === 'Expired' || err.errorName === 'AlreadyRefunded') return { done: 'expired' };
-      if (err.errorName === 'AlreadyClaimed' || err.errorName === 'Reverted') return { retryInMs: this.options.retryMs };
+      // NotClaimant: our claim lapsed before the fulfilment landed; claim again (the proof is kept)
+      if (err.errorName === 'NotClaimant' || err.errorName === 'AlreadyClaimed' || err.errorName === 'Reverted') return { retryInMs: this.options.retryMs };
       log.warn({ err: err.message }, 'fulfil refused');
       return { done: 'failed' };
     }

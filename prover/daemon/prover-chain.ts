@@ -78,6 +78,22 @@ export class ProverChain {
     return { id, modelId: r.modelId, status: r.status, deadline: r.deadline, claimant: r.claimant, claimedUntil: r.claimedUntil, outputCount: r.outputCount, fee: r.fee, inputSignals: r.inputSignals };
   }
 
+  /** The request, or undefined when the market has none with this id (UnknownRequest). */
+  async findRequest(id: bigint): Promise<MarketRequest | undefined> {
+    try {
+      return await this.getRequest(id);
+    } catch (err) {
+      const r = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
+      if (r?.data?.errorName === 'UnknownRequest') return undefined;
+      throw err;
+    }
+  }
+
+  /** Requests made so far: ids run from 1 to this. */
+  async requestCount(): Promise<bigint> {
+    return this.public.readContract({ address: this.market, abi: marketAbi, functionName: 'requestCount' });
+  }
+
   async parameters() {
     return this.public.readContract({ address: this.market, abi: marketAbi, functionName: 'parameters' });
   }

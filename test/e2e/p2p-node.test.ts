@@ -128,20 +128,32 @@ describe('node p2p: proof jobs announced over gossip, artifacts served by hash',
     expect(Buffer.from(bytes)).toEqual(await readFile(join(work, 'models', 'tiny', 'circuit.zkey')));
   });
 
-  it('relays valid jobs from peers and never junk (wrong chain, input mismatch, malformed)', async () => {
-    const [a, b] = [peers[0]!, await newPeer()];
-    await join_(b, node); // b's only connection is the node: whatever b gets, the node relayed
-    const valid: JobMessage = { v: 1, chainId: '1337', requestId: '424242', modelId: publicModel, inputSignals: ['1', '2'], fee: '1', deadline: 4_000_000_000, outputCount: 4 };
+  it("relays a peer's job only when it says what the chain says of its request: never junk, fakes, or jobs for requests it does not have", async () => {
+    const [sender, b] = [await newPeer(), await newPeer()];
+    await join_(sender, node); // sender sends; b's only connection is the node: whatever b gets, the node relayed
+    await join_(b, node);
+    // a private-input request whose input the node does not hold: a peer's job carrying it is worth relaying
+    const other = input.map((v) => (v + 7) % 256);
+    const hash = inputHash(Uint8Array.from(other));
+    const { id, deadline } = await request(privateModel, [hash]);
+    const count = (await c.publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestCount' })) as bigint;
+    const valid: JobMessage = { v: 1, chainId: '1337', requestId: id.toString(), modelId: privateModel, inputSignals: [hash.toString()], input: other, fee: FEE.toString(), deadline: Number(deadline), outputCount: 4 };
+    const third = input.map((v) => (v + 11) % 256);
     const junk = [
       new TextEncoder().encode('{"not":"a job"}'),
-      encodeJob({ ...valid, requestId: '424243', chainId: '901' }),
-      encodeJob({ ...valid, requestId: '424244', input: [9, 9] }),
+      encodeJob({ ...valid, chainId: '901' }),
+      encodeJob({ ...valid, input: [9, 9] }), // not the input the signals name
+      encodeJob({ ...valid, requestId: (count + 5n).toString() }), // a future request id
+      encodeJob({ ...valid, requestId: '424242' }), // no such request
+      encodeJob({ ...valid, modelId: publicModel }), // another model than the request's
+      encodeJob({ ...valid, inputSignals: [inputHash(Uint8Array.from(third)).toString()], input: third }), // other inputs
+      encodeJob({ ...valid, fee: '1' }), // other terms
     ];
-    for (const j of junk) await a.p2p.gossip.publish(TopicKind.Jobs, j);
-    await a.p2p.gossip.publish(TopicKind.Jobs, encodeJob(valid));
-    await waitFor('the valid job at b', () => b.job(424242n));
+    for (const j of junk) await sender.p2p.gossip.publish(TopicKind.Jobs, j);
+    await sender.p2p.gossip.publish(TopicKind.Jobs, encodeJob(valid));
+    await waitFor('the valid job at b', () => b.job(id));
     await new Promise((r) => setTimeout(r, 1_000));
-    expect(b.raw.filter((r) => !r.includes('"424242"'))).toEqual([]);
+    expect(b.raw).toEqual([new TextDecoder().decode(encodeJob(valid))]);
     expect(b.p2p.isConnected(peerIdOf(node.p2p[0]!))).toBe(true);
   });
 

@@ -101,8 +101,8 @@ export function startRollupNode(env: L1Env, opts: DevNodeOptions & { keys?: bool
 
 /**
  * Waits until L1 holds batches covering the L2 block of every given fulfilment log and the
- * InferenceOracle has a record for each batch that holds one; returns those batches with their
- * logs and oracle records.
+ * InferenceOracle has the node's poster's submission for each batch that holds one; returns those
+ * batches with their logs and that submission (its root and record).
  */
 export async function oracleBatchesFor<L extends { blockNumber: bigint }>(env: L1Env, logs: readonly L[], timeoutMs = 300_000) {
   const l1 = env.l1.publicClient;
@@ -115,8 +115,14 @@ export async function oracleBatchesFor<L extends { blockNumber: bigint }>(env: L
       const all = await Promise.all([...Array(Number(n)).keys()].map((i) => l1.readContract({ address: rollup, abi: rollupAbi, functionName: 'getBatch', args: [BigInt(i)] })));
       if (all.length === 0 || all.at(-1)!.lastBlock < last) return false;
       const withProofs = all.map((b, i) => ({ ...b, index: BigInt(i), logs: logs.filter((l) => l.blockNumber >= b.firstBlock && l.blockNumber <= b.lastBlock) })).filter((b) => b.logs.length > 0);
-      const records = await Promise.all(withProofs.map((b) => l1.readContract({ address: inferenceOracle!, abi: inferenceOracleAbi, functionName: 'getBatch', args: [b.index] })));
-      return records.every((r) => BigInt(r.root) !== 0n) ? withProofs.map((b, i) => ({ ...b, record: records[i]! })) : false;
+      // the node's poster's submission (a batch may hold others' too)
+      const poster = privateKeyToAccount(env.keys[5]!).address;
+      const record = async (index: bigint) => {
+        const root = await l1.readContract({ address: inferenceOracle!, abi: inferenceOracleAbi, functionName: 'submittedRoot', args: [index, poster] });
+        return { root, ...(await l1.readContract({ address: inferenceOracle!, abi: inferenceOracleAbi, functionName: 'getSubmission', args: [index, root] })) };
+      };
+      const records = await Promise.all(withProofs.map((b) => record(b.index)));
+      return records.every((r) => r.leafCount !== 0) ? withProofs.map((b, i) => ({ ...b, record: records[i]! })) : false;
     },
     timeoutMs,
     1_000,

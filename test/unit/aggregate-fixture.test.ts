@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from 'viem';
-import { ORACLE_FIXTURE_PATH, loadOracleProofs, oracleFixtureSource } from '../../contracts/tools/oracle-fixture.ts';
+import { ORACLE_FIXTURE_PATH, loadOracleProofs, oracleFixtureSource, strangerSubmission } from '../../contracts/tools/oracle-fixture.ts';
 import { initMcl, prepareKey, verifyPrepared } from '../../precompiles/groth16/verify.ts';
 import { encodeOutputs } from '../../prover/circuit/generate.ts';
 import { inputHash } from '../../prover/circuit/input-hash.ts';
@@ -28,6 +28,18 @@ describe('InferenceOracle Foundry fixture (contracts/test/foundry/fixtures)', ()
           : [...out(x.inputs[0]!), ...(x.key === 'private' ? [inputHash(x.inputs[0]!)] : x.inputs[0]!.map(BigInt))];
       expect(x.publicSignals, x.key).toEqual(expected.map(String));
     }
+  });
+
+  it("the stranger's made-up claims verify under his own key, which the registry's checks accept: its maker knows its trapdoor", () => {
+    const sub = strangerSubmission(f);
+    const key = prepareKey(hexToBytes(sub.groups[0]!.vk));
+    const g = sub.groups[0]!;
+    const n = g.publicInputs.length / g.proofs.length;
+    g.proofs.forEach((words, i) => {
+      const claim = g.publicInputs.slice(i * n, i * n + n);
+      expect(verifyPrepared(key, claim, [...words])).toEqual({ kind: 'ok', valid: true });
+      expect(verifyPrepared(key, [claim[0]! + 1n, ...claim.slice(1)], [...words])).toEqual({ kind: 'ok', valid: false });
+    });
   });
 
   it('every proof verifies on its own (the L2 precompile verifier), so the batch check has nothing false to hide', () => {

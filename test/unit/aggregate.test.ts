@@ -133,6 +133,11 @@ describe('batch submission (prover/aggregate/batch-proof.ts)', () => {
     refuse([{ ...items[0]!, proofWords: ['0xzz', ...proof(0).slice(1)] as Hex[] }], 'BAD_PROOF', 0);
     refuse([{ ...items[0]!, vk: `${KEY_A}00` }], 'BAD_KEY', 0);
     refuse([{ ...items[0]!, vk: `0x${BN254_P.toString(16).padStart(64, '0')}${KEY_A.slice(66)}` }], 'BAD_KEY', 0);
+    // degenerate: gamma = delta (the oracle's InvalidVerifyingKey code 5), and two equal inputs
+    const gammaIsDelta = vkToBytes({ alpha: pt(1n), beta: g2(1n), gamma: g2(21n), delta: g2(21n), ic: [pt(100n), pt(101n), pt(102n)] });
+    refuse([items[1]!, { ...items[0]!, vk: `0x${Buffer.from(gammaIsDelta).toString('hex')}` }], 'BAD_KEY', 1);
+    const sameInputs = vkToBytes({ alpha: pt(1n), beta: g2(1n), gamma: g2(11n), delta: g2(21n), ic: [pt(100n), pt(101n), [101n, 7n]] });
+    refuse([{ ...items[0]!, vk: `0x${Buffer.from(sameInputs).toString('hex')}` }], 'BAD_KEY', 0);
   });
 });
 

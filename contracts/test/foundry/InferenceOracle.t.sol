@@ -1,37 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import { RollupSetup } from "./Setup.sol";
 import { InferenceOracle } from "../../l1/InferenceOracle.sol";
 import { IInferenceOracle } from "../../interfaces/IInferenceOracle.sol";
 import { OracleFixture as F } from "./fixtures/InferenceOracleFixture.sol";
+import { OracleTestBase } from "./OracleTestBase.sol";
 
 /// @notice The oracle against real snarkjs proofs (fixtures/InferenceOracleFixture.sol): three
 /// keys (private input, public input, four inferences per proof), six proofs in three groups.
-contract InferenceOracleTest is RollupSetup {
-    uint256 internal constant P = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
-    uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
-
-    InferenceOracle internal oracle;
-
-    function setUp() public override {
-        super.setUp();
-        submit(1, 0); // Rollup batch 0
-        submit(1, 0); // and 1
-        oracle = new InferenceOracle(address(rollup));
-    }
-
-    /// @dev With a realistic gas limit: a call that ecPairing refuses consumes all the gas it was given.
-    function expectRefused(IInferenceOracle.ProofGroup[] memory g, bytes memory err) internal {
-        vm.expectRevert(err);
-        oracle.submitBatchProofs{ gas: 5_000_000 }(0, g);
-    }
-
-    function expectKeyRefused(bytes memory k, uint8 code) internal {
-        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.InvalidVerifyingKey.selector, keccak256(k), code));
-        oracle.addKey{ gas: 5_000_000 }(k);
-    }
-
+contract InferenceOracleTest is OracleTestBase {
     /// @dev leaf index of proof i of group g
     function leafOf(IInferenceOracle.ProofGroup[] memory g, uint256 group, uint256 i) internal pure returns (uint256 t) {
         for (uint256 k; k < group; ++k) t += g[k].proofs.length;
@@ -50,8 +27,10 @@ contract InferenceOracleTest is RollupSetup {
         emit IInferenceOracle.BatchProofsVerified(0, address(this), F.ROOT, F.leaves());
         bytes32 root = oracle.submitBatchProofs(0, F.groups());
         assertEq(root, F.ROOT, "root");
-        IInferenceOracle.BatchRecord memory b = oracle.getBatch(0);
-        assertEq(b.root, F.ROOT, "stored root");
+        IInferenceOracle.Submission memory b = oracle.getSubmission(0, F.ROOT);
+        assertEq(oracle.submittedRoot(0, address(this)), F.ROOT, "the submitter's root");
+        assertEq(oracle.submittedRoot(1, address(this)), bytes32(0), "nothing for batch 1");
+        assertEq(oracle.getSubmission(1, F.ROOT).leafCount, 0, "recorded for batch 0 only");
         assertEq(b.leafCount, F.LEAF_COUNT, "leafCount");
         assertEq(b.l1Block, 99, "l1Block");
         assertEq(b.timestamp, START, "timestamp");
@@ -75,7 +54,7 @@ contract InferenceOracleTest is RollupSetup {
         (bool ok, bytes memory ret) = address(oracle).call(F.SUBMISSION_STORED_KEYS);
         assertTrue(ok, "submission without key bytes");
         assertEq(abi.decode(ret, (bytes32)), F.ROOT, "same leaves, same root");
-        assertEq(oracle.getBatch(1).root, F.ROOT, "batch 1");
+        assertEq(oracle.getSubmission(1, F.ROOT).leafCount, F.LEAF_COUNT, "batch 1");
     }
 
     function test_oneProofAlone() public {
@@ -227,12 +206,17 @@ contract InferenceOracleTest is RollupSetup {
 
     // ---------------------------------------------------------------------- batch bookkeeping
 
-    function test_resubmissionRefused() public {
+    function test_sameRootRefusedOtherRootsRecorded() public {
+        oracle.submitBatchProofs(0, F.groups());
+        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.BatchAlreadySubmitted.selector, 0, F.ROOT));
+        vm.prank(USER); // whoever sends it: nothing new to record
         oracle.submitBatchProofs(0, F.groups());
         IInferenceOracle.ProofGroup[] memory one = new IInferenceOracle.ProofGroup[](1);
         one[0] = F.groups()[2];
-        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.BatchAlreadySubmitted.selector, 0));
-        oracle.submitBatchProofs(0, one);
+        bytes32 other = oracle.submitBatchProofs(0, one); // another root: recorded beside the first
+        assertEq(oracle.getSubmission(0, other).leafCount, 1, "second root");
+        assertEq(oracle.getSubmission(0, F.ROOT).leafCount, F.LEAF_COUNT, "first root kept");
+        assertEq(oracle.submittedRoot(0, address(this)), other, "the submitter's last root");
         oracle.submitBatchProofs(1, one); // another batch may carry the same statement
     }
 
@@ -262,40 +246,4 @@ contract InferenceOracleTest is RollupSetup {
         }
     }
 
-    // --------------------------------------------------------------------------------- helpers
-
-    function statement(uint256 i) internal pure returns (bytes32 vkHash, uint256[] memory s) {
-        bytes32[] memory st = F.leafStatement(i);
-        vkHash = st[0];
-        s = new uint256[](st.length - 1);
-        for (uint256 j; j < s.length; ++j) s[j] = uint256(st[j + 1]);
-    }
-
-    function slice(bytes memory b, uint256 len) internal pure returns (bytes memory out) {
-        out = new bytes(len);
-        for (uint256 i; i < len; ++i) out[i] = b[i];
-    }
-
-    function withWord(bytes memory b, uint256 w, uint256 v) internal pure returns (bytes memory out) {
-        out = slice(b, b.length);
-        assembly ("memory-safe") {
-            mstore(add(add(out, 32), mul(w, 32)), v)
-        }
-    }
-
-    function withG2(bytes memory b, uint256 w, uint256[4] memory q) internal pure returns (bytes memory out) {
-        out = b;
-        for (uint256 i; i < 4; ++i) out = withWord(out, w + i, q[i]);
-    }
-
-    function slice32(bytes32[] memory a, uint256 len) internal pure returns (bytes32[] memory out) {
-        out = new bytes32[](len);
-        for (uint256 i; i < len; ++i) out[i] = a[i];
-    }
-
-    function append32(bytes32[] memory a, bytes32 x) internal pure returns (bytes32[] memory out) {
-        out = new bytes32[](a.length + 1);
-        for (uint256 i; i < a.length; ++i) out[i] = a[i];
-        out[a.length] = x;
-    }
 }
