@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { VM } from '@ethereumjs/vm';
 
 /**
@@ -77,8 +80,7 @@ interface InterpreterProto {
  * is wrapped once. The version check keeps a silent no-op from passing for a timeout.
  */
 async function installBudgetHook(): Promise<void> {
-  const entry = import.meta.resolve('@ethereumjs/evm');
-  const mod = (await import(new URL('./interpreter.js', entry).href)) as { Interpreter?: { prototype: InterpreterProto } };
+  const mod = (await import(interpreterUrl())) as { Interpreter?: { prototype: InterpreterProto } };
   const proto = mod.Interpreter?.prototype;
   if (proto === undefined || typeof proto.runStep !== 'function') throw new Error('@ethereumjs/evm: Interpreter.prototype.runStep not found; the execution budget cannot be enforced');
   if (proto[BUDGET] === true) return;
@@ -88,6 +90,16 @@ async function installBudgetHook(): Promise<void> {
     return wait === undefined ? original.call(this, op) : wait.then(() => original.call(this, op));
   };
   proto[BUDGET] = true;
+}
+
+/**
+ * dist/esm/interpreter.js of @ethereumjs/evm. import.meta.resolve gives the ESM entry; where it is
+ * missing (vitest's module runner) the CommonJS entry is found and its sibling ESM file taken.
+ */
+function interpreterUrl(): string {
+  if (typeof import.meta.resolve === 'function') return new URL('./interpreter.js', import.meta.resolve('@ethereumjs/evm')).href;
+  const cjs = createRequire(import.meta.url).resolve('@ethereumjs/evm');
+  return pathToFileURL(join(dirname(cjs), '..', 'esm', 'interpreter.js')).href;
 }
 
 /** Go's time.Duration formatting, as geth prints the limit: 5s, 1.5s, 500ms. */
