@@ -1,10 +1,12 @@
 /**
  * Takes proof jobs (from gossip or from the chain, in any order, duplicates included) and runs
- * each one through: check on chain -> fetch the model -> claim while proving -> verify locally ->
+ * each one through: check on chain -> fetch the model -> prove -> verify locally -> claim ->
  * fulfil. The chain is the only truth: a job message only says where to look. The market pays
  * only the live claimant (a fulfilment copied from the pool must not pay its copier), so every
- * fulfilment needs a claim; it is sent as proving starts, so it costs no latency, and a proof
- * made for a claim that was lost is kept for the next attempt at the job.
+ * fulfilment needs a claim. It is taken once the proof is made and verified (a claim taken while
+ * proving could lapse when proofs queue up, and a lapse is slashed), and the fulfilment is sent
+ * only after the claim is mined; a proof made for a job whose claim was lost is kept for the next
+ * attempt at it.
  *
  * A job someone else holds is looked at again when their claim ends (a prover that died
  * mid-job leaves a claim that expires, and the market offers the job again); a job is dropped
@@ -170,12 +172,9 @@ export class JobRunner {
 
     const dir = await this.modelDir(job);
     if (dir === undefined) return { done: 'failed' };
-    const proving = this.proof(job, dir);
-    if (req.claimant.toLowerCase() !== chain.address.toLowerCase() || req.claimedUntil < now) {
-      const claimed = await this.claim(job, log);
-      if (claimed !== undefined) return claimed;
-    }
-    const proof = await proving;
+    // prove first, claim after: a claim taken while the proof waits behind others in the pool
+    // can lapse under load, and each lapse is a miss slashed from the stake
+    const proof = await this.proof(job, dir);
     const signals = proof.publicSignals.map(BigInt);
     const outputs = signals.slice(0, signals.length - job.inputSignals.length);
     const words = proof.proofWords.map((w) => BigInt(w));
@@ -183,6 +182,12 @@ export class JobRunner {
     if (local.kind !== 'ok' || !local.valid || outputs.length !== req.outputCount) {
       log.error({ local, outputs: outputs.length, expected: req.outputCount }, 'our proof does not verify against the registered key; not sending it');
       return { done: 'failed' };
+    }
+    const after = await chain.latestTimestamp();
+    if (req.claimant.toLowerCase() !== chain.address.toLowerCase() || req.claimedUntil < after) {
+      // the claim is mined before the fulfilment is sent: a proof seen in the pool is then useless to anyone else
+      const claimed = await this.claim(job, log);
+      if (claimed !== undefined) return claimed;
     }
     return this.fulfil(job, outputs, words, log);
   }
