@@ -32,8 +32,8 @@ import { inferenceOracleAbi } from '../prover/aggregate/oracle-abi.ts';
 import { inputHash } from '../prover/circuit/input-hash.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../contracts/predeploys.ts';
 import { marketAbi } from '../prover/daemon/market-abi.ts';
-import { mulberry32, randomInput } from '../prover/model/random.ts';
-import { parseModelSpecText } from '../prover/model/spec.ts';
+import { mulberry32, randomInput } from '../precompiles/model/random.ts';
+import { parseModelSpecText } from '../precompiles/model/spec.ts';
 import { compileModel } from '../prover/pipeline/compile-model.ts';
 import type { InferenceProof } from '../prover/pipeline/prove.ts';
 import { ProverPool } from '../prover/worker/pool.ts';
@@ -152,7 +152,7 @@ async function runPoster(env: Env, index: bigint, inputs: JobInputs | undefined,
 }
 
 export async function liveBench(): Promise<void> {
-  const spec = parseModelSpecText(readFileSync(join(ROOT, 'prover/model/examples/tiny-16-16-4.json'), 'utf8'));
+  const spec = parseModelSpecText(readFileSync(join(ROOT, 'precompiles/model/examples/tiny-16-16-4.json'), 'utf8'));
   const work = await mkdtemp(join(tmpdir(), 'bench-aggregate-live-'));
   const env = await start(work);
   const pool = new ProverPool({ concurrency: 2 }, { logger });

@@ -32,15 +32,15 @@ import { bridgeAbi, rollupAbi } from '../sequencer/rollup-abi.ts';
 import { type InferenceProofInput, buildBatchSubmission } from '../prover/aggregate/batch-proof.ts';
 import { AGGREGATE_CACHE, cachedModel, cachedMultiCircuit, multiConstraints, proveMulti } from '../prover/aggregate/circuits.ts';
 import { inferenceOracleAbi } from '../prover/aggregate/oracle-abi.ts';
-import { mulberry32, randomInput } from '../prover/model/random.ts';
-import { type ParsedSpec, parseModelSpecText } from '../prover/model/spec.ts';
+import { mulberry32, randomInput } from '../precompiles/model/random.ts';
+import { type ParsedSpec, parseModelSpecText } from '../precompiles/model/spec.ts';
 import { proveInference } from '../prover/pipeline/prove.ts';
 import { quietLogger } from '../prover/setup/snarkjs-curve.ts';
 import { ROOT, table } from './lib.ts';
 
 const SIZES = [1, 16, 64];
 const BATCH = 64;
-const TINY = parseModelSpecText(readFileSync(join(ROOT, 'prover/model/examples/tiny-16-16-4.json'), 'utf8'));
+const TINY = parseModelSpecText(readFileSync(join(ROOT, 'precompiles/model/examples/tiny-16-16-4.json'), 'utf8'));
 /** The 16->4 int8 last layer of the example alone: a stand-in with the same 2-signal slots. */
 const STAND_IN: ParsedSpec = { name: 'tiny-last-layer-16-4', version: 1, model: { inputShape: [16], layers: [TINY.model.layers[1]!] } };
 

@@ -14,9 +14,9 @@ import { encodeFunctionData, toHex } from 'viem';
 import type { Hex } from 'viem';
 import { MODEL_REGISTRY_ADDRESS } from '../contracts/predeploys.ts';
 import { EXEC_MAX_WORK, execWork } from '../precompiles/exec-gas.ts';
-import { serializeModel } from '../prover/model/codec.ts';
-import type { Layer, LayerType, Model } from '../prover/model/format.ts';
-import { shapeSize } from '../prover/model/format.ts';
+import { serializeModel } from '../precompiles/model/codec.ts';
+import type { Layer, LayerType, Model } from '../precompiles/model/format.ts';
+import { shapeSize } from '../precompiles/model/format.ts';
 import { execAbi } from '../test/helpers/ai.ts';
 import { modelStorage } from '../test/helpers/registry-storage.ts';
 

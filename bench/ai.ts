@@ -29,12 +29,12 @@ import { DEFAULT_GAS_LIMIT } from '../node/chain/genesis.ts';
 import { registrationCommitment } from '../node/model-register.ts';
 import { createAiPrecompiles } from '../precompiles/index.ts';
 import { execAbi, verifierAbi } from '../test/helpers/ai.ts';
-import { serializeModel } from '../prover/model/codec.ts';
+import { serializeModel } from '../precompiles/model/codec.ts';
 import { execWork } from '../precompiles/exec-gas.ts';
 import { measureWorstCase, worstCases, worstTable } from './ai-worst.ts';
-import type { Model } from '../prover/model/format.ts';
-import { mulberry32, randomInput } from '../prover/model/random.ts';
-import { parseModelSpecText } from '../prover/model/spec.ts';
+import type { Model } from '../precompiles/model/format.ts';
+import { mulberry32, randomInput } from '../precompiles/model/random.ts';
+import { parseModelSpecText } from '../precompiles/model/spec.ts';
 import { compileModel } from '../prover/pipeline/compile-model.ts';
 import { loadModelDir, proveInference } from '../prover/pipeline/prove.ts';
 import { readFileSync } from 'node:fs';
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
   try {
     const evm = await makeEvm();
     const pairing = await timeCall(evm, ECPAIRING, pairingInput(), 20);
-    const tiny = parseModelSpecText(readFileSync(new URL('../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
+    const tiny = parseModelSpecText(readFileSync(new URL('../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
     const rows: Row[] = [];
     for (const mode of ['public', 'private'] as const) rows.push(await benchModel('16-16-4', tiny, mode, work, 5));
     if (!quick) for (const mode of ['private', 'public'] as const) rows.push(await benchModel('784-32-10', mnistModel(), mode, work, 3));

@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import native from 'secp256k1';
 import { bytesToHex, hexToBytes, keccak256, serializeTransaction } from 'viem';
 import type { Hex, TransactionSerializableEIP1559 } from 'viem';
-import type { Model } from '../prover/model/format.ts';
-import { mulberry32, randomDense } from '../prover/model/random.ts';
+import type { Model } from '../precompiles/model/format.ts';
+import { mulberry32, randomDense } from '../precompiles/model/random.ts';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 

@@ -177,7 +177,7 @@ async function withBlockSigner(datadir: string, state: DevnetState): Promise<Dev
   return next;
 }
 
-const EXAMPLES = [{ name: 'tiny-16-16-4', spec: new URL('../prover/model/examples/tiny-16-16-4.json', import.meta.url) }];
+const EXAMPLES = [{ name: 'tiny-16-16-4', spec: new URL('../precompiles/model/examples/tiny-16-16-4.json', import.meta.url) }];
 /** The example's 4-inference circuit: the inference poster then pays ~19,000 L1 gas per inference instead of ~59,700. */
 const EXAMPLE_AGGREGATE = 4;
 
@@ -188,9 +188,9 @@ const EXAMPLE_AGGREGATE = 4;
  */
 async function compileExamples(modelsDir: string, log: Logger): Promise<ExampleModel[]> {
   const { compileModel } = await import('../prover/pipeline/compile-model.ts');
-  const { parseModelSpecText } = await import('../prover/model/spec.ts');
-  const { serializeModel } = await import('../prover/model/codec.ts');
-  const { keccakHex } = await import('../prover/model/commitment.ts');
+  const { parseModelSpecText } = await import('../precompiles/model/spec.ts');
+  const { serializeModel } = await import('../precompiles/model/codec.ts');
+  const { keccakHex } = await import('../precompiles/model/commitment.ts');
   const out: ExampleModel[] = [];
   for (const e of EXAMPLES) {
     const dir = join(modelsDir, e.name);

@@ -2,7 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { parseModelSpecText } from '../prover/model/spec.ts';
+import { parseModelSpecText } from '../precompiles/model/spec.ts';
 import { registerCommand } from './model-register.ts';
 
 // snarkjs and circom2 take seconds to load: only the commands that prove or compile pay for it
@@ -46,7 +46,7 @@ export function modelCommand(): Command {
   model
     .command('compile')
     .description('SPEC.json -> model directory: encoding, circuit (circom2 --O2), Groth16 keys, verifying key, manifest')
-    .argument('<spec>', 'model spec (JSON; format in prover/model/spec.ts)')
+    .argument('<spec>', 'model spec (JSON; format in precompiles/model/spec.ts)')
     .option('--out <dir>', 'output directory (default: ./models/<spec name>)')
     .option('--private-input', 'keep the input private; its Poseidon hash becomes the public signal', false)
     .option('--ptau <file>', 'a prepared Powers of Tau file (default: a local dev one, cached)')

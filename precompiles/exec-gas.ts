@@ -21,7 +21,7 @@
  * layer type's worst case next to ecPairing in one run. The total is known from the model's shape
  * before it runs, is capped at EXEC_MAX_WORK, and does not depend on the input's values.
  */
-import { type Layer, type Model, layerOutputShape, shapeSize } from '../prover/model/format.ts';
+import { type Layer, type Model, layerOutputShape, shapeSize } from './model/format.ts';
 import { CALL_BASE, REGISTRY_WORD, weightWords } from './gas.ts';
 
 /** Work units per step (1 unit ~ one dense multiply-accumulate, ~2 ns on the reference machine). */

@@ -19,9 +19,9 @@
 import type { ExecResult, PrecompileInput } from '@ethereumjs/evm';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from 'viem';
-import { deserializeModel } from '../prover/model/codec.ts';
-import { runModel } from '../prover/model/executor.ts';
-import { type Model, shapeSize } from '../prover/model/format.ts';
+import { deserializeModel } from './model/codec.ts';
+import { runModel } from './model/executor.ts';
+import { type Model, shapeSize } from './model/format.ts';
 import { EXECUTE_SELECTOR, modelExecAbi } from './abi.ts';
 import { EXEC_MAX_WORK, execGas, execWork, workGas } from './exec-gas.ts';
 import { CALL_BASE, REGISTRY_WORD } from './gas.ts';

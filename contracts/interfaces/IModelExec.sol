@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 /// @title Model execution (a precompile).
 /// @notice At 0x0000000000000000000000000000000000000A02. Runs a registered model whose weights
 /// were published in the ModelRegistry, on `input` (one uint8 per byte, flat, channels-last),
-/// with the deterministic integer executor (prover/model/executor.ts): bit-identical on every
+/// with the deterministic integer executor (precompiles/model/executor.ts): bit-identical on every
 /// node. Returns the outputs (int8 logits for a last layer without activation, else uint8).
 /// Gas: see README "Gas schedule" (base + per 32-byte word of the model + per multiply-accumulate);
 /// models over the multiply-accumulate cap are refused.

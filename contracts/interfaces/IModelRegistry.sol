@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 /// @title Model registry of the AI rollup (an L2 predeploy).
 /// @notice Lives at 0x4200000000000000000000000000000000000A00 on every chain of this rollup.
 /// A model id is keccak256 of the model's canonical encoding (architecture + weights + scales,
-/// see prover/model/format.ts), so an id names exactly one model. Each id is registered once;
+/// see precompiles/model/format.ts), so an id names exactly one model. Each id is registered once;
 /// a new version is a new id whose parent is the previous one. Only the owner changes a model.
 ///
 /// Registration is commit-reveal, bound to the registrant, so that a pending registration

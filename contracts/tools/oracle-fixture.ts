@@ -1,6 +1,6 @@
 /**
  * Fixture of the InferenceOracle's Foundry tests: real Groth16 proofs of the 16-16-4 example
- * model (prover/model/examples/tiny-16-16-4.json) made with snarkjs, in three circuits (so a
+ * model (precompiles/model/examples/tiny-16-16-4.json) made with snarkjs, in three circuits (so a
  * submission has three key groups): private input (5 public signals), public input (20), and four
  * inferences in one circuit (prover/circuit/multi.ts, 8 signals).
  *
@@ -25,15 +25,15 @@ import { bn254 } from '@noble/curves/bn254.js';
 import { bytesToHex, keccak256, numberToHex } from 'viem';
 import type { Hex } from 'viem';
 import { type InferenceProofInput, buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
-import { mulberry32, randomInput } from '../../prover/model/random.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { mulberry32, randomInput } from '../../precompiles/model/random.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { CONTRACTS_DIR } from '../compile.ts';
 import { strangerKey } from './stranger-key.ts';
 
 const FIXTURES = join(CONTRACTS_DIR, 'test/foundry/fixtures');
 export const ORACLE_PROOFS_PATH = join(FIXTURES, 'InferenceOracleProofs.json');
 export const ORACLE_FIXTURE_PATH = join(FIXTURES, 'InferenceOracleFixture.sol');
-const TINY_SPEC = join(CONTRACTS_DIR, '../prover/model/examples/tiny-16-16-4.json');
+const TINY_SPEC = join(CONTRACTS_DIR, '../precompiles/model/examples/tiny-16-16-4.json');
 
 export type FixtureKey = 'private' | 'public' | 'multi4';
 

@@ -13,7 +13,7 @@ import { proofToWords, vkToBytes } from '../../precompiles/groth16/encoding.ts';
 import type { SnarkjsVerificationKey } from '../../precompiles/groth16/encoding.ts';
 import { compileCircuit } from '../circuit/compile.ts';
 import { decodeMultiSignals, generateMultiCircuit, multiCircuitInput, multiPublicSignals } from '../circuit/multi.ts';
-import type { Model } from '../model/format.ts';
+import type { Model } from '../../precompiles/model/format.ts';
 import { type LoadedModel, checkInput } from '../pipeline/prove.ts';
 import { groth16Setup } from '../setup/groth16.ts';
 import { operatorPtau, powerFor, ptauFor } from '../setup/ptau.ts';

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { compileCircuit } from '../circuit/compile.ts';
 import { type InputMode, generateCircuit } from '../circuit/generate.ts';
 import { generateMultiCircuit } from '../circuit/multi.ts';
-import type { ParsedSpec } from '../model/spec.ts';
+import type { ParsedSpec } from '../../precompiles/model/spec.ts';
 import { compileModel } from '../pipeline/compile-model.ts';
 import { type LoadedModel, loadModelDir } from '../pipeline/prove.ts';
 import { powerFor } from '../setup/ptau.ts';

@@ -27,7 +27,7 @@ import {
   modelOutputShape,
   shapeSize,
   validateModel,
-} from '../model/format.ts';
+} from '../../precompiles/model/format.ts';
 import { inputHashCircom } from './input-hash.ts';
 import { CIRCUIT_LIBRARY } from './templates.ts';
 

@@ -18,8 +18,8 @@
  */
 import { inputHash } from './input-hash.ts';
 import { decodeOutputs, encodeOutputs, generateCircuit } from './generate.ts';
-import { runModel } from '../model/executor.ts';
-import { type Model, modelOutputShape, shapeSize, validateModel } from '../model/format.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import { type Model, modelOutputShape, shapeSize, validateModel } from '../../precompiles/model/format.ts';
 
 /** 31 bytes of outputs stay below 2^248 < r: the packed value is one field element, no wrap. */
 export const MAX_PACKED_OUTPUTS = 31;

@@ -9,10 +9,10 @@ import type { Groth16Proof } from 'snarkjs';
 import { proofToWords } from '../../precompiles/groth16/encoding.ts';
 import { encodeOutputs } from '../circuit/generate.ts';
 import { inputHash } from '../circuit/input-hash.ts';
-import { deserializeModel } from '../model/codec.ts';
-import { runModel } from '../model/executor.ts';
-import type { Model } from '../model/format.ts';
-import { shapeSize } from '../model/format.ts';
+import { deserializeModel } from '../../precompiles/model/codec.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import type { Model } from '../../precompiles/model/format.ts';
+import { shapeSize } from '../../precompiles/model/format.ts';
 import { withCurve } from '../setup/snarkjs-curve.ts';
 import type { ModelManifest } from './compile-model.ts';
 

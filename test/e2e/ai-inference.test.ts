@@ -7,8 +7,8 @@ import { BaseError, ContractFunctionRevertedError, getAddress, keccak256, toHex 
 import type { Address, Hex } from 'viem';
 import { compileContracts } from '../../contracts/compile.ts';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { readFileSync } from 'node:fs';
 import { DEV_KEYS, clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';

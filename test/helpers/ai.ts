@@ -6,7 +6,7 @@ import type { Hex, PublicClient, TransactionReceipt } from 'viem';
 import { commitAndRegister, type Wallet } from '../../node/model-register.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
-export const TINY_SPEC = resolve(import.meta.dirname, '../../prover/model/examples/tiny-16-16-4.json');
+export const TINY_SPEC = resolve(import.meta.dirname, '../../precompiles/model/examples/tiny-16-16-4.json');
 
 export const VERIFIER = '0x0000000000000000000000000000000000000a01' as const;
 export const MODEL_EXEC = '0x0000000000000000000000000000000000000a02' as const;

@@ -6,10 +6,10 @@ import { initMcl, prepareKey, verifyPrepared } from '../../precompiles/groth16/v
 import { encodeOutputs } from '../../prover/circuit/generate.ts';
 import { inputHash } from '../../prover/circuit/input-hash.ts';
 import { multiPublicSignals } from '../../prover/circuit/multi.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 
-const TINY = parseModelSpecText(readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
+const TINY = parseModelSpecText(readFileSync(new URL('../../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
 
 describe('InferenceOracle Foundry fixture (contracts/test/foundry/fixtures)', () => {
   const f = loadOracleProofs();

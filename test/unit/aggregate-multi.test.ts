@@ -4,12 +4,12 @@ import { compileCircuit, computeWitness, firstViolatedConstraint, releaseSnarkjs
 import { generateCircuit } from '../../prover/circuit/generate.ts';
 import { inputHash } from '../../prover/circuit/input-hash.ts';
 import { MultiCircuitError, decodeMultiSignals, generateMultiCircuit, multiCircuitInput, multiPublicSignals, packOutputs } from '../../prover/circuit/multi.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import type { Model } from '../../prover/model/format.ts';
-import { mulberry32, randomInput } from '../../prover/model/random.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import type { Model } from '../../precompiles/model/format.ts';
+import { mulberry32, randomInput } from '../../precompiles/model/random.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 
-const TINY = parseModelSpecText(readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
+const TINY = parseModelSpecText(readFileSync(new URL('../../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
 
 describe('multi-inference circuits (prover/circuit/multi.ts)', () => {
   afterAll(releaseSnarkjsCurve);

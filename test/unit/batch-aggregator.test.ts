@@ -11,13 +11,13 @@ import type { FulfilledInference } from '../../prover/aggregate/batch-aggregator
 import { buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
 import { decodeMultiSignals } from '../../prover/circuit/multi.ts';
 import { inputHash } from '../../prover/circuit/input-hash.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { compileModel } from '../../prover/pipeline/compile-model.ts';
 import { loadModelDir } from '../../prover/pipeline/prove.ts';
 import { ProverPool } from '../../prover/worker/pool.ts';
 
-const SPEC = parseModelSpecText(readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8'));
+const SPEC = parseModelSpecText(readFileSync(new URL('../../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8'));
 const inputOf = (seed: number) => Array.from({ length: 16 }, (_, i) => (i * 13 + seed * 29 + 5) % 256);
 const silent = pino({ level: 'silent' });
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { CIRCOM_PRAGMA } from '../../prover/circuit/generate.ts';
 import { compileCircuit, computeWitness, firstViolatedConstraint } from '../../prover/circuit/compile.ts';
 import { CIRCUIT_LIBRARY } from '../../prover/circuit/templates.ts';
-import { requantize } from '../../prover/model/executor.ts';
-import { MAX_SHIFT } from '../../prover/model/format.ts';
-import { mulberry32 } from '../../prover/model/random.ts';
+import { requantize } from '../../precompiles/model/executor.ts';
+import { MAX_SHIFT } from '../../precompiles/model/format.ts';
+import { mulberry32 } from '../../precompiles/model/random.ts';
 
 /**
  * Every shift 0..31 through both requantizers in one circuit: random models reach the s >= 24

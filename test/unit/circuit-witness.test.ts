@@ -3,12 +3,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { computeWitness, compileCircuit, firstViolatedConstraint, readSymbols, releaseSnarkjsCurve, snarkjsCheckWitness } from '../../prover/circuit/compile.ts';
 import { encodeOutputs, generateCircuit } from '../../prover/circuit/generate.ts';
 import { hashPlan, inputHash, packInput } from '../../prover/circuit/input-hash.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import type { Model } from '../../prover/model/format.ts';
-import { mulberry32, randomInput, randomModel } from '../../prover/model/random.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import type { Model } from '../../precompiles/model/format.ts';
+import { mulberry32, randomInput, randomModel } from '../../precompiles/model/random.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 
-const TINY = parseModelSpecText(readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
+const TINY = parseModelSpecText(readFileSync(new URL('../../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
 
 /** Every public signal of the circuit equals what the native executor says. */
 async function agree(model: Model, input: Uint8Array, mode: 'public' | 'private') {

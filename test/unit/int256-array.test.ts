@@ -1,7 +1,7 @@
 import { encodeAbiParameters, toHex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { encodeInt256Array } from '../../precompiles/int256-array.ts';
-import { mulberry32 } from '../../prover/model/random.ts';
+import { mulberry32 } from '../../precompiles/model/random.ts';
 
 describe('encodeInt256Array', () => {
   it('writes the bytes viem writes for int256[], for random arrays and the int32 extremes', () => {

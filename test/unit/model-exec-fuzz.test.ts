@@ -16,10 +16,10 @@ import { createL2Common } from '../../node/chain/common.ts';
 import { createAiPrecompiles, modelExecAbi } from '../../precompiles/index.ts';
 import { EXEC_MAX_WORK, execWork } from '../../precompiles/exec-gas.ts';
 import { decodeExecCall } from '../../precompiles/model-exec.ts';
-import { deserializeModel, serializeModel } from '../../prover/model/codec.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import { shapeSize } from '../../prover/model/format.ts';
-import { mulberry32, randomInput, randomModel, type Rng } from '../../prover/model/random.ts';
+import { deserializeModel, serializeModel } from '../../precompiles/model/codec.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import { shapeSize } from '../../precompiles/model/format.ts';
+import { mulberry32, randomInput, randomModel, type Rng } from '../../precompiles/model/random.ts';
 import { modelStorage } from '../helpers/registry-storage.ts';
 
 const EXEC = createAddressFromString('0x0000000000000000000000000000000000000a02');

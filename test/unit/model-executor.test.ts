@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { deserializeModel, serializeModel } from '../../prover/model/codec.ts';
-import { countMacs, requantize, runModel } from '../../prover/model/executor.ts';
-import { type Activation, type DenseLayer, type Layer, type Model, ModelFormatError } from '../../prover/model/format.ts';
-import { mulberry32, randomInput, randomModel } from '../../prover/model/random.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { deserializeModel, serializeModel } from '../../precompiles/model/codec.ts';
+import { countMacs, requantize, runModel } from '../../precompiles/model/executor.ts';
+import { type Activation, type DenseLayer, type Layer, type Model, ModelFormatError } from '../../precompiles/model/format.ts';
+import { mulberry32, randomInput, randomModel } from '../../precompiles/model/random.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 
 const dense = (inputs: number, outputs: number, weights: number[], biases: number[], shift: number, activation: Activation): DenseLayer => ({
   type: 'dense', inputs, outputs, weights, biases, shift, activation,
@@ -197,7 +197,7 @@ describe('runModel against the BigInt reference', () => {
   });
 
   it('runs the example model', () => {
-    const { model } = parseModelSpecText(readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8'));
+    const { model } = parseModelSpecText(readFileSync(new URL('../../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8'));
     const input = Array.from({ length: 16 }, (_, i) => i * 16);
     const got = runModel(model, input);
     expect(got).toEqual(reference(model, input));

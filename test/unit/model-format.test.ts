@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MAGIC, deserializeModel, serializeModel } from '../../prover/model/codec.ts';
-import { modelId } from '../../prover/model/commitment.ts';
-import { type DenseLayer, type Layer, type Model, type ModelErrorCode, ModelFormatError, validateModel } from '../../prover/model/format.ts';
-import { mulberry32, randomModel } from '../../prover/model/random.ts';
-import { parseModelSpec, parseModelSpecText, toModelSpec } from '../../prover/model/spec.ts';
+import { MAGIC, deserializeModel, serializeModel } from '../../precompiles/model/codec.ts';
+import { modelId } from '../../precompiles/model/commitment.ts';
+import { type DenseLayer, type Layer, type Model, type ModelErrorCode, ModelFormatError, validateModel } from '../../precompiles/model/format.ts';
+import { mulberry32, randomModel } from '../../precompiles/model/random.ts';
+import { parseModelSpec, parseModelSpecText, toModelSpec } from '../../precompiles/model/spec.ts';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -167,7 +167,7 @@ describe('model id', () => {
   });
 
   it('pins the example model', () => {
-    const text = readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8');
     const spec = parseModelSpecText(text);
     expect(spec.name).toBe('tiny-16-16-4');
     expect(spec.model.layers.map((l) => (l as DenseLayer).outputs)).toEqual([16, 4]);

@@ -1,11 +1,11 @@
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
 import { decodeErrorResult, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serializeModel } from '../../prover/model/codec.ts';
-import { keccakHex } from '../../prover/model/commitment.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import { type Conv2dLayer, type Model, type Shape3, shapeSize } from '../../prover/model/format.ts';
-import { mulberry32, randomInput, randomModel } from '../../prover/model/random.ts';
+import { serializeModel } from '../../precompiles/model/codec.ts';
+import { keccakHex } from '../../precompiles/model/commitment.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import { type Conv2dLayer, type Model, type Shape3, shapeSize } from '../../precompiles/model/format.ts';
+import { mulberry32, randomInput, randomModel } from '../../precompiles/model/random.ts';
 import { proofToWords, publicSignalsToWords, vkToBytes } from '../../precompiles/groth16/encoding.ts';
 import { EXEC_MAX_WORK, execGas, execWork } from '../../precompiles/exec-gas.ts';
 import { CALL_BASE, REGISTRY_WORD, verifyGas } from '../../precompiles/gas.ts';

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initMcl, verifyGroth16 } from '../../precompiles/groth16/verify.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { compileModel } from '../../prover/pipeline/compile-model.ts';
 import { SHIPPED_PTAU_DIR } from '../../prover/setup/ptau.ts';
 import { ProverPool } from '../../prover/worker/pool.ts';
 
-const SPEC = parseModelSpecText(readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8'));
+const SPEC = parseModelSpecText(readFileSync(new URL('../../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8'));
 const input = (seed: number) => Array.from({ length: 16 }, (_, i) => (i * 31 + seed * 17) % 256);
 
 describe('proving pool (worker_threads)', () => {

@@ -5,15 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeVk, proofToWords } from '../../precompiles/groth16/encoding.ts';
 import { initMcl, verifyGroth16 } from '../../precompiles/groth16/verify.ts';
 import { inputHash } from '../../prover/circuit/input-hash.ts';
-import { keccakHex } from '../../prover/model/commitment.ts';
-import { runModel } from '../../prover/model/executor.ts';
-import { parseModelSpecText } from '../../prover/model/spec.ts';
+import { keccakHex } from '../../precompiles/model/commitment.ts';
+import { runModel } from '../../precompiles/model/executor.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { compileModel } from '../../prover/pipeline/compile-model.ts';
 import { ProveError, loadModelDir, proveInference } from '../../prover/pipeline/prove.ts';
 import { PtauError, SHIPPED_PTAU_DIR, operatorPtau, powerFor, readPtauInfo } from '../../prover/setup/ptau.ts';
 import { withCurve } from '../../prover/setup/snarkjs-curve.ts';
 
-const SPEC = parseModelSpecText(readFileSync(new URL('../../prover/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8'));
+const SPEC = parseModelSpecText(readFileSync(new URL('../../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8'));
 const SHIPPED = join(SHIPPED_PTAU_DIR, 'pot11.ptau');
 const INPUT = Array.from({ length: 16 }, (_, i) => (i * 53 + 7) % 256);
 

@@ -5,9 +5,9 @@ import { bytesToBigInt, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumj
 import { decodeFunctionResult, type Hex } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS_DIR } from '../../contracts/compile.ts';
-import { serializeModel } from '../../prover/model/codec.ts';
-import { keccakHex } from '../../prover/model/commitment.ts';
-import { mulberry32, randomModel } from '../../prover/model/random.ts';
+import { serializeModel } from '../../precompiles/model/codec.ts';
+import { keccakHex } from '../../precompiles/model/commitment.ts';
+import { mulberry32, randomModel } from '../../precompiles/model/random.ts';
 import { vkToBytes } from '../../precompiles/groth16/encoding.ts';
 import { registrationCommitment } from '../../node/model-register.ts';
 import {
