@@ -29,7 +29,7 @@ import { registerModel } from '../node/model-register.ts';
 import { RollupNode } from '../node/node.ts';
 import { defaultNodeOptions } from '../node/options.ts';
 import { inferenceOracleAbi } from '../prover/aggregate/oracle-abi.ts';
-import { inputHash } from '../prover/circuit/input-hash.ts';
+import { inputHash } from '../precompiles/model/input-hash.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../contracts/predeploys.ts';
 import { marketAbi } from '../prover/daemon/market-abi.ts';
 import { mulberry32, randomInput } from '../precompiles/model/random.ts';

@@ -1,5 +1,5 @@
 /**
- * Announces the inference market's open requests as proof jobs (prover/jobs/job-message.ts), so
+ * Announces the inference market's open requests as proof jobs (node/ai/jobs/job-message.ts), so
  * provers learn of work without polling the chain: each block's InferenceRequested logs at once,
  * and the requests still open again later, for provers that joined late or restarted.
  *
@@ -12,8 +12,8 @@ import type { Logger } from 'pino';
 import { decodeEventLog, getAbiItem, toEventSelector } from 'viem';
 import type { AbiEvent, Hex } from 'viem';
 import { INFERENCE_MARKET_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
-import { encodeJob, JOB_MESSAGE_VERSION, jobInput, JobMessageError } from '../../prover/jobs/job-message.ts';
-import type { JobMessage } from '../../prover/jobs/job-message.ts';
+import { encodeJob, JOB_MESSAGE_VERSION, jobInput, JobMessageError } from './jobs/job-message.ts';
+import type { JobMessage } from './jobs/job-message.ts';
 import { ExecutionError } from '../chain/call.ts';
 import { readContractAt } from '../chain/contract-read.ts';
 import type { CallExecutor } from '../chain/call.ts';

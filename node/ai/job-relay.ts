@@ -1,6 +1,6 @@
 /**
  * The node's validator of the jobs gossip topic: a job from a peer is relayed only once it is
- * checked against the market as this node's head state has it (prover/jobs/job-check.ts).
+ * checked against the market as this node's head state has it (node/ai/jobs/job-check.ts).
  * Malformed jobs, jobs of another chain, and jobs that contradict their request are rejected,
  * which costs the sender score; jobs for requests this node does not have (yet) are ignored:
  * neither relayed nor penalised. A job with a future request id therefore reaches no prover
@@ -11,9 +11,9 @@
  * cannot check), so a copy with a bogus manifest relayed first cannot keep the real one from
  * being relayed; at most MANIFESTS_PER_JOB variants of one job go out per window.
  */
-import type { JobMessage } from '../../prover/jobs/job-message.ts';
-import { decodeJob, JobMessageError } from '../../prover/jobs/job-message.ts';
-import { checkJob, nowSeconds } from '../../prover/jobs/job-check.ts';
+import type { JobMessage } from './jobs/job-message.ts';
+import { decodeJob, JobMessageError } from './jobs/job-message.ts';
+import { checkJob, nowSeconds } from './jobs/job-check.ts';
 import { GossipAction, GossipValidationError } from '../p2p/gossip.ts';
 import type { TopicHandler } from '../p2p/gossip.ts';
 import type { MarketReader } from './job-announcer.ts';

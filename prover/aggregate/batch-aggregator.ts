@@ -15,7 +15,7 @@ import type { Hex } from 'viem';
 import type { Logger } from 'pino';
 import { initMcl, verifyGroth16 } from '../../precompiles/groth16/verify.ts';
 import { encodeOutputs } from '../circuit/generate.ts';
-import { inputHash } from '../circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { shapeSize } from '../../precompiles/model/format.ts';
 import { type LoadedModel, loadModelDir } from '../pipeline/prove.ts';

@@ -28,7 +28,7 @@ import {
   shapeSize,
   validateModel,
 } from '../../precompiles/model/format.ts';
-import { inputHashCircom } from './input-hash.ts';
+import { inputHashCircom } from '../../precompiles/model/input-hash.ts';
 import { CIRCUIT_LIBRARY } from './templates.ts';
 
 export type InputMode = 'public' | 'private';

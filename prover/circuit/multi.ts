@@ -16,7 +16,7 @@
  * The per-slot circuit is generate.ts's private-input `Model` template itself (its source, with
  * only the `main` line replaced), so each slot computes bit for bit what the executor computes.
  */
-import { inputHash } from './input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { decodeOutputs, encodeOutputs, generateCircuit } from './generate.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { type Model, modelOutputShape, shapeSize, validateModel } from '../../precompiles/model/format.ts';

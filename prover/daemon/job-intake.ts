@@ -1,6 +1,6 @@
 /**
  * Where the prover's jobs come in: gossip and its own chain scan. A job from gossip is checked
- * against its request on chain (prover/jobs/job-check.ts, read over the prover's RPC) before it
+ * against its request on chain (node/ai/jobs/job-check.ts, read over the prover's RPC) before it
  * is queued or relayed: a contradiction rejects it (its sender is scored down), a request that is
  * closed or expired ignores it, and one the chain does not have yet ignores it too: a job with a
  * future request id is worked on by nobody and relayed by nobody, so it cannot sit in the queue
@@ -21,9 +21,9 @@ import type { Hex } from 'viem';
 import type { Logger } from 'pino';
 import { GossipAction, GossipValidationError } from '../../node/p2p/gossip.ts';
 import type { GossipMeta, TopicHandler } from '../../node/p2p/gossip.ts';
-import { checkJob, nowSeconds } from '../jobs/job-check.ts';
-import { decodeJob, jobInput } from '../jobs/job-message.ts';
-import type { JobMessage } from '../jobs/job-message.ts';
+import { checkJob, nowSeconds } from '../../node/ai/jobs/job-check.ts';
+import { decodeJob, jobInput } from '../../node/ai/jobs/job-message.ts';
+import type { JobMessage } from '../../node/ai/jobs/job-message.ts';
 import type { OfferResult } from './job-queue.ts';
 import type { Job } from './job-runner.ts';
 import { RequestStatus } from './market-abi.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Groth16Proof } from 'snarkjs';
 import { proofToWords } from '../../precompiles/groth16/encoding.ts';
 import { encodeOutputs } from '../circuit/generate.ts';
-import { inputHash } from '../circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { deserializeModel } from '../../precompiles/model/codec.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import type { Model } from '../../precompiles/model/format.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { SHIPPED_PTAU_DIR } from '../../prover/setup/ptau.ts';
 import { TINY_SPEC, cli, cliOk } from '../helpers/ai.ts';
 import { removeDir } from '../helpers/dev-node.ts';

@@ -10,7 +10,7 @@ import { devAccounts } from '../../node/chain/genesis.ts';
 import { buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
 import type { InferenceProofInput } from '../../prover/aggregate/batch-proof.ts';
 import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';

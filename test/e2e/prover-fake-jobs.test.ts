@@ -7,9 +7,9 @@ import { keccak256, parseEther, parseEventLogs, toHex, zeroAddress } from 'viem'
 import type { Hex } from 'viem';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
 import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
-import { encodeJob } from '../../prover/jobs/job-message.ts';
-import type { JobMessage } from '../../prover/jobs/job-message.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
+import { encodeJob } from '../../node/ai/jobs/job-message.ts';
+import type { JobMessage } from '../../node/ai/jobs/job-message.ts';
 import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';

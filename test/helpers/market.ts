@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BaseError, ContractFunctionRevertedError, parseAbi, parseEventLogs, toEventSelector, toFunctionSelector } from 'viem';
 import type { Abi, AbiEvent, AbiFunction, Address } from 'viem';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { marketAbi } from '../../prover/daemon/market-abi.ts';
 import { DEFAULT_GAS_LIMIT, devGenesis } from '../../node/chain/genesis.ts';
 import { INFERENCE_MARKET_ADDRESS, inferenceMarketStorage } from '../../contracts/predeploys.ts';

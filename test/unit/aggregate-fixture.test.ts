@@ -4,7 +4,7 @@ import { hexToBytes } from 'viem';
 import { ORACLE_FIXTURE_PATH, loadOracleProofs, oracleFixtureSource, strangerSubmission } from '../../contracts/tools/oracle-fixture.ts';
 import { initMcl, prepareKey, verifyPrepared } from '../../precompiles/groth16/verify.ts';
 import { encodeOutputs } from '../../prover/circuit/generate.ts';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { multiPublicSignals } from '../../prover/circuit/multi.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileCircuit, computeWitness, firstViolatedConstraint, releaseSnarkjsCurve } from '../../prover/circuit/compile.ts';
 import { generateCircuit } from '../../prover/circuit/generate.ts';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { MultiCircuitError, decodeMultiSignals, generateMultiCircuit, multiCircuitInput, multiPublicSignals, packOutputs } from '../../prover/circuit/multi.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import type { Model } from '../../precompiles/model/format.ts';

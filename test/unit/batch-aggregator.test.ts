@@ -10,7 +10,7 @@ import { BatchAggregator, knownInput } from '../../prover/aggregate/batch-aggreg
 import type { FulfilledInference } from '../../prover/aggregate/batch-aggregator.ts';
 import { buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
 import { decodeMultiSignals } from '../../prover/circuit/multi.ts';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { compileModel } from '../../prover/pipeline/compile-model.ts';

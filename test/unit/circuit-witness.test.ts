@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeWitness, compileCircuit, firstViolatedConstraint, readSymbols, releaseSnarkjsCurve, snarkjsCheckWitness } from '../../prover/circuit/compile.ts';
 import { encodeOutputs, generateCircuit } from '../../prover/circuit/generate.ts';
-import { hashPlan, inputHash, packInput } from '../../prover/circuit/input-hash.ts';
+import { hashPlan, inputHash, packInput } from '../../precompiles/model/input-hash.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import type { Model } from '../../precompiles/model/format.ts';
 import { mulberry32, randomInput, randomModel } from '../../precompiles/model/random.ts';

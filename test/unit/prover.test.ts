@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeVk, proofToWords } from '../../precompiles/groth16/encoding.ts';
 import { initMcl, verifyGroth16 } from '../../precompiles/groth16/verify.ts';
-import { inputHash } from '../../prover/circuit/input-hash.ts';
+import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { keccakHex } from '../../precompiles/model/commitment.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';

@@ -18,7 +18,7 @@ const registryAbi = loadArtifact('ModelRegistry').abi;
 const registry = createAddressFromString(MODEL_REGISTRY_ADDRESS);
 const latest = zBlockRef.optional().default('latest');
 export const AI_LIST_MAX = 100;
-/** Largest job input, values: what a job message may carry (prover/jobs/job-message.ts). */
+/** Largest job input, values: what a job message may carry (node/ai/jobs/job-message.ts). */
 export const AI_JOB_INPUT_MAX = 1 << 16;
 
 /** A request id: a quantity, or (the ids are small) a plain JSON integer. */

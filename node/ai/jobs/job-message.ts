@@ -10,7 +10,7 @@
  * chain before it claims.
  */
 import { z } from 'zod';
-import { inputHash } from '../circuit/input-hash.ts';
+import { inputHash } from '../../../precompiles/model/input-hash.ts';
 
 export const JOB_MESSAGE_VERSION = 1;
 
