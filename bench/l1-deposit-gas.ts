@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFunctionData, formatGwei, toHex } from 'viem';
 import type { Hex } from 'viem';
-import { bridgeAbi } from '../sequencer/rollup-abi.ts';
+import { bridgeAbi } from '../contracts/abi/rollup.ts';
 import { l1Call, startL1 } from '../test/helpers/rollup.ts';
 import type { L1Env } from '../test/helpers/rollup.ts';
 import { table } from './lib.ts';

@@ -4,7 +4,7 @@
  * `safe` block equals a given batched block. Also the table row both sync sources share.
  */
 import type { Hex } from 'viem';
-import { rollupAbi } from '../sequencer/rollup-abi.ts';
+import { rollupAbi } from '../contracts/abi/rollup.ts';
 import type { L1Env } from '../test/helpers/rollup.ts';
 import { logRecord, rpc, sleep } from './lib.ts';
 import type { Target } from './lib.ts';

@@ -9,8 +9,8 @@ import type { Address, Hex, PublicClient, TransactionReceipt } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
-import { L1_INFO_GAS } from '../sequencer/l1-attributes.ts';
-import { bridgeAbi, rollupAbi } from '../sequencer/rollup-abi.ts';
+import { L1_INFO_GAS } from '../node/rollup/l1-attributes.ts';
+import { bridgeAbi, rollupAbi } from '../contracts/abi/rollup.ts';
 
 /** The Bridge's deposit gas market (contracts/interfaces/IResourceMetering.sol). */
 export interface ResourceConfig {

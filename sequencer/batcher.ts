@@ -8,15 +8,15 @@ import { equalsBytes } from '@ethereumjs/util';
 import type { Address, Hex } from 'viem';
 import { bytesToHex } from 'viem';
 import type { Logger } from 'pino';
-import { BROTLI_QUALITY, FIT_QUALITY, MAX_BATCH_RAW_BYTES, batchDataHash, batchHash, encodeBatchData, encodeBatchPayload } from './batch-codec.ts';
-import type { BatchHeader } from './batch-codec.ts';
-import { Listeners, ServiceLoop } from './l1-loop.ts';
-import type { StepResult } from './l1-loop.ts';
-import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
-import type { L1Clients } from './l1-tx.ts';
-import { depositCursorAt } from './output-root.ts';
-import type { ChainReader } from './output-root.ts';
-import { rollupAbi } from './rollup-abi.ts';
+import { BROTLI_QUALITY, FIT_QUALITY, MAX_BATCH_RAW_BYTES, batchDataHash, batchHash, encodeBatchData, encodeBatchPayload } from '../node/rollup/batch-codec.ts';
+import type { BatchHeader } from '../node/rollup/batch-codec.ts';
+import { Listeners, ServiceLoop } from '../node/l1/l1-loop.ts';
+import type { StepResult } from '../node/l1/l1-loop.ts';
+import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
+import type { L1Clients } from '../node/l1/l1-tx.ts';
+import { depositCursorAt } from '../node/rollup/output-root.ts';
+import type { ChainReader } from '../node/rollup/output-root.ts';
+import { rollupAbi } from '../contracts/abi/rollup.ts';
 
 export interface BatcherOptions {
   /** Most L2 blocks in one batch. */

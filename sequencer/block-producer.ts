@@ -5,12 +5,12 @@ import type { Logger } from 'pino';
 import type { Chain } from '../node/chain/chain.ts';
 import type { Mempool } from './mempool.ts';
 import type { SequencerOptions } from './options.ts';
-import type { PoolTx } from './pool-tx.ts';
-import { BlockAssembler, BlockStateError } from './block-assembler.ts';
+import type { PoolTx } from '../node/txpool/pool-tx.ts';
+import { BlockAssembler, BlockStateError } from '../node/rollup/block-assembler.ts';
 import { InternalExecutionError } from '../node/chain/state-layer.ts';
 import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
-import { L1_INFO_GAS, nextAttributes } from './l1-attributes.ts';
-import type { BlockAttributes, L1BlockRef, L1View } from './l1-attributes.ts';
+import { L1_INFO_GAS, nextAttributes } from '../node/rollup/l1-attributes.ts';
+import type { BlockAttributes, L1BlockRef, L1View } from '../node/rollup/l1-attributes.ts';
 
 /** Rollup mode: every block starts with its L1 origin and the deposits it consumes. */
 export interface ProducerL1 {

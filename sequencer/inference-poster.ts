@@ -33,14 +33,14 @@ import { MODEL_REGISTRY_ADDRESS, INFERENCE_MARKET_ADDRESS, loadArtifact } from '
 import { BatchAggregator } from '../prover/aggregate/batch-aggregator.ts';
 import type { AggregatedBatch, FulfilledInference } from '../prover/aggregate/batch-aggregator.ts';
 import { buildBatchSubmission } from '../prover/aggregate/batch-proof.ts';
-import { inferenceOracleAbi } from '../prover/aggregate/oracle-abi.ts';
-import { marketAbi } from '../prover/daemon/market-abi.ts';
+import { inferenceOracleAbi } from '../contracts/abi/oracle.ts';
+import { marketAbi } from '../contracts/abi/market.ts';
 import { ProverPool } from '../prover/worker/pool.ts';
-import { Listeners, ServiceLoop } from './l1-loop.ts';
-import type { StepResult } from './l1-loop.ts';
-import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
-import type { L1Clients } from './l1-tx.ts';
-import { rollupAbi } from './rollup-abi.ts';
+import { Listeners, ServiceLoop } from '../node/l1/l1-loop.ts';
+import type { StepResult } from '../node/l1/l1-loop.ts';
+import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
+import type { L1Clients } from '../node/l1/l1-tx.ts';
+import { rollupAbi } from '../contracts/abi/rollup.ts';
 
 export interface InferencePosterOptions {
   pollMs: number;

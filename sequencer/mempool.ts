@@ -5,10 +5,10 @@ import type { Address } from '@ethereumjs/util';
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToBigInt, bytesToHex } from '@ethereumjs/util';
 import type { Logger } from 'pino';
-import { TxPoolError, TxPoolErrorCode as E } from './errors.ts';
+import { TxPoolError, TxPoolErrorCode as E } from '../node/txpool/errors.ts';
 import type { PoolOptions } from './options.ts';
-import { feeCaps } from './pool-tx.ts';
-import type { PoolTx } from './pool-tx.ts';
+import { feeCaps } from '../node/txpool/pool-tx.ts';
+import type { PoolTx } from '../node/txpool/pool-tx.ts';
 import { BlockTxSelector } from './tx-selector.ts';
 
 /** What the pool needs to know of the head state. */

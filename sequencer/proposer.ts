@@ -6,13 +6,13 @@
  */
 import type { Address, Hex } from 'viem';
 import type { Logger } from 'pino';
-import { Listeners, ServiceLoop } from './l1-loop.ts';
-import type { StepResult } from './l1-loop.ts';
-import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from './l1-tx.ts';
-import type { L1Clients } from './l1-tx.ts';
-import { outputAt } from './output-root.ts';
-import type { ChainReader } from './output-root.ts';
-import { rollupAbi } from './rollup-abi.ts';
+import { Listeners, ServiceLoop } from '../node/l1/l1-loop.ts';
+import type { StepResult } from '../node/l1/l1-loop.ts';
+import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
+import type { L1Clients } from '../node/l1/l1-tx.ts';
+import { outputAt } from '../node/rollup/output-root.ts';
+import type { ChainReader } from '../node/rollup/output-root.ts';
+import { rollupAbi } from '../contracts/abi/rollup.ts';
 
 export interface ProposerOptions {
   /** Pause between steps when there is nothing to propose (poke() cuts it short). */

@@ -1,5 +1,5 @@
-import { effectiveTip } from './pool-tx.ts';
-import type { PoolTx } from './pool-tx.ts';
+import { effectiveTip } from '../node/txpool/pool-tx.ts';
+import type { PoolTx } from '../node/txpool/pool-tx.ts';
 
 /**
  * geth's "transactions by price and nonce": a max-heap of each sender's next transaction by

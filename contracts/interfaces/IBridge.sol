@@ -17,7 +17,7 @@ import { IResourceMetering } from "./IResourceMetering.sol";
 /// (IResourceMetering: an EIP-1559 price per L1 block, paid by burning L1 gas), from
 /// minimumGasLimit(data.length) to maxDepositGasLimit(), and the deposits of one L1 block buy at
 /// most resourceConfig().maxResourceLimit (R) in all. Why that keeps forced inclusion honest, even
-/// when an attacker fills every L1 block to R: the sequencer (sequencer/l1-attributes.ts) puts into
+/// when an attacker fills every L1 block to R: the sequencer (node/rollup/l1-attributes.ts) puts into
 /// every L2 block the deposits it can see, in index order, while their gas limits fit next to its
 /// L1-info deposit (systemTxMaxGas), and its block gas limit is at least R + systemTxMaxGas. The
 /// unconsumed deposits of the oldest L1 block then sum to at most R and always fit, so every L2

@@ -30,7 +30,7 @@ interface IResourceMetering {
     ///                                           at the target (EIP-1559: 8).
     /// @custom:field minimumBaseFee              Lowest price, wei per L2 gas.
     /// @custom:field systemTxMaxGas              L2 gas of the sequencer's L1-info system deposit
-    ///                                           in every L2 block (sequencer/l1-attributes.ts).
+    ///                                           in every L2 block (node/rollup/l1-attributes.ts).
     /// @custom:field maximumBaseFee              Highest price, wei per L2 gas.
     struct ResourceConfig {
         uint32 maxResourceLimit;

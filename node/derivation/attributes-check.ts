@@ -21,7 +21,7 @@ import { bytesToHex } from '@ethereumjs/util';
 import { decodeFunctionData, zeroAddress } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { DEPOSITOR_ADDRESS, L1_BLOCK_ADDRESS } from '../../contracts/predeploys.ts';
-import { l1BlockAbi, nextDepositHash } from '../../sequencer/l1-attributes.ts';
+import { l1BlockAbi, nextDepositHash } from '../rollup/l1-attributes.ts';
 import type { Chain } from '../chain/chain.ts';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 import type { DepositTx } from '../chain/deposit-tx.ts';

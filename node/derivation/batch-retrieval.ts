@@ -10,9 +10,9 @@ import type { Common } from '@ethereumjs/common';
 import type { Logger } from 'pino';
 import { decodeFunctionData, hexToBytes } from 'viem';
 import type { Hex, PublicClient } from 'viem';
-import { batchDataHash, batchHash, decodeBatchBlocks } from '../../sequencer/batch-codec.ts';
-import type { BatchHeader } from '../../sequencer/batch-codec.ts';
-import { rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { batchDataHash, batchHash, decodeBatchBlocks } from '../rollup/batch-codec.ts';
+import type { BatchHeader } from '../rollup/batch-codec.ts';
+import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { DerivationError, DerivationErrorCode } from './errors.ts';
 import type { L1BlockRef } from './l1-traversal.ts';
 

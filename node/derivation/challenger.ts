@@ -11,13 +11,13 @@
 import { zeroHash } from 'viem';
 import type { Address, Hex, PublicClient } from 'viem';
 import type { Logger } from 'pino';
-import { Listeners, ServiceLoop } from '../../sequencer/l1-loop.ts';
-import type { StepResult } from '../../sequencer/l1-loop.ts';
-import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../../sequencer/l1-tx.ts';
-import type { L1Clients } from '../../sequencer/l1-tx.ts';
-import { outputAt } from '../../sequencer/output-root.ts';
-import type { ChainReader } from '../../sequencer/output-root.ts';
-import { rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { Listeners, ServiceLoop } from '../l1/l1-loop.ts';
+import type { StepResult } from '../l1/l1-loop.ts';
+import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../l1/l1-tx.ts';
+import type { L1Clients } from '../l1/l1-tx.ts';
+import { outputAt } from '../rollup/output-root.ts';
+import type { ChainReader } from '../rollup/output-root.ts';
+import { rollupAbi } from '../../contracts/abi/rollup.ts';
 
 export interface ChallengerOptions {
   pollMs: number;

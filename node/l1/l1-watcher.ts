@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { parseAbiItem } from 'viem';
 import type { Hex, PublicClient } from 'viem';
-import type { L1BlockRef, L1Deposit, L1View } from '../../sequencer/l1-attributes.ts';
+import type { L1BlockRef, L1Deposit, L1View } from '../rollup/l1-attributes.ts';
 
 const depositQueued = parseAbiItem(
   'event DepositQueued(uint256 indexed index, address indexed from, address indexed to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data, bytes32 depositHash)',

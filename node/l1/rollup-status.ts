@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Hex, PublicClient } from 'viem';
-import { rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { rollupAbi } from '../../contracts/abi/rollup.ts';
 
 export interface L1Output {
   index: bigint;

@@ -1,4 +1,4 @@
-import { TxPoolError } from '../../sequencer/errors.ts';
+import { TxPoolError } from '../txpool/errors.ts';
 import { ExecutionError } from '../chain/call.ts';
 import { ExecutionTimeoutError } from '../chain/execution-budget.ts';
 

@@ -7,7 +7,7 @@ import { Bloom } from '@ethereumjs/vm';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 import type { DepositTx } from '../chain/deposit-tx.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
-import { feeCaps } from '../../sequencer/pool-tx.ts';
+import { feeCaps } from '../txpool/pool-tx.ts';
 
 /** JSON-RPC quantity encoding. */
 export const q = (n: bigint | number): PrefixedHexString => `0x${n.toString(16)}`;

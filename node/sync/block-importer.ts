@@ -11,7 +11,7 @@ import type { Address } from '@ethereumjs/util';
 import { bytesToHex, equalsBytes } from '@ethereumjs/util';
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
-import { BlockAssembler } from '../../sequencer/block-assembler.ts';
+import { BlockAssembler } from '../rollup/block-assembler.ts';
 import type { Chain } from '../chain/chain.ts';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';

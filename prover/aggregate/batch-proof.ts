@@ -14,7 +14,7 @@ import type { Hex } from 'viem';
 import { BN254_P, EncodingError, decodeVk, publicSignalsToWords } from '../../precompiles/groth16/encoding.ts';
 import type { G2, VerifyingKey } from '../../precompiles/groth16/encoding.ts';
 import { leafHash, merkleLevels, proofFromLevels } from './merkle.ts';
-import { inferenceOracleAbi } from './oracle-abi.ts';
+import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 
 /** The contract's MAX_PROOFS. */
 export const MAX_PROOFS_PER_SUBMISSION = 1024;

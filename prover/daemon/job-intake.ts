@@ -26,7 +26,7 @@ import { decodeJob, jobInput } from '../../node/ai/jobs/job-message.ts';
 import type { JobMessage } from '../../node/ai/jobs/job-message.ts';
 import type { OfferResult } from './job-queue.ts';
 import type { Job } from './job-runner.ts';
-import { RequestStatus } from './market-abi.ts';
+import { RequestStatus } from '../../contracts/abi/market.ts';
 import type { MarketRequest } from './prover-chain.ts';
 
 export interface IntakeOptions {

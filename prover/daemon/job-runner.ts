@@ -21,7 +21,7 @@ import type { Hex } from 'viem';
 import type { Logger } from 'pino';
 import { verifyGroth16 } from '../../precompiles/groth16/verify.ts';
 import type { InferenceProof } from '../pipeline/prove.ts';
-import { RequestStatus } from './market-abi.ts';
+import { RequestStatus } from '../../contracts/abi/market.ts';
 import { JobQueue, defaultQueueLimits } from './job-queue.ts';
 import type { OfferResult, QueueLimits, QueuedJob } from './job-queue.ts';
 import { ModelFetchError } from './model-fetcher.ts';

@@ -11,7 +11,7 @@ import { BaseError, ContractFunctionRevertedError, createPublicClient, createWal
 import type { Account, Address, Chain, Hex, PublicClient, TransactionReceipt, Transport, WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
-import { marketAbi } from './market-abi.ts';
+import { marketAbi } from '../../contracts/abi/market.ts';
 
 export interface MarketRequest {
   id: bigint;

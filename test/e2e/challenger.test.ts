@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keccak256, toHex } from 'viem';
 import type { Hex } from 'viem';
-import { rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { l1Clients, startL1, startRollupNode } from '../helpers/rollup.ts';

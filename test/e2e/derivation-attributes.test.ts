@@ -19,12 +19,12 @@ import { createWalletClient, decodeEventLog, http, keccak256, parseAbi, parseEth
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createAiPrecompiles } from '../../precompiles/index.ts';
-import { BlockAssembler } from '../../sequencer/block-assembler.ts';
-import { batchDataHash, encodeBatch } from '../../sequencer/batch-codec.ts';
-import type { BatchHeader } from '../../sequencer/batch-codec.ts';
-import { depositToTx, nextAttributes, nextDepositHash } from '../../sequencer/l1-attributes.ts';
-import type { L1Deposit } from '../../sequencer/l1-attributes.ts';
-import { rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { BlockAssembler } from '../../node/rollup/block-assembler.ts';
+import { batchDataHash, encodeBatch } from '../../node/rollup/batch-codec.ts';
+import type { BatchHeader } from '../../node/rollup/batch-codec.ts';
+import { depositToTx, nextAttributes, nextDepositHash } from '../../node/rollup/l1-attributes.ts';
+import type { L1Deposit } from '../../node/rollup/l1-attributes.ts';
+import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { Chain } from '../../node/chain/chain.ts';
 import { createL2Common } from '../../node/chain/common.ts';
 import { nodeCrypto } from '../../node/chain/crypto.ts';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
-import { rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { sendLoad } from '../helpers/load.ts';

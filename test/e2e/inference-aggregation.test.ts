@@ -9,7 +9,7 @@ import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
 import { devAccounts } from '../../node/chain/genesis.ts';
 import { buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
 import type { InferenceProofInput } from '../../prover/aggregate/batch-proof.ts';
-import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
+import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';

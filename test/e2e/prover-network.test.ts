@@ -11,7 +11,7 @@ import { devAccounts } from '../../node/chain/genesis.ts';
 import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
 import { buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
 import type { InferenceProofInput } from '../../prover/aggregate/batch-proof.ts';
-import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
+import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';

@@ -10,7 +10,7 @@ import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
 import { devAccounts } from '../../node/chain/genesis.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';
-import { RequestStatus } from '../../prover/daemon/market-abi.ts';
+import { RequestStatus } from '../../contracts/abi/market.ts';
 import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';

@@ -21,7 +21,7 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { L1_BLOCK_ADDRESS } from '../../contracts/predeploys.ts';
 import { DEFAULT_RESOURCE_CONFIG } from '../../devnet/deploy.ts';
 import type { ResourceConfig } from '../../devnet/deploy.ts';
-import { bridgeAbi, rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { bridgeAbi, rollupAbi } from '../../contracts/abi/rollup.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { l1Clients, startL1, startRollupNode } from '../helpers/rollup.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BaseError, ContractFunctionRevertedError, parseAbi, parseEventLogs, toEventSelector, toFunctionSelector } from 'viem';
 import type { Abi, AbiEvent, AbiFunction, Address } from 'viem';
 import { inputHash } from '../../precompiles/model/input-hash.ts';
-import { marketAbi } from '../../prover/daemon/market-abi.ts';
+import { marketAbi } from '../../contracts/abi/market.ts';
 import { DEFAULT_GAS_LIMIT, devGenesis } from '../../node/chain/genesis.ts';
 import { INFERENCE_MARKET_ADDRESS, inferenceMarketStorage } from '../../contracts/predeploys.ts';
 import type { InferenceMarketParams } from '../../contracts/predeploys.ts';

@@ -5,7 +5,7 @@ import { loadL1Artifact } from '../../contracts/l1-artifacts.ts';
 import { BN254_P, BN254_R, type G1, type G2, vkToBytes } from '../../precompiles/groth16/encoding.ts';
 import { BatchProofError, type InferenceProofInput, buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
 import { MerkleError, hashPair, leafHash, merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from '../../prover/aggregate/merkle.ts';
-import { inferenceOracleAbi } from '../../prover/aggregate/oracle-abi.ts';
+import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 
 const leavesOf = (n: number, salt = 0): Hex[] => Array.from({ length: n }, (_, i) => keccak256(encodePacked(['uint256', 'uint256'], [BigInt(salt), BigInt(i)])));
 

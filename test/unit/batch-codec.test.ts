@@ -19,8 +19,8 @@ import {
   decodeBatchData,
   encodeBatch,
   encodeBatchPayload,
-} from '../../sequencer/batch-codec.ts';
-import type { BatchHeader } from '../../sequencer/batch-codec.ts';
+} from '../../node/rollup/batch-codec.ts';
+import type { BatchHeader } from '../../node/rollup/batch-codec.ts';
 
 const common = createL2Common({ chainId: 1337n });
 const KEY = hexToBytes('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');

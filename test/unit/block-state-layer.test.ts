@@ -17,7 +17,7 @@ import type { TypedTransaction } from '@ethereumjs/tx';
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BlockAssembler } from '../../sequencer/block-assembler.ts';
+import { BlockAssembler } from '../../node/rollup/block-assembler.ts';
 import { Chain } from '../../node/chain/chain.ts';
 import { createL2Common } from '../../node/chain/common.ts';
 import { DepositTx } from '../../node/chain/deposit-tx.ts';

@@ -3,7 +3,7 @@ import { createFeeMarket1559Tx } from '@ethereumjs/tx';
 import { createAddressFromString, hexToBytes } from '@ethereumjs/util';
 import type { Block } from '@ethereumjs/block';
 import pino from 'pino';
-import { BlockAssembler } from '../../sequencer/block-assembler.ts';
+import { BlockAssembler } from '../../node/rollup/block-assembler.ts';
 import { Chain } from '../../node/chain/chain.ts';
 import { createL2Common } from '../../node/chain/common.ts';
 import { devGenesis } from '../../node/chain/genesis.ts';

@@ -8,7 +8,7 @@ import { decodeBlock, BlockDecodeError } from '../../node/chain/block-codec.ts';
 import { executeDeposit } from '../../node/chain/deposit-exec.ts';
 import { DepositTx, DepositTxError, decodeDepositTx } from '../../node/chain/deposit-tx.ts';
 import { VmFactory } from '../../node/chain/vm-factory.ts';
-import { BlockAssembler } from '../../sequencer/block-assembler.ts';
+import { BlockAssembler } from '../../node/rollup/block-assembler.ts';
 import { DEV_KEYS } from '../helpers/dev-node.ts';
 
 const common = createL2Common({ chainId: 1337n });

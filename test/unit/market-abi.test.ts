@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Abi } from 'viem';
 import { loadArtifact } from '../../contracts/predeploys.ts';
-import { marketAbi } from '../../prover/daemon/market-abi.ts';
+import { marketAbi } from '../../contracts/abi/market.ts';
 import { abiDrift } from '../helpers/market.ts';
 
 describe('typed InferenceMarket ABI (what the prover daemon uses)', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toEventSelector, toFunctionSelector } from 'viem';
 import type { Abi, AbiEvent, AbiFunction } from 'viem';
 import { loadL1Artifact } from '../../contracts/l1-artifacts.ts';
-import { bridgeAbi, rollupAbi } from '../../sequencer/rollup-abi.ts';
+import { bridgeAbi, rollupAbi } from '../../contracts/abi/rollup.ts';
 
 /** Selector (with its return types for functions) of every function, event and error of an ABI. */
 function signatures(abi: Abi): Set<string> {

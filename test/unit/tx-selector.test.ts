@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAddressFromString } from '@ethereumjs/util';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { BlockTxSelector } from '../../sequencer/tx-selector.ts';
-import type { PoolTx } from '../../sequencer/pool-tx.ts';
+import type { PoolTx } from '../../node/txpool/pool-tx.ts';
 
 let seq = 0;
 function ptx(sender: string, nonce: bigint, maxFee: bigint, maxTip: bigint): PoolTx {

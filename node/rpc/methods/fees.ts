@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block';
 import { z } from 'zod';
-import { feeCaps, effectiveTip } from '../../../sequencer/pool-tx.ts';
+import { feeCaps, effectiveTip } from '../../txpool/pool-tx.ts';
 import type { RpcBackend } from '../backend.ts';
 import { invalidParams } from '../errors.ts';
 import { q } from '../format.ts';

@@ -15,7 +15,7 @@ import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
 import { encodeAbiParameters, keccak256 } from 'viem';
 import type { Hex } from 'viem';
-import { decodeBlock } from '../node/chain/block-codec.ts';
+import { decodeBlock } from '../chain/block-codec.ts';
 
 export const BATCH_VERSION = 0x00;
 

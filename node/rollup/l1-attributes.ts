@@ -1,9 +1,9 @@
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
 import { encodeAbiParameters, encodeFunctionData, keccak256, parseAbi } from 'viem';
 import type { Hex } from 'viem';
-import { DEPOSITOR_ADDRESS, L1_BLOCK_ADDRESS } from '../contracts/predeploys.ts';
-import { DepositTx } from '../node/chain/deposit-tx.ts';
-import type { L1BlockInfo } from '../node/chain/l1-block-info.ts';
+import { DEPOSITOR_ADDRESS, L1_BLOCK_ADDRESS } from '../../contracts/predeploys.ts';
+import { DepositTx } from '../chain/deposit-tx.ts';
+import type { L1BlockInfo } from '../chain/l1-block-info.ts';
 
 /** An L1 block an L2 block can take as its origin. */
 export interface L1BlockRef {

@@ -8,7 +8,7 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { KECCAK256_RLP, bytesToBigInt, bytesToHex, createAddressFromString, setLengthLeft } from '@ethereumjs/util';
 import { encodeAbiParameters, keccak256 } from 'viem';
 import type { Hex } from 'viem';
-import { L1_BLOCK_ADDRESS, MESSAGE_PASSER_ADDRESS } from '../contracts/predeploys.ts';
+import { L1_BLOCK_ADDRESS, MESSAGE_PASSER_ADDRESS } from '../../contracts/predeploys.ts';
 
 /** IL1Block storage layout (a protocol constant): slot 5 depositCount, slot 6 depositHash. */
 export const L1_BLOCK_DEPOSIT_COUNT_SLOT = 5n;

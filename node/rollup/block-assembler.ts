@@ -4,13 +4,13 @@ import type { TypedTransaction } from '@ethereumjs/tx';
 import { KECCAK256_RLP } from '@ethereumjs/util';
 import { Bloom, encodeReceipt, runTx } from '@ethereumjs/vm';
 import type { RunTxResult, TxReceipt, VM } from '@ethereumjs/vm';
-import { executeDeposit } from '../node/chain/deposit-exec.ts';
-import type { DepositResult } from '../node/chain/deposit-exec.ts';
-import type { DepositTx } from '../node/chain/deposit-tx.ts';
-import { orderedTrieRoot } from '../node/chain/ordered-trie.ts';
-import { fromVmReceipt } from '../node/chain/receipts.ts';
-import type { StoredReceipt } from '../node/chain/receipts.ts';
-import { InternalExecutionError, stateDepth, unwindState } from '../node/chain/state-layer.ts';
+import { executeDeposit } from '../chain/deposit-exec.ts';
+import type { DepositResult } from '../chain/deposit-exec.ts';
+import type { DepositTx } from '../chain/deposit-tx.ts';
+import { orderedTrieRoot } from '../chain/ordered-trie.ts';
+import { fromVmReceipt } from '../chain/receipts.ts';
+import type { StoredReceipt } from '../chain/receipts.ts';
+import { InternalExecutionError, stateDepth, unwindState } from '../chain/state-layer.ts';
 
 interface Executed {
   tx: TypedTransaction;
