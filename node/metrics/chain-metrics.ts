@@ -1,7 +1,7 @@
 /** Chain head, block/transaction/gas totals and the mempool, from Chain.onBlock and Mempool.status(). */
 import type { Chain } from '../chain/chain.ts';
 import { DepositTx } from '../chain/deposit-tx.ts';
-import type { Mempool } from '../../sequencer/mempool.ts';
+import type { TxPoolView } from '../txpool/view.ts';
 import type { Registry } from './registry.ts';
 
 /** Seconds; the producer gives a block at most ~2 s of execution, then seals and commits it. */
@@ -9,7 +9,7 @@ const BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30];
 
 export interface ChainMetricsDeps {
   chain: Pick<Chain, 'head' | 'onBlock'>;
-  pool: Pick<Mempool, 'status'>;
+  pool: Pick<TxPoolView, 'status'>;
   /** Blocks committed here are sealed by this node (a sequencer), else imported from others. */
   sealing: boolean;
 }

@@ -3,20 +3,23 @@
  * node's batcher, proposer and inference poster got accepted, and whether L1 answers. Read from
  * RollupStatus.snapshot, the services' status() and their events.
  */
-import type { Batcher } from '../../sequencer/batcher.ts';
-import type { InferencePoster } from '../../sequencer/inference-poster.ts';
-import type { Proposer } from '../../sequencer/proposer.ts';
 import type { RollupStatus } from '../l1/rollup-status.ts';
 import type { L1Health } from './health.ts';
 import type { L1Probe } from './l1-probe.ts';
 import type { Registry } from './registry.ts';
 
+/** What metrics read of an L1 poster (the sequencer's batcher and proposer): the last step's error. */
+export interface PosterStatus {
+  lastError: string | undefined;
+}
+
+/** The L1 side as metrics see it; the sequencer's posters are present only on a sequencer with their keys. */
 export interface L1MetricsDeps {
   status: Pick<RollupStatus, 'snapshot'>;
   probe: L1Probe;
-  batcher?: Pick<Batcher, 'status' | 'onBatchConfirmed'>;
-  proposer?: Pick<Proposer, 'status' | 'onProposed'>;
-  poster?: Pick<InferencePoster, 'onPosted'>;
+  batcher?: { status(): PosterStatus; onBatchConfirmed(l: () => void): () => void };
+  proposer?: { status(): PosterStatus; onProposed(l: () => void): () => void };
+  poster?: { onPosted(l: (p: { proofs: number }) => void): () => void };
   /** Bridge deposits consumed as of the head (the L1Block predeploy's count). */
   depositsConsumed(): Promise<bigint>;
 }

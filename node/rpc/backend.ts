@@ -4,7 +4,7 @@ import { Address, hexToBytes } from '@ethereumjs/util';
 import type { Chain } from '../chain/chain.ts';
 import type { CallExecutor } from '../chain/call.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
-import type { Mempool } from '../../sequencer/mempool.ts';
+import type { TxPoolView } from '../txpool/view.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
 import type { JobAnnouncer } from '../ai/job-announcer.ts';
 import { CallGate, defaultCallGateOptions } from './call-gate.ts';
@@ -44,7 +44,7 @@ export class RpcBackend {
 
   constructor(
     readonly chain: Chain,
-    readonly pool: Mempool,
+    readonly pool: TxPoolView,
     readonly calls: CallExecutor,
     readonly filters: FilterManager,
     readonly options: RpcOptions,

@@ -2,11 +2,12 @@ import type { Block } from '@ethereumjs/block';
 import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util';
 import { nativeKeccak256 } from '../chain/crypto.ts';
 import type { RawLog, StoredReceipt } from '../chain/receipts.ts';
-import type { RpcBackend } from './backend.ts';
+import type { ChainStore } from '../chain/store.ts';
+import type { RpcOptions } from './options.ts';
 import { RpcCode, RpcError, headerNotFound, invalidParams } from './errors.ts';
 import { formatBlockLogs, q } from './format.ts';
 import type { Shared } from './retention.ts';
-import type { FilterParam } from './schemas.ts';
+import type { BlockTag, FilterParam } from './schemas.ts';
 
 /** Decoded log criteria: any of `addresses` (empty = any), per position any of the topics (null = any). */
 export interface LogCriteria {
@@ -68,14 +69,22 @@ export function bloomMatcher(c: LogCriteria): (bloom: Uint8Array) => boolean {
     topics.every((alts) => alts === null || alts.some((b) => hasBits(bloom, b)));
 }
 
+/** What a log query reads: the store, the head and tags, and the query caps (RpcBackend is one). */
+export interface LogSource {
+  readonly chain: { readonly store: Pick<ChainStore, 'getReceipts' | 'getBlockByHash' | 'getBlockByNumber' | 'blooms'> };
+  readonly head: Block;
+  readonly options: Pick<RpcOptions, 'logQueryLimit' | 'logsMaxRange' | 'logsMaxResults'>;
+  blockByTag(tag: BlockTag): Promise<Block | undefined>;
+}
+
 /** The matching logs of one block, formatted for JSON-RPC. */
-export async function blockLogs(b: RpcBackend, block: Block, c: LogCriteria): Promise<Record<string, unknown>[]> {
+export async function blockLogs(b: LogSource, block: Block, c: LogCriteria): Promise<Record<string, unknown>[]> {
   const receipts = (await b.chain.store.getReceipts(block.hash())) ?? [];
   return formatBlockLogs(block, receipts, (log) => logMatches(log, c));
 }
 
 /** eth_getLogs: blooms narrow the range to candidate blocks before any receipt is read. */
-export async function queryLogs(b: RpcBackend, f: FilterParam): Promise<Record<string, unknown>[]> {
+export async function queryLogs(b: LogSource, f: FilterParam): Promise<Record<string, unknown>[]> {
   const c = criteriaOf(f, b.options.logQueryLimit);
   if (f.blockHash !== undefined) {
     const block = await b.chain.store.getBlockByHash(hexToBytes(f.blockHash));

@@ -8,12 +8,12 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keccak256 } from 'viem';
-import type { Hex } from 'viem';
 import { proofToWords, vkToBytes } from '../../precompiles/groth16/encoding.ts';
 import type { SnarkjsVerificationKey } from '../../precompiles/groth16/encoding.ts';
 import { compileCircuit } from '../circuit/compile.ts';
 import { decodeMultiSignals, generateMultiCircuit, multiCircuitInput, multiPublicSignals } from '../circuit/multi.ts';
 import type { Model } from '../../precompiles/model/format.ts';
+import type { AggregateManifest } from '../pipeline/manifest.ts';
 import { type LoadedModel, checkInput } from '../pipeline/prove.ts';
 import { groth16Setup } from '../setup/groth16.ts';
 import { operatorPtau, powerFor, ptauFor } from '../setup/ptau.ts';
@@ -35,17 +35,6 @@ export interface AggregateFiles {
 /** Names in a model directory; they match the ArtifactStore's /^[\w.-]+$/. */
 export function modelAggregateFiles(k: number): AggregateFiles {
   return { wasm: `agg${k}.circuit.wasm`, zkey: `agg${k}.circuit.zkey`, vkBin: `agg${k}.vk.bin`, vkJson: `agg${k}.verification_key.json` };
-}
-
-/** What a model manifest says of its aggregate circuit. */
-export interface AggregateManifest {
-  k: number;
-  /** 2: the packed outputs, then the input's Poseidon hash (multi.ts). */
-  publicSignalsPerSlot: number;
-  /** keccak256 of the agg<K>.vk.bin bytes: what the oracle's leaves name. */
-  vkHash: Hex;
-  constraints: number;
-  ptauPower: number;
 }
 
 export interface AggregateSetup extends AggregateManifest {

@@ -21,7 +21,8 @@ import { shapeSize } from '../../precompiles/model/format.ts';
 import { type LoadedModel, loadModelDir } from '../pipeline/prove.ts';
 import { ProverPoolError } from '../worker/pool.ts';
 import type { ProverPool } from '../worker/pool.ts';
-import { type AggregateManifest, readAggregateVk } from './aggregate-circuit.ts';
+import { readAggregateVk } from './aggregate-circuit.ts';
+import type { AggregateManifest } from '../pipeline/manifest.ts';
 import type { InferenceProofInput } from './batch-proof.ts';
 import { type AggregationPlan, type PlannedProof, placements, planAggregation } from './plan.ts';
 

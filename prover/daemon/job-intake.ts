@@ -25,7 +25,7 @@ import { checkJob, nowSeconds } from '../../node/ai/jobs/job-check.ts';
 import { decodeJob, jobInput } from '../../node/ai/jobs/job-message.ts';
 import type { JobMessage } from '../../node/ai/jobs/job-message.ts';
 import type { OfferResult } from './job-queue.ts';
-import type { Job } from './job-runner.ts';
+import type { Job } from './job-queue.ts';
 import { RequestStatus } from '../../contracts/abi/market.ts';
 import type { MarketRequest } from './prover-chain.ts';
 

@@ -13,7 +13,18 @@
  * remembered (the most recent maxFinished), so neither the chain scan nor a re-announcement
  * starts them again.
  */
-import type { Job } from './job-runner.ts';
+import type { Hex } from 'viem';
+
+/** One inference to prove, as the intake (gossip or the chain scan) hands it over. */
+export interface Job {
+  requestId: bigint;
+  modelId: Hex;
+  inputSignals: readonly bigint[];
+  /** The raw input the proof is made from (checked against inputSignals by the job's source). */
+  input: readonly number[];
+  /** sha256 of the model package's manifest, when the announcer named it. */
+  manifest?: string;
+}
 
 export interface QueueLimits {
   /** Open jobs at most; past it offers are refused (the chain scan's as much as gossip's). */

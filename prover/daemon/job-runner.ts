@@ -23,21 +23,11 @@ import { verifyGroth16 } from '../../precompiles/groth16/verify.ts';
 import type { InferenceProof } from '../pipeline/prove.ts';
 import { RequestStatus } from '../../contracts/abi/market.ts';
 import { JobQueue, defaultQueueLimits } from './job-queue.ts';
-import type { OfferResult, QueueLimits, QueuedJob } from './job-queue.ts';
+import type { Job, OfferResult, QueueLimits, QueuedJob } from './job-queue.ts';
 import { ModelFetchError } from './model-fetcher.ts';
 import type { ModelWanted } from './model-fetcher.ts';
 import { MarketRevert, NO_CLAIMANT } from './prover-chain.ts';
 import type { FulfilOutcome, MarketRequest } from './prover-chain.ts';
-
-export interface Job {
-  requestId: bigint;
-  modelId: Hex;
-  inputSignals: readonly bigint[];
-  /** The raw input the proof is made from (checked against inputSignals by the job's source). */
-  input: readonly number[];
-  /** sha256 of the model package's manifest, when the announcer named it. */
-  manifest?: string;
-}
 
 /** The chain as the runner needs it (ProverChain implements it). */
 export interface RunnerChain {

@@ -18,7 +18,8 @@ import { keccakHex } from '../../precompiles/model/commitment.ts';
 import { countMacs } from '../../precompiles/model/executor.ts';
 import { modelOutputShape, shapeSize } from '../../precompiles/model/format.ts';
 import { type ParsedSpec, toModelSpec } from '../../precompiles/model/spec.ts';
-import { type AggregateManifest, modelAggregateFiles, setupAggregateCircuit } from '../aggregate/aggregate-circuit.ts';
+import { modelAggregateFiles, setupAggregateCircuit } from '../aggregate/aggregate-circuit.ts';
+import type { AggregateManifest, ModelManifest } from './manifest.ts';
 import { generateMultiCircuit } from '../circuit/multi.ts';
 import { groth16Setup } from '../setup/groth16.ts';
 import { operatorPtau, powerFor, ptauFor, readPtauInfo } from '../setup/ptau.ts';
@@ -30,24 +31,6 @@ export interface CompileModelOptions {
   ptauPath?: string;
   /** Also make the K-inference circuit and its keys (agg<K>.* files, manifest `aggregate`). */
   aggregate?: number;
-}
-
-export interface ModelManifest {
-  format: 'ai-rollup-model/1';
-  modelId: `0x${string}`;
-  name: string;
-  version: number;
-  inputMode: InputMode;
-  inputSize: number;
-  outputSize: number;
-  macs: number;
-  constraints: number;
-  publicInputs: number;
-  /** The ptau's power (>= the circuit's need, which is ceil(log2(constraints + publicInputs + 1))). */
-  ptauPower: number;
-  /** Present when compiled with --aggregate K: the K-inference circuit's shape and key hash. */
-  aggregate?: AggregateManifest;
-  artifacts: { name: string; sha256: string; size: number }[];
 }
 
 export interface CompileModelResult {

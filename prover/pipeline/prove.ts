@@ -14,7 +14,7 @@ import { runModel } from '../../precompiles/model/executor.ts';
 import type { Model } from '../../precompiles/model/format.ts';
 import { shapeSize } from '../../precompiles/model/format.ts';
 import { withCurve } from '../setup/snarkjs-curve.ts';
-import type { ModelManifest } from './compile-model.ts';
+import type { ModelManifest } from './manifest.ts';
 
 export class ProveError extends Error {}
 
