@@ -26,7 +26,7 @@ import type { Hex } from 'viem';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';
 import { createL2Common } from '../node/chain/common.ts';
 import { DEFAULT_GAS_LIMIT } from '../node/chain/genesis.ts';
-import { registrationCommitment } from '../node/model-register.ts';
+import { registrationCommitment } from '../node/cli/model-register.ts';
 import { createAiPrecompiles } from '../precompiles/index.ts';
 import { execAbi, verifierAbi } from '../test/helpers/ai.ts';
 import { serializeModel } from '../precompiles/model/codec.ts';

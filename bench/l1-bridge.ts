@@ -18,7 +18,7 @@ import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
 import { MESSAGE_PASSER_ADDRESS } from '../contracts/predeploys.ts';
 import { resourceConfigFor } from '../devnet/deploy.ts';
 import { devAccounts } from '../node/chain/genesis.ts';
-import { RollupNode } from '../node/node.ts';
+import { RollupNode } from '../node/assembly/node.ts';
 import { defaultNodeOptions } from '../node/options.ts';
 import type { NodeOptions } from '../node/options.ts';
 import { depositToTx, nextDepositHash } from '../node/rollup/l1-attributes.ts';

@@ -27,7 +27,7 @@ import { startAnvil } from '../devnet/anvil.ts';
 import type { Anvil } from '../devnet/anvil.ts';
 import { deployL1 } from '../devnet/deploy.ts';
 import { devAccounts } from '../node/chain/genesis.ts';
-import { RollupNode } from '../node/node.ts';
+import { RollupNode } from '../node/assembly/node.ts';
 import { defaultNodeOptions } from '../node/options.ts';
 import { BROTLI_QUALITY, batchDataHash, encodeBatchData, encodeBatchPayload } from '../node/rollup/batch-codec.ts';
 import type { BatchHeader } from '../node/rollup/batch-codec.ts';

@@ -11,7 +11,7 @@ import { keccak256, toHex } from 'viem';
 import WebSocket from 'ws';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createLogger } from '../node/logger.ts';
-import { RollupNode } from '../node/node.ts';
+import { RollupNode } from '../node/assembly/node.ts';
 import { defaultNodeOptions } from '../node/options.ts';
 
 const BLOCKS = Number(process.argv[2] ?? 10_000);

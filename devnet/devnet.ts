@@ -9,7 +9,7 @@ import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { predeploys } from '../contracts/predeploys.ts';
 import { devAccounts } from '../node/chain/genesis.ts';
-import type { RollupNode } from '../node/node.ts';
+import type { RollupNode } from '../node/assembly/node.ts';
 import { defaultNodeOptions } from '../node/options.ts';
 import type { NodeOptions } from '../node/options.ts';
 import { parseRollupConfig, rollupConfigJson } from '../node/rollup-config.ts';
@@ -99,7 +99,7 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
     const state = await deployment(datadir, opts, l1Url, anvil, log);
     const modelsDir = join(datadir, 'models');
     const compiled = opts.exampleModels ? await compileExamples(modelsDir, log) : [];
-    const { RollupNode } = await import('../node/node.ts');
+    const { RollupNode } = await import('../node/assembly/node.ts');
     const nodeOptions: NodeOptions = {
       ...defaultNodeOptions,
       datadir: join(datadir, 'l2'),
@@ -222,7 +222,7 @@ async function intactPackage(dir: string, modelId: Hex, k: number): Promise<bool
 async function registerExample(rpcUrl: string, m: ExampleModel, log: Logger): Promise<void> {
   const registered = (await (await fetch(rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ai_getModel', params: [m.modelId] }) })).json()) as { result: unknown };
   if (registered.result !== null) return; // a restarted devnet keeps its registry
-  const { registerModel } = await import('../node/model-register.ts');
+  const { registerModel } = await import('../node/cli/model-register.ts');
   const r = await registerModel({ modelDir: m.dir, rpcUrl, privateKey: devAccounts()[0]!.privateKey as Hex, metadataUri: `devnet://${m.name}`, weights: true });
   log.info({ model: m.name, modelId: r.modelId, owner: r.owner }, 'example model registered');
 }

@@ -3,7 +3,7 @@ import { bytesToHex, concat, encodeAbiParameters, encodeFunctionData, getAddress
 import type { Address, Hex } from 'viem';
 import { compileContracts } from '../../contracts/compile.ts';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
-import { registrationCommitment, revealableIn } from '../../node/model-register.ts';
+import { registrationCommitment, revealableIn } from '../../node/cli/model-register.ts';
 import { initMcl } from '../../precompiles/groth16/verify.ts';
 import { verifyingKeySlot } from '../../precompiles/registry-layout.ts';
 import { VERIFIER, registerModelTx, verifierAbi } from '../helpers/ai.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAbi } from 'viem';
 import type { Hex, PublicClient, TransactionReceipt } from 'viem';
-import { commitAndRegister, type Wallet } from '../../node/model-register.ts';
+import { commitAndRegister, type Wallet } from '../../node/cli/model-register.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
 export const TINY_SPEC = resolve(import.meta.dirname, '../../precompiles/model/examples/tiny-16-16-4.json');

@@ -17,7 +17,7 @@ import { Caches, MerkleStateManager } from '@ethereumjs/statemanager';
 import { createVM, type VM } from '@ethereumjs/vm';
 import { encodeFunctionData, type Hex, keccak256 } from 'viem';
 import { loadArtifact } from '../../contracts/predeploys.ts';
-import { registrationCommitment } from '../../node/model-register.ts';
+import { registrationCommitment } from '../../node/cli/model-register.ts';
 import { createAiPrecompiles } from '../../precompiles/index.ts';
 import { compileCircuit, releaseSnarkjsCurve } from '../../prover/circuit/compile.ts';
 import type { SnarkjsProof, SnarkjsVerificationKey } from '../../precompiles/groth16/encoding.ts';

@@ -9,7 +9,7 @@ import { serializeModel } from '../../precompiles/model/codec.ts';
 import { keccakHex } from '../../precompiles/model/commitment.ts';
 import { mulberry32, randomModel } from '../../precompiles/model/random.ts';
 import { vkToBytes } from '../../precompiles/groth16/encoding.ts';
-import { registrationCommitment } from '../../node/model-register.ts';
+import { registrationCommitment } from '../../node/cli/model-register.ts';
 import {
   REVEAL_FROM_SLOT,
   ENCODINGS_SLOT,

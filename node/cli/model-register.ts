@@ -27,9 +27,9 @@ import {
 } from 'viem';
 import type { Account, Chain, Hex, PublicClient, StateOverride, Transport, WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';
-import { revealFromSlot } from '../precompiles/registry-layout.ts';
-import { devAccounts } from './chain/genesis.ts';
+import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
+import { revealFromSlot } from '../../precompiles/registry-layout.ts';
+import { devAccounts } from '../chain/genesis.ts';
 
 export interface RegisterOptions {
   modelDir: string;

@@ -13,25 +13,25 @@ import { Proposer } from '../../sequencer/proposer.ts';
 import type { Chain } from '../chain/chain.ts';
 import { Challenger } from '../derivation/challenger.ts';
 import { readL1BlockInfo } from '../chain/l1-block-info.ts';
-import type { L1Parts } from '../l1-wiring.ts';
+import type { L1Parts } from './sequencer-l1.ts';
 import type { NodeOptions } from '../options.ts';
-import type { NodeP2P } from '../p2p-wiring.ts';
+import type { NodeP2P } from './p2p.ts';
 import { allMethods } from '../rpc/methods/index.ts';
 import type { HttpRoute, RpcObserver } from '../rpc/server.ts';
-import { chainMetrics } from './chain-metrics.ts';
-import { challengerMetrics } from './challenger-metrics.ts';
-import { evaluateHealth } from './health.ts';
-import type { HealthReport } from './health.ts';
-import { L1Probe } from './l1-probe.ts';
-import { l1Metrics } from './l1-metrics.ts';
-import type { L1Watch } from './l1-metrics.ts';
-import { listenRoutes } from './listener.ts';
-import type { RouteListener } from './listener.ts';
-import { defaultMetricsOptions } from './options.ts';
-import { p2pMetrics } from './p2p-metrics.ts';
-import { PROMETHEUS_CONTENT_TYPE, Registry } from './registry.ts';
-import { rpcLoadMetrics, rpcMetrics } from './rpc-metrics.ts';
-import type { RpcLoad } from './rpc-metrics.ts';
+import { chainMetrics } from '../metrics/chain-metrics.ts';
+import { challengerMetrics } from '../metrics/challenger-metrics.ts';
+import { evaluateHealth } from '../metrics/health.ts';
+import type { HealthReport } from '../metrics/health.ts';
+import { L1Probe } from '../metrics/l1-probe.ts';
+import { l1Metrics } from '../metrics/l1-metrics.ts';
+import type { L1Watch } from '../metrics/l1-metrics.ts';
+import { listenRoutes } from '../metrics/listener.ts';
+import type { RouteListener } from '../metrics/listener.ts';
+import { defaultMetricsOptions } from '../metrics/options.ts';
+import { p2pMetrics } from '../metrics/p2p-metrics.ts';
+import { PROMETHEUS_CONTENT_TYPE, Registry } from '../metrics/registry.ts';
+import { rpcLoadMetrics, rpcMetrics } from '../metrics/rpc-metrics.ts';
+import type { RpcLoad } from '../metrics/rpc-metrics.ts';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -133,7 +133,7 @@ function httpRoutes(reg: Registry, health: () => HealthReport): HttpRoute[] {
   ];
 }
 
-/** The batcher, proposer and poster are found among the L1 services, so l1-wiring needs no metrics hook. */
+/** The batcher, proposer and poster are found among the L1 services, so sequencer-l1.ts needs no metrics hook. */
 function wireL1(reg: Registry, options: NodeOptions, chain: Chain, l1: L1Parts): { probe: L1Probe; watch: L1Watch } {
   const r = options.rollup!;
   const probe = new L1Probe({ url: r.l1Rpc, everyMs: r.l1PollMs, timeoutMs: 10_000 });

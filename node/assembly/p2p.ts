@@ -2,18 +2,18 @@
  * The node's peer-to-peer side: the libp2p service (key in DATADIR/p2p-key), the model
  * artifacts served by hash from the node's ArtifactStore, and proof jobs: announced from the
  * inference market, and checked against it before they are relayed (ai/job-relay.ts). Blocks
- * (gossip and ranges) are set up by node/replica-wiring.ts through `deps.blocks`.
+ * (gossip and ranges) are set up by node/assembly/replica.ts through `deps.blocks`.
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ArtifactStore } from './ai/artifact-store.ts';
-import { chainMarketReader, defaultJobAnnouncerOptions, JobAnnouncer } from './ai/job-announcer.ts';
-import { JobInputs } from './ai/job-inputs.ts';
-import { jobsHandler } from './ai/job-relay.ts';
-import type { CallExecutor } from './chain/call.ts';
-import type { Chain } from './chain/chain.ts';
-import type { NodeP2POptions } from './options.ts';
-import { artifactStoreLookup, P2PService, p2pOptions, TopicKind } from './p2p/index.ts';
+import type { ArtifactStore } from '../ai/artifact-store.ts';
+import { chainMarketReader, defaultJobAnnouncerOptions, JobAnnouncer } from '../ai/job-announcer.ts';
+import { JobInputs } from '../ai/job-inputs.ts';
+import { jobsHandler } from '../ai/job-relay.ts';
+import type { CallExecutor } from '../chain/call.ts';
+import type { Chain } from '../chain/chain.ts';
+import type { NodeP2POptions } from '../options.ts';
+import { artifactStoreLookup, P2PService, p2pOptions, TopicKind } from '../p2p/index.ts';
 
 export interface NodeP2P {
   service: P2PService;
@@ -31,7 +31,7 @@ export interface NodeP2PDeps {
   artifacts: ArtifactStore;
   /** The node's logger; the services name their children (`p2p*`, `ai:jobs`). */
   logger: Logger;
-  /** Block gossip and range sync (node/replica-wiring.ts), set up before the service starts and stopped before it. */
+  /** Block gossip and range sync (node/assembly/replica.ts), set up before the service starts and stopped before it. */
   blocks?: (service: P2PService) => Promise<{ stop(): Promise<void> }>;
 }
 

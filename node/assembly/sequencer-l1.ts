@@ -8,18 +8,18 @@ import { createPublicClient, createWalletClient, defineChain, http } from 'viem'
 import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
-import { Batcher } from '../sequencer/batcher.ts';
-import { InferencePoster } from '../sequencer/inference-poster.ts';
-import { checkDepositCapacity } from './rollup/l1-attributes.ts';
-import type { L1BlockRef } from './rollup/l1-attributes.ts';
-import { bridgeAbi } from '../contracts/abi/rollup.ts';
-import { Proposer } from '../sequencer/proposer.ts';
-import type { ArtifactStore } from './ai/artifact-store.ts';
-import type { JobInputs } from './ai/job-inputs.ts';
-import type { Chain } from './chain/chain.ts';
-import { L1Watcher } from './l1/l1-watcher.ts';
-import { RollupStatus } from './l1/rollup-status.ts';
-import type { NodeOptions } from './options.ts';
+import { Batcher } from '../../sequencer/batcher.ts';
+import { InferencePoster } from '../../sequencer/inference-poster.ts';
+import { checkDepositCapacity } from '../rollup/l1-attributes.ts';
+import type { L1BlockRef } from '../rollup/l1-attributes.ts';
+import { bridgeAbi } from '../../contracts/abi/rollup.ts';
+import { Proposer } from '../../sequencer/proposer.ts';
+import type { ArtifactStore } from '../ai/artifact-store.ts';
+import type { JobInputs } from '../ai/job-inputs.ts';
+import type { Chain } from '../chain/chain.ts';
+import { L1Watcher } from '../l1/l1-watcher.ts';
+import { RollupStatus } from '../l1/rollup-status.ts';
+import type { NodeOptions } from '../options.ts';
 
 function l1Chain(id: bigint, url: string) {
   return defineChain({ id: Number(id), name: `l1-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });

@@ -2,11 +2,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { parseModelSpecText } from '../precompiles/model/spec.ts';
+import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { registerCommand } from './model-register.ts';
 
 // snarkjs and circom2 take seconds to load: only the commands that prove or compile pay for it
-const pipeline = async () => ({ ...(await import('../prover/pipeline/compile-model.ts')), ...(await import('../prover/pipeline/prove.ts')) });
+const pipeline = async () => ({ ...(await import('../../prover/pipeline/compile-model.ts')), ...(await import('../../prover/pipeline/prove.ts')) });
 
 /** A user error about the input file (exit 1 with its message). */
 class InputError extends Error {}
@@ -83,7 +83,7 @@ export function modelCommand(): Command {
     .option('--dir <dir>', 'where to write pot<K>.ptau (default: .cache/ptau)')
     .action(async (power: string, f: { dir?: string }) => {
       const k = Number(power);
-      const { localPtau } = await import('../prover/setup/ptau.ts');
+      const { localPtau } = await import('../../prover/setup/ptau.ts');
       const r = await localPtau(k, f.dir);
       process.stdout.write(json(r));
     });

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { multiaddr } from '@multiformats/multiaddr';
-import { devAccounts, readGenesisFile, DEV_MNEMONIC } from './chain/genesis.ts';
-import { modelCommand } from './cli-model.ts';
-import { proverCommand } from './cli-prover.ts';
-import { createLogger } from './logger.ts';
-import type { LogLevel } from './logger.ts';
-import { DEFAULT_CHAIN_ID, DEFAULT_P2P_LISTEN, defaultNodeOptions, defaultNodeP2POptions } from './options.ts';
-import type { NodeOptions, NodeP2POptions, ReplicaOptions } from './options.ts';
-import { defaultSyncOptions } from './sync/options.ts';
-import { readRollupConfig } from './rollup-config.ts';
-import { defaultMetricsOptions } from './metrics/options.ts';
+import { devAccounts, readGenesisFile, DEV_MNEMONIC } from '../chain/genesis.ts';
+import { modelCommand } from './model.ts';
+import { proverCommand } from './prover.ts';
+import { createLogger } from '../logger.ts';
+import type { LogLevel } from '../logger.ts';
+import { DEFAULT_CHAIN_ID, DEFAULT_P2P_LISTEN, defaultNodeOptions, defaultNodeP2POptions } from '../options.ts';
+import type { NodeOptions, NodeP2POptions, ReplicaOptions } from '../options.ts';
+import { defaultSyncOptions } from '../sync/options.ts';
+import { readRollupConfig } from '../rollup-config.ts';
+import { defaultMetricsOptions } from '../metrics/options.ts';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 
@@ -179,7 +179,7 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   };
   // loaded here so `--help` and the model commands do not pay for the whole node
-  const { RollupNode } = await import('./node.ts');
+  const { RollupNode } = await import('../assembly/node.ts');
   const node = await RollupNode.init(opts, logger, {
     onFatal: () => void cleanup().finally(() => process.exit(1)),
   }).catch(async (err: unknown) => {
@@ -231,7 +231,7 @@ async function runDevnet(f: Record<string, unknown>): Promise<void> {
   const logger = createLogger(f.logLevel as LogLevel);
   const l1Key = f.l1Key as string | undefined;
   if (l1Key !== undefined && !KEY.test(l1Key)) throw new Error('--l1-key must be a 0x-prefixed 32-byte hex private key');
-  const { startDevnet, devnetBanner } = await import('../devnet/devnet.ts');
+  const { startDevnet, devnetBanner } = await import('../../devnet/devnet.ts');
   const devnet = await startDevnet(
     {
       datadir: f.datadir as string | undefined,

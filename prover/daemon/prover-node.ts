@@ -8,16 +8,16 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import type { Logger } from 'pino';
-import { initMcl } from '../precompiles/groth16/verify.ts';
-import { ChainJobs } from '../prover/daemon/chain-jobs.ts';
-import { JobIntake, defaultIntakeOptions } from '../prover/daemon/job-intake.ts';
-import { JobRunner } from '../prover/daemon/job-runner.ts';
-import type { RunnerOptions } from '../prover/daemon/job-runner.ts';
-import { ModelFetcher } from '../prover/daemon/model-fetcher.ts';
-import type { FetchByHash } from '../prover/daemon/model-fetcher.ts';
-import { ProverChain } from '../prover/daemon/prover-chain.ts';
-import { ProverPool } from '../prover/worker/pool.ts';
-import { P2PService, TopicKind, p2pOptions } from './p2p/index.ts';
+import { initMcl } from '../../precompiles/groth16/verify.ts';
+import { ChainJobs } from './chain-jobs.ts';
+import { JobIntake, defaultIntakeOptions } from './job-intake.ts';
+import { JobRunner } from './job-runner.ts';
+import type { RunnerOptions } from './job-runner.ts';
+import { ModelFetcher } from './model-fetcher.ts';
+import type { FetchByHash } from './model-fetcher.ts';
+import { ProverChain } from './prover-chain.ts';
+import { ProverPool } from '../worker/pool.ts';
+import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
 
 export interface ProverNodeOptions {
   rpcUrl: string;

@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseEther } from 'viem';
 import type { Hex } from 'viem';
-import { devAccounts } from './chain/genesis.ts';
-import { createLogger } from './logger.ts';
-import type { LogLevel } from './logger.ts';
+import { devAccounts } from '../chain/genesis.ts';
+import { createLogger } from '../logger.ts';
+import type { LogLevel } from '../logger.ts';
 
 const KEY = /^0x[0-9a-fA-F]{64}$/;
 
@@ -58,7 +58,7 @@ async function runProver(f: Record<string, unknown>): Promise<void> {
   const logger = createLogger(f.logLevel as LogLevel);
   const privateKey = proverKey(f);
   // loaded here: --help should not pay for libp2p and snarkjs
-  const { ProverNode } = await import('./prover-node.ts');
+  const { ProverNode } = await import('../../prover/daemon/prover-node.ts');
   const prover = await ProverNode.init(
     {
       rpcUrl: f.rpc as string,
