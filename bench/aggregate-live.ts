@@ -30,7 +30,9 @@ import { RollupNode } from '../node/assembly/node.ts';
 import { defaultNodeOptions } from '../node/options.ts';
 import { inferenceOracleAbi } from '../contracts/abi/oracle.ts';
 import { inputHash } from '../precompiles/model/input-hash.ts';
-import { INFERENCE_MARKET_ADDRESS } from '../contracts/predeploys.ts';
+import { INFERENCE_MARKET_ADDRESS, MODEL_REGISTRY_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';
+import { posterAggregation } from '../prover/aggregate/batch-aggregator.ts';
+import type { FulfilledInference } from '../node/rollup/oracle-submission.ts';
 import { marketAbi } from '../contracts/abi/market.ts';
 import { mulberry32, randomInput } from '../precompiles/model/random.ts';
 import { parseModelSpecText } from '../precompiles/model/spec.ts';
@@ -38,7 +40,7 @@ import { compileModel } from '../prover/pipeline/compile-model.ts';
 import type { InferenceProof } from '../prover/pipeline/prove.ts';
 import { ProverPool } from '../prover/worker/pool.ts';
 import { InferencePoster } from '../sequencer/inference-poster.ts';
-import type { InferencePosterOptions, PostedInferences } from '../sequencer/inference-poster.ts';
+import type { FulfilledSource, InferencePosterOptions, PostedInferences } from '../sequencer/inference-poster.ts';
 import { bridgeAbi, rollupAbi } from '../contracts/abi/rollup.ts';
 import { ROOT, table } from './lib.ts';
 
@@ -135,13 +137,13 @@ async function runPoster(env: Env, index: bigint, inputs: JobInputs | undefined,
   const wallet = createWalletClient({ chain: env.chain, account, transport: http(env.anvilUrl) });
   const artifacts = inputs === undefined ? undefined : new ArtifactStore(env.modelsDir, logger);
   const poster = new InferencePoster(
-    { l1: { public: env.l1, wallet }, rollup: env.rollup, oracle: env.oracle, logger: logger.child({ module: 'inference-poster' }), modelDir: artifacts && artifactModelDir(artifacts), jobInputs: inputs },
-    { pollMs: 100, provingThreads: 2, ...options },
+    { l1: { public: env.l1, wallet }, rollup: env.rollup, oracle: env.oracle, logger: logger.child({ module: 'inference-poster' }), inferences: rpcFulfilledInferences(env.l2), aggregation: artifacts && posterAggregation({ modelDir: artifactModelDir(artifacts), jobInput: (id) => inputs?.get(id), logger, threads: 2 }), jobInputs: inputs },
+    { pollMs: 100, ...options },
   );
   const from = await env.l1.getBlockNumber();
   const t0 = performance.now();
   const posted = new Promise<PostedInferences>((res) => poster.onPosted((p) => p.batchIndex === index && res(p)));
-  poster.start(env.l2);
+  poster.start();
   const p = await posted;
   const seconds = (performance.now() - t0) / 1000;
   await poster.stop();
@@ -198,4 +200,25 @@ export async function liveBench(): Promise<void> {
     await env.stop();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The poster's inferences read over JSON-RPC, as any client of the chain would (the node reads them in-process). */
+function rpcFulfilledInferences(l2: PublicClient): FulfilledSource {
+  const registryAbi = loadArtifact('ModelRegistry').abi;
+  return {
+    async fulfilledIn(from, to) {
+      const logs = await l2.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: from, toBlock: to });
+      const out: FulfilledInference[] = [];
+      for (const log of logs) {
+        const { id, modelId, outputs, proof } = log.args;
+        if (id === undefined || modelId === undefined || outputs === undefined || proof === undefined) continue;
+        const at = log.blockNumber;
+        const req = await l2.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [id], blockNumber: at });
+        const m = (await l2.readContract({ address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName: 'getModel', args: [modelId], blockNumber: at })) as { verifyingKey: Hex };
+        const single = { vk: m.verifyingKey, modelId, publicSignals: [...outputs, ...req.inputSignals], proofWords: [...proof] };
+        out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single });
+      }
+      return out;
+    },
+  };
 }

@@ -29,7 +29,7 @@ import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
 import { startAnvil } from '../devnet/anvil.ts';
 import { deployL1 } from '../devnet/deploy.ts';
 import { bridgeAbi, rollupAbi } from '../contracts/abi/rollup.ts';
-import { type InferenceProofInput, buildBatchSubmission } from '../prover/aggregate/batch-proof.ts';
+import { type InferenceProofInput, buildBatchSubmission } from '../node/rollup/oracle-submission.ts';
 import { AGGREGATE_CACHE, cachedModel, cachedMultiCircuit, multiConstraints, proveMulti } from '../prover/aggregate/circuits.ts';
 import { inferenceOracleAbi } from '../contracts/abi/oracle.ts';
 import { mulberry32, randomInput } from '../precompiles/model/random.ts';

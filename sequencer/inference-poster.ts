@@ -14,7 +14,7 @@
  * stranger's submission of other proofs for the batch is no reason to stop. Like the batcher it
  * keeps no state that matters: each step reads what L1 already holds.
  *
- * Aggregation (prover/aggregate/batch-aggregator.ts): where the node holds a model's package
+ * Aggregation (injected: the prover's prover/aggregate/batch-aggregator.ts): where the node holds a model's package
  * with a k-inference circuit (`model compile --aggregate K`) and the inputs (public signals, or
  * private inputs still held by JobInputs), the poster proves k inferences per L1 proof on its
  * own proving threads, so L1 pays one pairing per k inferences; everything else goes with its
@@ -27,15 +27,11 @@
  * than twice the best choice made in hindsight, whatever the future traffic of that model).
  */
 import { bytesToHex, keccak256 } from 'viem';
-import type { Address, Hex, PublicClient } from 'viem';
+import type { Address, Hex } from 'viem';
 import type { Logger } from 'pino';
-import { MODEL_REGISTRY_ADDRESS, INFERENCE_MARKET_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';
-import { BatchAggregator } from '../prover/aggregate/batch-aggregator.ts';
-import type { AggregatedBatch, FulfilledInference } from '../prover/aggregate/batch-aggregator.ts';
-import { buildBatchSubmission } from '../prover/aggregate/batch-proof.ts';
+import { buildBatchSubmission, singleProofs } from '../node/rollup/oracle-submission.ts';
+import type { AggregatedBatch, FulfilledInference } from '../node/rollup/oracle-submission.ts';
 import { inferenceOracleAbi } from '../contracts/abi/oracle.ts';
-import { marketAbi } from '../contracts/abi/market.ts';
-import { ProverPool } from '../prover/worker/pool.ts';
 import { Listeners, ServiceLoop } from '../node/l1/l1-loop.ts';
 import type { StepResult } from '../node/l1/l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
@@ -54,8 +50,6 @@ export interface InferencePosterOptions {
    * costs what 20 submissions save for the example's 4-inference key, 24 for its single key).
    */
   storeKeysAfter: number;
-  /** Threads proving aggregate proofs (each takes a core while a batch is being prepared). */
-  provingThreads: number;
 }
 
 export const defaultInferencePosterOptions: InferencePosterOptions = {
@@ -65,7 +59,6 @@ export const defaultInferencePosterOptions: InferencePosterOptions = {
   maxFeePerGasCap: DEFAULT_MAX_FEE_PER_GAS_CAP,
   maxBackoffMs: 30_000,
   storeKeysAfter: 20,
-  provingThreads: 1,
 };
 
 export interface InferencePosterDeps {
@@ -73,10 +66,24 @@ export interface InferencePosterDeps {
   rollup: Address;
   oracle: Address;
   logger: Logger;
-  /** The node's compiled model directory for a model id (its ArtifactStore); none: no aggregation. */
-  modelDir?: (modelId: Hex) => Promise<string | undefined>;
+  /** The inferences L2 blocks accepted, read from the node's own chain (node/ai/fulfilled-inferences.ts). */
+  inferences: FulfilledSource;
+  /** Proves k inferences per L1 proof where it can (the prover's BatchAggregator, injected by the node's assembly); none: single proofs. */
+  aggregation?: Aggregation;
   /** Private inputs handed to the node (JobInputs); released once their batch is posted. */
-  jobInputs?: { get(id: bigint): readonly number[] | undefined; release(ids: Iterable<bigint>): void };
+  jobInputs?: { release(ids: Iterable<bigint>): void };
+}
+
+/** Where the poster finds a batch's inferences. */
+export interface FulfilledSource {
+  /** Every inference accepted in L2 blocks [from, to], in block order, with the key its L2 verification used. */
+  fulfilledIn(from: bigint, to: bigint): Promise<FulfilledInference[]>;
+}
+
+/** Aggregation as the poster uses it; `close` fails a proof in progress at once. */
+export interface Aggregation {
+  aggregate(inferences: FulfilledInference[]): Promise<AggregatedBatch>;
+  close(): Promise<void>;
 }
 
 export interface PostedInferences {
@@ -102,14 +109,8 @@ interface Prepared {
   batch: AggregatedBatch;
 }
 
-const registryAbi = loadArtifact('ModelRegistry').abi;
-
 /** Oracle refusals that say nothing about the proofs sent. */
 const NOT_ABOUT_PROOFS = new Set(['UnknownRollupBatch']);
-
-function singleProofs(inferences: readonly FulfilledInference[]): AggregatedBatch {
-  return { proofs: inferences.map((x) => x.single), placement: inferences.map((_, i) => ({ proof: i })), aggregateProofs: 0, aggregated: 0 };
-}
 
 export class InferencePoster {
   readonly options: InferencePosterOptions;
@@ -118,9 +119,6 @@ export class InferencePoster {
   private readonly posted: Listeners<PostedInferences>;
   /** Lowest batch index not yet known to be settled (posted, or with no inference). */
   private next = 0n;
-  private l2: PublicClient | undefined;
-  private pool: ProverPool | undefined;
-  private readonly aggregator: BatchAggregator | undefined;
   private prepared: Prepared | undefined;
   /** Keys the oracle holds (hasKey is never undone). */
   private readonly storedKeys = new Set<Hex>();
@@ -137,29 +135,17 @@ export class InferencePoster {
       err instanceof L1TxError && err.code === L1TxErrorCode.Unreachable ? 'warn' : 'error',
     );
     this.posted = new Listeners(deps.logger);
-    const modelDir = deps.modelDir;
-    if (modelDir !== undefined) {
-      this.aggregator = new BatchAggregator({
-        modelDir,
-        jobInput: (id) => deps.jobInputs?.get(id),
-        // threads start on the first aggregate proof, so a node whose models have none pays nothing
-        prover: { proveAggregate: (dir, k, inputs) => this.provingPool().proveAggregate(dir, k, inputs) },
-        logger: deps.logger,
-      });
-    }
   }
 
-  /** `l2`: the L2 over JSON-RPC (the node's own endpoint, or any node of the chain). */
-  start(l2: PublicClient): void {
-    this.l2 = l2;
-    this.deps.logger.info({ oracle: this.deps.oracle, poster: this.sender.address, aggregation: this.aggregator !== undefined }, 'inference poster started');
+  start(): void {
+    this.deps.logger.info({ oracle: this.deps.oracle, poster: this.sender.address, aggregation: this.deps.aggregation !== undefined }, 'inference poster started');
     this.loop.start();
   }
 
   async stop(): Promise<void> {
     const stopping = this.loop.stop();
     // fails a proof in progress at once instead of letting the step wait for it
-    await this.pool?.close();
+    await this.deps.aggregation?.close();
     await stopping;
   }
 
@@ -170,11 +156,6 @@ export class InferencePoster {
 
   onPosted(listener: (p: PostedInferences) => void): () => void {
     return this.posted.add(listener);
-  }
-
-  private provingPool(): ProverPool {
-    this.pool ??= new ProverPool({ concurrency: this.options.provingThreads }, { logger: this.deps.logger.child({ module: 'inference-poster:prover' }) });
-    return this.pool;
   }
 
   private async step(signal: AbortSignal): Promise<StepResult> {
@@ -241,8 +222,9 @@ export class InferencePoster {
     if (this.prepared?.index === index) return this.prepared;
     const l1 = this.deps.l1.public;
     const batch = await rpc(() => l1.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'getBatch', args: [index] }));
-    const inferences = await this.inferencesIn(batch.firstBlock, batch.lastBlock);
-    const aggregated = this.aggregator !== undefined && inferences.length > 0 ? await this.aggregator.aggregate(inferences) : singleProofs(inferences);
+    const inferences = await this.deps.inferences.fulfilledIn(batch.firstBlock, batch.lastBlock);
+    const aggregation = this.deps.aggregation;
+    const aggregated = aggregation !== undefined && inferences.length > 0 ? await aggregation.aggregate(inferences) : singleProofs(inferences);
     this.prepared = { index, inferences, batch: aggregated };
     return this.prepared;
   }
@@ -295,29 +277,5 @@ export class InferencePoster {
       }
     }
     return nonce;
-  }
-
-  /** Every inference accepted in L2 blocks [from, to], with the key its L2 verification used. */
-  private async inferencesIn(from: bigint, to: bigint): Promise<FulfilledInference[]> {
-    const l2 = this.l2!;
-    const logs = await l2.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: from, toBlock: to });
-    const keys = new Map<string, Hex>();
-    const out: FulfilledInference[] = [];
-    for (const log of logs) {
-      const { id, modelId, outputs, proof } = log.args;
-      if (id === undefined || modelId === undefined || outputs === undefined || proof === undefined) continue;
-      const at = log.blockNumber;
-      const req = await l2.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [id], blockNumber: at });
-      const keyId = `${modelId}@${at}`;
-      let vk = keys.get(keyId);
-      if (vk === undefined) {
-        const m = (await l2.readContract({ address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName: 'getModel', args: [modelId], blockNumber: at })) as { verifyingKey: Hex };
-        vk = m.verifyingKey;
-        keys.set(keyId, vk);
-      }
-      const single = { vk, modelId, publicSignals: [...outputs, ...req.inputSignals], proofWords: [...proof] };
-      out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single });
-    }
-    return out;
   }
 }

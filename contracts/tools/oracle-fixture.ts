@@ -10,7 +10,7 @@
  *    rewritten only by `npx tsx contracts/tools/oracle-fixture.ts --reprove` (compiles and sets up
  *    the circuits, cached in .cache/aggregate; the 4-inference circuit needs a K=13 ptau, made
  *    locally in ~4 min if none is cached).
- *  - InferenceOracleFixture.sol: generated from the JSON by prover/aggregate/batch-proof.ts
+ *  - InferenceOracleFixture.sol: generated from the JSON by node/rollup/oracle-submission.ts
  *    (groups, submission calldata, Merkle root and proofs), so the Foundry tests also check the
  *    TypeScript encoding against the contract. Deterministic: `npm run contracts:build` rewrites
  *    it and test/unit/aggregate-fixture.test.ts checks the committed file is current.
@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { bn254 } from '@noble/curves/bn254.js';
 import { bytesToHex, keccak256, numberToHex } from 'viem';
 import type { Hex } from 'viem';
-import { type InferenceProofInput, buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
+import { type InferenceProofInput, buildBatchSubmission } from '../../node/rollup/oracle-submission.ts';
 import { mulberry32, randomInput } from '../../precompiles/model/random.ts';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { CONTRACTS_DIR } from '../compile.ts';
@@ -175,7 +175,7 @@ pragma solidity ^0.8.24;
 
 import { IInferenceOracle } from "../../../interfaces/IInferenceOracle.sol";
 
-/// @notice Real snarkjs proofs of ${f.model} (model id ${f.modelId}): ${f.inferences.length} proofs of ${f.inferences.reduce((n, x) => n + x.inputs.length, 0)} inferences under ${Object.keys(f.keys).length} keys, grouped and encoded by prover/aggregate/batch-proof.ts.
+/// @notice Real snarkjs proofs of ${f.model} (model id ${f.modelId}): ${f.inferences.length} proofs of ${f.inferences.reduce((n, x) => n + x.inputs.length, 0)} inferences under ${Object.keys(f.keys).length} keys, grouped and encoded by node/rollup/oracle-submission.ts.
 library OracleFixture {
 ${keys}
 

@@ -112,7 +112,7 @@ export class RollupNode {
     const { kv, chain, pool, calls, artifacts, p2p } = parts;
     const seq = options.sequencer;
     const replica = options.replica;
-    const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger, { artifacts, jobInputs: p2p?.inputs });
+    const l1 = options.rollup === undefined ? undefined : await startL1(options, chain, logger, { calls, artifacts, jobInputs: p2p?.inputs });
     const replicaL1 = replica === undefined ? undefined : await startReplicaL1(replica, options.chainId, logger, { kv, chain, importer: parts.importer, progress: parts.progress });
     const { filters, subscriptions, retention } = rpcHolders(options, logger.child({ module: 'rpc:delivery' }));
     let server: RpcServer | undefined;
@@ -151,7 +151,7 @@ export class RollupNode {
     server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts, ...metrics.rpc, onClientGone: (c) => filters.dropClient(c) });
     const rpcUrl = await server.start();
     producer?.start();
-    l1?.startWithRpc(rpcUrl);
+    l1?.startPoster();
     if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer?.mineOne());
     node = new RollupNode(options, chain, pool, producer, server, filters, kv, rpcUrl, logger, [...(l1?.services ?? []), ...(replicaL1?.services ?? []), metrics], p2p);
     const role = replica === undefined ? 'sequencer' : 'replica';

@@ -14,8 +14,11 @@ import { checkDepositCapacity } from '../rollup/l1-attributes.ts';
 import type { L1BlockRef } from '../rollup/l1-attributes.ts';
 import { bridgeAbi } from '../../contracts/abi/rollup.ts';
 import { Proposer } from '../../sequencer/proposer.ts';
+import { posterAggregation } from '../../prover/aggregate/batch-aggregator.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
+import { chainFulfilledInferences } from '../ai/fulfilled-inferences.ts';
 import type { JobInputs } from '../ai/job-inputs.ts';
+import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
 import { L1Watcher } from '../l1/l1-watcher.ts';
 import { RollupStatus } from '../l1/rollup-status.ts';
@@ -29,12 +32,14 @@ export type L1Parts = Awaited<ReturnType<typeof startL1>>;
 
 /** What the inference poster needs from the node's AI side to prove k inferences per L1 proof. */
 export interface L1AiParts {
+  /** The node's own chain reads: the poster reads fulfilled inferences in-process. */
+  calls: Pick<CallExecutor, 'call'>;
   artifacts?: Pick<ArtifactStore, 'model'>;
   /** Present when p2p is on (ai_submitJobInput needs it). */
   jobInputs?: JobInputs;
 }
 
-export async function startL1(options: NodeOptions, chain: Chain, logger: Logger, ai: L1AiParts = {}) {
+export async function startL1(options: NodeOptions, chain: Chain, logger: Logger, ai: L1AiParts) {
   const r = options.rollup!;
   const cfg = r.config;
   if (cfg.l2ChainId !== options.chainId) throw new Error(`rollup config is for L2 chain ${cfg.l2ChainId}, this node runs chain ${options.chainId}`);
@@ -82,7 +87,7 @@ export async function startL1(options: NodeOptions, chain: Chain, logger: Logger
     proposer.start();
     services.unshift(proposer);
   }
-  const poster = inferencePoster(options, client as PublicClient, wallet, logger, ai);
+  const poster = inferencePoster(options, client as PublicClient, wallet, logger, chain, ai);
   if (poster !== undefined) {
     batcher?.onBatchConfirmed(() => poster.poke());
     services.unshift(poster);
@@ -93,9 +98,9 @@ export async function startL1(options: NodeOptions, chain: Chain, logger: Logger
     producer: { view: watcher, start, onConsumed: (count: bigint) => watcher.consumed(count) },
     rpc: { config: cfg, status, client: client as PublicClient },
     services,
-    /** Starts what needs the node's own JSON-RPC (the inference poster reads L2 logs through it). */
-    startWithRpc(rpcUrl: string) {
-      poster?.start(createPublicClient({ transport: http(rpcUrl, { retryCount: 0, timeout: 30_000 }) }) as PublicClient);
+    /** Starts what waits for the node to serve (the inference poster). */
+    startPoster() {
+      poster?.start();
     },
   };
 }
@@ -112,7 +117,7 @@ async function depositCapacity(client: PublicClient, bridge: Hex, gasLimit: bigi
   checkDepositCapacity(gasLimit, cap);
 }
 
-function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: Hex) => ReturnType<typeof createWalletClient>, logger: Logger, ai: L1AiParts): InferencePoster | undefined {
+function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: Hex) => ReturnType<typeof createWalletClient>, logger: Logger, chain: Chain, ai: L1AiParts): InferencePoster | undefined {
   const r = options.rollup!;
   const oracle = r.config.contracts.inferenceOracle;
   if (r.inferencePosterKey === undefined) return undefined;
@@ -120,9 +125,19 @@ function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: H
     logger.warn('an inference poster key is set but the rollup config names no inferenceOracle: no inference proofs are posted');
     return undefined;
   }
-  const modelDir = ai.artifacts === undefined ? undefined : artifactModelDir(ai.artifacts);
+  const posterLogger = logger.child({ module: 'inference-poster' });
+  const aggregation =
+    ai.artifacts === undefined ? undefined : posterAggregation({ modelDir: artifactModelDir(ai.artifacts), jobInput: (id) => ai.jobInputs?.get(id), logger: posterLogger, threads: 1 });
   return new InferencePoster(
-    { l1: { public: l1, wallet: wallet(r.inferencePosterKey) as never }, rollup: r.config.contracts.rollup, oracle, logger: logger.child({ module: 'inference-poster' }), modelDir, jobInputs: ai.jobInputs },
+    {
+      l1: { public: l1, wallet: wallet(r.inferencePosterKey) as never },
+      rollup: r.config.contracts.rollup,
+      oracle,
+      logger: posterLogger,
+      inferences: chainFulfilledInferences(chain, ai.calls),
+      aggregation,
+      jobInputs: ai.jobInputs,
+    },
     { pollMs: r.l1PollMs },
   );
 }

@@ -23,20 +23,9 @@ import { ProverPoolError } from '../worker/pool.ts';
 import type { ProverPool } from '../worker/pool.ts';
 import { readAggregateVk } from './aggregate-circuit.ts';
 import type { AggregateManifest } from '../pipeline/manifest.ts';
-import type { InferenceProofInput } from './batch-proof.ts';
-import { type AggregationPlan, type PlannedProof, placements, planAggregation } from './plan.ts';
+import type { AggregatedBatch, FulfilledInference, InferenceProofInput } from '../../node/rollup/oracle-submission.ts';
 
-/** One inference a batch accepted, as the L2 logs and state give it. */
-export interface FulfilledInference {
-  requestId: bigint;
-  modelId: Hex;
-  /** The single circuit's output signals the L2 proof showed. */
-  outputs: readonly bigint[];
-  /** The request's input signals: the input values, or the input's Poseidon hash. */
-  inputSignals: readonly bigint[];
-  /** Its L2 proof, as buildBatchSubmission takes it. */
-  single: InferenceProofInput;
-}
+import { type AggregationPlan, type PlannedProof, placements, planAggregation } from './plan.ts';
 
 export interface BatchAggregatorDeps {
   /** The compiled model directory the node holds for a model id (its ArtifactStore). */
@@ -45,16 +34,6 @@ export interface BatchAggregatorDeps {
   jobInput(requestId: bigint): readonly number[] | undefined;
   prover: Pick<ProverPool, 'proveAggregate'>;
   logger: Logger;
-}
-
-export interface AggregatedBatch {
-  /** The aggregate proofs (plan order), then the single proofs (batch order). */
-  proofs: InferenceProofInput[];
-  /** Per inference (batch order): its proof's index in `proofs`, and its slot in an aggregate one. */
-  placement: { proof: number; slot?: number }[];
-  aggregateProofs: number;
-  /** Inferences covered by aggregate proofs. */
-  aggregated: number;
 }
 
 interface AggregateModel {
@@ -143,4 +122,25 @@ export class BatchAggregator {
       return undefined;
     }
   }
+}
+
+/**
+ * The aggregation a node's inference poster gets injected: a BatchAggregator on its own proving
+ * threads. The threads start on the first aggregate proof, so a node whose models have none pays
+ * nothing; `close` fails a proof in progress at once.
+ */
+export function posterAggregation(deps: Omit<BatchAggregatorDeps, 'prover'> & { threads: number }): { aggregate: BatchAggregator['aggregate']; close(): Promise<void> } {
+  let pool: ProverPool | undefined;
+  const provingPool = async () => {
+    const { ProverPool: Pool } = await import('../worker/pool.ts');
+    pool ??= new Pool({ concurrency: deps.threads }, { logger: deps.logger.child({ module: 'inference-poster:prover' }) });
+    return pool;
+  };
+  const aggregator = new BatchAggregator({ ...deps, prover: { proveAggregate: async (dir, k, inputs) => (await provingPool()).proveAggregate(dir, k, inputs) } });
+  return {
+    aggregate: (items) => aggregator.aggregate(items),
+    close: async () => {
+      await pool?.close();
+    },
+  };
 }

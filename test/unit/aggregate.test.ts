@@ -3,8 +3,8 @@ import { decodeFunctionData, encodePacked, keccak256, toEventSelector, toFunctio
 import type { Abi, AbiEvent, AbiFunction, Hex } from 'viem';
 import { loadL1Artifact } from '../../contracts/l1-artifacts.ts';
 import { BN254_P, BN254_R, type G1, type G2, vkToBytes } from '../../precompiles/groth16/encoding.ts';
-import { BatchProofError, type InferenceProofInput, buildBatchSubmission } from '../../prover/aggregate/batch-proof.ts';
-import { MerkleError, hashPair, leafHash, merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from '../../prover/aggregate/merkle.ts';
+import { BatchProofError, type InferenceProofInput, buildBatchSubmission } from '../../node/rollup/oracle-submission.ts';
+import { MerkleError, hashPair, leafHash, merkleLevels, merkleProof, merkleRoot, verifyMerkleProof } from '../../node/rollup/oracle-merkle.ts';
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 
 const leavesOf = (n: number, salt = 0): Hex[] => Array.from({ length: n }, (_, i) => keccak256(encodePacked(['uint256', 'uint256'], [BigInt(salt), BigInt(i)])));
@@ -76,7 +76,7 @@ const item = (vk: Hex, n: number, i: number): InferenceProofInput => ({
   proofWords: proof(i).map((w) => `0x${w.toString(16)}` as Hex),
 });
 
-describe('batch submission (prover/aggregate/batch-proof.ts)', () => {
+describe('batch submission (node/rollup/oracle-submission.ts)', () => {
   const items = [item(KEY_A, 2, 0), item(KEY_B, 3, 1), item(KEY_A, 2, 2), item(KEY_B, 3, 3), item(KEY_A, 2, 4)];
 
   it('groups by key in order of first appearance, proofs in input order; leaves follow the groups', () => {

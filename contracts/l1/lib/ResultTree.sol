@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 /// @title ResultTree: the Merkle tree over a submission's result leaves (IInferenceOracle).
 /// @notice Neighbours are hashed pairwise level by level, node = keccak256(left || right), and an
 /// odd last node is carried up unchanged, so a proof for leaf i of N has one sibling per level
-/// where i has one. prover/aggregate/merkle.ts builds the same tree off chain.
+/// where i has one. node/rollup/oracle-merkle.ts builds the same tree off chain.
 ///
 /// A reader need not know N to check a proof: the levels with a sibling are fixed by i and the
 /// proof's length L. Up to the level t where i becomes the last node of its level, every level has

@@ -208,7 +208,7 @@ contract InferenceOracleStrangerTest is OracleTestBase {
         }
     }
 
-    /// @dev Siblings of leaf i, level by level (what prover/aggregate/merkle.ts computes).
+    /// @dev Siblings of leaf i, level by level (what node/rollup/oracle-merkle.ts computes).
     function siblings(bytes32[] memory leaves, uint256 i) internal pure returns (bytes32[] memory proof) {
         bytes32[] memory level = leaves;
         proof = new bytes32[](0);

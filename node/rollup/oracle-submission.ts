@@ -13,7 +13,7 @@ import { bytesToHex, encodeFunctionData, hexToBytes, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { BN254_P, EncodingError, decodeVk, publicSignalsToWords } from '../../precompiles/groth16/encoding.ts';
 import type { G2, VerifyingKey } from '../../precompiles/groth16/encoding.ts';
-import { leafHash, merkleLevels, proofFromLevels } from './merkle.ts';
+import { leafHash, merkleLevels, proofFromLevels } from './oracle-merkle.ts';
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 
 /** The contract's MAX_PROOFS. */
@@ -196,4 +196,33 @@ export function buildBatchSubmission(batchIndex: bigint, inferences: readonly In
   placed.sort((a, b) => a.item - b.item);
   const calldata = encodeFunctionData({ abi: inferenceOracleAbi, functionName: 'submitBatchProofs', args: [batchIndex, groups] });
   return { batchIndex, groups, leaves, root: levels[levels.length - 1]![0]!, placed, calldata };
+}
+
+/** One inference a batch's blocks accepted, with the L2 proof the market checked. */
+/** One inference a batch accepted, as the L2 logs and state give it. */
+export interface FulfilledInference {
+  requestId: bigint;
+  modelId: Hex;
+  /** The single circuit's output signals the L2 proof showed. */
+  outputs: readonly bigint[];
+  /** The request's input signals: the input values, or the input's Poseidon hash. */
+  inputSignals: readonly bigint[];
+  /** Its L2 proof, as buildBatchSubmission takes it. */
+  single: InferenceProofInput;
+}
+
+/** A batch's proofs as they go to L1: aggregate (k-inference) proofs where a prover made them, single L2 proofs for the rest. */
+export interface AggregatedBatch {
+  /** The aggregate proofs (plan order), then the single proofs (batch order). */
+  proofs: InferenceProofInput[];
+  /** Per inference (batch order): its proof's index in `proofs`, and its slot in an aggregate one. */
+  placement: { proof: number; slot?: number }[];
+  aggregateProofs: number;
+  /** Inferences covered by aggregate proofs. */
+  aggregated: number;
+}
+
+/** Every inference with its own L2 proof: what goes to L1 without aggregation. */
+export function singleProofs(inferences: readonly FulfilledInference[]): AggregatedBatch {
+  return { proofs: inferences.map((x) => x.single), placement: inferences.map((_, i) => ({ proof: i })), aggregateProofs: 0, aggregated: 0 };
 }
