@@ -10,7 +10,8 @@ import { bytesToHex } from 'viem';
 import type { Logger } from 'pino';
 import { BROTLI_QUALITY, FIT_QUALITY, MAX_BATCH_RAW_BYTES, batchDataHash, batchHash, encodeBatchData, encodeBatchPayload } from '../node/rollup/batch-codec.ts';
 import type { BatchHeader } from '../node/rollup/batch-codec.ts';
-import { Listeners, ServiceLoop } from '../node/l1/l1-loop.ts';
+import { Listeners } from '../node/l1/l1-loop.ts';
+import { L1Poster } from '../node/l1/poster.ts';
 import type { StepResult } from '../node/l1/l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
 import type { L1Clients } from '../node/l1/l1-tx.ts';
@@ -97,11 +98,8 @@ interface Plan {
 /** RLP list header of the payload, at most 5 bytes for 16 MiB; brotli may add a few bytes over its input. */
 const ENVELOPE_SLACK = 64;
 
-export class Batcher {
+export class Batcher extends L1Poster {
   readonly options: BatcherOptions;
-  private readonly loop: ServiceLoop;
-  private readonly sender: L1TxSender;
-  private readonly logger: Logger;
   private readonly confirmed: Listeners<ConfirmedBatch>;
   private l1BatchCount: bigint | undefined;
   private confirmedCount: bigint | undefined;
@@ -115,10 +113,9 @@ export class Batcher {
     private readonly deps: BatcherDeps,
     options: Partial<BatcherOptions> = {},
   ) {
-    this.options = { ...defaultBatcherOptions, ...options };
-    this.logger = deps.logger;
-    this.sender = new L1TxSender(deps.l1, this.options, this.logger);
-    this.loop = new ServiceLoop(this.options, this.logger, (signal) => this.step(signal), level);
+    const o = { ...defaultBatcherOptions, ...options };
+    super('batcher', deps.logger, o, new L1TxSender(deps.l1, o, deps.logger));
+    this.options = o;
     this.confirmed = new Listeners(this.logger);
   }
 
@@ -126,20 +123,8 @@ export class Batcher {
     return this.sender.address;
   }
 
-  start(): void {
-    this.logger.info({ rollup: this.deps.rollup, batcher: this.address }, 'batcher started');
-    this.loop.start();
-  }
-
-  /** Waits for the step in progress (a transaction in flight stays in the L1 pool for the next run). */
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    this.logger.info('batcher stopped');
-  }
-
-  /** Runs the next step now instead of after the pause (e.g. right after sealing a block). */
-  poke(): void {
-    this.loop.poke();
+  protected startFields(): Record<string, unknown> {
+    return { rollup: this.deps.rollup, batcher: this.address };
   }
 
   status(): BatcherStatus {
@@ -151,7 +136,7 @@ export class Batcher {
     return this.confirmed.add(listener);
   }
 
-  private async step(signal: AbortSignal): Promise<StepResult> {
+  protected async step(signal: AbortSignal): Promise<StepResult> {
     const nonce = await this.sender.settle(signal);
     const state = await this.readState();
     this.l1BatchCount = state.batchCount;
@@ -331,8 +316,4 @@ export class Batcher {
 
 function min(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
-}
-
-function level(err: unknown): 'warn' | 'error' {
-  return err instanceof L1TxError && err.code === L1TxErrorCode.Unreachable ? 'warn' : 'error';
 }

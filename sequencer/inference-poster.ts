@@ -32,7 +32,8 @@ import type { Logger } from 'pino';
 import { buildBatchSubmission, singleProofs } from '../node/rollup/oracle-submission.ts';
 import type { AggregatedBatch, FulfilledInference } from '../node/rollup/oracle-submission.ts';
 import { inferenceOracleAbi } from '../contracts/abi/oracle.ts';
-import { Listeners, ServiceLoop } from '../node/l1/l1-loop.ts';
+import { Listeners } from '../node/l1/l1-loop.ts';
+import { L1Poster } from '../node/l1/poster.ts';
 import type { StepResult } from '../node/l1/l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
 import type { L1Clients } from '../node/l1/l1-tx.ts';
@@ -112,10 +113,8 @@ interface Prepared {
 /** Oracle refusals that say nothing about the proofs sent. */
 const NOT_ABOUT_PROOFS = new Set(['UnknownRollupBatch']);
 
-export class InferencePoster {
+export class InferencePoster extends L1Poster {
   readonly options: InferencePosterOptions;
-  private readonly loop: ServiceLoop;
-  private readonly sender: L1TxSender;
   private readonly posted: Listeners<PostedInferences>;
   /** Lowest batch index not yet known to be settled (posted, or with no inference). */
   private next = 0n;
@@ -129,36 +128,28 @@ export class InferencePoster {
     private readonly deps: InferencePosterDeps,
     options: Partial<InferencePosterOptions> = {},
   ) {
-    this.options = { ...defaultInferencePosterOptions, ...options };
-    this.sender = new L1TxSender(deps.l1, this.options, deps.logger);
-    this.loop = new ServiceLoop(this.options, deps.logger, (signal) => this.step(signal), (err) =>
-      err instanceof L1TxError && err.code === L1TxErrorCode.Unreachable ? 'warn' : 'error',
-    );
+    const o = { ...defaultInferencePosterOptions, ...options };
+    super('inference poster', deps.logger, o, new L1TxSender(deps.l1, o, deps.logger));
+    this.options = o;
     this.posted = new Listeners(deps.logger);
   }
 
-  start(): void {
-    this.deps.logger.info({ oracle: this.deps.oracle, poster: this.sender.address, aggregation: this.deps.aggregation !== undefined }, 'inference poster started');
-    this.loop.start();
+  protected startFields(): Record<string, unknown> {
+    return { oracle: this.deps.oracle, poster: this.sender.address, aggregation: this.deps.aggregation !== undefined };
   }
 
-  async stop(): Promise<void> {
-    const stopping = this.loop.stop();
+  override async stop(): Promise<void> {
+    const stopping = super.stop();
     // fails a proof in progress at once instead of letting the step wait for it
     await this.deps.aggregation?.close();
     await stopping;
-  }
-
-  /** Checks L1 now (wire to Batcher.onBatchConfirmed). */
-  poke(): void {
-    this.loop.poke();
   }
 
   onPosted(listener: (p: PostedInferences) => void): () => void {
     return this.posted.add(listener);
   }
 
-  private async step(signal: AbortSignal): Promise<StepResult> {
+  protected async step(signal: AbortSignal): Promise<StepResult> {
     const nonce = await this.sender.settle(signal);
     const batchCount = await rpc(() => this.deps.l1.public.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'batchCount' }));
     while (this.next < batchCount) {

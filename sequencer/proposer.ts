@@ -6,7 +6,8 @@
  */
 import type { Address, Hex } from 'viem';
 import type { Logger } from 'pino';
-import { Listeners, ServiceLoop } from '../node/l1/l1-loop.ts';
+import { Listeners } from '../node/l1/l1-loop.ts';
+import { L1Poster } from '../node/l1/poster.ts';
 import type { StepResult } from '../node/l1/l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
 import type { L1Clients } from '../node/l1/l1-tx.ts';
@@ -58,11 +59,8 @@ export interface ProposedOutput {
   root: Hex;
 }
 
-export class Proposer {
+export class Proposer extends L1Poster {
   readonly options: ProposerOptions;
-  private readonly loop: ServiceLoop;
-  private readonly sender: L1TxSender;
-  private readonly logger: Logger;
   private readonly proposed: Listeners<ProposedOutput>;
   private l1OutputCount: bigint | undefined;
   private lastProposedBatch: bigint | undefined;
@@ -71,12 +69,9 @@ export class Proposer {
     private readonly deps: ProposerDeps,
     options: Partial<ProposerOptions> = {},
   ) {
-    this.options = { ...defaultProposerOptions, ...options };
-    this.logger = deps.logger;
-    this.sender = new L1TxSender(deps.l1, this.options, this.logger);
-    this.loop = new ServiceLoop(this.options, this.logger, (signal) => this.step(signal), (err) =>
-      err instanceof L1TxError && err.code === L1TxErrorCode.Unreachable ? 'warn' : 'error',
-    );
+    const o = { ...defaultProposerOptions, ...options };
+    super('proposer', deps.logger, o, new L1TxSender(deps.l1, o, deps.logger));
+    this.options = o;
     this.proposed = new Listeners(this.logger);
   }
 
@@ -84,19 +79,8 @@ export class Proposer {
     return this.sender.address;
   }
 
-  start(): void {
-    this.logger.info({ rollup: this.deps.rollup, proposer: this.address }, 'proposer started');
-    this.loop.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    this.logger.info('proposer stopped');
-  }
-
-  /** Checks L1 now (wire to Batcher.onBatchConfirmed). */
-  poke(): void {
-    this.loop.poke();
+  protected startFields(): Record<string, unknown> {
+    return { rollup: this.deps.rollup, proposer: this.address };
   }
 
   status(): ProposerStatus {
@@ -108,7 +92,7 @@ export class Proposer {
     return this.proposed.add(listener);
   }
 
-  private async step(signal: AbortSignal): Promise<StepResult> {
+  protected async step(signal: AbortSignal): Promise<StepResult> {
     const { public: l1 } = this.deps.l1;
     const rollup = this.deps.rollup;
     const nonce = await this.sender.settle(signal);

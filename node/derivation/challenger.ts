@@ -11,7 +11,8 @@
 import { zeroHash } from 'viem';
 import type { Address, Hex, PublicClient } from 'viem';
 import type { Logger } from 'pino';
-import { Listeners, ServiceLoop } from '../l1/l1-loop.ts';
+import { Listeners } from '../l1/l1-loop.ts';
+import { L1Poster } from '../l1/poster.ts';
 import type { StepResult } from '../l1/l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../l1/l1-tx.ts';
 import type { L1Clients } from '../l1/l1-tx.ts';
@@ -80,11 +81,8 @@ interface L1OutputRef {
 
 const sameOutput = (a: L1OutputRef, b: L1OutputRef) => a.root === b.root && a.batchIndex === b.batchIndex && a.l2Block === b.l2Block && a.timestamp === b.timestamp;
 
-export class Challenger {
+export class Challenger extends L1Poster<L1TxSender | undefined> {
   readonly options: ChallengerOptions;
-  private readonly loop: ServiceLoop;
-  private readonly sender: L1TxSender | undefined;
-  private readonly logger: Logger;
   private readonly mismatch: Listeners<OutputMismatch>;
   /** Outputs below `next` are checked; `lastChecked` is output next - 1 as it was then. */
   private next = 0n;
@@ -100,28 +98,18 @@ export class Challenger {
     private readonly deps: ChallengerDeps,
     options: Partial<ChallengerOptions> = {},
   ) {
-    this.options = { ...defaultChallengerOptions, ...options };
-    this.logger = deps.logger;
-    this.sender = deps.wallet === undefined ? undefined : new L1TxSender({ public: deps.client, wallet: deps.wallet }, this.options, this.logger);
-    this.loop = new ServiceLoop(this.options, this.logger, (signal) => this.step(signal), (err) =>
-      err instanceof L1TxError && err.code === L1TxErrorCode.Unreachable ? 'warn' : 'error',
-    );
+    const o = { ...defaultChallengerOptions, ...options };
+    super('challenger', deps.logger, o, deps.wallet === undefined ? undefined : new L1TxSender({ public: deps.client, wallet: deps.wallet }, o, deps.logger));
+    this.options = o;
     this.mismatch = new Listeners(this.logger);
   }
 
-  start(): void {
-    this.logger.info({ rollup: this.deps.rollup, challenger: this.sender?.address ?? null }, this.sender === undefined ? 'checking output roots (no --challenger-key: wrong ones are reported, not deleted)' : 'challenger started');
-    this.loop.start();
+  protected startFields(): Record<string, unknown> {
+    return { rollup: this.deps.rollup, challenger: this.sender?.address ?? null };
   }
 
-  async stop(): Promise<void> {
-    await this.loop.stop();
-    this.logger.info('challenger stopped');
-  }
-
-  /** Checks now (e.g. the safe head moved). */
-  poke(): void {
-    this.loop.poke();
+  protected override startMessage(): string {
+    return this.sender === undefined ? 'checking output roots (no --challenger-key: wrong ones are reported, not deleted)' : super.startMessage();
   }
 
   status(): ChallengerStatus {
@@ -156,7 +144,7 @@ export class Challenger {
     return this.keyChecked;
   }
 
-  private async step(signal: AbortSignal): Promise<StepResult> {
+  protected async step(signal: AbortSignal): Promise<StepResult> {
     const deleting = await this.mayDelete();
     // a deletion of ours still pending must land before the outputs are read again
     const nonce = deleting ? await this.sender!.settle(signal) : undefined;
