@@ -67,10 +67,25 @@ async function start(work: string): Promise<Env> {
   const anvil = await startAnvil({ gasLimit: 60_000_000n });
   const keys = anvil.accounts;
   const addr = (k: Hex) => privateKeyToAccount(k).address;
-  const d = await deployL1({ l1Url: anvil.url, deployerKey: keys[0]!, batcher: addr(keys[1]!), proposer: addr(keys[2]!), challenger: addr(keys[3]!), challengeWindow: 3600n, inclusionWindow: 86_400n });
+  const d = await deployL1({
+    l1Url: anvil.url,
+    deployerKey: keys[0]!,
+    batcher: addr(keys[1]!),
+    proposer: addr(keys[2]!),
+    challenger: addr(keys[3]!),
+    challengeWindow: 3600n,
+    inclusionWindow: 86_400n,
+  });
   const modelsDir = join(work, 'models');
   const node = await RollupNode.init(
-    { ...defaultNodeOptions, datadir: join(work, 'l2'), modelsDir, dev: true, rpc: { ...defaultNodeOptions.rpc, port: 0 }, sequencer: { ...defaultNodeOptions.sequencer, blockTime: 1 } },
+    {
+      ...defaultNodeOptions,
+      datadir: join(work, 'l2'),
+      modelsDir,
+      dev: true,
+      rpc: { ...defaultNodeOptions.rpc, port: 0 },
+      sequencer: { ...defaultNodeOptions.sequencer, blockTime: 1 },
+    },
     logger.child({ module: 'l2' }),
   );
   const chain = defineChain({ id: anvil.chainId, name: 'anvil', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
@@ -94,7 +109,12 @@ async function start(work: string): Promise<Env> {
 
 /** 64 requests, then their 64 fulfilments with the given proofs; returns the request ids. */
 async function requestAndFulfil(env: Env, modelId: Hex, inputs: number[][], proofs: InferenceProof[]): Promise<bigint[]> {
-  const l2chain = defineChain({ id: await env.l2.getChainId(), name: 'l2', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [env.node.rpcUrl] } } });
+  const l2chain = defineChain({
+    id: await env.l2.getChainId(),
+    name: 'l2',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [env.node.rpcUrl] } },
+  });
   const [dapp, prover] = devAccounts().map((a) => createWalletClient({ chain: l2chain, account: privateKeyToAccount(a.privateKey as Hex), transport: http(env.node.rpcUrl) }));
   const send = async (w: typeof dapp, calls: { data: Hex; value?: bigint; gas: bigint }[]) => {
     let nonce = await env.l2.getTransactionCount({ address: w!.account.address, blockTag: 'pending' });
@@ -106,14 +126,28 @@ async function requestAndFulfil(env: Env, modelId: Hex, inputs: number[][], proo
   };
   const asked = await send(
     dapp,
-    inputs.map((x) => ({ data: encodeFunctionData({ abi: marketAbi, functionName: 'requestInference', args: [modelId, [inputHash(x)], 3600n, zeroAddress, 0] }), value: parseEther('0.001'), gas: 1_000_000n })),
+    inputs.map((x) => ({
+      data: encodeFunctionData({ abi: marketAbi, functionName: 'requestInference', args: [modelId, [inputHash(x)], 3600n, zeroAddress, 0] }),
+      value: parseEther('0.001'),
+      gas: 1_000_000n,
+    })),
   );
   const ids = asked.map((r) => parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id);
   // the market pays only the claimant
-  await send(prover, ids.map((id) => ({ data: encodeFunctionData({ abi: marketAbi, functionName: 'claim', args: [id] }), gas: 300_000n })));
   await send(
     prover,
-    ids.map((id, i) => ({ data: encodeFunctionData({ abi: marketAbi, functionName: 'fulfill', args: [id, proofs[i]!.publicSignals.slice(0, -1).map(BigInt), proofs[i]!.proofWords.map(BigInt) as never] }), gas: 1_500_000n })),
+    ids.map((id) => ({ data: encodeFunctionData({ abi: marketAbi, functionName: 'claim', args: [id] }), gas: 300_000n })),
+  );
+  await send(
+    prover,
+    ids.map((id, i) => ({
+      data: encodeFunctionData({
+        abi: marketAbi,
+        functionName: 'fulfill',
+        args: [id, proofs[i]!.publicSignals.slice(0, -1).map(BigInt), proofs[i]!.proofWords.map(BigInt) as never],
+      }),
+      gas: 1_500_000n,
+    })),
   );
   return ids;
 }
@@ -132,12 +166,25 @@ async function postRollupBatch(env: Env): Promise<bigint> {
 }
 
 /** A fresh poster posts batch `index`; resolves with what it posted and how long it took. */
-async function runPoster(env: Env, index: bigint, inputs: JobInputs | undefined, options: Partial<InferencePosterOptions>): Promise<{ posted: PostedInferences; seconds: number; addKeyGas: bigint }> {
+async function runPoster(
+  env: Env,
+  index: bigint,
+  inputs: JobInputs | undefined,
+  options: Partial<InferencePosterOptions>,
+): Promise<{ posted: PostedInferences; seconds: number; addKeyGas: bigint }> {
   const account = privateKeyToAccount(env.anvilKeys[5]!);
   const wallet = createWalletClient({ chain: env.chain, account, transport: http(env.anvilUrl) });
   const artifacts = inputs === undefined ? undefined : new ArtifactStore(env.modelsDir, logger);
   const poster = new InferencePoster(
-    { l1: { public: env.l1, wallet }, rollup: env.rollup, oracle: env.oracle, logger: logger.child({ module: 'inference-poster' }), inferences: rpcFulfilledInferences(env.l2), aggregation: artifacts && posterAggregation({ modelDir: artifactModelDir(artifacts), jobInput: (id) => inputs?.get(id), logger, threads: 2 }), jobInputs: inputs },
+    {
+      l1: { public: env.l1, wallet },
+      rollup: env.rollup,
+      oracle: env.oracle,
+      logger: logger.child({ module: 'inference-poster' }),
+      inferences: rpcFulfilledInferences(env.l2),
+      aggregation: artifacts && posterAggregation({ modelDir: artifactModelDir(artifacts), jobInput: (id) => inputs?.get(id), logger, threads: 2 }),
+      jobInputs: inputs,
+    },
     { pollMs: 100, ...options },
   );
   const from = await env.l1.getBlockNumber();
@@ -162,9 +209,20 @@ export async function liveBench(): Promise<void> {
     const dir = join(env.modelsDir, 'tiny-private');
     const { manifest } = await compileModel(spec, { outDir: dir, input: 'private', aggregate: K });
     await registerModel({ modelDir: dir, rpcUrl: env.node.rpcUrl, privateKey: devAccounts()[0]!.privateKey as Hex, metadataUri: 'bench://tiny', weights: false });
-    const prover = createWalletClient({ chain: defineChain({ id: await env.l2.getChainId(), name: 'l2', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [env.node.rpcUrl] } } }), account: privateKeyToAccount(devAccounts()[1]!.privateKey as Hex), transport: http(env.node.rpcUrl) });
+    const prover = createWalletClient({
+      chain: defineChain({
+        id: await env.l2.getChainId(),
+        name: 'l2',
+        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        rpcUrls: { default: { http: [env.node.rpcUrl] } },
+      }),
+      account: privateKeyToAccount(devAccounts()[1]!.privateKey as Hex),
+      transport: http(env.node.rpcUrl),
+    });
     // every round claims its 64 jobs at once: 64 claim stakes (0.1 ETH each) free, and the minimum
-    await env.l2.waitForTransactionReceipt({ hash: await prover.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'registerProver', value: parseEther('8') }) });
+    await env.l2.waitForTransactionReceipt({
+      hash: await prover.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'registerProver', value: parseEther('8') }),
+    });
     const rng = mulberry32(64_064);
     const inputs = Array.from({ length: BATCH }, () => Array.from(randomInput(rng, spec.model)));
     const proofs = await Promise.all(inputs.map((x) => pool.prove(dir, x)));
@@ -214,7 +272,9 @@ function rpcFulfilledInferences(l2: PublicClient): FulfilledSource {
         if (id === undefined || modelId === undefined || outputs === undefined || proof === undefined) continue;
         const at = log.blockNumber;
         const req = await l2.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [id], blockNumber: at });
-        const m = (await l2.readContract({ address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName: 'getModel', args: [modelId], blockNumber: at })) as { verifyingKey: Hex };
+        const m = (await l2.readContract({ address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName: 'getModel', args: [modelId], blockNumber: at })) as {
+          verifyingKey: Hex;
+        };
         const single = { vk: m.verifyingKey, modelId, publicSignals: [...outputs, ...req.inputSignals], proofWords: [...proof] };
         out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single });
       }

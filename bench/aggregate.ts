@@ -110,7 +110,15 @@ async function startL1(): Promise<L1> {
   const [deployer, batcherKey] = anvil.accounts.map((k) => privateKeyToAccount(k));
   const wallet = createWalletClient({ chain, account: deployer!, transport: http(anvil.url) });
   const batcher = createWalletClient({ chain, account: batcherKey!, transport: http(anvil.url) });
-  const d = await deployL1({ l1Url: anvil.url, deployerKey: anvil.accounts[0]!, batcher: batcherKey!.address, proposer: deployer!.address, challenger: deployer!.address, challengeWindow: 3600n, inclusionWindow: 86_400n });
+  const d = await deployL1({
+    l1Url: anvil.url,
+    deployerKey: anvil.accounts[0]!,
+    batcher: batcherKey!.address,
+    proposer: deployer!.address,
+    challenger: deployer!.address,
+    challengeWindow: 3600n,
+    inclusionWindow: 86_400n,
+  });
   const art = loadL1Artifact('InferenceOracle');
   const hash = await wallet.deployContract({ abi: art.abi, bytecode: art.bytecode, args: [d.rollup], account: deployer!, chain });
   const oracle = (await pub.waitForTransactionReceipt({ hash })).contractAddress!;
@@ -167,7 +175,11 @@ async function deployVerifier(l1: L1, set: ProofSet): Promise<Address> {
   const zKey = snarkjs.zKey as unknown as { exportSolidityVerifier(zkey: string, t: { groth16: string }, l: unknown): Promise<string> };
   const source = await zKey.exportSolidityVerifier(set.zkey, { groth16: template }, quietLogger);
   const solc = require('solc') as { compile(input: string): string };
-  const input = { language: 'Solidity', sources: { 'V.sol': { content: source } }, settings: { evmVersion: 'cancun', optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['evm.bytecode.object'] } } } };
+  const input = {
+    language: 'Solidity',
+    sources: { 'V.sol': { content: source } },
+    settings: { evmVersion: 'cancun', optimizer: { enabled: true, runs: 200 }, outputSelection: { '*': { '*': ['evm.bytecode.object'] } } },
+  };
   const out = JSON.parse(solc.compile(JSON.stringify(input))) as { contracts: Record<string, Record<string, { evm: { bytecode: { object: string } } }>> };
   const r = await send(l1, l1.wallet, undefined, `0x${out.contracts['V.sol']!.Groth16Verifier!.evm.bytecode.object}`);
   return r.address!;
@@ -179,7 +191,15 @@ async function perProofGas(l1: L1, set: ProofSet): Promise<bigint[]> {
   const gas: bigint[] = [];
   for (const p of set.proofs) {
     const w = p.proofWords.map(BigInt);
-    const args = [[w[0]!, w[1]!], [[w[2]!, w[3]!], [w[4]!, w[5]!]], [w[6]!, w[7]!], p.publicSignals.map(BigInt)] as const;
+    const args = [
+      [w[0]!, w[1]!],
+      [
+        [w[2]!, w[3]!],
+        [w[4]!, w[5]!],
+      ],
+      [w[6]!, w[7]!],
+      p.publicSignals.map(BigInt),
+    ] as const;
     const data = encodeFunctionData({ abi: verifierAbi(p.publicSignals.length), functionName: 'verifyProof', args: args as never });
     const ok = await l1.pub.call({ to: verifier, data });
     if (ok.data === undefined || BigInt(ok.data) !== 1n) throw new Error(`${set.name}: the snarkjs verifier rejects proof ${gas.length}`);
@@ -223,8 +243,20 @@ async function main(): Promise<void> {
           '/inf  ': fmt(Number(stored) / n),
         });
         if (n === BATCH) {
-          summary.push({ option: `${set.name} (${signals} signals), one verifier tx per proof`, proofs: String(n), 'key in calldata': '', 'stored key': '', 'snarkjs verifier': fmt(Number(verifier) / n) });
-          summary.push({ option: `${set.name} (${signals} signals), one batch submission`, proofs: String(n), 'key in calldata': fmt(Number(inline) / n), 'stored key': fmt(Number(stored) / n), 'snarkjs verifier': '' });
+          summary.push({
+            option: `${set.name} (${signals} signals), one verifier tx per proof`,
+            proofs: String(n),
+            'key in calldata': '',
+            'stored key': '',
+            'snarkjs verifier': fmt(Number(verifier) / n),
+          });
+          summary.push({
+            option: `${set.name} (${signals} signals), one batch submission`,
+            proofs: String(n),
+            'key in calldata': fmt(Number(inline) / n),
+            'stored key': fmt(Number(stored) / n),
+            'snarkjs verifier': '',
+          });
         }
       }
       process.stdout.write(`addKey(${set.name}): ${fmt(addKey)} gas, ${(set.vk.length - 2) / 2} key bytes\n`);
@@ -253,7 +285,13 @@ async function main(): Promise<void> {
         '/inf ': fmt(Number(stored) / BATCH),
         'gas measured with': set.name,
       });
-      summary.push({ option: `multi.ts k=${s.k} (${s.publicSignals} signals), one batch submission`, proofs: String(BATCH / s.k), 'key in calldata': fmt(Number(inline) / BATCH), 'stored key': fmt(Number(stored) / BATCH), 'snarkjs verifier': '' });
+      summary.push({
+        option: `multi.ts k=${s.k} (${s.publicSignals} signals), one batch submission`,
+        proofs: String(BATCH / s.k),
+        'key in calldata': fmt(Number(inline) / BATCH),
+        'stored key': fmt(Number(stored) / BATCH),
+        'snarkjs verifier': '',
+      });
     }
     process.stdout.write(`64 inferences of 16-16-4 (private input) as 64/k proofs of k inferences:\n${table(multiRows)}\n\n`);
     process.stdout.write(`L1 gas per inference at ${BATCH} inferences per batch (whole transactions: 21,000 + calldata + execution):\n${table(summary)}\n`);

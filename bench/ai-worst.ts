@@ -52,7 +52,11 @@ export function worstCases(): WorstCase[] {
     { name: 'conv2d 3x3, 16 channels, 16x16 (multiply-accumulates)', type: 'conv2d', model: { inputShape: [16, 16, 16], layers: [conv(16, 16, 16, 16, 3, 3)] } },
     { name: 'maxpool2d 1x1, 64x64 x16 (outputs)', type: 'maxpool2d', model: { inputShape: [64, 64, 1], layers: times(16, () => [pool(64, 64, 1, 1, 1)]) } },
     { name: 'maxpool2d 2x2, from 64x64 x16', type: 'maxpool2d', model: { inputShape: [64, 64, 1], layers: times(16, (i) => [pool(64 - i, 64 - i, 1, 2, 2)]) } },
-    { name: 'maxpool2d 32x32 window, then 1x1 x15 (reads)', type: 'maxpool2d', model: { inputShape: [64, 64, 1], layers: [pool(64, 64, 1, 32, 32), ...times(15, () => [pool(33, 33, 1, 1, 1)])] } },
+    {
+      name: 'maxpool2d 32x32 window, then 1x1 x15 (reads)',
+      type: 'maxpool2d',
+      model: { inputShape: [64, 64, 1], layers: [pool(64, 64, 1, 32, 32), ...times(15, () => [pool(33, 33, 1, 1, 1)])] },
+    },
     { name: 'maxpool2d 8x8 window, 64 channels', type: 'maxpool2d', model: { inputShape: [8, 8, 64], layers: [pool(8, 8, 64, 8, 8)] } },
     { name: '4096 in, 4096 out (one 1x1 pool)', type: 'input/output', model: { inputShape: [64, 64, 1], layers: [pool(64, 64, 1, 1, 1)] } },
   ];
@@ -104,7 +108,9 @@ export function worstTable(rows: WorstRow[], pairingGasPerMs: number): string[] 
   const lines = ['| worst case | layer type | work units | gas | ms (median, warm) | ns per unit | Mgas/s | vs ecPairing |', '|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const rate = Number(r.gas) / r.ms;
-    lines.push(`| ${r.name} | ${r.type} | ${r.work} | ${r.gas} | ${r.ms.toFixed(3)} | ${((r.ms * 1e6) / r.work).toFixed(2)} | ${(rate / 1000).toFixed(2)} | ${(rate / pairingGasPerMs).toFixed(2)}x |`);
+    lines.push(
+      `| ${r.name} | ${r.type} | ${r.work} | ${r.gas} | ${r.ms.toFixed(3)} | ${((r.ms * 1e6) / r.work).toFixed(2)} | ${(rate / 1000).toFixed(2)} | ${(rate / pairingGasPerMs).toFixed(2)}x |`,
+    );
   }
   return lines;
 }

@@ -139,7 +139,13 @@ async function benchModel(name: string, model: Model, mode: 'public' | 'private'
   // registers with a gas limit of its own and reports what registration would cost
   // commit-reveal: the commitment in block 1, the reveal in block 2
   const salt = keccak256(id);
-  await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'commitRegistration', args: [registrationCommitment(OWNER.toString(), id, vk, '', salt)] }), 30_000_000n, 1n);
+  await call(
+    evm,
+    REGISTRY,
+    encodeFunctionData({ abi: registryAbi, functionName: 'commitRegistration', args: [registrationCommitment(OWNER.toString(), id, vk, '', salt)] }),
+    30_000_000n,
+    1n,
+  );
   const reg = await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'register', args: [id, vk, '', salt] }), 1_000_000_000n, 2n);
   await call(evm, REGISTRY, encodeFunctionData({ abi: registryAbi, functionName: 'publishWeights', args: [id, toHex(serializeModel(model))] }));
   const words = last!.proofWords.map((w) => BigInt(w)) as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
@@ -195,7 +201,11 @@ async function main(): Promise<void> {
     const worst = [];
     for (const c of worstCases()) worst.push(await measureWorstCase(worstEvm, c, quick ? 10 : 30));
     const pairingAgain = await timeCall(evm, ECPAIRING, pairingInput(), 20);
-    lines.push('', `Model execution, worst case of every layer type (ecPairing timed again beside them: ${f1(pairingAgain.ms)} ms, ${mgps(pairingAgain.gas, pairingAgain.ms)} Mgas/s):`, '');
+    lines.push(
+      '',
+      `Model execution, worst case of every layer type (ecPairing timed again beside them: ${f1(pairingAgain.ms)} ms, ${mgps(pairingAgain.gas, pairingAgain.ms)} Mgas/s):`,
+      '',
+    );
     lines.push(...worstTable(worst, Number(pairingAgain.gas) / pairingAgain.ms));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

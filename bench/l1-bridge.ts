@@ -235,7 +235,13 @@ async function deployReceiver(env: L1Env): Promise<Address> {
 }
 
 async function initiate(l2: L2, p: Planned): Promise<Withdrawal> {
-  const hash = await l2.walletClient.writeContract({ address: MESSAGE_PASSER_ADDRESS, abi: passerAbi, functionName: 'initiateWithdrawal', args: [p.target, CALL_GAS, p.data], value: p.value });
+  const hash = await l2.walletClient.writeContract({
+    address: MESSAGE_PASSER_ADDRESS,
+    abi: passerAbi,
+    functionName: 'initiateWithdrawal',
+    args: [p.target, CALL_GAS, p.data],
+    value: p.value,
+  });
   const receipt = await l2.publicClient.waitForTransactionReceipt({ hash });
   if (receipt.status !== 'success') throw new Error(`initiateWithdrawal (${p.label}) reverted on L2`);
   const log = receipt.logs.find((l) => l.address.toLowerCase() === MESSAGE_PASSER_ADDRESS.toLowerCase());
@@ -243,7 +249,12 @@ async function initiate(l2: L2, p: Planned): Promise<Withdrawal> {
   const ev = decodeEventLog({ abi: passerAbi, ...log });
   if (ev.eventName !== 'MessagePassed') throw new Error('no MessagePassed log');
   const a = ev.args;
-  return { label: p.label, tx: { nonce: a.nonce, sender: a.sender, target: a.target, value: a.value, gasLimit: a.gasLimit, data: a.data }, hash: a.withdrawalHash, block: receipt.blockNumber };
+  return {
+    label: p.label,
+    tx: { nonce: a.nonce, sender: a.sender, target: a.target, value: a.value, gasLimit: a.gasLimit, data: a.data },
+    hash: a.withdrawalHash,
+    block: receipt.blockNumber,
+  };
 }
 
 async function finalizedAtLeast(l2Url: string, block: bigint): Promise<bigint> {
@@ -287,7 +298,10 @@ async function fillPasser(l2Url: string, chainId: bigint, count: number): Promis
   }
   const hashes: Hex[] = [];
   for (let i = 0; i < raws.length; i += 100) {
-    const answers = await rpcBatch(l2Url, raws.slice(i, i + 100).map((r) => ({ method: 'eth_sendRawTransaction', params: [r] })));
+    const answers = await rpcBatch(
+      l2Url,
+      raws.slice(i, i + 100).map((r) => ({ method: 'eth_sendRawTransaction', params: [r] })),
+    );
     const bad = answers.find((a) => a.error !== undefined);
     if (bad !== undefined) throw new Error(`filling the message passer: ${bad.error!.message}`);
     hashes.push(...answers.map((a) => a.result as Hex));

@@ -99,7 +99,13 @@ async function flood(env: L1Env): Promise<void> {
       const receipts = await Promise.all(hashes.map((hash) => publicClient.waitForTransactionReceipt({ hash })));
       const { price, bought } = await params(env);
       const l1Gas = receipts.reduce((s, r) => s + r.gasUsed, 0n);
-      rows.push({ 'L1 block': b + 1, 'price gwei': formatGwei(price), 'L2 gas bought': bought.toString(), deposits: receipts.filter((r) => r.status === 'success').length, 'L1 gas': l1Gas.toString() });
+      rows.push({
+        'L1 block': b + 1,
+        'price gwei': formatGwei(price),
+        'L2 gas bought': bought.toString(),
+        deposits: receipts.filter((r) => r.status === 'success').length,
+        'L1 gas': l1Gas.toString(),
+      });
     }
   } finally {
     await l1Call(env, 'evm_setAutomine', [true]);

@@ -46,7 +46,16 @@ const L2_CHAIN_ID = 1337;
 for (const s of SIZES) if (s % PER_BLOCK !== 0) throw new Error(`batch size ${s} is not a multiple of --per-block ${PER_BLOCK}`);
 
 const tokenAbi = [
-  { type: 'function', name: 'transfer', stateMutability: 'nonpayable', inputs: [{ name: 'to', type: 'address' }, { name: 'amount', type: 'uint256' }], outputs: [{ type: 'bool' }] },
+  {
+    type: 'function',
+    name: 'transfer',
+    stateMutability: 'nonpayable',
+    inputs: [
+      { name: 'to', type: 'address' },
+      { name: 'amount', type: 'uint256' },
+    ],
+    outputs: [{ type: 'bool' }],
+  },
 ] as const;
 
 interface Posted {
@@ -160,7 +169,14 @@ async function main(): Promise<void> {
       for (const s of senders.slice(i, i + 100)) {
         raws.push(await owner.signTransaction({ chainId: L2_CHAIN_ID, nonce: ownerNonce++, to: s.address, value: parseEther('1'), gas: 21_000n, ...fees }));
         raws.push(
-          await owner.signTransaction({ chainId: L2_CHAIN_ID, nonce: ownerNonce++, to: token, data: encodeFunctionData({ abi: tokenAbi, functionName: 'transfer', args: [s.address, 10n ** 24n] }), gas: 100_000n, ...fees }),
+          await owner.signTransaction({
+            chainId: L2_CHAIN_ID,
+            nonce: ownerNonce++,
+            to: token,
+            data: encodeFunctionData({ abi: tokenAbi, functionName: 'transfer', args: [s.address, 10n ** 24n] }),
+            gas: 100_000n,
+            ...fees,
+          }),
         );
       }
       await mine(raws);
@@ -234,7 +250,16 @@ async function main(): Promise<void> {
     if (largest !== undefined) {
       const sweep: Record<string, string | number>[] = [];
       const best = await brotli(largest, 11, 24);
-      for (const [q, w] of [[1, 22], [5, 22], [6, 22], [9, 22], [9, 24], [10, 22], [11, 22], [11, 24]] as const) {
+      for (const [q, w] of [
+        [1, 22],
+        [5, 22],
+        [6, 22],
+        [9, 22],
+        [9, 24],
+        [10, 22],
+        [11, 22],
+        [11, 24],
+      ] as const) {
         const r = await brotli(largest, q, w);
         sweep.push({ quality: q, lgwin: w, bytes: r.bytes, 'vs q11/24': `${((r.bytes / best.bytes - 1) * 100).toFixed(1)}%`, 'ms (median of 3)': r.ms.toFixed(0) });
       }

@@ -41,7 +41,10 @@ export async function rpc<T = any>(url: string, method: string, params: unknown[
 
 /** One JSON-RPC batch; answers in request order, errors kept per entry. */
 export async function rpcBatch(url: string, calls: RpcCall[]): Promise<RpcAnswer[]> {
-  const out = await post(url, calls.map((c, id) => ({ jsonrpc: '2.0', id, ...c })));
+  const out = await post(
+    url,
+    calls.map((c, id) => ({ jsonrpc: '2.0', id, ...c })),
+  );
   // A server refusing the whole batch (too large, bad request) answers with one error object, not an array.
   if (!Array.isArray(out)) throw new Error(`batch of ${calls.length} refused: ${JSON.stringify(out).slice(0, 300)}`);
   const byId = new Map((out as ({ id: number } & RpcAnswer)[]).map((a) => [a.id, a]));
@@ -193,7 +196,10 @@ export function quantile(xs: readonly number[], q: number): number {
 export function machineNote(startLoad: number): string {
   const cores = availableParallelism();
   const [l1, l5] = loadavg();
-  const busy = startLoad >= cores / 2 ? ` LOADED MACHINE: other processes already kept ~${startLoad.toFixed(1)} of ${cores} cores busy when the bench started, so the figures are pessimistic.` : '';
+  const busy =
+    startLoad >= cores / 2
+      ? ` LOADED MACHINE: other processes already kept ~${startLoad.toFixed(1)} of ${cores} cores busy when the bench started, so the figures are pessimistic.`
+      : '';
   return `${cores} cores; load average ${startLoad.toFixed(2)} at the start, ${l1!.toFixed(2)} (1 min) / ${l5!.toFixed(2)} (5 min) at the end.${busy}`;
 }
 

@@ -49,7 +49,9 @@ async function main(): Promise<void> {
     };
     await send(0, undefined, INIT);
     await node.producer.mineOne();
-    const receipt = await rpc(node.rpcUrl, 'eth_getTransactionReceipt', [keccak256(await acct.signTransaction({ chainId: 1337, nonce: 0, data: INIT, gas: 100_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n }))]);
+    const receipt = await rpc(node.rpcUrl, 'eth_getTransactionReceipt', [
+      keccak256(await acct.signTransaction({ chainId: 1337, nonce: 0, data: INIT, gas: 100_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n })),
+    ]);
     const emitter = receipt.contractAddress as `0x${string}`;
     const t0 = performance.now();
     let nonce = 1;
@@ -101,7 +103,9 @@ async function filterBench(node: RollupNode, emitter: `0x${string}`, send: (to: 
   for (const id of ids) polled += ((await rpc(node.rpcUrl, 'eth_getFilterChanges', [id])) as unknown[]).length;
   const pollMs = performance.now() - p;
   ws.close();
-  console.log(`${FILTERS} log filters + 1 logs subscription: ${FILTER_BLOCKS} blocks with a log each sealed in ${sealMs.toFixed(0)} ms (${(sealMs / FILTER_BLOCKS).toFixed(2)} ms/block), ${notified} notifications`);
+  console.log(
+    `${FILTERS} log filters + 1 logs subscription: ${FILTER_BLOCKS} blocks with a log each sealed in ${sealMs.toFixed(0)} ms (${(sealMs / FILTER_BLOCKS).toFixed(2)} ms/block), ${notified} notifications`,
+  );
   console.log(`eth_getFilterChanges on each of the ${FILTERS} filters: ${polled / FILTERS} logs each, ${(pollMs / FILTERS).toFixed(2)} ms per poll`);
 }
 

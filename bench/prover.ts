@@ -112,8 +112,18 @@ async function poolRun(dir: string, model: Model, threads: number, n: number): P
       'proofs/s per thread': f2(n / wallS / threads),
       'median ms': f0(quantile(each, 0.5)),
       'p90 ms': f0(quantile(each, 0.9)),
-      'witness ms (median)': f0(quantile(proofs.map((p) => p.timings.witnessMs), 0.5)),
-      'prove ms (median)': f0(quantile(proofs.map((p) => p.timings.proveMs), 0.5)),
+      'witness ms (median)': f0(
+        quantile(
+          proofs.map((p) => p.timings.witnessMs),
+          0.5,
+        ),
+      ),
+      'prove ms (median)': f0(
+        quantile(
+          proofs.map((p) => p.timings.proveMs),
+          0.5,
+        ),
+      ),
     };
   } finally {
     await pool.close();
@@ -212,7 +222,14 @@ class Dapp {
 
   async init(): Promise<void> {
     this.nonce = await this.c.publicClient.getTransactionCount({ address: this.c.account.address, blockTag: 'pending' });
-    const est = await this.c.publicClient.estimateContractGas({ account: this.c.account, address: this.consumer, abi: consumerAbi, functionName: 'ask', args: [this.input(0), TTL_S], value: FEE });
+    const est = await this.c.publicClient.estimateContractGas({
+      account: this.c.account,
+      address: this.consumer,
+      abi: consumerAbi,
+      functionName: 'ask',
+      args: [this.input(0), TTL_S],
+      value: FEE,
+    });
     this.gas = (est * 13n) / 10n;
   }
 
@@ -226,7 +243,15 @@ class Dapp {
     const k = ++this.k;
     const run = async () => {
       const sentAt = performance.now();
-      const hash = await this.c.walletClient.writeContract({ address: this.consumer, abi: consumerAbi, functionName: 'ask', args: [this.input(k), TTL_S], value: FEE, nonce: this.nonce, gas: this.gas });
+      const hash = await this.c.walletClient.writeContract({
+        address: this.consumer,
+        abi: consumerAbi,
+        functionName: 'ask',
+        args: [this.input(k), TTL_S],
+        value: FEE,
+        nonce: this.nonce,
+        gas: this.gas,
+      });
       this.nonce++;
       return { hash, sentAt };
     };
@@ -284,14 +309,30 @@ function stageRow(name: string, runs: Asked[], txs: MarketTxs): Record<string, s
       const b = to(r);
       return a === undefined || b === undefined ? [] : [Number(b - a)];
     });
-  const askToClaim = blocks((r) => r.receipt.blockNumber, (r) => txs.claim.get(r.id)?.block);
-  const claimToFulfil = blocks((r) => txs.claim.get(r.id)?.block, (r) => txs.fulfil.get(r.id)?.block);
+  const askToClaim = blocks(
+    (r) => r.receipt.blockNumber,
+    (r) => txs.claim.get(r.id)?.block,
+  );
+  const claimToFulfil = blocks(
+    (r) => txs.claim.get(r.id)?.block,
+    (r) => txs.fulfil.get(r.id)?.block,
+  );
   return {
     requests: name,
-    'send -> ask receipt ms': f0(quantile(runs.map((r) => r.includedAt - r.sentAt), 0.5)),
+    'send -> ask receipt ms': f0(
+      quantile(
+        runs.map((r) => r.includedAt - r.sentAt),
+        0.5,
+      ),
+    ),
     'ask -> claim blocks (max)': `${quantile(askToClaim, 0.5)} (${quantile(askToClaim, 1)})`,
     'claim -> fulfil blocks (max)': `${quantile(claimToFulfil, 0.5)} (${quantile(claimToFulfil, 1)})`,
-    'ask receipt -> callback seen ms': f0(quantile(runs.map((r) => r.seenAt - r.includedAt), 0.5)),
+    'ask receipt -> callback seen ms': f0(
+      quantile(
+        runs.map((r) => r.seenAt - r.includedAt),
+        0.5,
+      ),
+    ),
   };
 }
 
@@ -302,7 +343,10 @@ async function gasRows(d: Dapp, runs: Asked[], txs: MarketTxs): Promise<Record<s
     Promise.all(ids.flatMap((id) => (m.has(id) ? [m.get(id)!.hash] : [])).map(async (hash) => Number((await d.c.publicClient.getTransactionReceipt({ hash })).gasUsed)));
   const row = (tx: string, gas: number[]) => ({ transaction: tx, n: gas.length, min: f0(quantile(gas, 0)), median: f0(quantile(gas, 0.5)), max: f0(quantile(gas, 1)) });
   return [
-    row('request (InferenceConsumer.ask -> requestInference, 16 input signals)', runs.map((r) => Number(r.receipt.gasUsed))),
+    row(
+      'request (InferenceConsumer.ask -> requestInference, 16 input signals)',
+      runs.map((r) => Number(r.receipt.gasUsed)),
+    ),
     row('claim', await gasOf(txs.claim)),
     row('fulfil (incl. the callback: 4 outputs stored, an event)', await gasOf(txs.fulfil)),
   ];
@@ -359,7 +403,22 @@ async function marketSection(tinyPublicDir: string): Promise<string[]> {
     const consumer = (await deploy(c.walletClient, c.publicClient, InferenceConsumer!, [modelId])).address;
     const fromBlock = await c.publicClient.getBlockNumber();
     progress('starting the prover...');
-    prover = await startProver(['--rpc', node.url, '--dev-account', String(PROVER_ACCOUNT), '--stake', '2', '--concurrency', '2', '--datadir', join(work, 'prover'), '--poll-ms', String(POLL_MS), '--p2p.listen', '/ip4/127.0.0.1/tcp/0']);
+    prover = await startProver([
+      '--rpc',
+      node.url,
+      '--dev-account',
+      String(PROVER_ACCOUNT),
+      '--stake',
+      '2',
+      '--concurrency',
+      '2',
+      '--datadir',
+      join(work, 'prover'),
+      '--poll-ms',
+      String(POLL_MS),
+      '--p2p.listen',
+      '/ip4/127.0.0.1/tcp/0',
+    ]);
     killOnExit(prover.proc);
     watch = new CallbackWatch(c, consumer, fromBlock);
     const d = new Dapp(c, consumer, watch);

@@ -61,7 +61,10 @@ interface Workload {
 /** Signs everything for one target, whose chain id and current nonces are read first. */
 async function signWorkloads(url: string, token: CompiledContract): Promise<Workload[]> {
   const chainId = Number(await rpc<Hex>(url, 'eth_chainId'));
-  const counts = await rpcBatch(url, [FUNDER, ...addrs].map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })));
+  const counts = await rpcBatch(
+    url,
+    [FUNDER, ...addrs].map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })),
+  );
   const [funderNonce, ...base] = counts.map((c) => Number(c.result));
   let nonce = funderNonce!;
   const fromFunder = (to: Address | undefined, value: bigint, data?: Hex, gas = 21_000n) =>
@@ -82,7 +85,10 @@ async function signWorkloads(url: string, token: CompiledContract): Promise<Work
     return out;
   };
   const next = (s: number) => addrs[(s + 1) % SENDERS]!;
-  const eth = each((s) => base[s]!, (s) => ({ chainId, type: 'eip1559', to: next(s), value: 1n, gas: 21_000n, ...FEES }));
+  const eth = each(
+    (s) => base[s]!,
+    (s) => ({ chainId, type: 'eip1559', to: next(s), value: 1n, gas: 21_000n, ...FEES }),
+  );
   const transferData = (s: number) => encodeFunctionData({ abi: token.abi, functionName: 'transfer', args: [next(s), 1n] });
   const erc20 = each(
     (s) => base[s]! + perSender[s]!,
@@ -103,7 +109,10 @@ async function send(url: string, raws: Hex[]): Promise<{ refused: number; first?
     while (next < raws.length) {
       const chunk = raws.slice(next, next + BATCH);
       next += BATCH;
-      const res = await rpcBatch(url, chunk.map((raw) => ({ method: 'eth_sendRawTransaction', params: [raw] })));
+      const res = await rpcBatch(
+        url,
+        chunk.map((raw) => ({ method: 'eth_sendRawTransaction', params: [raw] })),
+      );
       for (const r of res) {
         if (r.error === undefined) continue;
         refused++;
@@ -120,7 +129,10 @@ async function waitNonces(url: string, who: Address[], want: number[]): Promise<
   let lastSum = -1;
   let lastMove = Date.now();
   for (;;) {
-    const res = await rpcBatch(url, who.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })));
+    const res = await rpcBatch(
+      url,
+      who.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })),
+    );
     const have = res.map((r) => Number(r.result));
     if (have.every((h, i) => h >= want[i]!)) return;
     const sum = have.reduce((a, b) => a + b, 0);
@@ -156,11 +168,20 @@ async function measure(t: Target, w: Workload): Promise<Figures> {
     await waitNonces(t.url, [FUNDER], [funderNonce + w.setup.length]);
     console.log(`  ${t.name}: ${w.setup.length} setup transactions included in ${((performance.now() - s0) / 1000).toFixed(1)} s`);
   }
-  const before = (await rpcBatch(t.url, addrs.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })))).map((r) => Number(r.result));
+  const before = (
+    await rpcBatch(
+      t.url,
+      addrs.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })),
+    )
+  ).map((r) => Number(r.result));
   const firstBlock = Number(await rpc<Hex>(t.url, 'eth_blockNumber')) + 1;
   const t0 = performance.now();
   await sendAndWait(t, w.measured, w.name);
-  await waitNonces(t.url, addrs, before.map((b, s) => b + perSender[s]!));
+  await waitNonces(
+    t.url,
+    addrs,
+    before.map((b, s) => b + perSender[s]!),
+  );
   const seconds = (performance.now() - t0) / 1000;
 
   // After the clock stops: receipts give gas and status (a reverted transfer must not pass for
@@ -200,7 +221,21 @@ async function runTarget(name: 'anvil' | 'ours', token: CompiledContract): Promi
         : await startTarget(
             'ours',
             process.execPath,
-            [resolve(ROOT, 'bin/ai-rollup.js'), 'node', '--dev', '--datadir', datadir!, '--rpc.port', String(port), '--block-time', '1', '--gas-limit', String(GAS_LIMIT), '--log-level', 'warn'],
+            [
+              resolve(ROOT, 'bin/ai-rollup.js'),
+              'node',
+              '--dev',
+              '--datadir',
+              datadir!,
+              '--rpc.port',
+              String(port),
+              '--block-time',
+              '1',
+              '--gas-limit',
+              String(GAS_LIMIT),
+              '--log-level',
+              'warn',
+            ],
             port,
           );
   } catch (err) {

@@ -31,7 +31,10 @@ const STALL_MS = 60_000;
 export async function rollupView(env: L1Env): Promise<{ batched: number; batches: number }> {
   const l1 = env.l1.publicClient;
   const a = env.deployment.rollup;
-  const [next, count] = await Promise.all([l1.readContract({ address: a, abi: rollupAbi, functionName: 'nextBlock' }), l1.readContract({ address: a, abi: rollupAbi, functionName: 'batchCount' })]);
+  const [next, count] = await Promise.all([
+    l1.readContract({ address: a, abi: rollupAbi, functionName: 'nextBlock' }),
+    l1.readContract({ address: a, abi: rollupAbi, functionName: 'batchCount' }),
+  ]);
   return { batched: Number(next) - 1, batches: Number(count) };
 }
 
@@ -54,7 +57,15 @@ const blockOf = async (url: string, tag: 'safe' | 'latest') => Number((await rpc
  * Spawns a replica and times it from the spawn until its `tag` block reaches `target`.
  * `countLog` names the log message counted into `logs`.
  */
-export async function timeReplica(startNode: StartNode, name: string, args: string[], tag: 'safe' | 'latest', target: number, countLog: string, onStart: (r: { t: Target; datadir: string }) => void): Promise<SyncFigures> {
+export async function timeReplica(
+  startNode: StartNode,
+  name: string,
+  args: string[],
+  tag: 'safe' | 'latest',
+  target: number,
+  countLog: string,
+  onStart: (r: { t: Target; datadir: string }) => void,
+): Promise<SyncFigures> {
   let logs = 0;
   const t0 = performance.now();
   const r = await startNode(name, ['--replica', ...args], (line) => {

@@ -164,7 +164,10 @@ function signAll(chainId: number, token: CompiledContract, txs = TXS, tipTxs = T
 
 async function send(url: string, raws: Hex[]): Promise<void> {
   for (let i = 0; i < raws.length; i += 100) {
-    const res = await rpcBatch(url, raws.slice(i, i + 100).map((raw) => ({ method: 'eth_sendRawTransaction', params: [raw] })));
+    const res = await rpcBatch(
+      url,
+      raws.slice(i, i + 100).map((raw) => ({ method: 'eth_sendRawTransaction', params: [raw] })),
+    );
     const bad = res.filter((r) => r.error !== undefined);
     if (bad.length > 0) throw new Error(`${bad.length} transactions refused, first: ${bad[0]!.error!.message}`);
   }
@@ -175,7 +178,12 @@ async function waitNonces(url: string, who: Address[], want: number[]): Promise<
   let lastSum = -1;
   let lastMove = Date.now();
   for (;;) {
-    const have = (await rpcBatch(url, who.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })))).map((r) => Number(r.result));
+    const have = (
+      await rpcBatch(
+        url,
+        who.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })),
+      )
+    ).map((r) => Number(r.result));
     if (have.every((h, i) => h >= want[i]!)) return;
     const sum = have.reduce((a, b) => a + b, 0);
     if (sum !== lastSum) [lastSum, lastMove] = [sum, Date.now()];
@@ -186,14 +194,23 @@ async function waitNonces(url: string, who: Address[], want: number[]): Promise<
 
 /** Sends `raws` about `perBlock` at a time, one chunk per new block, and waits until all are included. */
 async function buildChain(url: string, raws: Hex[], perBlock: number): Promise<void> {
-  const nonces = (await rpcBatch(url, addrs.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })))).map((r) => Number(r.result));
+  const nonces = (
+    await rpcBatch(
+      url,
+      addrs.map((a) => ({ method: 'eth_getTransactionCount', params: [a, 'latest'] })),
+    )
+  ).map((r) => Number(r.result));
   for (let i = 0; i < raws.length; i += perBlock) {
     const h = await head(url);
     await send(url, raws.slice(i, i + perBlock));
     while ((await head(url)) === h) await sleep(50);
   }
   // whole rounds: every sender has raws.length / SENDERS of them
-  await waitNonces(url, addrs, nonces.map((n) => n + raws.length / SENDERS));
+  await waitNonces(
+    url,
+    addrs,
+    nonces.map((n) => n + raws.length / SENDERS),
+  );
 }
 
 async function chainStats(url: string, from: number, to: number): Promise<ChainStats> {
@@ -275,10 +292,18 @@ function report(r: Rows, tip: TipFigures | undefined): void {
   if (r.l1Slow !== undefined) rows.push(syncRow('L1', r.stats, r.l1Slow, { run: 1, 'L1 RPC round trip': `+${2 * L1_LATENCY_MS} ms` }));
   console.log(table(rows));
   const mgas = (f: SyncFigures, fromRpc: boolean) => r.stats.gas / 1e6 / (fromRpc ? f.seconds - f.answeringSeconds : f.seconds);
-  const median = (fs: SyncFigures[], fromRpc: boolean) => quantile(fs.map((f) => mgas(f, fromRpc)), 0.5).toFixed(2);
-  console.log(`  median of ${RUNS} runs, Mgas/s from spawn (after JSON-RPC answers): peers ${median(r.peers, false)} (${median(r.peers, true)}), L1 on the local anvil ${median(r.l1, false)} (${median(r.l1, true)})`);
+  const median = (fs: SyncFigures[], fromRpc: boolean) =>
+    quantile(
+      fs.map((f) => mgas(f, fromRpc)),
+      0.5,
+    ).toFixed(2);
+  console.log(
+    `  median of ${RUNS} runs, Mgas/s from spawn (after JSON-RPC answers): peers ${median(r.peers, false)} (${median(r.peers, true)}), L1 on the local anvil ${median(r.l1, false)} (${median(r.l1, true)})`,
+  );
   if (tip === undefined) return;
-  console.log(`\nfollowing at the tip: ${tip.txs} transactions in ${tip.blocks} blocks over ${tip.seconds.toFixed(1)} s (${(tip.txs / tip.seconds).toFixed(0)} tx/s offered as ETH and ERC-20 transfers), heads polled every 50 ms`);
+  console.log(
+    `\nfollowing at the tip: ${tip.txs} transactions in ${tip.blocks} blocks over ${tip.seconds.toFixed(1)} s (${(tip.txs / tip.seconds).toFixed(0)} tx/s offered as ETH and ERC-20 transfers), heads polled every 50 ms`,
+  );
   const q = (xs: number[], p: number) => quantile(xs, p).toFixed(0);
   console.log(
     table([
@@ -292,7 +317,15 @@ function report(r: Rows, tip: TipFigures | undefined): void {
 async function fromL1(env: L1Env, l1Url: string, name: string, target: number): Promise<SyncFigures> {
   let replica: Node | undefined;
   try {
-    return await timeReplica(startNode, name, ['--rollup-config', env.configFile, '--l1-rpc', l1Url, '--l1-poll-ms', '200'], 'safe', target, 'derived batches', (r) => (replica = r as Node));
+    return await timeReplica(
+      startNode,
+      name,
+      ['--rollup-config', env.configFile, '--l1-rpc', l1Url, '--l1-poll-ms', '200'],
+      'safe',
+      target,
+      'derived batches',
+      (r) => (replica = r as Node),
+    );
   } finally {
     await stopNode(replica);
   }
@@ -307,8 +340,22 @@ async function run(token: CompiledContract): Promise<{ rows: Rows; tip?: TipFigu
     env = await startL1(dir);
     const p2pPort = await freePort();
     seq = await startNode('sequencer', [
-      '--block-time', '1', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', '--batch-max-age', '1000', '--batcher-key', env.keys[1]!,
-      '--sequencer-key', SEQ_KEY, '--p2p.listen', `/ip4/127.0.0.1/tcp/${p2pPort}`,
+      '--block-time',
+      '1',
+      '--rollup-config',
+      env.configFile,
+      '--l1-rpc',
+      env.anvil.url,
+      '--l1-poll-ms',
+      '200',
+      '--batch-max-age',
+      '1000',
+      '--batcher-key',
+      env.keys[1]!,
+      '--sequencer-key',
+      SEQ_KEY,
+      '--p2p.listen',
+      `/ip4/127.0.0.1/tcp/${p2pPort}`,
     ]);
     for (let i = 0; seq.p2p.length === 0; i++) {
       if (i > 100) throw new Error('the sequencer logged no p2p address');
@@ -322,7 +369,9 @@ async function run(token: CompiledContract): Promise<{ rows: Rows; tip?: TipFigu
     await waitBatched(env, built.head);
     const { batched: target, batches } = await rollupView(env);
     const l1Blocks = Number(await env.l1.publicClient.getBlockNumber()) - Number(env.config.l1Start.number) + 1;
-    console.log(`  chain built: head ${built.head} after ${((b1 - b0) / 1000).toFixed(0)} s, on L1 ${((performance.now() - b1) / 1000).toFixed(1)} s later (${batches} batches, up to block ${target})`);
+    console.log(
+      `  chain built: head ${built.head} after ${((b1 - b0) / 1000).toFixed(0)} s, on L1 ${((performance.now() - b1) / 1000).toFixed(1)} s later (${batches} batches, up to block ${target})`,
+    );
     const stats = await chainStats(seq.t.url, 1, target);
 
     const peerArgs = ['--rollup-config', env.configFile, '--sequencer-address', privateKeyToAddress(SEQ_KEY), '--p2p.bootnodes', seq.p2p.join(',')];
@@ -331,7 +380,9 @@ async function run(token: CompiledContract): Promise<{ rows: Rows; tip?: TipFigu
     for (let i = 0; i < RUNS; i++) {
       peers.push(await timeReplica(startNode, 'replica-peers', peerArgs, 'latest', target, 'caught up', (r) => (replica = r as Node)));
       await sleep(1000); // its catch-up's log line can come after its head reached the target
-      console.log(`  peers, run ${i + 1}: replica pid ${replica!.t.proc.pid}; range catch-ups: ${replica!.caughtUp.map((c) => `${c.from}..${c.to} in ${c.ms} ms (walk ${c.walkMs} ms)`).join(', ') || 'none'}`);
+      console.log(
+        `  peers, run ${i + 1}: replica pid ${replica!.t.proc.pid}; range catch-ups: ${replica!.caughtUp.map((c) => `${c.from}..${c.to} in ${c.ms} ms (walk ${c.walkMs} ms)`).join(', ') || 'none'}`,
+      );
       await stopNode(replica);
       replica = undefined;
       l1.push(await fromL1(env, env.anvil.url, 'replica-l1', target));

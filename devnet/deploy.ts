@@ -148,12 +148,17 @@ export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
     return wallet.writeContract(request);
   });
 
-  const oracleReceipt = await mined(publicClient, 'InferenceOracle deployment', timeout, () => wallet.deployContract({ abi: oracleCode.abi, bytecode: oracleCode.bytecode, args: [rollup] }));
+  const oracleReceipt = await mined(publicClient, 'InferenceOracle deployment', timeout, () =>
+    wallet.deployContract({ abi: oracleCode.abi, bytecode: oracleCode.bytecode, args: [rollup] }),
+  );
   const inferenceOracle = getAddress(oracleReceipt.contractAddress!);
 
   const block = await publicClient.getBlock({ blockNumber: bridgeReceipt.blockNumber });
   const deployBlock = { number: block.number, hash: block.hash, timestamp: block.timestamp };
-  log?.info({ bridge, rollup, inferenceOracle, deployBlock: deployBlock.number, l1ChainId: chainId, depositGasPerL1Block: resourceConfig.maxResourceLimit }, 'deployed L1 contracts');
+  log?.info(
+    { bridge, rollup, inferenceOracle, deployBlock: deployBlock.number, l1ChainId: chainId, depositGasPerL1Block: resourceConfig.maxResourceLimit },
+    'deployed L1 contracts',
+  );
   return { l1ChainId: chainId, bridge, rollup, inferenceOracle, deployBlock };
 }
 

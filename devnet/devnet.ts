@@ -109,7 +109,15 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
       logLevel: opts.logLevel,
       rpc: { ...defaultNodeOptions.rpc, host: opts.rpcHost, port: opts.rpcPort },
       sequencer: { ...defaultNodeOptions.sequencer, blockTime: opts.blockTime },
-      rollup: { config: state.rollup, l1Rpc: l1Url, batcherKey: state.keys.batcher, proposerKey: state.keys.proposer, inferencePosterKey: state.keys.inferencePoster, l1PollMs: 500, batchMaxAgeMs: 4_000 },
+      rollup: {
+        config: state.rollup,
+        l1Rpc: l1Url,
+        batcherKey: state.keys.batcher,
+        proposerKey: state.keys.proposer,
+        inferencePosterKey: state.keys.inferencePoster,
+        l1PollMs: 500,
+        batchMaxAgeMs: 4_000,
+      },
       p2p: opts.p2p,
       // blocks are gossiped to replicas only over p2p
       sequencerKey: opts.p2p === undefined ? undefined : state.keys.sequencer,
@@ -165,7 +173,11 @@ async function deployment(datadir: string, opts: DevnetOptions, l1Url: string, a
 async function saveState(datadir: string, state: DevnetState): Promise<void> {
   await writeFile(join(datadir, 'rollup.json'), rollupConfigJson(state.rollup));
   // holds private keys: readable by the owner only
-  await writeFile(join(datadir, 'devnet.json'), JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2), { mode: 0o600 });
+  await writeFile(
+    join(datadir, 'devnet.json'),
+    JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2),
+    { mode: 0o600 },
+  );
 }
 
 /** A devnet.json from before block gossip gets the fixed block key, and its rollup.json the signer. */
@@ -220,7 +232,13 @@ async function intactPackage(dir: string, modelId: Hex, k: number): Promise<bool
 }
 
 async function registerExample(rpcUrl: string, m: ExampleModel, log: Logger): Promise<void> {
-  const registered = (await (await fetch(rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ai_getModel', params: [m.modelId] }) })).json()) as { result: unknown };
+  const registered = (await (
+    await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ai_getModel', params: [m.modelId] }),
+    })
+  ).json()) as { result: unknown };
   if (registered.result !== null) return; // a restarted devnet keeps its registry
   const { registerModel } = await import('../node/cli/model-register.ts');
   const r = await registerModel({ modelDir: m.dir, rpcUrl, privateKey: devAccounts()[0]!.privateKey as Hex, metadataUri: `devnet://${m.name}`, weights: true });
@@ -239,7 +257,14 @@ async function freshRoles(l1Url: string, l1Key: Hex | undefined): Promise<Devnet
   const chain = defineChain({ id: await probe.getChainId(), name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [l1Url] } } });
   const wallet = createWalletClient({ chain, transport: http(l1Url), account: privateKeyToAccount(l1Key) });
   // the block key signs L2 blocks only (no funds); fresh, since a shared L1 is not a private dev setup
-  const keys = { deployer: l1Key, batcher: generatePrivateKey(), proposer: generatePrivateKey(), challenger: l1Key, inferencePoster: generatePrivateKey(), sequencer: generatePrivateKey() };
+  const keys = {
+    deployer: l1Key,
+    batcher: generatePrivateKey(),
+    proposer: generatePrivateKey(),
+    challenger: l1Key,
+    inferencePoster: generatePrivateKey(),
+    sequencer: generatePrivateKey(),
+  };
   for (const k of [keys.batcher, keys.proposer, keys.inferencePoster]) {
     const hash = await wallet.sendTransaction({ to: privateKeyToAccount(k).address, value: ROLE_FUNDING });
     await probe.waitForTransactionReceipt({ hash });
@@ -263,14 +288,20 @@ export function devnetBanner(d: Devnet): string {
     ...(c.contracts.inferenceOracle === undefined ? [] : [`  InferenceOracle ${c.contracts.inferenceOracle}  (each batch's inference proofs, checked once)`]),
     `  batcher ${who(d.state.keys.batcher)}, proposer ${who(d.state.keys.proposer)}, challenger ${who(d.state.keys.challenger)}`,
     `  challenge window ${c.challengeWindow} s, deposit inclusion window ${c.inclusionWindow} s`,
-    ...(c.unsafeBlockSigner === undefined ? [] : [`  L2 block signer ${c.unsafeBlockSigner} (replicas: ai-rollup node --replica --dev --rollup-config ${join(d.datadir, 'rollup.json')} --p2p.bootnodes <L2 P2P>)`]),
+    ...(c.unsafeBlockSigner === undefined
+      ? []
+      : [`  L2 block signer ${c.unsafeBlockSigner} (replicas: ai-rollup node --replica --dev --rollup-config ${join(d.datadir, 'rollup.json')} --p2p.bootnodes <L2 P2P>)`]),
     '',
     'L2 predeploys',
     ...predeploys().map((p) => `  ${p.name.padEnd(20)} ${p.address}`),
     '',
     ...(d.models.length === 0
       ? []
-      : ['Example models (registered with weights by account 0; artifacts at <L2>/artifacts, ai_modelArtifacts)', ...d.models.map((m) => `  ${m.name.padEnd(20)} ${m.modelId}  ${m.dir}`), '']),
+      : [
+          'Example models (registered with weights by account 0; artifacts at <L2>/artifacts, ai_modelArtifacts)',
+          ...d.models.map((m) => `  ${m.name.padEnd(20)} ${m.modelId}  ${m.dir}`),
+          '',
+        ]),
     'Dev accounts (10,000 ETH each on L2; the same keys are funded on anvil)',
     ...devAccounts().map((a, i) => `  (${i}) ${a.address}  ${a.privateKey}`),
     '',

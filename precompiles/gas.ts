@@ -88,4 +88,3 @@ export function keyCheckGas(nPublic: number): bigint {
 export function weightWords(weightBytes: number): number {
   return weightBytes < 32 ? 0 : Math.ceil(weightBytes / 32);
 }
-

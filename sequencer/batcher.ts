@@ -144,7 +144,14 @@ export class Batcher extends L1Poster {
     const plan = await this.plan(state);
     if (plan === undefined) return 'idle';
     const { header } = plan;
-    const log = { index: header.index, firstBlock: header.firstBlock, lastBlock: header.lastBlock, bytes: plan.data.length, rawBytes: plan.rawBytes, depositCount: header.depositCount };
+    const log = {
+      index: header.index,
+      firstBlock: header.firstBlock,
+      lastBlock: header.lastBlock,
+      bytes: plan.data.length,
+      rawBytes: plan.rawBytes,
+      depositCount: header.depositCount,
+    };
     this.logger.debug(log, 'posting batch');
     try {
       const receipt = await this.sender.send(
@@ -174,7 +181,9 @@ export class Batcher extends L1Poster {
     const [batchCount, lastBatchHash, nextBlock] = (await Promise.all([pinned('batchCount'), pinned('lastBatchHash'), pinned('nextBlock')])) as [bigint, Hex, bigint];
     let depositCount = 0n;
     if (batchCount > 0n) {
-      const last = await rpc(() => this.deps.l1.public.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'getBatch', args: [batchCount - 1n], blockNumber: at }));
+      const last = await rpc(() =>
+        this.deps.l1.public.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'getBatch', args: [batchCount - 1n], blockNumber: at }),
+      );
       depositCount = last.depositCount;
     }
     return { batchCount, lastBatchHash, nextBlock, depositCount };

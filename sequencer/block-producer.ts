@@ -137,7 +137,7 @@ export class BlockProducer {
     const { chain, pool, logger } = this.deps;
     const parent = chain.head;
     const started = Date.now();
-    let built: Awaited<ReturnType<BlockProducer["build"]>>;
+    let built: Awaited<ReturnType<BlockProducer['build']>>;
     try {
       const building = this.build(parent, started);
       this.buildingNow = building;

@@ -225,7 +225,12 @@ export class InferencePoster extends L1Poster {
     nonce = await this.storeKeys(keys, nonce, signal);
     const stored = [...keys.keys()].filter((h) => this.storedKeys.has(h));
     const sub = buildBatchSubmission(p.index, p.batch.proofs, { storedKeys: stored });
-    const receipt = await this.sender.send({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'submitBatchProofs', args: [p.index, sub.groups] }, nonce, `inference proofs of batch ${p.index}`, signal);
+    const receipt = await this.sender.send(
+      { address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'submitBatchProofs', args: [p.index, sub.groups] },
+      nonce,
+      `inference proofs of batch ${p.index}`,
+      signal,
+    );
     for (const h of keys.keys()) if (!this.storedKeys.has(h)) this.keyUses.set(h, (this.keyUses.get(h) ?? 0) + 1);
     const posted: PostedInferences = {
       batchIndex: p.index,
@@ -239,7 +244,10 @@ export class InferencePoster extends L1Poster {
       calldataBytes: (sub.calldata.length - 2) / 2,
       tx: receipt.transactionHash,
     };
-    this.deps.logger.info({ ...posted, gasUsed: posted.gasUsed.toString(), batchIndex: p.index.toString(), gasPerInference: Number(receipt.gasUsed) / p.inferences.length }, 'inference proofs verified on L1');
+    this.deps.logger.info(
+      { ...posted, gasUsed: posted.gasUsed.toString(), batchIndex: p.index.toString(), gasPerInference: Number(receipt.gasUsed) / p.inferences.length },
+      'inference proofs verified on L1',
+    );
     this.posted.emit(posted);
   }
 
@@ -254,7 +262,12 @@ export class InferencePoster extends L1Poster {
       }
       if ((this.keyUses.get(h) ?? 0) < this.options.storeKeysAfter) continue;
       try {
-        const r = await this.sender.send({ address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'addKey', args: [typeof vk === 'string' ? vk : bytesToHex(vk)] }, nonce, `addKey ${h}`, signal);
+        const r = await this.sender.send(
+          { address: this.deps.oracle, abi: inferenceOracleAbi, functionName: 'addKey', args: [typeof vk === 'string' ? vk : bytesToHex(vk)] },
+          nonce,
+          `addKey ${h}`,
+          signal,
+        );
         this.deps.logger.info({ vkHash: h, gasUsed: r.gasUsed.toString(), tx: r.transactionHash }, 'verifying key stored on L1');
         this.storedKeys.add(h);
         nonce++;

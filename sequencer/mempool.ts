@@ -107,10 +107,7 @@ export class Mempool {
     }
     const cost = p.tx.gasLimit * p.maxFee + p.tx.value;
     if (acct.balance < cost) {
-      throw new TxPoolError(
-        E.InsufficientFunds,
-        `insufficient funds for gas * price + value: address ${p.senderHex} have ${acct.balance} want ${cost}`,
-      );
+      throw new TxPoolError(E.InsufficientFunds, `insufficient funds for gas * price + value: address ${p.senderHex} have ${acct.balance} want ${cost}`);
     }
   }
 

@@ -121,12 +121,7 @@ export class Proposer extends L1Poster {
       return 'idle';
     }
     const output = await outputAt(this.deps.chain, batch.lastBlock);
-    const receipt = await this.sender.send(
-      { address: rollup, abi: rollupAbi, functionName: 'proposeOutput', args: [next, output.root] },
-      nonce,
-      `output of batch ${next}`,
-      signal,
-    );
+    const receipt = await this.sender.send({ address: rollup, abi: rollupAbi, functionName: 'proposeOutput', args: [next, output.root] }, nonce, `output of batch ${next}`, signal);
     const ev: ProposedOutput = { outputIndex: outputCount, batchIndex: next, l2Block: batch.lastBlock, root: output.root };
     this.logger.info({ ...ev, l1Block: receipt.blockNumber, gasUsed: receipt.gasUsed }, 'output proposed');
     this.l1OutputCount = outputCount + 1n;

@@ -53,7 +53,15 @@ const NAMED: Omit<Withdrawal, 'nonce'>[] = [
     gasLimit: 200_000n,
     data: encodeFunctionData({ abi: [{ type: 'function', name: 'onWithdrawal', inputs: [{ type: 'uint256' }], outputs: [], stateMutability: 'payable' }], args: [42n] }),
   },
-  { name: 'toggle', doc: 'ALICE withdraws 0.25 ether to TOGGLE, which reverts until switched on', sender: ALICE, target: TOGGLE, value: parseEther('0.25'), gasLimit: 100_000n, data: '0x' },
+  {
+    name: 'toggle',
+    doc: 'ALICE withdraws 0.25 ether to TOGGLE, which reverts until switched on',
+    sender: ALICE,
+    target: TOGGLE,
+    value: parseEther('0.25'),
+    gasLimit: 100_000n,
+    data: '0x',
+  },
   { name: 'heavy', doc: 'BOB withdraws 1 wei to PAYEE with a 5,000,000 gas limit', sender: BOB, target: PAYEE, value: 1n, gasLimit: 5_000_000n, data: '0x' },
 ];
 /** Other withdrawals in the same trie, so the proofs go through branch nodes. */
@@ -90,7 +98,15 @@ async function generate(): Promise<Fixture> {
   for (let i = 0; i < FILLERS; i++) {
     const n = BigInt(i + 1);
     const target = `0x${(0xf111e4n * 0x10000n + n).toString(16).padStart(40, '0')}` as Address;
-    plan.push({ name: `filler${i}`, doc: '', sender: i % 2 === 0 ? ALICE : BOB, target, value: n * 1000n, gasLimit: 50_000n + n, data: i % 3 === 0 ? '0x' : `0x${'ab'.repeat(i)}` });
+    plan.push({
+      name: `filler${i}`,
+      doc: '',
+      sender: i % 2 === 0 ? ALICE : BOB,
+      target,
+      value: n * 1000n,
+      gasLimit: 50_000n + n,
+      data: i % 3 === 0 ? '0x' : `0x${'ab'.repeat(i)}`,
+    });
   }
   for (const sender of [ALICE, BOB]) await sm.putAccount(createAddressFromString(sender), new Account(0n, parseEther('100')));
   const withdrawals: Withdrawal[] = [];

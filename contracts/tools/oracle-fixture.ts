@@ -113,7 +113,10 @@ const hexLit = (h: Hex): string => `hex"${h.slice(2)}"`;
 const upper = (k: string): string => `VK_${k.toUpperCase()}`;
 
 function groupsFunction(sub: ReturnType<typeof buildBatchSubmission>, nameOf: Map<string, string>, fn = 'groups'): string {
-  const lines: string[] = [`    function ${fn}() internal pure returns (IInferenceOracle.ProofGroup[] memory g) {`, `        g = new IInferenceOracle.ProofGroup[](${sub.groups.length});`];
+  const lines: string[] = [
+    `    function ${fn}() internal pure returns (IInferenceOracle.ProofGroup[] memory g) {`,
+    `        g = new IInferenceOracle.ProofGroup[](${sub.groups.length});`,
+  ];
   sub.groups.forEach((grp, gi) => {
     const name = upper(nameOf.get(grp.vkHash)!);
     lines.push(`        g[${gi}].vkHash = ${name}_HASH;`, `        g[${gi}].vk = ${name};`);
@@ -129,7 +132,10 @@ function groupsFunction(sub: ReturnType<typeof buildBatchSubmission>, nameOf: Ma
 export function strangerSubmission(f: OracleProofs): ReturnType<typeof buildBatchSubmission> {
   const claims = f.inferences.filter((x) => x.key === 'private').map((x) => x.publicSignals.map((v, j) => (j === 0 ? BigInt(v) + 1n : BigInt(v))));
   const key = strangerKey(claims[0]!.length);
-  return buildBatchSubmission(0n, claims.map((c) => ({ vk: key.vk, ...key.prove(c) })));
+  return buildBatchSubmission(
+    0n,
+    claims.map((c) => ({ vk: key.vk, ...key.prove(c) })),
+  );
 }
 
 function strangerSource(f: OracleProofs): string {
@@ -145,9 +151,17 @@ function strangerSource(f: OracleProofs): string {
     /// @notice made-up claims (the private-input ones, first output + 1) "proven" under VK_STRANGER
 ${groupsFunction(sub, new Map([[sub.groups[0]!.vkHash, 'stranger']]), 'strangerGroups')}
 
-${bytes32Switch('strangerStatement', "stranger's leaf i as [vkHash, public signals...]", placed.map((p) => [p.vkHash, ...p.publicSignals.map(word)]))}
+${bytes32Switch(
+  'strangerStatement',
+  "stranger's leaf i as [vkHash, public signals...]",
+  placed.map((p) => [p.vkHash, ...p.publicSignals.map(word)]),
+)}
 
-${bytes32Switch('strangerMerkleProof', "siblings of the stranger's leaf i", placed.map((p) => p.merkleProof))}`;
+${bytes32Switch(
+  'strangerMerkleProof',
+  "siblings of the stranger's leaf i",
+  placed.map((p) => p.merkleProof),
+)}`;
 }
 
 function bytes32Switch(fn: string, doc: string, values: Hex[][]): string {
@@ -166,7 +180,10 @@ export function oracleFixtureSource(f: OracleProofs = loadOracleProofs()): strin
   const nameOf = new Map(Object.entries(keyHashes).map(([k, h]) => [h, k as FixtureKey]));
   const byLeaf = [...inline.placed].sort((a, b) => a.leafIndex - b.leafIndex);
   const keys = (Object.keys(f.keys) as FixtureKey[])
-    .map((k) => `    /// @notice ${f.keys[k].circuit}\n    bytes internal constant ${upper(k)} = ${hexLit(f.keys[k].vk)};\n    bytes32 internal constant ${upper(k)}_HASH = ${keyHashes[k]};`)
+    .map(
+      (k) =>
+        `    /// @notice ${f.keys[k].circuit}\n    bytes internal constant ${upper(k)} = ${hexLit(f.keys[k].vk)};\n    bytes32 internal constant ${upper(k)}_HASH = ${keyHashes[k]};`,
+    )
     .join('\n');
   const signals = byLeaf.map((p) => [p.vkHash, ...p.publicSignals.map(word)]);
   return `// SPDX-License-Identifier: MIT
@@ -191,7 +208,11 @@ ${groupsFunction(inline, nameOf)}
 
 ${bytes32Switch('leafStatement', 'leaf i as [vkHash, public signals...]', signals)}
 
-${bytes32Switch('merkleProof', 'siblings of leaf i, as batch-proof.ts computes them', byLeaf.map((p) => p.merkleProof))}
+${bytes32Switch(
+  'merkleProof',
+  'siblings of leaf i, as batch-proof.ts computes them',
+  byLeaf.map((p) => p.merkleProof),
+)}
 
     function leaves() internal pure returns (bytes32[] memory a) {
         a = new bytes32[](${inline.leaves.length});
@@ -200,7 +221,9 @@ ${inline.leaves.map((l, i) => `        a[${i}] = ${l};`).join('\n')}
 
     /// @notice on the twist (EIP-197 word order) but outside the order-r subgroup
     function g2OffSubgroup() internal pure returns (uint256[4] memory) {
-        return [${g2OffSubgroup().map((w, j) => (j === 0 ? `uint256(${word(w)})` : word(w))).join(', ')}];
+        return [${g2OffSubgroup()
+          .map((w, j) => (j === 0 ? `uint256(${word(w)})` : word(w)))
+          .join(', ')}];
     }
 
 ${strangerSource(f)}

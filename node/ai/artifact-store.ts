@@ -18,7 +18,10 @@ const manifestSchema = z.object({
   constraints: z.number().optional(),
   publicInputs: z.number().optional(),
   /** `model compile --aggregate K`: its agg<K>.* files are among the artifacts (the inference poster proves with them). */
-  aggregate: z.object({ k: z.number().int().min(2), publicSignalsPerSlot: z.number().int(), vkHash: z.string().regex(/^0x[0-9a-f]{64}$/) }).passthrough().optional(),
+  aggregate: z
+    .object({ k: z.number().int().min(2), publicSignalsPerSlot: z.number().int(), vkHash: z.string().regex(/^0x[0-9a-f]{64}$/) })
+    .passthrough()
+    .optional(),
   artifacts: z.array(z.object({ name: z.string().regex(/^[\w.-]+$/), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number() })),
 });
 export type ModelManifest = z.infer<typeof manifestSchema>;

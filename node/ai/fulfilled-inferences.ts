@@ -36,7 +36,12 @@ export function chainFulfilledInferences(chain: Pick<Chain, 'store'>, calls: Pic
         for (const r of receipts) {
           for (const [address, topics, data] of r.logs) {
             if (!equalsBytes(address, MARKET.bytes) || topics[0] === undefined || !equalsBytes(topics[0], FULFILLED)) continue;
-            const { args } = decodeEventLog({ abi: marketAbi, eventName: 'InferenceFulfilled', topics: topics.map((t) => bytesToHex(t)) as [Hex, ...Hex[]], data: bytesToHex(data) });
+            const { args } = decodeEventLog({
+              abi: marketAbi,
+              eventName: 'InferenceFulfilled',
+              topics: topics.map((t) => bytesToHex(t)) as [Hex, ...Hex[]],
+              data: bytesToHex(data),
+            });
             const { id, modelId, outputs, proof } = args;
             const req = (await readContractAt(calls, block, MARKET, marketAbi, 'getRequest', [id])) as { inputSignals: readonly bigint[] };
             let vk = keys.get(modelId);

@@ -67,7 +67,8 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
   const reg = new Registry((err) => logger.warn({ err: err.message }, 'a metrics collector failed; its gauges keep their last values'));
   const startedAtMs = Date.now();
   const sealing = deps.sealing ?? true;
-  reg.gauge({ name: 'ai_rollup_info', help: 'Always 1; the labels describe this node', labels: ['version', 'chain_id', 'mode'] })
+  reg
+    .gauge({ name: 'ai_rollup_info', help: 'Always 1; the labels describe this node', labels: ['version', 'chain_id', 'mode'] })
     .set({ version: pkg.version, chain_id: options.chainId.toString(), mode: options.rollup === undefined ? 'standalone' : 'rollup' }, 1);
   const chainWatch = chainMetrics(reg, { chain: deps.chain, pool: deps.pool, sealing });
   const observer = rpcMetrics(reg, new Set([...Object.keys(allMethods()), 'eth_subscribe', 'eth_unsubscribe']));

@@ -98,7 +98,10 @@ export class RollupNode {
     const importer = replicaImporter(options, { chain, logger, onFatal: (err) => fatal.report(err) });
     const progress = options.replica === undefined ? undefined : new SyncProgress(() => chain.head.header.number);
     const blocks = blockSync(options, { chain, logger, onFatal: (err) => fatal.report(err), importer, progress });
-    const p2p = options.p2p === undefined ? undefined : await startNodeP2P({ chainId: options.chainId, datadir: options.datadir, p2p: options.p2p }, { chain, calls, artifacts, logger, blocks });
+    const p2p =
+      options.p2p === undefined
+        ? undefined
+        : await startNodeP2P({ chainId: options.chainId, datadir: options.datadir, p2p: options.p2p }, { chain, calls, artifacts, logger, blocks });
     try {
       return await RollupNode.serve(options, logger, hooks, { kv, chain, pool, calls, artifacts, p2p, fatal, importer, progress });
     } catch (err) {
@@ -125,7 +128,10 @@ export class RollupNode {
       void node?.close();
       hooks.onFatal?.(err);
     };
-    const producer = replica !== undefined ? undefined : new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => parts.fatal.report(err) });
+    const producer =
+      replica !== undefined
+        ? undefined
+        : new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => parts.fatal.report(err) });
 
     chain.onBlock((ev) => {
       filters.onBlock(ev);

@@ -67,11 +67,7 @@ export function blockSync(options: NodeOptions, deps: BlockSyncDeps): (service: 
     const parts: Stoppable[] = [];
     let signedHead: SignedHeadSource = async () => undefined;
     await serveSignedHead(service.reqresp, () => signedHead(), sync);
-    await serveBlocksByRange(
-      service.reqresp,
-      { headNumber: () => chain.head.header.number, blockRlp: async (n) => (await chain.store.getBlockByNumber(n))?.serialize() },
-      sync,
-    );
+    await serveBlocksByRange(service.reqresp, { headNumber: () => chain.head.header.number, blockRlp: async (n) => (await chain.store.getBlockByNumber(n))?.serialize() }, sync);
     if (options.sequencerKey !== undefined) {
       const key = options.sequencerKey;
       const publisher = new BlockPublisher(
@@ -82,9 +78,10 @@ export function blockSync(options: NodeOptions, deps: BlockSyncDeps): (service: 
       publisher.start();
       signedHead = () => publisher.signedHead();
       parts.push(publisher);
-    }
-    else if (options.replica === undefined && options.rollup?.config.unsafeBlockSigner !== undefined) {
-      logger.child({ module: 'sync' }).warn({ unsafeBlockSigner: options.rollup.config.unsafeBlockSigner }, 'no --sequencer-key: blocks are not gossiped, replicas cannot follow this sequencer');
+    } else if (options.replica === undefined && options.rollup?.config.unsafeBlockSigner !== undefined) {
+      logger
+        .child({ module: 'sync' })
+        .warn({ unsafeBlockSigner: options.rollup.config.unsafeBlockSigner }, 'no --sequencer-key: blocks are not gossiped, replicas cannot follow this sequencer');
     }
     if (options.replica !== undefined) {
       const following = follow(options.chainId, options.replica, service, deps);
@@ -180,7 +177,12 @@ export interface ReplicaL1Deps {
  * from derivation, batch and output counts from the Rollup contract (no deposits: those come in
  * the blocks).
  */
-export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, logger: Logger, deps: ReplicaL1Deps): Promise<{ rpc: RollupContext; services: Stoppable[] } | undefined> {
+export async function startReplicaL1(
+  replica: ReplicaOptions,
+  chainId: bigint,
+  logger: Logger,
+  deps: ReplicaL1Deps,
+): Promise<{ rpc: RollupContext; services: Stoppable[] } | undefined> {
   const r = replica.rollup;
   if (r === undefined) return undefined;
   if (r.config.l2ChainId !== chainId) throw new Error(`rollup config is for L2 chain ${r.config.l2ChainId}, this node runs chain ${chainId}`);
@@ -195,7 +197,14 @@ export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, l
   deps.progress?.track(() => status.batchedOnL1);
   await status.start();
   await derivation.start();
-  const challenger = outputChallenger(r.config.l1ChainId, r.l1Rpc, r.challengerKey, r.l1PollMs, { chain: deps.chain, safe: () => derivation.safe.number, invalidFrom: () => derivation.invalidFrom, client, rollup, logger: logger.child({ module: 'challenger' }) });
+  const challenger = outputChallenger(r.config.l1ChainId, r.l1Rpc, r.challengerKey, r.l1PollMs, {
+    chain: deps.chain,
+    safe: () => derivation.safe.number,
+    invalidFrom: () => derivation.invalidFrom,
+    client,
+    rollup,
+    logger: logger.child({ module: 'challenger' }),
+  });
   challenger.start();
   // the challenger reads derived blocks, so it stops before derivation; the importer stops last
   return { rpc: { config: r.config, status, client }, services: [challenger, derivation, status, deps.importer] };
@@ -203,7 +212,12 @@ export async function startReplicaL1(replica: ReplicaOptions, chainId: bigint, l
 
 /** Every L1-deriving replica checks the proposer's outputs; only one with the challenger key deletes wrong ones. */
 function outputChallenger(l1ChainId: bigint, l1Rpc: string, key: Hex | undefined, pollMs: number, deps: Omit<ChallengerDeps, 'wallet'>): Challenger {
-  const l1 = defineChain({ id: Number(l1ChainId), name: `l1-${l1ChainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [l1Rpc] } } });
+  const l1 = defineChain({
+    id: Number(l1ChainId),
+    name: `l1-${l1ChainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [l1Rpc] } },
+  });
   const wallet = key === undefined ? undefined : createWalletClient({ account: privateKeyToAccount(key), chain: l1, transport: http(l1Rpc, { retryCount: 0, timeout: 30_000 }) });
   return new Challenger({ ...deps, wallet }, { pollMs });
 }

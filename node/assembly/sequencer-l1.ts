@@ -117,7 +117,14 @@ async function depositCapacity(client: PublicClient, bridge: Hex, gasLimit: bigi
   checkDepositCapacity(gasLimit, cap);
 }
 
-function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: Hex) => ReturnType<typeof createWalletClient>, logger: Logger, chain: Chain, ai: L1AiParts): InferencePoster | undefined {
+function inferencePoster(
+  options: NodeOptions,
+  l1: PublicClient,
+  wallet: (key: Hex) => ReturnType<typeof createWalletClient>,
+  logger: Logger,
+  chain: Chain,
+  ai: L1AiParts,
+): InferencePoster | undefined {
   const r = options.rollup!;
   const oracle = r.config.contracts.inferenceOracle;
   if (r.inferencePosterKey === undefined) return undefined;
@@ -127,7 +134,9 @@ function inferencePoster(options: NodeOptions, l1: PublicClient, wallet: (key: H
   }
   const posterLogger = logger.child({ module: 'inference-poster' });
   const aggregation =
-    ai.artifacts === undefined ? undefined : posterAggregation({ modelDir: artifactModelDir(ai.artifacts), jobInput: (id) => ai.jobInputs?.get(id), logger: posterLogger, threads: 1 });
+    ai.artifacts === undefined
+      ? undefined
+      : posterAggregation({ modelDir: artifactModelDir(ai.artifacts), jobInput: (id) => ai.jobInputs?.get(id), logger: posterLogger, threads: 1 });
   return new InferencePoster(
     {
       l1: { public: l1, wallet: wallet(r.inferencePosterKey) as never },

@@ -61,10 +61,7 @@ export class Chain {
   ) {
     this.store = new ChainStore(deps.kv, opts.common);
     this.trieDB = new TrieDB(deps.kv);
-    this.vms = new VmFactory(
-      { common: opts.common, precompiles: opts.precompiles },
-      { getBlockHash: (n) => this.store.getCanonicalHash(n) },
-    );
+    this.vms = new VmFactory({ common: opts.common, precompiles: opts.precompiles }, { getBlockHash: (n) => this.store.getCanonicalHash(n) });
   }
 
   static async open(opts: ChainOptions, deps: ChainDeps): Promise<Chain> {
@@ -110,9 +107,7 @@ export class Chain {
     this.trieDB.discardPending();
     const stored = await this.store.getBlockByNumber(0n);
     if (stored === undefined || !equalsBytes(stored.hash(), genesis.hash())) {
-      throw new Error(
-        `datadir holds a different chain: its genesis is ${stored ? bytesToHex(stored.hash()) : 'missing'}, this config's is ${bytesToHex(genesis.hash())}`,
-      );
+      throw new Error(`datadir holds a different chain: its genesis is ${stored ? bytesToHex(stored.hash()) : 'missing'}, this config's is ${bytesToHex(genesis.hash())}`);
     }
     // The chain id is not part of any header, so a genesis hash match alone would not catch it.
     const storedId = await this.store.getMeta('chainId');

@@ -21,7 +21,9 @@ export function nativeEcrecover(msgHash: Uint8Array, v: bigint, r: Uint8Array, s
  * noble's JS keccak, and the addon is ~3x faster on a 32-byte input and ~6x on a 532-byte branch node.
  */
 export function nativeKeccak256(data: Uint8Array): Uint8Array {
-  const digest = createKeccakHash('keccak256').update(Buffer.from(data.buffer, data.byteOffset, data.byteLength)).digest();
+  const digest = createKeccakHash('keccak256')
+    .update(Buffer.from(data.buffer, data.byteOffset, data.byteLength))
+    .digest();
   // a plain Uint8Array, not a Buffer view into a shared pool
   return new Uint8Array(digest);
 }

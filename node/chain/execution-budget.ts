@@ -82,7 +82,8 @@ interface InterpreterProto {
 async function installBudgetHook(): Promise<void> {
   const mod = (await import(interpreterUrl())) as { Interpreter?: { prototype: InterpreterProto } };
   const proto = mod.Interpreter?.prototype;
-  if (proto === undefined || typeof proto.runStep !== 'function') throw new Error('@ethereumjs/evm: Interpreter.prototype.runStep not found; the execution budget cannot be enforced');
+  if (proto === undefined || typeof proto.runStep !== 'function')
+    throw new Error('@ethereumjs/evm: Interpreter.prototype.runStep not found; the execution budget cannot be enforced');
   if (proto[BUDGET] === true) return;
   const original = proto.runStep;
   proto.runStep = function (op) {

@@ -35,18 +35,23 @@ const duration = (name: string) => (v: string) => {
 const showMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /** Multiaddrs, repeatable and comma-separated; checked here so a typo fails before anything starts. */
-const multiaddrs = (name: string, needPeerId: boolean) => (v: string, prev: string[] = []) => {
-  const given = v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const a of given) {
-    try {
-      multiaddr(a);
-    } catch (err) {
-      throw new InvalidArgumentError(`${name}: ${a} is not a multiaddr (${(err as Error).message})`);
+const multiaddrs =
+  (name: string, needPeerId: boolean) =>
+  (v: string, prev: string[] = []) => {
+    const given = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    for (const a of given) {
+      try {
+        multiaddr(a);
+      } catch (err) {
+        throw new InvalidArgumentError(`${name}: ${a} is not a multiaddr (${(err as Error).message})`);
+      }
+      if (needPeerId && !a.includes('/p2p/')) throw new InvalidArgumentError(`${name}: ${a} lacks /p2p/<peer id>`);
     }
-    if (needPeerId && !a.includes('/p2p/')) throw new InvalidArgumentError(`${name}: ${a} lacks /p2p/<peer id>`);
-  }
-  return [...prev, ...given];
-};
+    return [...prev, ...given];
+  };
 
 /** bigint defaults need a description: commander would JSON.stringify them for --help. */
 function bigOption(flags: string, description: string, dflt: bigint): Option {
@@ -74,41 +79,121 @@ export function buildCli(): Command {
     .option('--txpool.max-per-sender <n>', 'most transactions per sender in the pool', int('--txpool.max-per-sender'), d.sequencer.pool.maxPerSender)
     .option('--rpc.max-batch <n>', 'most calls in one JSON-RPC batch', int('--rpc.max-batch'), d.rpc.maxBatch)
     .option('--rpc.logs-max-range <blocks>', 'widest block range of eth_getLogs', int('--rpc.logs-max-range'), d.rpc.logsMaxRange)
-    .option('--rpc.logquerylimit <n>', 'most addresses, and most alternatives at one topic position, in eth_getLogs, a filter or a logs subscription (geth\'s flag)', int('--rpc.logquerylimit'), d.rpc.logQueryLimit)
+    .option(
+      '--rpc.logquerylimit <n>',
+      "most addresses, and most alternatives at one topic position, in eth_getLogs, a filter or a logs subscription (geth's flag)",
+      int('--rpc.logquerylimit'),
+      d.rpc.logQueryLimit,
+    )
     .option('--rpc.filter-timeout <seconds>', 'an unpolled filter is removed after this long (geth: 5 minutes)', int('--rpc.filter-timeout'), d.rpc.filterTimeout)
     .option('--rpc.max-filters <n>', 'most installed filters (eth_newFilter & co.), all clients together', int('--rpc.max-filters'), d.rpc.maxFilters)
-    .option('--rpc.max-filters-per-client <n>', 'most installed filters of one client (a WebSocket connection, or an IP over HTTP)', int('--rpc.max-filters-per-client'), d.rpc.maxFiltersPerClient)
-    .option('--rpc.filter-max-bytes <bytes>', 'bytes of changes a filter buffers between polls; past it the filter is dropped and its next poll answers "filter not found: dropped, ..."', int('--rpc.filter-max-bytes'), d.rpc.filterMaxBytes)
+    .option(
+      '--rpc.max-filters-per-client <n>',
+      'most installed filters of one client (a WebSocket connection, or an IP over HTTP)',
+      int('--rpc.max-filters-per-client'),
+      d.rpc.maxFiltersPerClient,
+    )
+    .option(
+      '--rpc.filter-max-bytes <bytes>',
+      'bytes of changes a filter buffers between polls; past it the filter is dropped and its next poll answers "filter not found: dropped, ..."',
+      int('--rpc.filter-max-bytes'),
+      d.rpc.filterMaxBytes,
+    )
     .option('--rpc.max-subscriptions <n>', 'most eth_subscribe subscriptions, all connections together', int('--rpc.max-subscriptions'), d.rpc.maxSubscriptions)
-    .option('--rpc.max-subscriptions-per-connection <n>', 'most eth_subscribe subscriptions of one WebSocket connection', int('--rpc.max-subscriptions-per-connection'), d.rpc.maxSubscriptionsPerConnection)
+    .option(
+      '--rpc.max-subscriptions-per-connection <n>',
+      'most eth_subscribe subscriptions of one WebSocket connection',
+      int('--rpc.max-subscriptions-per-connection'),
+      d.rpc.maxSubscriptionsPerConnection,
+    )
     .option('--rpc.ws-max-connections <n>', 'most open WebSocket connections; more are refused with HTTP 503', int('--rpc.ws-max-connections'), d.rpc.wsMaxConnections)
-    .option('--rpc.ws-max-connections-per-ip <n>', 'most open WebSocket connections from one IP; more are refused with HTTP 429', int('--rpc.ws-max-connections-per-ip'), d.rpc.wsMaxConnectionsPerIp)
-    .option('--rpc.ws-max-queued-bytes <bytes>', 'bytes of notifications and answers waiting for one WebSocket client; past it the socket is closed (1008)', int('--rpc.ws-max-queued-bytes'), d.rpc.wsMaxQueuedBytes)
-    .option('--rpc.max-held-bytes <bytes>', 'bytes of logs and hashes kept for all filters and WebSocket queues; past it the largest holders of the client holding most are dropped', int('--rpc.max-held-bytes'), d.rpc.maxHeldBytes)
-    .addOption(new Option('--rpc.evmtimeout <duration>', 'wall-clock limit of one eth_call / eth_estimateGas (geth: 5s); 0: none').argParser(duration('--rpc.evmtimeout')).default(d.rpc.evmTimeoutMs, showMs(d.rpc.evmTimeoutMs)))
-    .addOption(new Option('--rpc.request-timeout <duration>', 'how long one request (a batch as a whole) may keep calls waiting; later ones answer -32002 "request timed out"').argParser(duration('--rpc.request-timeout')).default(d.rpc.requestTimeoutMs, showMs(d.rpc.requestTimeoutMs)))
+    .option(
+      '--rpc.ws-max-connections-per-ip <n>',
+      'most open WebSocket connections from one IP; more are refused with HTTP 429',
+      int('--rpc.ws-max-connections-per-ip'),
+      d.rpc.wsMaxConnectionsPerIp,
+    )
+    .option(
+      '--rpc.ws-max-queued-bytes <bytes>',
+      'bytes of notifications and answers waiting for one WebSocket client; past it the socket is closed (1008)',
+      int('--rpc.ws-max-queued-bytes'),
+      d.rpc.wsMaxQueuedBytes,
+    )
+    .option(
+      '--rpc.max-held-bytes <bytes>',
+      'bytes of logs and hashes kept for all filters and WebSocket queues; past it the largest holders of the client holding most are dropped',
+      int('--rpc.max-held-bytes'),
+      d.rpc.maxHeldBytes,
+    )
+    .addOption(
+      new Option('--rpc.evmtimeout <duration>', 'wall-clock limit of one eth_call / eth_estimateGas (geth: 5s); 0: none')
+        .argParser(duration('--rpc.evmtimeout'))
+        .default(d.rpc.evmTimeoutMs, showMs(d.rpc.evmTimeoutMs)),
+    )
+    .addOption(
+      new Option('--rpc.request-timeout <duration>', 'how long one request (a batch as a whole) may keep calls waiting; later ones answer -32002 "request timed out"')
+        .argParser(duration('--rpc.request-timeout'))
+        .default(d.rpc.requestTimeoutMs, showMs(d.rpc.requestTimeoutMs)),
+    )
     .option('--rpc.call-concurrency <n>', 'eth_call / eth_estimateGas executing at once, all clients together', int('--rpc.call-concurrency'), d.rpc.callConcurrency)
-    .option('--rpc.call-concurrency-per-client <n>', 'eth_call / eth_estimateGas of one client executing at once; the rest wait their turn', int('--rpc.call-concurrency-per-client'), d.rpc.callConcurrencyPerClient)
-    .option('--rpc.call-queue-per-client <n>', 'eth_call / eth_estimateGas one client may have waiting; more answer -32005', int('--rpc.call-queue-per-client'), d.rpc.callQueuePerClient)
+    .option(
+      '--rpc.call-concurrency-per-client <n>',
+      'eth_call / eth_estimateGas of one client executing at once; the rest wait their turn',
+      int('--rpc.call-concurrency-per-client'),
+      d.rpc.callConcurrencyPerClient,
+    )
+    .option(
+      '--rpc.call-queue-per-client <n>',
+      'eth_call / eth_estimateGas one client may have waiting; more answer -32005',
+      int('--rpc.call-queue-per-client'),
+      d.rpc.callQueuePerClient,
+    )
     .option('--rpc.call-queue <n>', 'eth_call / eth_estimateGas waiting, all clients together; more answer -32005', int('--rpc.call-queue'), d.rpc.callQueue)
     .option('--rollup-config <file>', 'rollup config (L1 contracts, chain ids, L1 start, block signer; `devnet` writes one): run as a rollup sequencer, or the replica of one')
     .option('--l1-rpc <url>', 'L1 JSON-RPC endpoint (with --rollup-config)')
     .option('--batcher-key <key>', 'L1 key that posts batches (or env AI_ROLLUP_BATCHER_KEY); without it no batches are posted')
     .option('--proposer-key <key>', 'L1 key that posts output roots (or env AI_ROLLUP_PROPOSER_KEY)')
-    .option('--inference-poster-key <key>', 'L1 key that posts each batch\'s inference proofs to the InferenceOracle (or env AI_ROLLUP_INFERENCE_POSTER_KEY)')
+    .option('--inference-poster-key <key>', "L1 key that posts each batch's inference proofs to the InferenceOracle (or env AI_ROLLUP_INFERENCE_POSTER_KEY)")
     .option('--l1-poll-ms <ms>', 'milliseconds between L1 polls', int('--l1-poll-ms'), 1000)
     .option('--batch-max-age <ms>', 'post a batch once its oldest block is this old, even if not full', int('--batch-max-age'), 30_000)
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
-    .option('--p2p.listen <multiaddr>', `turn p2p on, listening here (repeatable or comma-separated; e.g. ${DEFAULT_P2P_LISTEN}, /tcp/0 picks a free port); key in <datadir>/p2p-key`, multiaddrs('--p2p.listen', false))
-    .option('--p2p.bootnodes <multiaddrs>', 'peers to dial and keep connected, comma-separated /ip4/.../tcp/.../p2p/<id> (needs --p2p.listen, except with --replica)', multiaddrs('--p2p.bootnodes', true))
+    .option(
+      '--p2p.listen <multiaddr>',
+      `turn p2p on, listening here (repeatable or comma-separated; e.g. ${DEFAULT_P2P_LISTEN}, /tcp/0 picks a free port); key in <datadir>/p2p-key`,
+      multiaddrs('--p2p.listen', false),
+    )
+    .option(
+      '--p2p.bootnodes <multiaddrs>',
+      'peers to dial and keep connected, comma-separated /ip4/.../tcp/.../p2p/<id> (needs --p2p.listen, except with --replica)',
+      multiaddrs('--p2p.bootnodes', true),
+    )
     .option('--no-p2p', 'p2p off even with --p2p.listen')
-    .option('--sequencer-key <key>', "sign every block with this key and gossip it to replicas (or env AI_ROLLUP_SEQUENCER_KEY; needs p2p); its address is the rollup config's unsafeBlockSigner")
-    .option('--replica', 'follow a sequencer instead of producing blocks: gossiped blocks are checked against the block signer and re-executed (--p2p.bootnodes), and with --rollup-config and --l1-rpc the chain is derived from L1 batches', false)
+    .option(
+      '--sequencer-key <key>',
+      "sign every block with this key and gossip it to replicas (or env AI_ROLLUP_SEQUENCER_KEY; needs p2p); its address is the rollup config's unsafeBlockSigner",
+    )
+    .option(
+      '--replica',
+      'follow a sequencer instead of producing blocks: gossiped blocks are checked against the block signer and re-executed (--p2p.bootnodes), and with --rollup-config and --l1-rpc the chain is derived from L1 batches',
+      false,
+    )
     .option('--sequencer-rpc <url>', 'replica: forward eth_sendRawTransaction (and pending nonces) to this sequencer JSON-RPC')
-    .option('--challenger-key <key>', "replica with --l1-rpc: the Rollup's challenger L1 key (or env AI_ROLLUP_CHALLENGER_KEY); output roots that differ from the derived chain's are deleted while not final")
+    .option(
+      '--challenger-key <key>',
+      "replica with --l1-rpc: the Rollup's challenger L1 key (or env AI_ROLLUP_CHALLENGER_KEY); output roots that differ from the derived chain's are deleted while not final",
+    )
     .option('--sequencer-address <address>', "replica of a chain whose rollup config names no unsafeBlockSigner (or that has none, e.g. `node --dev`): the block signer's address")
-    .option('--metrics.port <port>', 'also serve /metrics and /health on this port, on --rpc.addr (0 picks a free one); they are always on the JSON-RPC port', int('--metrics.port'))
-    .option('--health.max-l1-down <seconds>', 'rollup mode: /health answers 503 once L1 has not answered for this long', int('--health.max-l1-down'), defaultMetricsOptions.maxL1DownSeconds)
+    .option(
+      '--metrics.port <port>',
+      'also serve /metrics and /health on this port, on --rpc.addr (0 picks a free one); they are always on the JSON-RPC port',
+      int('--metrics.port'),
+    )
+    .option(
+      '--health.max-l1-down <seconds>',
+      'rollup mode: /health answers 503 once L1 has not answered for this long',
+      int('--health.max-l1-down'),
+      defaultMetricsOptions.maxL1DownSeconds,
+    )
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runNode(flags));
   program

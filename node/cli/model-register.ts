@@ -12,19 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import {
-  BaseError,
-  ContractFunctionRevertedError,
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  encodeAbiParameters,
-  http,
-  keccak256,
-  numberToHex,
-  pad,
-  toHex,
-} from 'viem';
+import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, defineChain, encodeAbiParameters, http, keccak256, numberToHex, pad, toHex } from 'viem';
 import type { Account, Chain, Hex, PublicClient, StateOverride, Transport, WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
@@ -83,12 +71,27 @@ async function send(pub: PublicClient, wallet: Wallet, functionName: string, arg
  * commitRegistration, then register from the next block; a refusal shows before the commit is
  * paid for. Throws viem's error (the registry's custom error inside) on a refusal.
  */
-export async function commitAndRegister(pub: PublicClient, wallet: Wallet, modelId: Hex, vk: Hex, uri: string, salt: Hex = toHex(randomBytes(32))): Promise<{ commitTx: Hex; registerTx: Hex }> {
+export async function commitAndRegister(
+  pub: PublicClient,
+  wallet: Wallet,
+  modelId: Hex,
+  vk: Hex,
+  uri: string,
+  salt: Hex = toHex(randomBytes(32)),
+): Promise<{ commitTx: Hex; registerTx: Hex }> {
   const commitment = registrationCommitment(wallet.account.address, modelId, vk, uri, salt);
   const args = [modelId, vk, uri, salt];
   const latest = await pub.getBlockNumber({ cacheTime: 0 });
   // ModelExists, KeyRefused, ... before anything is paid (block 0 cannot host the override)
-  if (latest > 0n) await pub.simulateContract({ account: wallet.account, address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName: 'register', args, stateOverride: revealableIn(commitment, latest) });
+  if (latest > 0n)
+    await pub.simulateContract({
+      account: wallet.account,
+      address: MODEL_REGISTRY_ADDRESS,
+      abi: registryAbi,
+      functionName: 'register',
+      args,
+      stateOverride: revealableIn(commitment, latest),
+    });
   const commitTx = await send(pub, wallet, 'commitRegistration', [commitment]);
   const committedIn = (await pub.getTransactionReceipt({ hash: commitTx })).blockNumber;
   const registerTx = await send(pub, wallet, 'register', args, revealableIn(commitment, committedIn));
@@ -104,7 +107,12 @@ export async function registerModel(o: RegisterOptions): Promise<RegisterResult>
   }
   const transport = http(o.rpcUrl);
   const pub = createPublicClient({ transport, pollingInterval: 250 });
-  const chain = defineChain({ id: await pub.getChainId(), name: 'ai-rollup', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [o.rpcUrl] } } });
+  const chain = defineChain({
+    id: await pub.getChainId(),
+    name: 'ai-rollup',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [o.rpcUrl] } },
+  });
   const account = privateKeyToAccount(o.privateKey);
   const wallet = createWalletClient({ account, chain, transport });
   try {
@@ -147,7 +155,14 @@ export function registerCommand(): Command {
         throw new RegisterError('a 32-byte 0x-hex --private-key (or $AI_ROLLUP_PRIVATE_KEY, or --dev) is required');
       }
       if (f.parent !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(f.parent)) throw new RegisterError('--parent must be a 32-byte 0x-hex model id');
-      const r = await registerModel({ modelDir: f.model, rpcUrl: f.rpc, privateKey: key as Hex, metadataUri: f.metadataUri, parent: f.parent as Hex | undefined, weights: f.weights });
+      const r = await registerModel({
+        modelDir: f.model,
+        rpcUrl: f.rpc,
+        privateKey: key as Hex,
+        metadataUri: f.metadataUri,
+        parent: f.parent as Hex | undefined,
+        weights: f.weights,
+      });
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     });
 }

@@ -58,7 +58,19 @@ export function modelCommand(): Command {
       const r = await compileModel(spec, { outDir: out, input: f.privateInput ? 'private' : 'public', ptauPath: f.ptau, aggregate: f.aggregate });
       const m = r.manifest;
       const aggregate = m.aggregate === undefined ? {} : { aggregate: m.aggregate };
-      process.stdout.write(json({ modelId: m.modelId, dir: out, inputMode: m.inputMode, constraints: m.constraints, publicInputs: m.publicInputs, macs: m.macs, ptauPower: m.ptauPower, ...aggregate, timings: r.timings }));
+      process.stdout.write(
+        json({
+          modelId: m.modelId,
+          dir: out,
+          inputMode: m.inputMode,
+          constraints: m.constraints,
+          publicInputs: m.publicInputs,
+          macs: m.macs,
+          ptauPower: m.ptauPower,
+          ...aggregate,
+          timings: r.timings,
+        }),
+      );
     });
   model
     .command('prove')

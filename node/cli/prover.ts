@@ -9,10 +9,12 @@ import type { LogLevel } from '../logger.ts';
 
 const KEY = /^0x[0-9a-fA-F]{64}$/;
 
-const int = (name: string, min = 0) => (v: string) => {
-  if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-  return Number(v);
-};
+const int =
+  (name: string, min = 0) =>
+  (v: string) => {
+    if (!/^[0-9]+$/.test(v) || Number(v) < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return Number(v);
+  };
 const eth = (v: string) => {
   if (!/^[0-9]+(\.[0-9]{1,18})?$/.test(v)) throw new InvalidArgumentError('--stake must be an amount of ETH, e.g. 1 or 0.5');
   return parseEther(v);
@@ -21,7 +23,13 @@ const wei = (v: string) => {
   if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError('--min-fee must be an integer amount of wei');
   return BigInt(v);
 };
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter((s) => s !== '')];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== ''),
+];
 
 function proverKey(f: Record<string, unknown>): Hex {
   const given = (f.privateKey as string | undefined) ?? process.env.AI_ROLLUP_PROVER_KEY;

@@ -70,14 +70,17 @@ export class AttributesCheck {
     for (const block of batch.blocks) prev = await this.checkBlock(block, prev, batch.l1Block);
     const h = batch.header;
     if (prev.depositCount !== h.depositCount || !same(prev.depositHash, h.depositHash)) {
-      throw bad(`batch ${h.index}: its blocks consume ${prev.depositCount} deposits (rolling hash ${prev.depositHash}), its header (checked by the Rollup against the Bridge) says ${h.depositCount} (${h.depositHash})`);
+      throw bad(
+        `batch ${h.index}: its blocks consume ${prev.depositCount} deposits (rolling hash ${prev.depositHash}), its header (checked by the Rollup against the Bridge) says ${h.depositCount} (${h.depositHash})`,
+      );
     }
   }
 
   /** The parent's L1Block values, from its state (genesis: all zero). */
   private async parentInfo(block: Block): Promise<L1Info> {
     const parent = await this.deps.chain.store.getBlockByHash(block.header.parentHash);
-    if (parent === undefined) throw new DerivationError(DerivationErrorCode.Discontinuous, `derived block ${block.header.number}: parent ${bytesToHex(block.header.parentHash)} not in the chain`);
+    if (parent === undefined)
+      throw new DerivationError(DerivationErrorCode.Discontinuous, `derived block ${block.header.number}: parent ${bytesToHex(block.header.parentHash)} not in the chain`);
     const i = await readL1BlockInfo(this.deps.chain.stateAt(parent.header.stateRoot));
     return { ...i, hash: bytesToHex(i.hash), depositHash: bytesToHex(i.depositHash) };
   }
@@ -98,7 +101,8 @@ export class AttributesCheck {
       if (i === 0 || !isDepositTx(tx)) continue;
       if (tx.isSystemTx) throw bad(`block ${n}: transaction ${i} is a second system deposit`);
       hash = nextDepositHash(hash, depositFields(tx, count));
-      if (!same(hash, bytesToHex(tx.sourceHash))) throw bad(`block ${n}: deposit ${count} (transaction ${i}) is not the Bridge's deposit ${count}: its fields hash to ${hash}, it claims ${bytesToHex(tx.sourceHash)}`);
+      if (!same(hash, bytesToHex(tx.sourceHash)))
+        throw bad(`block ${n}: deposit ${count} (transaction ${i}) is not the Bridge's deposit ${count}: its fields hash to ${hash}, it claims ${bytesToHex(tx.sourceHash)}`);
       count++;
     }
     if (count !== info.depositCount || !same(hash, info.depositHash)) {
@@ -109,7 +113,8 @@ export class AttributesCheck {
 
   private async checkOrigin(n: bigint, info: L1Info, prev: L1Info, carriedIn: bigint): Promise<void> {
     if (same(info.hash, prev.hash) && prev.number !== 0n) {
-      if (info.number !== prev.number || info.sequenceNumber !== prev.sequenceNumber + 1n) throw bad(`block ${n}: same L1 origin as its parent, but number ${info.number} / sequence number ${info.sequenceNumber} (parent: ${prev.number} / ${prev.sequenceNumber})`);
+      if (info.number !== prev.number || info.sequenceNumber !== prev.sequenceNumber + 1n)
+        throw bad(`block ${n}: same L1 origin as its parent, but number ${info.number} / sequence number ${info.sequenceNumber} (parent: ${prev.number} / ${prev.sequenceNumber})`);
       return;
     }
     if (info.number < prev.number) throw bad(`block ${n}: L1 origin ${info.number} is older than its parent's ${prev.number}`);
@@ -117,7 +122,9 @@ export class AttributesCheck {
     if (info.number > carriedIn) throw bad(`block ${n}: L1 origin ${info.number} is newer than L1 block ${carriedIn}, which carries its batch`);
     const l1 = await this.l1Header(info.hash);
     if (l1 === undefined || l1.number !== info.number || l1.timestamp !== info.timestamp || l1.baseFee !== info.basefee) {
-      throw bad(`block ${n}: L1 origin ${info.number} ${info.hash} (time ${info.timestamp}, base fee ${info.basefee}) is not on L1${l1 === undefined ? '' : ` (L1 has number ${l1.number}, time ${l1.timestamp}, base fee ${l1.baseFee})`}`);
+      throw bad(
+        `block ${n}: L1 origin ${info.number} ${info.hash} (time ${info.timestamp}, base fee ${info.basefee}) is not on L1${l1 === undefined ? '' : ` (L1 has number ${l1.number}, time ${l1.timestamp}, base fee ${l1.baseFee})`}`,
+      );
     }
   }
 

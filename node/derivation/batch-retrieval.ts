@@ -82,7 +82,8 @@ export class BatchRetrieval {
     } catch (err) {
       throw new DerivationError(DerivationErrorCode.L1Moved, `batch transaction ${txHash} not found: ${(err as Error).message}`);
     }
-    if (tx.to?.toLowerCase() !== this.rollup.toLowerCase()) throw new DerivationError(DerivationErrorCode.NotDirect, `batch ${named.index} came from transaction ${txHash} to ${tx.to}, not a direct call to the Rollup`);
+    if (tx.to?.toLowerCase() !== this.rollup.toLowerCase())
+      throw new DerivationError(DerivationErrorCode.NotDirect, `batch ${named.index} came from transaction ${txHash} to ${tx.to}, not a direct call to the Rollup`);
     let header: BatchHeader;
     let data: Hex;
     try {
@@ -92,7 +93,8 @@ export class BatchRetrieval {
     } catch (err) {
       throw new DerivationError(DerivationErrorCode.NotDirect, `batch ${named.index}: transaction ${txHash} is not a submitBatch call: ${(err as Error).message}`);
     }
-    if (header.index !== named.index || batchHash(header) !== named.batchHash) throw new DerivationError(DerivationErrorCode.BadBatch, `batch ${named.index}: the calldata's header is not the one the log names`);
+    if (header.index !== named.index || batchHash(header) !== named.batchHash)
+      throw new DerivationError(DerivationErrorCode.BadBatch, `batch ${named.index}: the calldata's header is not the one the log names`);
     const bytes = hexToBytes(data);
     if (batchDataHash(bytes) !== header.dataHash) throw new DerivationError(DerivationErrorCode.BadBatch, `batch ${named.index}: keccak256(data) is not the header's dataHash`);
     const blocks = await decodeBatchBlocks(bytes, this.deps.common);

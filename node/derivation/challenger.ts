@@ -133,14 +133,16 @@ export class Challenger extends L1Poster<L1TxSender | undefined> {
   /** Whether our key is the Rollup's challenger, read once: any other key could only revert. */
   private async mayDelete(): Promise<boolean> {
     if (this.sender === undefined) return false;
-    this.keyChecked ??= this.read(() => this.deps.client.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'challenger' })).then((c) => {
-      const ok = c.toLowerCase() === this.sender!.address.toLowerCase();
-      if (!ok) this.logger.error({ rollupChallenger: c, key: this.sender!.address }, '--challenger-key is not the Rollup\'s challenger: wrong outputs are reported, not deleted');
-      return ok;
-    }).catch((err: unknown) => {
-      this.keyChecked = undefined;
-      throw err;
-    });
+    this.keyChecked ??= this.read(() => this.deps.client.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'challenger' }))
+      .then((c) => {
+        const ok = c.toLowerCase() === this.sender!.address.toLowerCase();
+        if (!ok) this.logger.error({ rollupChallenger: c, key: this.sender!.address }, "--challenger-key is not the Rollup's challenger: wrong outputs are reported, not deleted");
+        return ok;
+      })
+      .catch((err: unknown) => {
+        this.keyChecked = undefined;
+        throw err;
+      });
     return this.keyChecked;
   }
 
@@ -165,7 +167,9 @@ export class Challenger extends L1Poster<L1TxSender | undefined> {
         this.advance(o);
         continue;
       }
-      const finalized = await this.read(() => this.deps.client.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'isFinalized', args: [index], blockNumber: latest }));
+      const finalized = await this.read(() =>
+        this.deps.client.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'isFinalized', args: [index], blockNumber: latest }),
+      );
       this.report({ outputIndex: index, batchIndex: o.batchIndex, l2Block: o.l2Block, l1Root: o.root, localRoot: local.root, finalized }, o.timestamp, deleting);
       if (finalized || nonce === undefined) {
         this.advance(o);
@@ -203,7 +207,7 @@ export class Challenger extends L1Poster<L1TxSender | undefined> {
     if (this.firstMismatchIndex === undefined || m.outputIndex < this.firstMismatchIndex) this.firstMismatchIndex = m.outputIndex;
     const fields = { ...m, challenging: deleting && !m.finalized };
     if (m.finalized) this.logger.fatal(fields, 'a WRONG output root is FINAL on L1 and can no longer be deleted: withdrawals proven against it would be paid');
-    else this.logger.error(fields, 'output root on L1 differs from the derived chain\'s');
+    else this.logger.error(fields, "output root on L1 differs from the derived chain's");
     this.mismatch.emit(m);
   }
 
@@ -216,7 +220,10 @@ export class Challenger extends L1Poster<L1TxSender | undefined> {
         signal,
       );
       this.deleted++;
-      this.logger.warn({ fromIndex: index, batchIndex: o.batchIndex, l2Block: o.l2Block, l1Block: receipt.blockNumber, tx: receipt.transactionHash }, 'wrong output deleted on L1 (with every output after it)');
+      this.logger.warn(
+        { fromIndex: index, batchIndex: o.batchIndex, l2Block: o.l2Block, l1Block: receipt.blockNumber, tx: receipt.transactionHash },
+        'wrong output deleted on L1 (with every output after it)',
+      );
       return 'busy';
     } catch (err) {
       if (!(err instanceof L1TxError) || err.code !== L1TxErrorCode.Reverted) throw err;

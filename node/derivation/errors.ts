@@ -30,7 +30,12 @@ export class DerivationError extends Error {
 }
 
 /** Errors that stop derivation for good (retrying would give the same answer). */
-export const FATAL_CODES: ReadonlySet<DerivationErrorCode> = new Set([DerivationErrorCode.WrongL1, DerivationErrorCode.ReorgTooDeep, DerivationErrorCode.ImportFailed, DerivationErrorCode.BadAttributes]);
+export const FATAL_CODES: ReadonlySet<DerivationErrorCode> = new Set([
+  DerivationErrorCode.WrongL1,
+  DerivationErrorCode.ReorgTooDeep,
+  DerivationErrorCode.ImportFailed,
+  DerivationErrorCode.BadAttributes,
+]);
 
 export function isDerivationError(err: unknown, code?: DerivationErrorCode): err is DerivationError {
   return err instanceof DerivationError && (code === undefined || err.code === code);

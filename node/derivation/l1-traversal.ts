@@ -83,7 +83,8 @@ export class L1Traversal {
       return { kind: 'idle' };
     }
     if (cur === undefined) {
-      if (block.hash !== this.start.hash) throw new DerivationError(DerivationErrorCode.WrongL1, `L1 block ${n} is ${block.hash}, the rollup config's l1Start is ${this.start.hash}`);
+      if (block.hash !== this.start.hash)
+        throw new DerivationError(DerivationErrorCode.WrongL1, `L1 block ${n} is ${block.hash}, the rollup config's l1Start is ${this.start.hash}`);
     } else if (block.parentHash !== cur.l1Hash) {
       return this.unwind(cur);
     }
@@ -129,7 +130,10 @@ export class L1Traversal {
       if (this.ahead.has(m)) continue;
       const p = this.blockAt(m);
       // a failed read-ahead is only seen (and retried) when its block's turn comes
-      p.then((b) => b !== undefined && this.ahead.get(m) === p && this.fetched.set(m, b), () => undefined);
+      p.then(
+        (b) => b !== undefined && this.ahead.get(m) === p && this.fetched.set(m, b),
+        () => undefined,
+      );
       this.ahead.set(m, p);
     }
     try {

@@ -88,7 +88,7 @@ export class Derivation {
   async start(): Promise<void> {
     const cur = await this.traversal.load();
     this.blocks.reset(cur?.safe);
-    if (cur === undefined) this.log.info({ l1Start: this.opts.l1Start.number }, 'derivation starting at the rollup config\'s l1Start');
+    if (cur === undefined) this.log.info({ l1Start: this.opts.l1Start.number }, "derivation starting at the rollup config's l1Start");
     else this.log.info({ l1Block: cur.l1Number, l1Hash: cur.l1Hash, safe: cur.safe.number }, 'derivation resumed from its checkpoint');
     await this.updateFinalized().catch(() => undefined);
     this.running = this.run();

@@ -129,7 +129,7 @@ export class L1TxSender {
         continue;
       } else if (mine === undefined && !told) {
         told = true;
-        this.logger.info({ latest, pending }, 'waiting for pending L1 transactions of this account (a previous run\'s)');
+        this.logger.info({ latest, pending }, "waiting for pending L1 transactions of this account (a previous run's)");
       }
       await sleep(this.opts.pollMs, signal);
     }
@@ -197,7 +197,7 @@ export class L1TxSender {
     try {
       await this.l1.public.sendRawTransaction({ serializedTransaction: raw });
     } catch (err) {
-      const msg = err instanceof BaseError ? err.details ?? err.shortMessage : String(err);
+      const msg = err instanceof BaseError ? (err.details ?? err.shortMessage) : String(err);
       // the nonce was consumed meanwhile (by this tx's earlier version): settle()/send() see it mined
       if (/nonce too low|already known|replacement transaction underpriced/i.test(msg)) return;
       if (isNetwork(err)) {

@@ -81,8 +81,7 @@ export class RollupStatus {
   }
 
   private async step(): Promise<void> {
-    const read = <T>(functionName: string, args: unknown[] = []) =>
-      this.client.readContract({ address: this.rollup, abi: rollupAbi, functionName, args } as never) as Promise<T>;
+    const read = <T>(functionName: string, args: unknown[] = []) => this.client.readContract({ address: this.rollup, abi: rollupAbi, functionName, args } as never) as Promise<T>;
     const [l1Head, batchCount, nextBlock, outputCount] = await Promise.all([
       this.client.getBlockNumber({ cacheTime: 0 }),
       read<bigint>('batchCount'),

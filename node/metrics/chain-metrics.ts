@@ -27,7 +27,10 @@ export function chainMetrics(reg: Registry, deps: ChainMetricsDeps): ChainWatch 
   const sealed = reg.counter({ name: 'ai_rollup_blocks_sealed_total', help: 'Blocks this node sealed and committed since it started' });
   const imported = reg.counter({ name: 'ai_rollup_blocks_imported_total', help: 'Blocks this node committed from elsewhere (replica) since it started' });
   const txs = reg.counter({ name: 'ai_rollup_transactions_included_total', help: 'Transactions from the pool included in committed blocks (deposits not counted)' });
-  const deposits = reg.counter({ name: 'ai_rollup_deposits_included_total', help: 'L1 deposit transactions included in committed blocks (the per-block L1-info system deposit not counted)' });
+  const deposits = reg.counter({
+    name: 'ai_rollup_deposits_included_total',
+    help: 'L1 deposit transactions included in committed blocks (the per-block L1-info system deposit not counted)',
+  });
   const gas = reg.counter({ name: 'ai_rollup_gas_used_total', help: 'Gas used by committed blocks' });
   const delay = reg.histogram({
     name: 'ai_rollup_block_commit_delay_seconds',

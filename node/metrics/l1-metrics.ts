@@ -34,15 +34,18 @@ export function l1Metrics(reg: Registry, deps: L1MetricsDeps): L1Watch {
   const up = g('ai_rollup_l1_up', '1 when the last eth_blockNumber probe of L1 answered, else 0');
   const l1Head = g('ai_rollup_l1_head_number', 'Latest L1 block number the probe saw');
   const errors = reg.counter({ name: 'ai_rollup_l1_errors_total', help: 'Failed L1 probes (unreachable, timed out, or a malformed answer) since start' });
-  const failing = reg.gauge({ name: 'ai_rollup_l1_service_failing', help: '1 while the L1 service\'s last step failed (it retries), else 0', labels: ['service'] });
+  const failing = reg.gauge({ name: 'ai_rollup_l1_service_failing', help: "1 while the L1 service's last step failed (it retries), else 0", labels: ['service'] });
   const safe = g('ai_rollup_safe_head_number', 'Newest L2 block in a batch accepted on L1 (the safe tag)');
   const finalized = g('ai_rollup_finalized_head_number', 'Newest L2 block covered by an output past its challenge window (the finalized tag)');
   const batches = g('ai_rollup_l1_batches', 'Batches the Rollup contract holds');
   const outputs = g('ai_rollup_l1_outputs', 'Output roots the Rollup contract holds');
   const consumed = g('ai_rollup_deposits_consumed', 'Bridge deposits consumed by the L2 chain as of the head');
-  const posted = reg.counter({ name: 'ai_rollup_batches_posted_total', help: 'Batches confirmed on L1 while this node\'s batcher ran' });
-  const proposed = reg.counter({ name: 'ai_rollup_outputs_proposed_total', help: 'Output roots this node\'s proposer got accepted on L1' });
-  const inferenceBatches = reg.counter({ name: 'ai_rollup_inference_batches_posted_total', help: 'Batches whose inference proofs this node\'s inference poster submitted to the InferenceOracle' });
+  const posted = reg.counter({ name: 'ai_rollup_batches_posted_total', help: "Batches confirmed on L1 while this node's batcher ran" });
+  const proposed = reg.counter({ name: 'ai_rollup_outputs_proposed_total', help: "Output roots this node's proposer got accepted on L1" });
+  const inferenceBatches = reg.counter({
+    name: 'ai_rollup_inference_batches_posted_total',
+    help: "Batches whose inference proofs this node's inference poster submitted to the InferenceOracle",
+  });
   const inferenceProofs = reg.counter({ name: 'ai_rollup_inference_proofs_posted_total', help: 'Proofs (leaves) in those submissions' });
 
   const unsubscribe = [

@@ -190,7 +190,9 @@ export class Gossip {
     const reg = this.handlers.get(msg.topic);
     const kind = reg?.kind ?? parseTopic(msg.topic)?.kind;
     const verdict: GossipVerdict =
-      reg === undefined ? { action: GossipAction.Ignore, reason: 'NOT_SUBSCRIBED' } : await runTopicHandler(reg.handler, msg.data, { topic: reg.kind, from, msgId, size: msg.data.length }, this.opts.topicMaxBytes[reg.kind]);
+      reg === undefined
+        ? { action: GossipAction.Ignore, reason: 'NOT_SUBSCRIBED' }
+        : await runTopicHandler(reg.handler, msg.data, { topic: reg.kind, from, msgId, size: msg.data.length }, this.opts.topicMaxBytes[reg.kind]);
     // the router may have stopped while the handler ran; its message cache is gone then
     this.router?.reportMessageValidationResult(msgId, from, toResult[verdict.action]);
     if (kind === undefined) return;

@@ -112,7 +112,13 @@ export class BlockAssembler {
     await this.vm.evm.journal.commit();
     this.expectDepth(this.base);
     // The constructor takes the executed transaction objects as they are; createBlock would rebuild each.
-    return new Block(header, this.done.map((e) => e.tx), [], [], { common: this.vm.common, setHardfork: false });
+    return new Block(
+      header,
+      this.done.map((e) => e.tx),
+      [],
+      [],
+      { common: this.vm.common, setHardfork: false },
+    );
   }
 
   async abort(): Promise<void> {

@@ -106,9 +106,7 @@ export interface BlockAttributes {
  */
 export function nextAttributes(prev: L1BlockInfo, start: L1BlockRef, view: L1View, timestamp: bigint, gasBudget: bigint): BlockAttributes {
   const prevRef: L1BlockRef =
-    prev.number === 0n && prev.timestamp === 0n
-      ? start
-      : { number: prev.number, hash: bytesToHex(prev.hash), timestamp: prev.timestamp, baseFee: prev.basefee };
+    prev.number === 0n && prev.timestamp === 0n ? start : { number: prev.number, hash: bytesToHex(prev.hash), timestamp: prev.timestamp, baseFee: prev.basefee };
   const latest = view.latest();
   const advance = latest !== undefined && latest.number > prevRef.number && latest.timestamp <= timestamp;
   const origin = advance ? latest : prevRef;

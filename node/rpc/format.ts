@@ -103,9 +103,7 @@ export function formatBlock(block: Block, senders: Address[], full: boolean): Re
     excessBlobGas: h.excessBlobGas === undefined ? undefined : q(h.excessBlobGas),
     parentBeaconBlockRoot: h.parentBeaconBlockRoot ? bytesToHex(h.parentBeaconBlockRoot) : undefined,
     uncles: [],
-    transactions: block.transactions.map((tx, i) =>
-      full ? formatTx(tx, { block, index: i, sender: senders[i]! }) : bytesToHex(tx.hash()),
-    ),
+    transactions: block.transactions.map((tx, i) => (full ? formatTx(tx, { block, index: i, sender: senders[i]! }) : bytesToHex(tx.hash()))),
   };
 }
 

@@ -64,9 +64,7 @@ const hasBits = (bloom: Uint8Array, bits: BloomBits): boolean => bits.every(([i,
 export function bloomMatcher(c: LogCriteria): (bloom: Uint8Array) => boolean {
   const addrs = c.addresses.map(bloomBits);
   const topics = c.topics.map((alts) => (alts === null ? null : alts.map(bloomBits)));
-  return (bloom) =>
-    (addrs.length === 0 || addrs.some((b) => hasBits(bloom, b))) &&
-    topics.every((alts) => alts === null || alts.some((b) => hasBits(bloom, b)));
+  return (bloom) => (addrs.length === 0 || addrs.some((b) => hasBits(bloom, b))) && topics.every((alts) => alts === null || alts.some((b) => hasBits(bloom, b)));
 }
 
 /** What a log query reads: the store, the head and tags, and the query caps (RpcBackend is one). */

@@ -13,10 +13,7 @@ export interface MethodDef {
  * Declares a method with positional parameter schemas; params are validated before the
  * handler runs, with geth's "invalid argument N: ..." wording.
  */
-export function method<const S extends readonly z.ZodType[]>(
-  schemas: S,
-  run: (args: Outputs<S>, backend: RpcBackend) => unknown,
-): MethodDef {
+export function method<const S extends readonly z.ZodType[]>(schemas: S, run: (args: Outputs<S>, backend: RpcBackend) => unknown): MethodDef {
   const required = schemas.filter((s) => !s.safeParse(undefined).success).length;
   return {
     parse(params: unknown): unknown[] {

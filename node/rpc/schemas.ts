@@ -13,9 +13,7 @@ export const zQuantity = hexString
 
 export const zUint = zQuantity.refine((n) => n <= BigInt(Number.MAX_SAFE_INTEGER), 'number too large').transform(Number);
 
-export const zData = hexString
-  .regex(/^0x([0-9a-fA-F]{2})*$/, 'hex string of odd length or invalid hex digits')
-  .transform((s) => hexToBytes(s as PrefixedHexString));
+export const zData = hexString.regex(/^0x([0-9a-fA-F]{2})*$/, 'hex string of odd length or invalid hex digits').transform((s) => hexToBytes(s as PrefixedHexString));
 
 export const zHash = hexString.regex(/^0x[0-9a-fA-F]{64}$/, 'hex string has length != 64, want 32 bytes').transform((s) => s.toLowerCase() as PrefixedHexString);
 

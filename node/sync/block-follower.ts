@@ -103,7 +103,8 @@ export class BlockFollower {
         try {
           await this.offer(gb, meta.from);
         } catch (err) {
-          if (isSyncError(err) && REJECT_CODES.has(err.code)) this.deps.logger.warn({ from: meta.from, code: err.code, number: gb.block.header.number, reason: err.message }, 'rejected gossiped block');
+          if (isSyncError(err) && REJECT_CODES.has(err.code))
+            this.deps.logger.warn({ from: meta.from, code: err.code, number: gb.block.header.number, reason: err.message }, 'rejected gossiped block');
           throw asGossipError(err);
         }
       },
@@ -199,7 +200,10 @@ export class BlockFollower {
         // a chain that cannot be joined stays so: trying it again would only repeat the walk
         const hopeless = isSyncError(err, SyncErrorCode.ReorgTooDeep);
         if (hopeless) this.orphans.delete(bytesToHex(anchor.block.hash()));
-        this.deps.logger.warn({ to: anchor.block.header.number, code: (err as SyncError).code, err: (err as Error).message }, hopeless ? 'catch-up failed; not followed' : 'catch-up failed; trying again');
+        this.deps.logger.warn(
+          { to: anchor.block.header.number, code: (err as SyncError).code, err: (err as Error).message },
+          hopeless ? 'catch-up failed; not followed' : 'catch-up failed; trying again',
+        );
       })
       .then(() => this.drainOrphans())
       .finally(() => {

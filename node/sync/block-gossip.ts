@@ -71,7 +71,10 @@ export async function recoverBlockSigner(chainId: bigint, blockHash: Uint8Array,
 export function checkBlockBody(block: Block): void {
   const root = orderedTrieRoot(block.transactions.map((tx) => tx.serialize()));
   if (!equalsBytes(root, block.header.transactionsTrie)) {
-    throw new SyncError(SyncErrorCode.BodyMismatch, `block ${block.header.number}: transactions root ${bytesToHex(root)} differs from the header's ${bytesToHex(block.header.transactionsTrie)}`);
+    throw new SyncError(
+      SyncErrorCode.BodyMismatch,
+      `block ${block.header.number}: transactions root ${bytesToHex(root)} differs from the header's ${bytesToHex(block.header.transactionsTrie)}`,
+    );
   }
 }
 

@@ -139,7 +139,8 @@ export class BlockImporter {
       if (canonical !== undefined && equalsBytes(canonical, block.hash())) throw new SyncError(SyncErrorCode.Known, `block ${n} is known`);
       throw new SyncError(SyncErrorCode.Conflict, `block ${n} ${bytesToHex(block.hash())} conflicts with ours ${canonical === undefined ? '?' : bytesToHex(canonical)}`);
     }
-    if (n === head.header.number + 1n) throw new SyncError(SyncErrorCode.Conflict, `block ${n} builds on ${bytesToHex(block.header.parentHash)}, not on our head ${bytesToHex(head.hash())}`);
+    if (n === head.header.number + 1n)
+      throw new SyncError(SyncErrorCode.Conflict, `block ${n} builds on ${bytesToHex(block.header.parentHash)}, not on our head ${bytesToHex(head.hash())}`);
     throw new SyncError(SyncErrorCode.UnknownParent, `block ${n}: parent ${bytesToHex(block.header.parentHash)} unknown (head ${head.header.number})`);
   }
 
@@ -172,7 +173,10 @@ export class BlockImporter {
     }
     if (!equalsBytes(rebuilt.hash(), block.hash())) {
       this.discard();
-      throw new SyncError(SyncErrorCode.ExecutionMismatch, `block ${block.header.number} ${bytesToHex(block.hash())} re-executes to ${bytesToHex(rebuilt.hash())}: ${differences(rebuilt, block)}`);
+      throw new SyncError(
+        SyncErrorCode.ExecutionMismatch,
+        `block ${block.header.number} ${bytesToHex(block.hash())} re-executes to ${bytesToHex(rebuilt.hash())}: ${differences(rebuilt, block)}`,
+      );
     }
     return { block: rebuilt, senders, receipts: asm.receipts };
   }
@@ -198,6 +202,7 @@ export class BlockImporter {
 function checkHeader(block: Block, parent: Block): void {
   const h = block.header;
   if (h.number !== parent.header.number + 1n) throw new SyncError(SyncErrorCode.BadHeader, `block number ${h.number} does not follow its parent's ${parent.header.number}`);
-  if (h.timestamp <= parent.header.timestamp) throw new SyncError(SyncErrorCode.BadHeader, `block ${h.number} timestamp ${h.timestamp} is not after its parent's ${parent.header.timestamp}`);
+  if (h.timestamp <= parent.header.timestamp)
+    throw new SyncError(SyncErrorCode.BadHeader, `block ${h.number} timestamp ${h.timestamp} is not after its parent's ${parent.header.timestamp}`);
   if (h.baseFeePerGas === undefined) throw new SyncError(SyncErrorCode.BadHeader, `block ${h.number} has no base fee`);
 }

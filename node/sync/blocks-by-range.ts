@@ -95,7 +95,15 @@ export interface RawRangeBlock {
  * against its header before it imports it: range-sync.ts). BAD_RANGE (and a penalty) for
  * anything else; P2PErrors as they come.
  */
-export async function fetchRawRange(reqresp: ReqResp, peer: string, start: bigint, count: number, common: Common, o: SyncOptions, opts: RequestOptions = {}): Promise<RawRangeBlock[]> {
+export async function fetchRawRange(
+  reqresp: ReqResp,
+  peer: string,
+  start: bigint,
+  count: number,
+  common: Common,
+  o: SyncOptions,
+  opts: RequestOptions = {},
+): Promise<RawRangeBlock[]> {
   const body = await reqresp.request(peer, blocksByRangeSpec(o), encodeRangeRequest(start, count), opts);
   try {
     return checkRawRange(body, start, count, common, peer);
@@ -112,7 +120,8 @@ function checkRawRange(body: Uint8Array, start: bigint, count: number, common: C
   const out: RawRangeBlock[] = [];
   for (const [i, item] of (items as Uint8Array[]).entries()) {
     const values = RLP.decode(item) as unknown;
-    if (!Array.isArray(values) || values.length < 3 || values.length > 4 || !Array.isArray(values[0]) || !Array.isArray(values[1])) throw new SyncError(SyncErrorCode.BadRange, `block ${start + BigInt(i)} is not an RLP block`);
+    if (!Array.isArray(values) || values.length < 3 || values.length > 4 || !Array.isArray(values[0]) || !Array.isArray(values[1]))
+      throw new SyncError(SyncErrorCode.BadRange, `block ${start + BigInt(i)} is not an RLP block`);
     const header = createBlockHeaderFromBytesArray(values[0] as Uint8Array[], { common, setHardfork: false });
     const want = start + BigInt(i);
     if (header.number !== want) throw new SyncError(SyncErrorCode.BadRange, `block ${header.number} sent where ${want} belongs`);

@@ -78,7 +78,10 @@ export class RangeSync {
     const walkMs = Date.now() - started;
     const reorg = head.header.number - ancestor;
     if (reorg > 0n) {
-      this.deps.logger.warn({ from: head.header.number, ancestor, to: anchor.header.number, hash: bytesToHex(anchor.hash()) }, 'the block signer\'s chain forks from ours: reorg of the unsafe chain');
+      this.deps.logger.warn(
+        { from: head.header.number, ancestor, to: anchor.header.number, hash: bytesToHex(anchor.hash()) },
+        "the block signer's chain forks from ours: reorg of the unsafe chain",
+      );
       await this.deps.importer.rewindTo(ancestor);
     }
     const top: RecoveryItem = { number: anchor.header.number, txs: anchor.transactions.map((tx) => tx.serialize()) };
@@ -150,7 +153,10 @@ export class RangeSync {
   private unconnected(top: bigint, need: Uint8Array, floor: bigint, head: Block): SyncError {
     const where = `the signed chain's block ${top + 1n} builds on ${bytesToHex(need)}, which is not our block ${top}`;
     if (floor > 0n) {
-      return new SyncError(SyncErrorCode.ReorgTooDeep, `${where}: it forks at or below block ${floor} (the safe head, or ${this.opts.maxReorgDepth} below our head ${head.header.number})`);
+      return new SyncError(
+        SyncErrorCode.ReorgTooDeep,
+        `${where}: it forks at or below block ${floor} (the safe head, or ${this.opts.maxReorgDepth} below our head ${head.header.number})`,
+      );
     }
     return new SyncError(SyncErrorCode.NotConnected, `${where} (another genesis, or a fork below block ${floor})`);
   }

@@ -128,14 +128,7 @@ export function readWord(bytes: Uint8Array, word: number): bigint {
 /** Flat words of a key, in layout order. */
 function vkWords(vk: VerifyingKey): bigint[] {
   const g2 = (p: G2): bigint[] => [p[0][1], p[0][0], p[1][1], p[1][0]];
-  return [
-    ...vk.alpha,
-    ...g2(vk.beta),
-    ...g2(vk.gamma),
-    ...g2(vk.delta),
-    BigInt(vk.ic.length - 1),
-    ...vk.ic.flatMap((p) => [...p]),
-  ];
+  return [...vk.alpha, ...g2(vk.beta), ...g2(vk.gamma), ...g2(vk.delta), BigInt(vk.ic.length - 1), ...vk.ic.flatMap((p) => [...p])];
 }
 
 /** On-chain bytes of a verifying key: a snarkjs JSON object or an already parsed key. */

@@ -76,7 +76,12 @@ function point<T>(load: () => T, what: string, zero: boolean): T {
 }
 
 const g1 = (p: G1, what: string): mcl.G1 => point(() => toG1(p), what, p[0] === 0n && p[1] === 0n);
-const g2 = (p: G2, what: string): mcl.G2 => point(() => toG2(p), what, [...p[0], ...p[1]].every((c) => c === 0n));
+const g2 = (p: G2, what: string): mcl.G2 =>
+  point(
+    () => toG2(p),
+    what,
+    [...p[0], ...p[1]].every((c) => c === 0n),
+  );
 
 /**
  * Whether a X = +-b Y for two different points among `points` and 1 <= a, b <= RELATION_BOUND:

@@ -23,16 +23,7 @@
  *   activation byte: 0 = 'none', 1 = 'relu'.
  * Nothing may follow the last layer.
  */
-import {
-  type Activation,
-  type Layer,
-  type Model,
-  FORMAT_VERSION,
-  MAX_LAYERS,
-  ModelFormatError,
-  validateModel,
-  weightCount,
-} from './format.ts';
+import { type Activation, type Layer, type Model, FORMAT_VERSION, MAX_LAYERS, ModelFormatError, validateModel, weightCount } from './format.ts';
 
 export const MAGIC = new Uint8Array([0x41, 0x49, 0x4d, 0x46]); // "AIMF"
 const TAG = { dense: 1, conv2d: 2, maxpool2d: 3 } as const;

@@ -87,7 +87,7 @@ function runMaxPool2d(l: MaxPool2dLayer, x: readonly number[]): number[] {
   for (let oy = 0; oy < OH; oy++) {
     for (let ox = 0; ox < OW; ox++) {
       for (let c = 0; c < C; c++) {
-        let best = x[((oy * SY) * W + ox * SX) * C + c]!;
+        let best = x[(oy * SY * W + ox * SX) * C + c]!;
         for (let py = 0; py < PH; py++) {
           for (let px = 0; px < PW; px++) {
             const v = x[((oy * SY + py) * W + (ox * SX + px)) * C + c]!;

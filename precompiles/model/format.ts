@@ -207,7 +207,10 @@ function checkShape3(v: unknown, path: string): Shape3 {
 }
 
 function checkWindow(input: Shape3, k: unknown, s: unknown, kName: string, path: string): void {
-  for (const [v, name] of [[k, kName], [s, 'stride']] as const) {
+  for (const [v, name] of [
+    [k, kName],
+    [s, 'stride'],
+  ] as const) {
     if (!Array.isArray(v) || v.length !== 2) throw new ModelFormatError('BAD_SHAPE', 'expected [y, x]', `${path}.${name}`);
     v.forEach((d, i) => checkDim(d, `${path}.${name}[${i}]`));
   }

@@ -3,18 +3,7 @@
  * every platform (32-bit integer PRNG, no Math.random), so a failing case is reproduced from its
  * seed alone.
  */
-import {
-  type Activation,
-  type Layer,
-  type Model,
-  type Shape,
-  type Shape3,
-  INT32_MAX,
-  INT32_MIN,
-  MAX_SHIFT,
-  layerOutputShape,
-  shapeSize,
-} from './format.ts';
+import { type Activation, type Layer, type Model, type Shape, type Shape3, INT32_MAX, INT32_MIN, MAX_SHIFT, layerOutputShape, shapeSize } from './format.ts';
 
 export interface Rng {
   /** Uniform 32-bit unsigned integer. */
@@ -118,10 +107,7 @@ export function randomModel(rng: Rng, opts: RandomModelOptions = {}): Model {
     const last = i === count - 1;
     const activation = last ? lastActivation() : 'relu';
     // spatial layers first, while the shape is 3-D; a dense layer flattens it
-    const layer =
-      shape.length === 3 && rng.chance(0.7)
-        ? randomSpatial(rng, shape as Shape3, activation)
-        : randomDense(rng, shapeSize(shape), rng.int(1, maxWidth), activation);
+    const layer = shape.length === 3 && rng.chance(0.7) ? randomSpatial(rng, shape as Shape3, activation) : randomDense(rng, shapeSize(shape), rng.int(1, maxWidth), activation);
     layers.push(layer);
     shape = layerOutputShape(layer);
   }

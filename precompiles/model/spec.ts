@@ -16,18 +16,7 @@
  * e.g. `layers[1].weights[3][0]`. name/version/description are metadata, not part of the id.
  */
 import { z } from 'zod';
-import {
-  type Layer,
-  type Model,
-  INT32_MAX,
-  INT32_MIN,
-  MAX_SHIFT,
-  MAX_TENSOR,
-  type ModelErrorCode,
-  ModelFormatError,
-  validateGeometry,
-  validateModel,
-} from './format.ts';
+import { type Layer, type Model, INT32_MAX, INT32_MIN, MAX_SHIFT, MAX_TENSOR, type ModelErrorCode, ModelFormatError, validateGeometry, validateModel } from './format.ts';
 
 const int8 = z.int().min(-128).max(127);
 const int32 = z.int().min(INT32_MIN).max(INT32_MAX);
@@ -52,7 +41,10 @@ const layerSchema = z.discriminatedUnion('type', [
 
 export const modelSpecSchema = z.strictObject({
   name: z.string().min(1).max(128),
-  version: z.int().min(0).max(2 ** 32 - 1),
+  version: z
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
   description: z.string().max(4096).optional(),
   input: z.strictObject({ shape: z.array(dim) }), // rank is checked by validateModel
   layers: z.array(layerSchema),

@@ -117,5 +117,10 @@ export async function proveModelAggregate(m: LoadedModel, k: number, inputs: rea
   if (agg === undefined) throw new AggregateCircuitError(`${m.dir} has no aggregate circuit (compile it with --aggregate K)`);
   if (agg.k !== k) throw new AggregateCircuitError(`${m.dir} has a ${agg.k}-inference circuit, not a ${k}-inference one`);
   if (inputs.length !== k) throw new AggregateCircuitError(`${inputs.length} inputs for a ${k}-inference circuit`);
-  return proveAggregate(m.model, m.dir, modelAggregateFiles(k), inputs.map((x) => checkInput(m, x)));
+  return proveAggregate(
+    m.model,
+    m.dir,
+    modelAggregateFiles(k),
+    inputs.map((x) => checkInput(m, x)),
+  );
 }

@@ -109,7 +109,11 @@ export class BatchAggregator {
     try {
       const proof = await this.deps.prover.proveAggregate(m.dir, p.k, p.inputs);
       await initMcl();
-      const r = verifyGroth16(m.vk, proof.publicSignals.map(BigInt), proof.proofWords.map((w) => BigInt(w)));
+      const r = verifyGroth16(
+        m.vk,
+        proof.publicSignals.map(BigInt),
+        proof.proofWords.map((w) => BigInt(w)),
+      );
       if (r.kind !== 'ok' || !r.valid) {
         this.deps.logger.error({ modelId: p.modelId, result: r }, 'aggregate proof does not verify against the package key; its inferences keep their own proofs');
         return undefined;

@@ -178,7 +178,9 @@ export async function compileCircuit(source: string, opts: CompileOptions = {}):
   const dir = join(cacheDir, key);
   const metaPath = join(dir, 'meta.json');
   if (!opts.force && existsSync(metaPath)) {
-    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Omit<CompiledCircuit, 'prime' | 'dir' | 'r1csPath' | 'symPath' | 'wasmPath' | 'witnessCalculatorPath'> & { prime: string };
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as Omit<CompiledCircuit, 'prime' | 'dir' | 'r1csPath' | 'symPath' | 'wasmPath' | 'witnessCalculatorPath'> & {
+      prime: string;
+    };
     return { ...meta, ...paths(dir), prime: BigInt(meta.prime), compileSeconds: 0, cached: true };
   }
   mkdirSync(cacheDir, { recursive: true });
@@ -258,10 +260,7 @@ export interface WitnessResult {
  * Runs the witness generator on an input: a model input vector (uint8 values, becomes `in`) or a
  * ready input object of signal names. Throws if an assertion in the circuit fails.
  */
-export async function computeWitness(
-  compiled: CompiledCircuit,
-  input: Uint8Array | readonly number[] | Record<string, unknown>,
-): Promise<WitnessResult> {
+export async function computeWitness(compiled: CompiledCircuit, input: Uint8Array | readonly number[] | Record<string, unknown>): Promise<WitnessResult> {
   const obj = input instanceof Uint8Array || Array.isArray(input) ? { in: Array.from(input as ArrayLike<number>, String) } : input;
   const witness = await (await calculator(compiled)).calculateWitness(obj as Record<string, unknown>, true);
   if (witness.length !== compiled.wires) throw new Error(`witness has ${witness.length} values, the r1cs ${compiled.wires} wires`);

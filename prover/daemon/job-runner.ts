@@ -124,7 +124,10 @@ export class JobRunner {
       this.queue.succeeded(queued);
     } catch (err) {
       const retryInMs = this.queue.failed(queued);
-      log.warn({ err: (err as Error).message, failures: queued.failures, retryInMs }, retryInMs === undefined ? 'job attempt failed too often; dropped' : 'job attempt failed; will retry');
+      log.warn(
+        { err: (err as Error).message, failures: queued.failures, retryInMs },
+        retryInMs === undefined ? 'job attempt failed too often; dropped' : 'job attempt failed; will retry',
+      );
       step = retryInMs === undefined ? { done: 'failed' } : { retryInMs };
     }
     if (this.closed) return;
@@ -221,7 +224,6 @@ export class JobRunner {
     return this.deps.models.ensure({ modelId: job.modelId, manifest: own, vkHash });
   }
 
-
   /** undefined: claimed, go on; else how the job ends or when to retry. */
   private async claim(job: Job, log: Logger): Promise<Step | undefined> {
     try {
@@ -271,5 +273,7 @@ export class JobRunner {
 }
 
 function matches(job: Job, req: MarketRequest): boolean {
-  return req.modelId.toLowerCase() === job.modelId.toLowerCase() && req.inputSignals.length === job.inputSignals.length && req.inputSignals.every((s, i) => s === job.inputSignals[i]);
+  return (
+    req.modelId.toLowerCase() === job.modelId.toLowerCase() && req.inputSignals.length === job.inputSignals.length && req.inputSignals.every((s, i) => s === job.inputSignals[i])
+  );
 }

@@ -90,7 +90,8 @@ export class ModelFetcher {
         const entry = manifest.artifacts.find((a) => a.name === name);
         if (entry === undefined) throw new ModelFetchError('MANIFEST_INVALID', `the manifest lists no ${name}`);
         const data = await this.get(entry.sha256, name);
-        if (name === 'model.bin' && keccak(data) !== want.modelId.toLowerCase()) throw new ModelFetchError('MODEL_ID', `model.bin hashes to ${keccak(data)}, not the model id ${want.modelId}`);
+        if (name === 'model.bin' && keccak(data) !== want.modelId.toLowerCase())
+          throw new ModelFetchError('MODEL_ID', `model.bin hashes to ${keccak(data)}, not the model id ${want.modelId}`);
         if (name === 'vk.bin') checkVk(data, want);
         await writeFile(join(tmp, name), data);
         bytes += data.length;

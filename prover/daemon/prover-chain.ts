@@ -46,10 +46,13 @@ export class ProverChain {
   private nextNonce: number | undefined;
   private sending: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    readonly options: { rpcUrl: string; chainId: number; privateKey: Hex; market?: Address },
-  ) {
-    const chain = defineChain({ id: options.chainId, name: `l2-${options.chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [options.rpcUrl] } } });
+  constructor(readonly options: { rpcUrl: string; chainId: number; privateKey: Hex; market?: Address }) {
+    const chain = defineChain({
+      id: options.chainId,
+      name: `l2-${options.chainId}`,
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [options.rpcUrl] } },
+    });
     const account = privateKeyToAccount(options.privateKey);
     this.address = account.address;
     const transport = http(options.rpcUrl, { retryCount: 0, timeout: 15_000 });
@@ -75,7 +78,17 @@ export class ProverChain {
 
   async getRequest(id: bigint): Promise<MarketRequest> {
     const r = await this.public.readContract({ address: this.market, abi: marketAbi, functionName: 'getRequest', args: [id] });
-    return { id, modelId: r.modelId, status: r.status, deadline: r.deadline, claimant: r.claimant, claimedUntil: r.claimedUntil, outputCount: r.outputCount, fee: r.fee, inputSignals: r.inputSignals };
+    return {
+      id,
+      modelId: r.modelId,
+      status: r.status,
+      deadline: r.deadline,
+      claimant: r.claimant,
+      claimedUntil: r.claimedUntil,
+      outputCount: r.outputCount,
+      fee: r.fee,
+      inputSignals: r.inputSignals,
+    };
   }
 
   /** The request, or undefined when the market has none with this id (UnknownRequest). */
@@ -104,13 +117,19 @@ export class ProverChain {
 
   /** The registry's verifying-key hash of a usable model; undefined when unknown or deprecated. */
   async modelKey(modelId: Hex): Promise<Hex | undefined> {
-    const m = await this.public.request<{ Method: 'ai_getModel'; Parameters: [Hex]; ReturnType: { deprecated: boolean; verifyingKeyHash: Hex } | null }>({ method: 'ai_getModel', params: [modelId] });
+    const m = await this.public.request<{ Method: 'ai_getModel'; Parameters: [Hex]; ReturnType: { deprecated: boolean; verifyingKeyHash: Hex } | null }>({
+      method: 'ai_getModel',
+      params: [modelId],
+    });
     return m === null || m.deprecated ? undefined : m.verifyingKeyHash;
   }
 
   /** sha256 of the model package's manifest, if the node serves the package. */
   async modelManifest(modelId: Hex): Promise<string | undefined> {
-    const a = await this.public.request<{ Method: 'ai_modelArtifacts'; Parameters: [Hex]; ReturnType: { manifest?: { sha256: string } } | null }>({ method: 'ai_modelArtifacts', params: [modelId] });
+    const a = await this.public.request<{ Method: 'ai_modelArtifacts'; Parameters: [Hex]; ReturnType: { manifest?: { sha256: string } } | null }>({
+      method: 'ai_modelArtifacts',
+      params: [modelId],
+    });
     return a?.manifest?.sha256;
   }
 
@@ -171,7 +190,9 @@ export class ProverChain {
 
   private async simulate(functionName: 'registerProver' | 'claim' | 'fulfill', args: readonly unknown[], value: bigint | undefined, blockNumber?: bigint) {
     try {
-      return await this.public.simulateContract({ account: this.wallet.account, address: this.market, abi: marketAbi, functionName, args, value, blockNumber } as Parameters<typeof this.public.simulateContract>[0]);
+      return await this.public.simulateContract({ account: this.wallet.account, address: this.market, abi: marketAbi, functionName, args, value, blockNumber } as Parameters<
+        typeof this.public.simulateContract
+      >[0]);
     } catch (err) {
       const r = err instanceof BaseError ? (err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null) : null;
       if (r?.data?.errorName !== undefined) throw new MarketRevert(r.data.errorName, r.data.args ?? [], `${functionName}: ${r.data.errorName}(${(r.data.args ?? []).join(', ')})`);

@@ -55,9 +55,14 @@ export class ProverNode {
     await ensureStake(chain, options.stake, logger);
     await initMcl();
 
-    const p2p = await P2PService.create(p2pOptions(BigInt(chainId), { listen: options.p2p.listen, bootstrap: options.p2p.bootnodes, keyFile: join(options.datadir, 'p2p-key') }), { logger });
+    const p2p = await P2PService.create(p2pOptions(BigInt(chainId), { listen: options.p2p.listen, bootstrap: options.p2p.bootnodes, keyFile: join(options.datadir, 'p2p-key') }), {
+      logger,
+    });
     const pool = new ProverPool({ concurrency: options.concurrency }, { logger: logger.child({ module: 'prover:pool' }) });
-    const models = new ModelFetcher({ dir: join(options.datadir, 'models') }, { fetch: fetchFromPeers(p2p, options.rpcUrl, logger), logger: logger.child({ module: 'prover:models' }) });
+    const models = new ModelFetcher(
+      { dir: join(options.datadir, 'models') },
+      { fetch: fetchFromPeers(p2p, options.rpcUrl, logger), logger: logger.child({ module: 'prover:models' }) },
+    );
     const runner = new JobRunner(options.runner, { chain, models, prove: (dir, input) => pool.prove(dir, input), logger: logger.child({ module: 'prover:jobs' }) });
     const intake = new JobIntake(defaultIntakeOptions, { chain, runner, logger: logger.child({ module: 'prover:intake' }) });
     p2p.gossip.subscribe(TopicKind.Jobs, intake.handler(BigInt(chainId)));

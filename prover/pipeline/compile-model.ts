@@ -90,12 +90,22 @@ export async function compileModel(spec: ParsedSpec, opts: CompileModelOptions):
     }),
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const timings = { circuitSeconds: compiled.compileSeconds, ptauSeconds: ptau.seconds, setupSeconds: setup.seconds, ...(aggregateSeconds === undefined ? {} : { aggregateSeconds }) };
+  const timings = {
+    circuitSeconds: compiled.compileSeconds,
+    ptauSeconds: ptau.seconds,
+    setupSeconds: setup.seconds,
+    ...(aggregateSeconds === undefined ? {} : { aggregateSeconds }),
+  };
   return { manifest, dir, timings };
 }
 
 /** The K-inference circuit and its keys, next to the single-inference ones. */
-async function compileAggregate(model: ParsedSpec['model'], k: number, dir: string, ptauPath: string | undefined): Promise<{ manifest: AggregateManifest; seconds: number; names: string[] }> {
+async function compileAggregate(
+  model: ParsedSpec['model'],
+  k: number,
+  dir: string,
+  ptauPath: string | undefined,
+): Promise<{ manifest: AggregateManifest; seconds: number; names: string[] }> {
   const files = modelAggregateFiles(k);
   const a = await setupAggregateCircuit(model, k, dir, files, ptauPath);
   return {

@@ -28,6 +28,8 @@ export async function withCurve<T>(fn: (s: typeof snarkjs, curve: unknown) => Pr
  */
 export async function pinSingleThreadCurve(): Promise<void> {
   const g = globalThis as { curve_bn128?: unknown };
-  g.curve_bn128 = await (snarkjs as unknown as { curves: { getCurveFromName(n: string, o: { singleThread: boolean }): Promise<unknown> } }).curves.getCurveFromName('bn128', { singleThread: true });
+  g.curve_bn128 = await (snarkjs as unknown as { curves: { getCurveFromName(n: string, o: { singleThread: boolean }): Promise<unknown> } }).curves.getCurveFromName('bn128', {
+    singleThread: true,
+  });
   users++;
 }

@@ -28,9 +28,7 @@ export interface TaskResults {
   aggregate: AggregateProof;
 }
 
-export type WorkerReply =
-  | { id: number; ok: true; result: TaskResults[WorkerTask['kind']] }
-  | { id: number; ok: false; error: { name: string; message: string } };
+export type WorkerReply = { id: number; ok: true; result: TaskResults[WorkerTask['kind']] } | { id: number; ok: false; error: { name: string; message: string } };
 
 export interface WorkerReady {
   ready: true;

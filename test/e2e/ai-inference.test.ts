@@ -62,7 +62,7 @@ describe('AI precompiles end to end: compile, register, prove, verify on chain, 
     await removeDir(work);
   });
 
-  it('the registered model is the compiled one and its output is the native executor\'s', async () => {
+  it("the registered model is the compiled one and its output is the native executor's", async () => {
     expect(modelId).toBe(proof.modelId);
     const m: any = await must(node.url, 'ai_getModel', [modelId]);
     expect(m.owner).toBe(getAddress(c.account.address));
@@ -110,7 +110,9 @@ describe('AI precompiles end to end: compile, register, prove, verify on chain, 
     const outputs = signals(proof).slice(0, proof.output.length);
     const wrong = [...outputs];
     wrong[0] = (wrong[0]! + 1n) % 256n;
-    expect(await revertName(prover.publicClient.simulateContract({ account: prover.account, address, abi, functionName: 'fulfill', args: [0n, wrong, words(proof)] }))).toBe('ProofRejected');
+    expect(await revertName(prover.publicClient.simulateContract({ account: prover.account, address, abi, functionName: 'fulfill', args: [0n, wrong, words(proof)] }))).toBe(
+      'ProofRejected',
+    );
 
     const before = await c.publicClient.getBalance({ address: prover.account.address });
     const hash = await prover.walletClient.writeContract({ address, abi, functionName: 'fulfill', args: [0n, outputs, words(proof)] });
@@ -121,10 +123,12 @@ describe('AI precompiles end to end: compile, register, prove, verify on chain, 
     const [settled, out] = (await c.publicClient.readContract({ address, abi, functionName: 'result', args: [0n] })) as [boolean, bigint[]];
     expect(settled).toBe(true);
     expect(out).toEqual(outputs);
-    expect(await revertName(prover.publicClient.simulateContract({ account: prover.account, address, abi, functionName: 'fulfill', args: [0n, outputs, words(proof)] }))).toBe('Settled');
+    expect(await revertName(prover.publicClient.simulateContract({ account: prover.account, address, abi, functionName: 'fulfill', args: [0n, outputs, words(proof)] }))).toBe(
+      'Settled',
+    );
   });
 
-  it('a contract runs the model synchronously (OnChainClassifier) with the native executor\'s answer', async () => {
+  it("a contract runs the model synchronously (OnChainClassifier) with the native executor's answer", async () => {
     const { OnChainClassifier } = await compileContracts(['examples/OnChainClassifier.sol']);
     const abi = OnChainClassifier!.abi;
     const { address } = await deploy(c.walletClient, c.publicClient, OnChainClassifier!, [modelId]);
@@ -165,6 +169,8 @@ describe('AI precompiles end to end: compile, register, prove, verify on chain, 
     const hash = await c.walletClient.writeContract({ address: MODEL_REGISTRY_ADDRESS, abi, functionName: 'deprecate', args: [modelId] });
     await c.publicClient.waitForTransactionReceipt({ hash });
     expect(await revertName(verify(modelId, signals(proof), words(proof)))).toBe('ModelDeprecated');
-    expect(await revertName(c.publicClient.readContract({ address: MODEL_EXEC, abi: execAbi, functionName: 'execute', args: [modelId, toHex(Uint8Array.from(input))] }))).toBe('ModelDeprecated');
+    expect(await revertName(c.publicClient.readContract({ address: MODEL_EXEC, abi: execAbi, functionName: 'execute', args: [modelId, toHex(Uint8Array.from(input))] }))).toBe(
+      'ModelDeprecated',
+    );
   });
 });

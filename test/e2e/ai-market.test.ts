@@ -85,7 +85,7 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     await removeDir(work);
   });
 
-  it('is in genesis at its address with the operator\'s claim window and the documented defaults', async () => {
+  it("is in genesis at its address with the operator's claim window and the documented defaults", async () => {
     const artifact = loadArtifact('InferenceMarket');
     expect(abiDrift(marketAbi, artifact.abi)).toEqual([]);
     expect(await dapp.publicClient.getCode({ address: INFERENCE_MARKET_ADDRESS })).toBe(artifact.deployedBytecode);
@@ -103,7 +103,7 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     const id = await request();
     expect((await revertName(simulate(nobody, 'claim', [id]))).name).toBe('NotRegistered');
     expect((await revertName(simulate(nobody, 'fulfill', [id, outputs, proof]))).name).toBe('NotClaimant');
-    expect((await revertName(simulate(nobody, 'registerProver', [], params.minStake / 2n)))).toEqual({ name: 'StakeTooLow', args: [params.minStake / 2n, params.minStake] });
+    expect(await revertName(simulate(nobody, 'registerProver', [], params.minStake / 2n))).toEqual({ name: 'StakeTooLow', args: [params.minStake / 2n, params.minStake] });
     const n = BigInt(outputs.length + inputSignals.length);
     const all = [...outputs, ...inputSignals];
     expect(await revertName(simulate(dapp, 'requestInference', [modelId, all, HOUR, consumer, 0], FEE))).toEqual({ name: 'InputSignalCount', args: [n, n] });
@@ -142,7 +142,13 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     expect(label).toEqual([true, BigInt(outputs.indexOf(outputs.reduce((x, y) => (y > x ? y : x))))]);
     expect((await revertName(simulate(a, 'fulfill', [id, outputs, proof]))).name).toBe('AlreadyFulfilled');
     // the consumer takes results from the market only
-    const direct = dapp.publicClient.simulateContract({ account: dapp.account, address: consumer, abi: consumerAbi, functionName: 'onInferenceResult', args: [id, modelId, outputs] });
+    const direct = dapp.publicClient.simulateContract({
+      account: dapp.account,
+      address: consumer,
+      abi: consumerAbi,
+      functionName: 'onInferenceResult',
+      args: [id, modelId, outputs],
+    });
     expect((await revertName(direct)).name).toBe('OnlyMarket');
   });
 

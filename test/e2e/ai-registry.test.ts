@@ -1,5 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex, concat, encodeAbiParameters, encodeFunctionData, getAddress, hexToBytes, keccak256, numberToHex, pad, parseEventLogs, parseTransaction, toHex, zeroHash } from 'viem';
+import {
+  bytesToHex,
+  concat,
+  encodeAbiParameters,
+  encodeFunctionData,
+  getAddress,
+  hexToBytes,
+  keccak256,
+  numberToHex,
+  pad,
+  parseEventLogs,
+  parseTransaction,
+  toHex,
+  zeroHash,
+} from 'viem';
 import type { Address, Hex } from 'viem';
 import { compileContracts } from '../../contracts/compile.ts';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
@@ -168,7 +182,12 @@ describe('ModelRegistry predeploy (ownership by msg.sender, reverts leave no tra
   describe('attacks', () => {
     it('a reveal copied from the pool is refused (UnknownCommitment); the owner then registers and the id is hers', async () => {
       const [m, vk, uri, salt] = [id('front-run'), vkOf(2, 7), 'ipfs://mine', id('front-run-salt')];
-      const commit = await owner.walletClient.writeContract({ address: registry, abi, functionName: 'commitRegistration', args: [registrationCommitment(owner.account.address, m, vk, uri, salt)] });
+      const commit = await owner.walletClient.writeContract({
+        address: registry,
+        abi,
+        functionName: 'commitRegistration',
+        args: [registrationCommitment(owner.account.address, m, vk, uri, salt)],
+      });
       expect((await owner.publicClient.waitForTransactionReceipt({ hash: commit })).status).toBe('success');
       // the owner's reveal, signed, as it would sit in the pool
       const data = encodeFunctionData({ abi, functionName: 'register', args: [m, vk, uri, salt] });
@@ -199,7 +218,9 @@ describe('ModelRegistry predeploy (ownership by msg.sender, reverts leave no tra
       const { key } = classes.find((k) => k.name === 'gamma = delta')!;
       const [m, salt] = [id('mined-bad-key'), id('mined-bad-key-salt')];
       const c = registrationCommitment(other.account.address, m, keyHex(key), '', salt);
-      await other.publicClient.waitForTransactionReceipt({ hash: await other.walletClient.writeContract({ address: registry, abi, functionName: 'commitRegistration', args: [c] }) });
+      await other.publicClient.waitForTransactionReceipt({
+        hash: await other.walletClient.writeContract({ address: registry, abi, functionName: 'commitRegistration', args: [c] }),
+      });
       const hash = await other.walletClient.writeContract({ address: registry, abi, functionName: 'register', args: [m, keyHex(key), '', salt], gas: 3_000_000n });
       expect((await other.publicClient.waitForTransactionReceipt({ hash })).status).toBe('reverted');
       expect(await read('exists', [m])).toBe(false);
@@ -218,9 +239,15 @@ describe('ModelRegistry predeploy (ownership by msg.sender, reverts leave no tra
       // the registry's stored key replaced by the forgeable one, as if registered before the checks
       const bytes = keyBytes(bad);
       const body = BigInt(keccak256(pad(numberToHex(verifyingKeySlot(hexToBytes(m))), { size: 32 })));
-      const stateDiff = Array.from({ length: bytes.length / 32 }, (_, i) => ({ slot: pad(numberToHex(body + BigInt(i)), { size: 32 }), value: bytesToHex(bytes.subarray(i * 32, i * 32 + 32)) }));
+      const stateDiff = Array.from({ length: bytes.length / 32 }, (_, i) => ({
+        slot: pad(numberToHex(body + BigInt(i)), { size: 32 }),
+        value: bytesToHex(bytes.subarray(i * 32, i * 32 + 32)),
+      }));
       const verify = { address: VERIFIER, abi: verifierAbi, functionName: 'verify', args: [m, inputs, proof] } as const;
-      expect(await revertName(owner.publicClient.readContract({ ...verify, stateOverride: [{ address: registry, stateDiff }] }))).toEqual({ name: 'InvalidVerifyingKey', args: [m] });
+      expect(await revertName(owner.publicClient.readContract({ ...verify, stateOverride: [{ address: registry, stateDiff }] }))).toEqual({
+        name: 'InvalidVerifyingKey',
+        args: [m],
+      });
       // against the sound key it is just a wrong proof
       expect(await owner.publicClient.readContract(verify)).toBe(false);
     });
@@ -239,7 +266,11 @@ describe('ModelRegistry predeploy (ownership by msg.sender, reverts leave no tra
     }
     expect(all).toEqual(await read('listModels', [0n, 1000n]));
     expect(all.length).toBe(Number(total));
-    const bad = await fetch(node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ai_listModels', params: ['0x0', '0x1000'] }) }).then((r) => r.json());
+    const bad = await fetch(node.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ai_listModels', params: ['0x0', '0x1000'] }),
+    }).then((r) => r.json());
     expect(bad.error.code).toBe(-32602);
 
     // word 0 of records[model-a]: owner | version << 160 (layout in ModelRegistry.sol)

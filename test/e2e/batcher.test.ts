@@ -289,7 +289,7 @@ describe('batcher and proposer on a real L1', () => {
     await auditBatches();
   }, 120_000);
 
-  it('waits for a previous run\'s pending batch instead of posting it twice', async () => {
+  it("waits for a previous run's pending batch instead of posting it twice", async () => {
     await produce(3);
     await withAutomineOff(async (pooled) => {
       const first = batcher({ maxBlocksPerBatch: 10 });
@@ -327,7 +327,7 @@ describe('batcher and proposer on a real L1', () => {
     await auditBatches();
   }, 120_000);
 
-  it('cancels a previous run\'s stuck transaction, then posts from the L1 state', async () => {
+  it("cancels a previous run's stuck transaction, then posts from the L1 state", async () => {
     await produce(3);
     const batcherAddr = addr(anvil.accounts[1]!).toLowerCase();
     await withAutomineOff(async (pooled) => {

@@ -99,9 +99,13 @@ describe('eth_call state overrides stay with the caller', () => {
   }, 60_000);
 
   const peek = (overrides?: unknown) =>
-    call(seq.url, 'eth_call', [{ to: classifier, data: encodeFunctionData({ abi: classifierAbi, functionName: 'peek', args: [toHex(INPUT)] }) }, 'latest', ...(overrides === undefined ? [] : [overrides])]);
+    call(seq.url, 'eth_call', [
+      { to: classifier, data: encodeFunctionData({ abi: classifierAbi, functionName: 'peek', args: [toHex(INPUT)] }) },
+      'latest',
+      ...(overrides === undefined ? [] : [overrides]),
+    ]);
 
-  it('a stateDiff that rewrites a model\'s weights is refused, and does not change what the model says to anyone else', async () => {
+  it("a stateDiff that rewrites a model's weights is refused, and does not change what the model says to anyone else", async () => {
     const forgedWeights = bytesStorage(weightsSlot(Buffer.from(modelId.slice(2), 'hex')), serializeModel(forged));
     // the attack comes first, while no node has the model decoded yet
     const attack = await peek({ [MODEL_REGISTRY_ADDRESS]: { stateDiff: forgedWeights } });

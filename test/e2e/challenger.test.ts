@@ -58,7 +58,9 @@ describe('challenger: a replica deletes an output root that differs from the cha
 
   it('leaves the right output, deletes the wrong one, and reports the mismatch', async () => {
     await waitFor('two batches on L1', async () => (await read('batchCount')) >= 2n, 120_000, 250);
-    const batches = await Promise.all([0n, 1n].map((i) => env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'getBatch', args: [i] })));
+    const batches = await Promise.all(
+      [0n, 1n].map((i) => env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'getBatch', args: [i] })),
+    );
     // the sequencer's own output root of batch 0's last block: what the proposer would post
     const right = (await must(seq!.url, 'rollup_outputAtBlock', [toHex(batches[0]!.lastBlock)])).outputRoot as Hex;
     const wrongRoot = keccak256(toHex('not the L2 state'));
@@ -87,7 +89,10 @@ describe('challenger: a replica deletes an output root that differs from the cha
 
     expect(await metric('ai_rollup_output_mismatches_total')).toBe(1);
     expect(await metric('ai_rollup_output_mismatch_first_index')).toBe(1);
-    const records = replica.logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.module === 'challenger');
+    const records = replica.logs
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => r.module === 'challenger');
     // pino writes bigints as JSON numbers
     const mismatch = records.find((r) => r.level === 50);
     expect(mismatch).toMatchObject({ l1Root: wrongRoot, finalized: false, challenging: true });
@@ -107,7 +112,12 @@ describe('challenger: a replica deletes an output root that differs from the cha
       chainId: Number(env.config.l2ChainId),
       args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', '--challenger-key', env.keys[3]!, '--log-level', 'debug'],
     });
-    await waitFor('output 0 checked again', () => replica!.logs.some((l) => l.includes('"module":"challenger"') && l.includes('output root matches the derived chain')), 120_000, 250);
+    await waitFor(
+      'output 0 checked again',
+      () => replica!.logs.some((l) => l.includes('"module":"challenger"') && l.includes('output root matches the derived chain')),
+      120_000,
+      250,
+    );
     expect(await metric('ai_rollup_output_mismatches_total')).toBe(0);
     expect(await metric('ai_rollup_output_mismatch_first_index')).toBe(-1);
     await waitFor('a third batch on L1', async () => (await read('batchCount')) >= 3n, 120_000, 250);

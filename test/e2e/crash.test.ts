@@ -124,7 +124,10 @@ describe('crash safety: kill -9 under load, restart on the same datadir', () => 
     audit = await verify(node, new Map());
     for (const t of load) expect(audit.hashes.has(t.hash)).toBe(true);
     for (const s of senders) expect(audit.included.get(s)).toBe(total);
-    const statuses = audit.receipts.flat().filter((r) => ours.has(r.transactionHash)).map((r) => r.status);
+    const statuses = audit.receipts
+      .flat()
+      .filter((r) => ours.has(r.transactionHash))
+      .map((r) => r.status);
     expect(statuses).toEqual(Array(load.length).fill('0x1'));
     expect(wave2.every((t) => audit.hashes.has(t.hash))).toBe(true);
     console.log(`crash test: ${report.join('; ')}`);

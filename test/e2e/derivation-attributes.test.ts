@@ -48,7 +48,7 @@ const depositEvent = parseAbi([
 
 const safeOf = async (node: DevNode) => (await clients(node).publicClient.getBlock({ blockTag: 'safe' })).number;
 
-describe('derivation checks every block\'s deposits and L1 origin against L1', () => {
+describe("derivation checks every block's deposits and L1 origin against L1", () => {
   let dir: string;
   let env: L1Env;
   let seq: DevNode | undefined;
@@ -131,7 +131,19 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
     const a = decodeEventLog({ abi: depositEvent, ...receipt.logs[0]! }).args;
     const prevHash = a.index === 0n ? zeroHash : (previousHash ?? zeroHash);
     previousHash = a.depositHash;
-    return { index: a.index, l1Block: receipt.blockNumber, from: a.from, to: a.to, mint: a.mint, value: a.value, gasLimit: a.gasLimit, isCreation: a.isCreation, data: a.data, depositHash: a.depositHash, prevHash };
+    return {
+      index: a.index,
+      l1Block: receipt.blockNumber,
+      from: a.from,
+      to: a.to,
+      mint: a.mint,
+      value: a.value,
+      gasLimit: a.gasLimit,
+      isCreation: a.isCreation,
+      data: a.data,
+      depositHash: a.depositHash,
+      prevHash,
+    };
   }
   let previousHash: Hex | undefined;
 
@@ -152,10 +164,15 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
   }
 
   async function stoppedOn(r: DevNode): Promise<{ code: string; err: string }> {
-    return waitFor('derivation to stop on the forged batch', () => {
-      const line = r.logs.find((l) => l.includes('derivation stopped'));
-      return line === undefined ? undefined : (JSON.parse(line) as { code: string; err: string });
-    }, 60_000, 200);
+    return waitFor(
+      'derivation to stop on the forged batch',
+      () => {
+        const line = r.logs.find((l) => l.includes('derivation stopped'));
+        return line === undefined ? undefined : (JSON.parse(line) as { code: string; err: string });
+      },
+      60_000,
+      200,
+    );
   }
 
   /** The honest chain derived, nothing of the forged block. */
@@ -184,7 +201,14 @@ describe('derivation checks every block\'s deposits and L1 origin against L1', (
       const attrs = nextAttributes(info, origin, { latest: () => undefined, deposits: () => [claimed] }, timestamp, 1_000_000n);
       expect(attrs.deposits).toHaveLength(1);
       const vm = await chain.vmAt(base.header.stateRoot);
-      const asm = await BlockAssembler.start(vm, { parentHash: base.hash(), number: parent + 1n, gasLimit: base.header.gasLimit, timestamp, coinbase: base.header.coinbase, baseFeePerGas: base.header.calcNextBaseFee() });
+      const asm = await BlockAssembler.start(vm, {
+        parentHash: base.hash(),
+        number: parent + 1n,
+        gasLimit: base.header.gasLimit,
+        timestamp,
+        coinbase: base.header.coinbase,
+        baseFeePerGas: base.header.calcNextBaseFee(),
+      });
       await asm.addDeposit(attrs.l1InfoTx);
       await asm.addDeposit(depositToTx(included));
       return await asm.seal();

@@ -42,7 +42,10 @@ async function someTransfers(seq: DevNode, n: number): Promise<bigint> {
   const key = DEV_KEYS[1];
   const nonce = await nonceOf(seq.url, addr(key), 'pending');
   const raws = await Promise.all(Array.from({ length: n }, (_, i) => sign(key, { nonce: nonce + i, to: addr(generatePrivateKey()), value: BigInt(i + 1) })));
-  const sent = await sendLoad(seq.url, raws.map((raw) => ({ raw, hash: keccak256(raw) })));
+  const sent = await sendLoad(
+    seq.url,
+    raws.map((raw) => ({ raw, hash: keccak256(raw) })),
+  );
   expect(sent.refused).toEqual([]);
   return BigInt((await waitReceipt(seq.url, keccak256(raws[raws.length - 1]))).blockNumber);
 }
@@ -164,13 +167,13 @@ describe('derivation: a replica follows the chain from L1 batches alone', () => 
     await l1Call(env, 'anvil_mine', ['0x8']);
     seq = await startSequencer(fork);
     await someTransfers(seq, 5);
-    const reposted = await waitFor('the fork\'s batches on the new L1 chain', async () => ((await batchedOnL1(env)) >= replaced ? batchedOnL1(env) : undefined), 180_000, 250);
+    const reposted = await waitFor("the fork's batches on the new L1 chain", async () => ((await batchedOnL1(env)) >= replaced ? batchedOnL1(env) : undefined), 180_000, 250);
     await derivedUpTo(reposted);
     const newHash = (await must(replica!.url, 'eth_getBlockByNumber', [`0x${transferred.toString(16)}`, false])).hash;
     expect(newHash).not.toBe(oldHash);
   }, 400_000);
 
-  it('finalized is the last block derived from L1 blocks at or below L1\'s finalized block', async () => {
+  it("finalized is the last block derived from L1 blocks at or below L1's finalized block", async () => {
     const safe = (await safeOf(replica!)).safe;
     expect((await safeOf(replica!)).finalized).toBeLessThanOrEqual(safe);
     // anvil's finalized block is 64 below its head: 72 more L1 blocks finalize every batch derived so far

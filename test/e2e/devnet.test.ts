@@ -83,7 +83,12 @@ describe('ai-rollup devnet', () => {
     });
     expect(await d.stop('SIGINT')).toBe(0);
     // anvil went with it
-    expect(await call(d.l1, 'eth_chainId').then(() => 'up', () => 'down')).toBe('down');
+    expect(
+      await call(d.l1, 'eth_chainId').then(
+        () => 'up',
+        () => 'down',
+      ),
+    ).toBe('down');
     expect(existsSync(join(dir, 'devnet.json'))).toBe(true);
 
     // the same datadir starts again on the same L1 state and deployment, and the chain goes on

@@ -50,13 +50,15 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
     return id;
   }
 
-
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'inference-aggregation-'));
     env = await startL1(work, { l1BlockTime: 1 });
     const genesis = await writeMarketGenesis(work, { claimWindow: 8n });
     // batches of ~8 s, so several fulfilments share one batch (and so an aggregate proof)
-    node = await startRollupNode(env, { blockTime: 1, args: ['--genesis', genesis, '--models', join(work, 'models'), '--p2p.listen', '/ip4/127.0.0.1/tcp/0', '--batch-max-age', '8000'] });
+    node = await startRollupNode(env, {
+      blockTime: 1,
+      args: ['--genesis', genesis, '--models', join(work, 'models'), '--p2p.listen', '/ip4/127.0.0.1/tcp/0', '--batch-max-age', '8000'],
+    });
     const spec = JSON.parse(await readFile(TINY_SPEC, 'utf8'));
     spec.layers[1].biases[0] += 1; // one id holds one key: the private-input model needs other weights
     await writeFile(join(work, 'private.json'), JSON.stringify(spec));
@@ -69,7 +71,24 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
       const consumer = getAddress((await deploy(c().walletClient, c().publicClient, InferenceConsumer!, [id])).address);
       models.push({ id, consumer, private: name === 'private', dir });
     }
-    prover = await startProver(['--rpc', node.url, '--dev-account', '6', '--stake', '1', '--concurrency', '1', '--datadir', join(work, 'prover'), '--poll-ms', '500', '--p2p.listen', '/ip4/127.0.0.1/tcp/0', '--p2p.bootnodes', node.p2p[0]!]);
+    prover = await startProver([
+      '--rpc',
+      node.url,
+      '--dev-account',
+      '6',
+      '--stake',
+      '1',
+      '--concurrency',
+      '1',
+      '--datadir',
+      join(work, 'prover'),
+      '--poll-ms',
+      '500',
+      '--p2p.listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--p2p.bootnodes',
+      node.p2p[0]!,
+    ]);
   }, 600_000);
 
   afterAll(async () => {
@@ -127,7 +146,14 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
           ? sub.placed.find((p) => p.vkHash === aggVkHash && p.publicSignals.some((s, j) => j % 2 === 1 && s === inputHash(input) && p.publicSignals[j - 1] === pack(outputs)))
           : sub.placed.find((p) => p.publicSignals.join() === [...outputs, ...input.map(BigInt)].join());
         expect(leaf, `request ${l.args.id}`).toBeDefined();
-        expect(await l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, leaf!.vkHash, leaf!.publicSignals, BigInt(leaf!.leafIndex), leaf!.merkleProof] })).toBe(true);
+        expect(
+          await l1.readContract({
+            address: oracle,
+            abi: inferenceOracleAbi,
+            functionName: 'isVerified',
+            args: [b.index, leaf!.vkHash, leaf!.publicSignals, BigInt(leaf!.leafIndex), leaf!.merkleProof],
+          }),
+        ).toBe(true);
         checked++;
       }
     }
@@ -135,7 +161,10 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
     expect(aggregateLeaves).toBeGreaterThan(0);
     expect(leaves).toBeLessThan(ids.length);
     const posted = node.logs.filter((line) => line.includes('"inference proofs verified on L1"')).map((line) => JSON.parse(line) as Record<string, unknown>);
-    for (const p of posted) console.log(`batch ${p.batchIndex}: ${p.inferences} inferences in ${p.proofs} proofs (${p.aggregateProofs} aggregate), ${p.gasUsed} L1 gas, ${Math.round(Number(p.gasPerInference))} per inference`);
+    for (const p of posted)
+      console.log(
+        `batch ${p.batchIndex}: ${p.inferences} inferences in ${p.proofs} proofs (${p.aggregateProofs} aggregate), ${p.gasUsed} L1 gas, ${Math.round(Number(p.gasPerInference))} per inference`,
+      );
     console.log(`L1 gas per inference over ${batches.length} batches: ${Math.round(Number(gas) / ids.length)} (${ids.length} inferences, ${leaves} leaves)`);
   }, 700_000);
 });

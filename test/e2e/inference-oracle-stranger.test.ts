@@ -39,7 +39,13 @@ describe('inference oracle: a stranger submitting first for a batch does not kee
   const c = () => clients(node);
 
   async function request(input: number[]): Promise<bigint> {
-    const hash = await c().walletClient.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestInference', args: [modelId, input.map(BigInt), 900n, zeroAddress, 0], value: FEE });
+    const hash = await c().walletClient.writeContract({
+      address: INFERENCE_MARKET_ADDRESS,
+      abi: marketAbi,
+      functionName: 'requestInference',
+      args: [modelId, input.map(BigInt), 900n, zeroAddress, 0],
+      value: FEE,
+    });
     const r = await c().publicClient.waitForTransactionReceipt({ hash });
     return parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
   }
@@ -93,7 +99,10 @@ describe('inference oracle: a stranger submitting first for a batch does not kee
     };
     for (const b of batches) {
       const claims = (await Promise.all(b.logs.map(signalsOf))).map((s) => [(s[0]! + 1n) % 256n, ...s.slice(1)]);
-      const sub = buildBatchSubmission(b.index, claims.map((s) => ({ vk: key.vk, ...key.prove(s) })));
+      const sub = buildBatchSubmission(
+        b.index,
+        claims.map((s) => ({ vk: key.vk, ...key.prove(s) })),
+      );
       const hash = await stranger.walletClient.sendTransaction({ to: inferenceOracle!, data: sub.calldata });
       expect((await l1.waitForTransactionReceipt({ hash })).status).toBe('success');
       made.set(b.index, sub);
@@ -104,18 +113,37 @@ describe('inference oracle: a stranger submitting first for a batch does not kee
     node = await startRollupNode(env, { blockTime: 1, datadir: node.datadir, args: ['--models', models()] });
     const vk = (await readFile(join(models(), 'tiny', 'vk.bin'))) as Uint8Array;
     for (const b of batches) {
-      await waitFor(`the poster's submission for batch ${b.index}`, () => node.logs.some((l) => l.includes('"inference proofs verified on L1"') && l.includes(`"batchIndex":"${b.index}"`)), 120_000, 500);
+      await waitFor(
+        `the poster's submission for batch ${b.index}`,
+        () => node.logs.some((l) => l.includes('"inference proofs verified on L1"') && l.includes(`"batchIndex":"${b.index}"`)),
+        120_000,
+        500,
+      );
       const inputs: InferenceProofInput[] = [];
       for (const l of b.logs) inputs.push({ vk, publicSignals: await signalsOf(l), proofWords: [...l.args.proof!] });
       const honest = buildBatchSubmission(b.index, inputs);
       for (const p of honest.placed) {
-        expect(await l1.readContract({ address: inferenceOracle!, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, p.vkHash, p.publicSignals, BigInt(p.leafIndex), p.merkleProof] })).toBe(true);
+        expect(
+          await l1.readContract({
+            address: inferenceOracle!,
+            abi: inferenceOracleAbi,
+            functionName: 'isVerified',
+            args: [b.index, p.vkHash, p.publicSignals, BigInt(p.leafIndex), p.merkleProof],
+          }),
+        ).toBe(true);
       }
       // the stranger's claims under the model's key: not verified, whichever proof is offered
       const vkHash = keccak256(vk);
       for (const p of made.get(b.index)!.placed) {
         for (const proof of [p.merkleProof, ...honest.placed.map((h) => h.merkleProof)]) {
-          expect(await l1.readContract({ address: inferenceOracle!, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, vkHash, p.publicSignals, BigInt(p.leafIndex), proof] })).toBe(false);
+          expect(
+            await l1.readContract({
+              address: inferenceOracle!,
+              abi: inferenceOracleAbi,
+              functionName: 'isVerified',
+              args: [b.index, vkHash, p.publicSignals, BigInt(p.leafIndex), proof],
+            }),
+          ).toBe(false);
         }
       }
     }

@@ -28,7 +28,11 @@ function effTip(f: TxFields, baseFee: bigint): bigint {
 /** geth's price-and-nonce order: best effective tip among senders' next transactions, arrival breaking ties. */
 function expectedOrder(txs: Planned[], baseFee: bigint): Hex[] {
   const queues = new Map<Key, Planned[]>();
-  for (const t of txs) queues.set(t.key, [...(queues.get(t.key) ?? []), t].sort((x, y) => x.fields.nonce - y.fields.nonce));
+  for (const t of txs)
+    queues.set(
+      t.key,
+      [...(queues.get(t.key) ?? []), t].sort((x, y) => x.fields.nonce - y.fields.nonce),
+    );
   const out: Hex[] = [];
   for (;;) {
     let best: Planned | undefined;
@@ -77,7 +81,10 @@ describe('block building: order, fees to the coinbase, EIP-1559 base fee', () =>
         { key: s2, fields: { nonce: await n(s2), ...dyn(4) } },
       ];
       for (const p of plan) p.raw = await sign(p.key, { ...p.fields, value: 1n, to: addr(s1) });
-      const replies = await batch(url, plan.map((p) => ({ method: 'eth_sendRawTransaction', params: [p.raw] })));
+      const replies = await batch(
+        url,
+        plan.map((p) => ({ method: 'eth_sendRawTransaction', params: [p.raw] })),
+      );
       expect(replies.map((r) => r.result)).toEqual(plan.map((p) => txHash(p.raw!)));
       const rcs = await Promise.all(plan.map((p) => waitReceipt(url, txHash(p.raw!))));
       const blockNumbers = new Set(rcs.map((r) => r.blockNumber));
@@ -110,7 +117,10 @@ describe('block building: order, fees to the coinbase, EIP-1559 base fee', () =>
     // three creations that loop until out of gas: 29M gas each, one per block, well above the 15M target
     const start = await nonceOf(url, addr(burner));
     const raws = await Promise.all([0, 1, 2].map((i) => sign(burner, { nonce: start + i, to: null, data: '0x5b600056', gas: 29_000_000n })));
-    const replies = await batch(url, raws.map((r) => ({ method: 'eth_sendRawTransaction', params: [r] })));
+    const replies = await batch(
+      url,
+      raws.map((r) => ({ method: 'eth_sendRawTransaction', params: [r] })),
+    );
     expect(replies.every((r) => r.error === undefined)).toBe(true);
     const last = await waitReceipt(url, txHash(raws[2]!));
     expect(last.status).toBe('0x0');

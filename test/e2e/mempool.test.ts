@@ -69,7 +69,13 @@ describe('mempool admission over eth_sendRawTransaction', () => {
     await sendRaw(node, old);
     const bumped = (feeBy: bigint, tipBy: bigint, value = 0n) =>
       sign(kReplace, { nonce: 1, value, maxFeePerGas: (fee.maxFeePerGas * feeBy) / 100n, maxPriorityFeePerGas: (fee.maxPriorityFeePerGas * tipBy) / 100n });
-    for (const [feeBy, tipBy] of [[100n, 100n], [109n, 109n], [110n, 100n], [100n, 110n], [200n, 109n]] as const) {
+    for (const [feeBy, tipBy] of [
+      [100n, 100n],
+      [109n, 109n],
+      [110n, 100n],
+      [100n, 110n],
+      [200n, 109n],
+    ] as const) {
       await expectRejected(node, await bumped(feeBy, tipBy, 7n), 'replacement transaction underpriced');
     }
     const replacement = await bumped(110n, 110n, 7n);
@@ -130,7 +136,12 @@ describe('mempool admission over eth_sendRawTransaction', () => {
   });
 
   it('"invalid chain id" for EIP-1559, EIP-2930 and EIP-155 legacy transactions signed for another chain', async () => {
-    for (const [type, chainId] of [['eip1559', 1], ['eip2930', 31337], ['legacy', 1], ['legacy', 1338]] as const) {
+    for (const [type, chainId] of [
+      ['eip1559', 1],
+      ['eip2930', 31337],
+      ['legacy', 1],
+      ['legacy', 1338],
+    ] as const) {
       const r = await expectRejected(node, await sign(kGas, { nonce: 5, type, chainId }), 'invalid chain id');
       expect(r.message).toContain(String(chainId));
     }

@@ -70,15 +70,36 @@ async function health(url: string): Promise<{ status: number; body: any }> {
 }
 
 const STANDALONE = [
-  'ai_rollup_info', 'ai_rollup_chain_head_number', 'ai_rollup_chain_head_timestamp_seconds', 'ai_rollup_chain_head_age_seconds',
-  'ai_rollup_blocks_sealed_total', 'ai_rollup_blocks_imported_total', 'ai_rollup_transactions_included_total', 'ai_rollup_deposits_included_total',
-  'ai_rollup_gas_used_total', 'ai_rollup_block_commit_delay_seconds', 'ai_rollup_mempool_pending', 'ai_rollup_mempool_queued',
-  'ai_rollup_rpc_requests_total', 'ai_rollup_rpc_request_duration_seconds', 'ai_rollup_healthy',
+  'ai_rollup_info',
+  'ai_rollup_chain_head_number',
+  'ai_rollup_chain_head_timestamp_seconds',
+  'ai_rollup_chain_head_age_seconds',
+  'ai_rollup_blocks_sealed_total',
+  'ai_rollup_blocks_imported_total',
+  'ai_rollup_transactions_included_total',
+  'ai_rollup_deposits_included_total',
+  'ai_rollup_gas_used_total',
+  'ai_rollup_block_commit_delay_seconds',
+  'ai_rollup_mempool_pending',
+  'ai_rollup_mempool_queued',
+  'ai_rollup_rpc_requests_total',
+  'ai_rollup_rpc_request_duration_seconds',
+  'ai_rollup_healthy',
 ];
 const ROLLUP = [
-  'ai_rollup_l1_up', 'ai_rollup_l1_head_number', 'ai_rollup_l1_errors_total', 'ai_rollup_l1_service_failing', 'ai_rollup_safe_head_number',
-  'ai_rollup_finalized_head_number', 'ai_rollup_l1_batches', 'ai_rollup_l1_outputs', 'ai_rollup_deposits_consumed',
-  'ai_rollup_batches_posted_total', 'ai_rollup_outputs_proposed_total', 'ai_rollup_inference_batches_posted_total', 'ai_rollup_inference_proofs_posted_total',
+  'ai_rollup_l1_up',
+  'ai_rollup_l1_head_number',
+  'ai_rollup_l1_errors_total',
+  'ai_rollup_l1_service_failing',
+  'ai_rollup_safe_head_number',
+  'ai_rollup_finalized_head_number',
+  'ai_rollup_l1_batches',
+  'ai_rollup_l1_outputs',
+  'ai_rollup_deposits_consumed',
+  'ai_rollup_batches_posted_total',
+  'ai_rollup_outputs_proposed_total',
+  'ai_rollup_inference_batches_posted_total',
+  'ai_rollup_inference_proofs_posted_total',
 ];
 
 describe('metrics and health on a dev node', () => {
@@ -185,11 +206,21 @@ describe('metrics and health on a rollup node whose L1 goes away', () => {
     const node = await startRollupNode(via, { datadir: join(dir, 'l2'), args: ['--health.max-l1-down', '1'] });
     try {
       const { walletClient } = env.l1;
-      await walletClient.writeContract({ address: env.config.contracts.bridge as Hex, abi: bridgeTestAbi, functionName: 'depositETH', args: [env.l1.account.address, 100_000n, '0x'], value: parseEther('1') });
-      const up = await waitFor('a posted batch and an included deposit', async () => {
-        const s = await scrape(node.url);
-        return (value(s, 'ai_rollup_batches_posted_total') ?? 0) >= 1 && (value(s, 'ai_rollup_deposits_included_total') ?? 0) >= 1 ? s : undefined;
-      }, 60_000);
+      await walletClient.writeContract({
+        address: env.config.contracts.bridge as Hex,
+        abi: bridgeTestAbi,
+        functionName: 'depositETH',
+        args: [env.l1.account.address, 100_000n, '0x'],
+        value: parseEther('1'),
+      });
+      const up = await waitFor(
+        'a posted batch and an included deposit',
+        async () => {
+          const s = await scrape(node.url);
+          return (value(s, 'ai_rollup_batches_posted_total') ?? 0) >= 1 && (value(s, 'ai_rollup_deposits_included_total') ?? 0) >= 1 ? s : undefined;
+        },
+        60_000,
+      );
       expect(value(up, 'ai_rollup_info', { mode: 'rollup' })).toBe(1);
       expect(value(up, 'ai_rollup_l1_up')).toBe(1);
       expect(value(up, 'ai_rollup_safe_head_number')).toBeGreaterThan(0);
@@ -202,10 +233,14 @@ describe('metrics and health on a rollup node whose L1 goes away', () => {
       expect(ok.body.l1.safe).toBeGreaterThan(0);
 
       proxy.pause('reset');
-      const down = await waitFor('/health to answer 503', async () => {
-        const h = await health(node.url);
-        return h.status === 503 ? h : undefined;
-      }, 60_000);
+      const down = await waitFor(
+        '/health to answer 503',
+        async () => {
+          const h = await health(node.url);
+          return h.status === 503 ? h : undefined;
+        },
+        60_000,
+      );
       expect(down.body.status).toBe('unhealthy');
       expect(down.body.problems.map((p: { code: string }) => p.code)).toEqual(['L1_UNREACHABLE']);
       expect(down.body.reason).toContain('L1 unreachable');
@@ -217,10 +252,14 @@ describe('metrics and health on a rollup node whose L1 goes away', () => {
       expect(value(during, 'ai_rollup_l1_errors_total')).toBeGreaterThan(0);
 
       proxy.resume();
-      const back = await waitFor('/health to answer 200 again', async () => {
-        const h = await health(node.url);
-        return h.status === 200 ? h : undefined;
-      }, 60_000);
+      const back = await waitFor(
+        '/health to answer 200 again',
+        async () => {
+          const h = await health(node.url);
+          return h.status === 200 ? h : undefined;
+        },
+        60_000,
+      );
       expect(back.body.l1.reachable).toBe(true);
     } finally {
       await node.stop();

@@ -23,7 +23,6 @@ const FEE = parseEther('0.01');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const peerIdOf = (addr: string) => addr.split('/p2p/')[1]!;
 
-
 /** A libp2p peer in this process on the jobs topic, recording every job it is handed (raw bytes too). */
 async function jobPeer() {
   const jobs: JobMessage[] = [];
@@ -64,7 +63,13 @@ describe('node p2p: proof jobs announced over gossip, artifacts served by hash',
   };
 
   async function request(modelId: Hex, inputSignals: bigint[]): Promise<{ id: bigint; deadline: bigint }> {
-    const hash = await c.walletClient.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestInference', args: [modelId, inputSignals, 3600n, zeroAddress, 0], value: FEE });
+    const hash = await c.walletClient.writeContract({
+      address: INFERENCE_MARKET_ADDRESS,
+      abi: marketAbi,
+      functionName: 'requestInference',
+      args: [modelId, inputSignals, 3600n, zeroAddress, 0],
+      value: FEE,
+    });
     const receipt = await c.publicClient.waitForTransactionReceipt({ hash });
     const ev = parseEventLogs({ abi: marketAbi, logs: receipt.logs, eventName: 'InferenceRequested' })[0]!;
     return { id: ev.args.id, deadline: ev.args.deadline };
@@ -99,7 +104,7 @@ describe('node p2p: proof jobs announced over gossip, artifacts served by hash',
     expect(a.p2p.isConnected(peerIdOf(node.p2p[0]!))).toBe(true);
   });
 
-  it('announces a market request as a job with the request\'s fields and the model package\'s manifest hash', async () => {
+  it("announces a market request as a job with the request's fields and the model package's manifest hash", async () => {
     const a = peers[0]!;
     const { id, deadline } = await request(publicModel, input.map(BigInt));
     const job = await waitFor('the job', () => a.job(id));
@@ -137,7 +142,17 @@ describe('node p2p: proof jobs announced over gossip, artifacts served by hash',
     const hash = inputHash(Uint8Array.from(other));
     const { id, deadline } = await request(privateModel, [hash]);
     const count = (await c.publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestCount' })) as bigint;
-    const valid: JobMessage = { v: 1, chainId: '1337', requestId: id.toString(), modelId: privateModel, inputSignals: [hash.toString()], input: other, fee: FEE.toString(), deadline: Number(deadline), outputCount: 4 };
+    const valid: JobMessage = {
+      v: 1,
+      chainId: '1337',
+      requestId: id.toString(),
+      modelId: privateModel,
+      inputSignals: [hash.toString()],
+      input: other,
+      fee: FEE.toString(),
+      deadline: Number(deadline),
+      outputCount: 4,
+    };
     const third = input.map((v) => (v + 11) % 256);
     const junk = [
       new TextEncoder().encode('{"not":"a job"}'),

@@ -55,7 +55,13 @@ describe('fake proof jobs: checked against the chain before anyone relays or wor
   const requestCount = () => c().publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestCount' });
   const getRequest = (id: bigint) => c().publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [id] });
   async function request(input: number[]): Promise<bigint> {
-    const hash = await c().walletClient.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestInference', args: [modelId, input.map(BigInt), 600n, zeroAddress, 0], value: FEE });
+    const hash = await c().walletClient.writeContract({
+      address: INFERENCE_MARKET_ADDRESS,
+      abi: marketAbi,
+      functionName: 'requestInference',
+      args: [modelId, input.map(BigInt), 600n, zeroAddress, 0],
+      value: FEE,
+    });
     const receipt = await c().publicClient.waitForTransactionReceipt({ hash });
     return parseEventLogs({ abi: marketAbi, logs: receipt.logs, eventName: 'InferenceRequested' })[0]!.args.id;
   }
@@ -65,7 +71,24 @@ describe('fake proof jobs: checked against the chain before anyone relays or wor
     node = await startDevNode({ blockTime: 1, args: ['--models', join(work, 'models'), '--p2p.listen', '/ip4/127.0.0.1/tcp/0'] });
     await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'tiny')]);
     modelId = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', 'tiny'), '--rpc', node.url, '--dev'])).modelId as Hex;
-    prover = await startProver(['--rpc', node.url, '--dev-account', '5', '--stake', '1', '--concurrency', '1', '--datadir', join(work, 'prover'), '--poll-ms', '500', '--p2p.listen', '/ip4/127.0.0.1/tcp/0', '--p2p.bootnodes', node.p2p[0]!]);
+    prover = await startProver([
+      '--rpc',
+      node.url,
+      '--dev-account',
+      '5',
+      '--stake',
+      '1',
+      '--concurrency',
+      '1',
+      '--datadir',
+      join(work, 'prover'),
+      '--poll-ms',
+      '500',
+      '--p2p.listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--p2p.bootnodes',
+      node.p2p[0]!,
+    ]);
   }, 600_000);
 
   afterAll(async () => {
@@ -84,7 +107,13 @@ describe('fake proof jobs: checked against the chain before anyone relays or wor
     await attacker.p2p.dial(prover!.p2p[0]!);
     await behindNode.p2p.dial(node.p2p[0]!);
     await behindProver.p2p.dial(prover!.p2p[0]!);
-    await waitFor('jobs meshes', () => attacker.p2p.gossip.topicPeers(TopicKind.Jobs).mesh >= 2 && behindNode.p2p.gossip.topicPeers(TopicKind.Jobs).mesh >= 1 && behindProver.p2p.gossip.topicPeers(TopicKind.Jobs).mesh >= 1);
+    await waitFor(
+      'jobs meshes',
+      () =>
+        attacker.p2p.gossip.topicPeers(TopicKind.Jobs).mesh >= 2 &&
+        behindNode.p2p.gossip.topicPeers(TopicKind.Jobs).mesh >= 1 &&
+        behindProver.p2p.gossip.topicPeers(TopicKind.Jobs).mesh >= 1,
+    );
 
     const count = await requestCount();
     const [idA, idB] = [count + 1n, count + 2n];
@@ -92,7 +121,17 @@ describe('fake proof jobs: checked against the chain before anyone relays or wor
     let nonce = 0;
     const publish = (m: Partial<JobMessage>) => {
       // a fresh fee each time: identical bytes would be deduplicated by gossipsub before any check
-      const job: JobMessage = { v: 1, chainId: CHAIN_ID.toString(), requestId: '0', modelId, inputSignals: inputA.map(String), fee: String(1_000_000 + nonce++), deadline: 4_000_000_000, outputCount: 4, ...m };
+      const job: JobMessage = {
+        v: 1,
+        chainId: CHAIN_ID.toString(),
+        requestId: '0',
+        modelId,
+        inputSignals: inputA.map(String),
+        fee: String(1_000_000 + nonce++),
+        deadline: 4_000_000_000,
+        outputCount: 4,
+        ...m,
+      };
       return attacker.p2p.gossip.publish(TopicKind.Jobs, encodeJob(job)).catch(() => 0);
     };
 
@@ -113,7 +152,9 @@ describe('fake proof jobs: checked against the chain before anyone relays or wor
     await publish({ requestId: idB.toString(), inputSignals: inputB.map(String), fee: real.fee.toString(), deadline: Number(real.deadline), manifest: BOGUS_MANIFEST });
     const otherModel = keccak256(toHex('another model'));
     for (let i = 0; i < 80 && (attacker.p2p.isConnected(nodeId) || attacker.p2p.isConnected(proverId)); i++) {
-      await publish(i % 2 === 0 ? { requestId: idA.toString(), inputSignals: inputOf(9).map(String) } : { requestId: idB.toString(), inputSignals: inputB.map(String), modelId: otherModel });
+      await publish(
+        i % 2 === 0 ? { requestId: idA.toString(), inputSignals: inputOf(9).map(String) } : { requestId: idB.toString(), inputSignals: inputB.map(String), modelId: otherModel },
+      );
       await new Promise((r) => setTimeout(r, 250));
     }
     await waitFor('the node and the prover cut the liar off', () => !attacker.p2p.isConnected(nodeId) && !attacker.p2p.isConnected(proverId), 60_000);
@@ -129,7 +170,12 @@ describe('fake proof jobs: checked against the chain before anyone relays or wor
       for (const job of w.jobs()) {
         const req = await getRequest(BigInt(job.requestId));
         expect([idA, idB]).toContain(BigInt(job.requestId));
-        expect({ modelId: job.modelId, inputSignals: job.inputSignals, fee: job.fee, deadline: job.deadline }).toEqual({ modelId: req.modelId, inputSignals: req.inputSignals.map(String), fee: req.fee.toString(), deadline: Number(req.deadline) });
+        expect({ modelId: job.modelId, inputSignals: job.inputSignals, fee: job.fee, deadline: job.deadline }).toEqual({
+          modelId: req.modelId,
+          inputSignals: req.inputSignals.map(String),
+          fee: req.fee.toString(),
+          deadline: Number(req.deadline),
+        });
       }
     }
     expect(behindNode.jobs().map((j) => j.requestId)).toEqual(expect.arrayContaining([idA.toString(), idB.toString()]));

@@ -29,13 +29,35 @@ describe('provers that die or race: every job is paid exactly once', () => {
 
   async function request(k: number): Promise<bigint> {
     const c = dapp();
-    const hash = await c.walletClient.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestInference', args: [modelId, inputOf(k).map(BigInt), 900n, '0x0000000000000000000000000000000000000000', 0], value: FEE });
+    const hash = await c.walletClient.writeContract({
+      address: INFERENCE_MARKET_ADDRESS,
+      abi: marketAbi,
+      functionName: 'requestInference',
+      args: [modelId, inputOf(k).map(BigInt), 900n, '0x0000000000000000000000000000000000000000', 0],
+      value: FEE,
+    });
     const r = await c.publicClient.waitForTransactionReceipt({ hash });
     return parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
   }
-  const fulfilled = (id: bigint) => waitFor(`request ${id} fulfilled`, async () => ((await read('getRequest', id)).status === RequestStatus.Fulfilled ? read('getRequest', id) : false), 180_000);
+  const fulfilled = (id: bigint) =>
+    waitFor(`request ${id} fulfilled`, async () => ((await read('getRequest', id)).status === RequestStatus.Fulfilled ? read('getRequest', id) : false), 180_000);
   async function prover(account: number, dir: string): Promise<ProverProc> {
-    const p = await startProver(['--rpc', node.url, '--dev-account', String(account), '--stake', '1', '--concurrency', '1', '--datadir', join(work, dir), '--poll-ms', '250', '--p2p.listen', '/ip4/127.0.0.1/tcp/0']);
+    const p = await startProver([
+      '--rpc',
+      node.url,
+      '--dev-account',
+      String(account),
+      '--stake',
+      '1',
+      '--concurrency',
+      '1',
+      '--datadir',
+      join(work, dir),
+      '--poll-ms',
+      '250',
+      '--p2p.listen',
+      '/ip4/127.0.0.1/tcp/0',
+    ]);
     running.push(p);
     return p;
   }

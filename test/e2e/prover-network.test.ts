@@ -44,7 +44,6 @@ describe('prover network: two provers over libp2p, 50 requests over 2 models, ba
 
   const ask = (m: (typeof models)[number], k: number) => askConsumer(c(), m.consumer, inputOf(k), { private: m.private, fee: FEE });
 
-
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'prover-network-'));
     env = await startL1(work, { l1BlockTime: 1 });
@@ -62,7 +61,26 @@ describe('prover network: two provers over libp2p, 50 requests over 2 models, ba
       models.push({ id, consumer, private: name === 'private' });
     }
     for (const [i, account] of [6, 7].entries()) {
-      provers.push(await startProver(['--rpc', node.url, '--dev-account', String(account), '--stake', '1', '--concurrency', '1', '--datadir', join(work, `prover-${i}`), '--poll-ms', '500', '--p2p.listen', '/ip4/127.0.0.1/tcp/0', '--p2p.bootnodes', node.p2p[0]!]));
+      provers.push(
+        await startProver([
+          '--rpc',
+          node.url,
+          '--dev-account',
+          String(account),
+          '--stake',
+          '1',
+          '--concurrency',
+          '1',
+          '--datadir',
+          join(work, `prover-${i}`),
+          '--poll-ms',
+          '500',
+          '--p2p.listen',
+          '/ip4/127.0.0.1/tcp/0',
+          '--p2p.bootnodes',
+          node.p2p[0]!,
+        ]),
+      );
     }
   }, 900_000);
 
@@ -94,7 +112,8 @@ describe('prover network: two provers over libp2p, 50 requests over 2 models, ba
   it('every request is fulfilled and paid exactly once, one prover dying mid-run; results reach the dApps', async () => {
     const ids: bigint[] = [];
     for (let k = 0; k < REQUESTS; k++) ids.push(await ask(models[k % 2]!, k));
-    const paidCount = async () => (await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n })).length;
+    const paidCount = async () =>
+      (await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n })).length;
     await waitFor('a few jobs done', async () => (await paidCount()) >= 5, 120_000);
     await provers[0]!.kill9();
     await waitFor('all fulfilled', async () => (await paidCount()) >= REQUESTS, 400_000, 1_000);
@@ -133,13 +152,22 @@ describe('prover network: two provers over libp2p, 50 requests over 2 models, ba
       expect(b.record.root).toBe(sub.root);
       expect(b.record.leafCount).toBe(inputs.length);
       for (const p of sub.placed) {
-        expect(await l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, p.vkHash, p.publicSignals, BigInt(p.leafIndex), p.merkleProof] })).toBe(true);
+        expect(
+          await l1.readContract({
+            address: oracle,
+            abi: inferenceOracleAbi,
+            functionName: 'isVerified',
+            args: [b.index, p.vkHash, p.publicSignals, BigInt(p.leafIndex), p.merkleProof],
+          }),
+        ).toBe(true);
         checked++;
       }
       // a different output is not verified
       const p = sub.placed[0]!;
       const forged = [(p.publicSignals[0]! + 1n) % 256n, ...p.publicSignals.slice(1)];
-      expect(await l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, p.vkHash, forged, BigInt(p.leafIndex), p.merkleProof] })).toBe(false);
+      expect(
+        await l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, p.vkHash, forged, BigInt(p.leafIndex), p.merkleProof] }),
+      ).toBe(false);
     }
     expect(checked).toBe(REQUESTS);
   }, 400_000);

@@ -35,7 +35,13 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
   const dapp = () => clients(node, dappKey);
   async function request(k: number): Promise<bigint> {
     const c = dapp();
-    const hash = await c.walletClient.writeContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'requestInference', args: [modelId, inputOf(k).map(BigInt), 600n, '0x0000000000000000000000000000000000000000', 0], value: FEE });
+    const hash = await c.walletClient.writeContract({
+      address: INFERENCE_MARKET_ADDRESS,
+      abi: marketAbi,
+      functionName: 'requestInference',
+      args: [modelId, inputOf(k).map(BigInt), 600n, '0x0000000000000000000000000000000000000000', 0],
+      value: FEE,
+    });
     const r = await c.publicClient.waitForTransactionReceipt({ hash });
     return parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
   }
@@ -63,8 +69,23 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
     await expect(startProver(['--rpc', node.url, '--private-key', '0x1234'])).rejects.toThrow(/--private-key must be/);
   }, 120_000);
 
-  it('registers with its stake, fulfils every request with the executor\'s output, and is paid once for each', async () => {
-    prover = await startProver(['--rpc', node.url, '--dev-account', String(proverKeyIndex), '--stake', '2', '--concurrency', '2', '--datadir', join(work, 'p1'), '--poll-ms', '300', '--p2p.listen', '/ip4/127.0.0.1/tcp/0']);
+  it("registers with its stake, fulfils every request with the executor's output, and is paid once for each", async () => {
+    prover = await startProver([
+      '--rpc',
+      node.url,
+      '--dev-account',
+      String(proverKeyIndex),
+      '--stake',
+      '2',
+      '--concurrency',
+      '2',
+      '--datadir',
+      join(work, 'p1'),
+      '--poll-ms',
+      '300',
+      '--p2p.listen',
+      '/ip4/127.0.0.1/tcp/0',
+    ]);
     const c = dapp();
     const before = await c.publicClient.getBalance({ address: prover.address });
     const ids: bigint[] = [];
@@ -77,7 +98,13 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
     const info = await c.publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getProver', args: [prover.address] });
     expect(info).toMatchObject({ stake: parseEther('2'), locked: 0n, fulfilled: 4, missed: 0, rejected: 0 });
     // paid exactly four fees, less what its claims and fulfilments cost in gas
-    const logs = await c.publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', args: { prover: prover.address }, fromBlock: 0n });
+    const logs = await c.publicClient.getContractEvents({
+      address: INFERENCE_MARKET_ADDRESS,
+      abi: marketAbi,
+      eventName: 'InferenceFulfilled',
+      args: { prover: prover.address },
+      fromBlock: 0n,
+    });
     expect(logs.map((l) => l.args.id).sort()).toEqual([...ids].sort());
     const after = await c.publicClient.getBalance({ address: prover.address });
     expect(after - before).toBeLessThan(4n * FEE);

@@ -78,7 +78,18 @@ function fakeChain(chain: Chain, n: number): Block[] {
   let parent = randomBytes(32) as Uint8Array;
   for (let i = 1; i <= n; i++) {
     const header = createBlockHeader(
-      { parentHash: parent, number: BigInt(i), gasLimit: GAS_LIMIT, timestamp: BigInt(i), baseFeePerGas: 1_000_000n, stateRoot: randomBytes(32), transactionsTrie: KECCAK256_RLP, receiptTrie: KECCAK256_RLP, blobGasUsed: 0n, withdrawalsRoot: KECCAK256_RLP },
+      {
+        parentHash: parent,
+        number: BigInt(i),
+        gasLimit: GAS_LIMIT,
+        timestamp: BigInt(i),
+        baseFeePerGas: 1_000_000n,
+        stateRoot: randomBytes(32),
+        transactionsTrie: KECCAK256_RLP,
+        receiptTrie: KECCAK256_RLP,
+        blobGasUsed: 0n,
+        withdrawalsRoot: KECCAK256_RLP,
+      },
       { common: chain.common, setHardfork: false },
     );
     const block = new Block(header, [], [], [], { common: chain.common, setHardfork: false });
@@ -108,16 +119,23 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
 
     // automine: one block per transaction, 30 blocks
     const raws = await Promise.all(Array.from({ length: 30 }, (_, i) => sign(DEV_KEYS[0], { nonce: i, to: addr(generatePrivateKey()), value: 1n })));
-    const sent = await sendLoad(seq.url, raws.map((raw) => ({ raw, hash: keccak256(raw) })));
+    const sent = await sendLoad(
+      seq.url,
+      raws.map((raw) => ({ raw, hash: keccak256(raw) })),
+    );
     expect(sent.refused).toEqual([]);
     await waitFor('30 blocks', async () => (await nonceOf(seq.url, addr(DEV_KEYS[0]))) === 30, 120_000);
     const { chain: scratch, kv } = await openChain(join(work, 'scratch'));
     kvs.push(kv);
-    anchor = await waitFor('the 30th block gossiped', () => {
-      const last = payloads.at(-1);
-      const gb = last === undefined ? undefined : decodeGossipBlock(last, scratch.common);
-      return gb !== undefined && gb.block.header.number === 30n ? gb : undefined;
-    }, 60_000);
+    anchor = await waitFor(
+      'the 30th block gossiped',
+      () => {
+        const last = payloads.at(-1);
+        const gb = last === undefined ? undefined : decodeGossipBlock(last, scratch.common);
+        return gb !== undefined && gb.block.header.number === 30n ? gb : undefined;
+      },
+      60_000,
+    );
 
     liar = await P2PService.create(p2pOptions(CHAIN_ID, { listen: ['/ip4/127.0.0.1/tcp/0'] }), { logger: silent });
     const fake = fakeChain(scratch, 40);
@@ -146,11 +164,17 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
   }
 
   function rangeSync(chain: Chain, peers: string[], senders?: SenderRecovery): RangeSync {
-    const importer = new BlockImporter({ chain, logger: silent, onFatal: (err) => { throw err; } });
+    const importer = new BlockImporter({
+      chain,
+      logger: silent,
+      onFatal: (err) => {
+        throw err;
+      },
+    });
     return new RangeSync(SMALL, { chain, importer, reqresp: replicaP2P.reqresp, peers: () => peers, logger: silent, senders });
   }
 
-  it('refuses the liar\'s chain, penalises it, and imports nothing when no one else serves the range', async () => {
+  it("refuses the liar's chain, penalises it, and imports nothing when no one else serves the range", async () => {
     await verifyBlockSigner(CHAIN_ID, privateKeyToAccount(KEY).address as Hex, anchor);
     const { chain, kv } = await openChain(join(work, 'only-liar'));
     kvs.push(kv);
@@ -163,7 +187,7 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
 
   let synced: Chain;
 
-  it('takes the signed chain from the honest peer after the liar, every block re-executed to the sequencer\'s hashes', async () => {
+  it("takes the signed chain from the honest peer after the liar, every block re-executed to the sequencer's hashes", async () => {
     const { chain, kv } = await openChain(join(work, 'replica'));
     kvs.push(kv);
     synced = chain;
@@ -181,7 +205,11 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     const capped = await P2PService.create(p2pOptions(CHAIN_ID, { listen: ['/ip4/127.0.0.1/tcp/0'] }), { logger: silent });
     try {
       // the replica of the test before serves the real chain, at most ~2 one-transaction blocks per answer
-      await serveBlocksByRange(capped.reqresp, { headNumber: () => synced.head.header.number, blockRlp: async (n) => (await synced.store.getBlockByNumber(n))?.serialize() }, { ...SMALL, rangeMaxBytes: 1_500 });
+      await serveBlocksByRange(
+        capped.reqresp,
+        { headNumber: () => synced.head.header.number, blockRlp: async (n) => (await synced.store.getBlockByNumber(n))?.serialize() },
+        { ...SMALL, rangeMaxBytes: 1_500 },
+      );
       await capped.start();
       await replicaP2P.dial(capped.listenAddrs[0]!);
       const { chain, kv } = await openChain(join(work, 'from-capped'));
@@ -193,7 +221,7 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     }
   }, 120_000);
 
-  it('a peer serving the signed chain\'s headers with another body is penalised; that body comes from another peer', async () => {
+  it("a peer serving the signed chain's headers with another body is penalised; that body comes from another peer", async () => {
     const seqId = peerIdOf(seq.p2p[0]!);
     const real = await servedBlocks(seqId, 1n, 30, anchor.block.common);
     // block 15 with its header (so its hash, which the walk checks) but without its transaction
@@ -208,7 +236,10 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
       // bodies checked on the main thread, then by the sender-recovery thread's transactions root
       const senders = new SenderRecovery({ chainId: CHAIN_ID }, { logger: silent });
       await senders.start();
-      for (const [name, withThread] of [['tampered', undefined], ['tampered-thread', senders]] as const) {
+      for (const [name, withThread] of [
+        ['tampered', undefined],
+        ['tampered-thread', senders],
+      ] as const) {
         const score = replicaP2P.peerScore(tamperer.peerId);
         const { chain, kv } = await openChain(join(work, name));
         kvs.push(kv);
@@ -256,8 +287,17 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     await forger.start();
     const { chain, kv } = await openChain(join(work, 'signed-head'));
     kvs.push(kv);
-    const importer = new BlockImporter({ chain, logger: silent, onFatal: (err) => { throw err; } });
-    const follower = new BlockFollower({ ...SMALL, chainId: CHAIN_ID, signer: privateKeyToAccount(KEY).address }, { chain, importer, range: rangeSync(chain, [seqId]), logger: silent });
+    const importer = new BlockImporter({
+      chain,
+      logger: silent,
+      onFatal: (err) => {
+        throw err;
+      },
+    });
+    const follower = new BlockFollower(
+      { ...SMALL, chainId: CHAIN_ID, signer: privateKeyToAccount(KEY).address },
+      { chain, importer, range: rangeSync(chain, [seqId]), logger: silent },
+    );
     const heads = new HeadPoller(SMALL, { chain, reqresp: replicaP2P.reqresp, offer: (gb, peer) => follower.offer(gb, peer), peers: () => [], logger: silent });
     try {
       await replicaP2P.dial(forger.listenAddrs[0]!);
@@ -286,10 +326,15 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     await teaser.start();
     const r = await startReplica(teaser.listenAddrs, ['--sequencer-address', privateKeyToAccount(KEY).address]);
     try {
-      const syncing = await waitFor('eth_syncing reports the signed head', async () => {
-        const s = await must(r.url, 'eth_syncing');
-        return s !== false ? s : undefined;
-      }, 60_000, 200);
+      const syncing = await waitFor(
+        'eth_syncing reports the signed head',
+        async () => {
+          const s = await must(r.url, 'eth_syncing');
+          return s !== false ? s : undefined;
+        },
+        60_000,
+        200,
+      );
       expect(syncing).toEqual({ startingBlock: '0x0', currentBlock: '0x0', highestBlock: `0x${head.block.header.number.toString(16)}` });
       expect(await blockNumber(r.url)).toBe(0n);
       expect(await must(seq.url, 'eth_syncing')).toBe(false);
@@ -300,7 +345,7 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     }
   }, 120_000);
 
-  it('unsafe-chain reorg: a signed chain that forks from the replica\'s is followed, from the fork point, the blocks below kept', async () => {
+  it("unsafe-chain reorg: a signed chain that forks from the replica's is followed, from the fork point, the blocks below kept", async () => {
     // the two blocks the fork replaces: a contract that logs on every call, and a call to it
     const from = DEV_KEYS[2];
     const deploy = await sign(from, { nonce: 0, to: null, data: LOG0_EMITTER_INITCODE, gas: 100_000n });
@@ -338,7 +383,7 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
       await serveBlocksByRange(forker.p2p.reqresp, { headNumber: () => BigInt(served.length), blockRlp: async (n) => served[Number(n) - 1]?.serialize() }, NODE_LIMITS);
       await joinBlocks(forker, r);
       await forker.p2p.gossip.publish(TopicKind.Blocks, tip);
-      await waitFor('the replica on the signer\'s other chain', async () => (await blockNumber(r.url)) === head + 1n, 60_000, 200);
+      await waitFor("the replica on the signer's other chain", async () => (await blockNumber(r.url)) === head + 1n, 60_000, 200);
       const theirs = await chainOf(r.url, head + 1n);
       expect(theirs.slice(0, Number(head) - 1)).toEqual(await chainOf(seq.url, head - 2n));
       expect(theirs.slice(Number(head) - 1).map((l) => l.split(' ')[1])).toEqual(fork.map((b) => bytesToHex(b.hash())));
@@ -359,10 +404,16 @@ describe('catch-up by blocks-by-range takes only ancestors of a sequencer-signed
     }
   }, 120_000);
 
-  it('a reorg never goes below the importer\'s safe floor (what L1 derived)', async () => {
+  it("a reorg never goes below the importer's safe floor (what L1 derived)", async () => {
     const { chain, kv } = await openChain(join(work, 'floor'));
     kvs.push(kv);
-    const importer = new BlockImporter({ chain, logger: silent, onFatal: (err) => { throw err; } });
+    const importer = new BlockImporter({
+      chain,
+      logger: silent,
+      onFatal: (err) => {
+        throw err;
+      },
+    });
     await rangeSync(chain, [peerIdOf(seq.p2p[0]!)]).syncTo(anchor.block);
     importer.safeFloor = () => 20n;
     await expect(importer.rewindTo(19n)).rejects.toMatchObject({ code: SyncErrorCode.ReorgTooDeep });

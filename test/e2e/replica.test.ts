@@ -69,16 +69,33 @@ describe('replicas follow the sequencer over libp2p: gossiped signed blocks, re-
     if (work !== undefined) await removeDir(work);
   }, 120_000);
 
-  it('refuses a sequencer key that is not the rollup config\'s unsafeBlockSigner', async () => {
-    const r = await cli(['node', '--dev', '--rollup-config', configFile, '--l1-rpc', env.anvil.url, '--p2p.listen', '/ip4/127.0.0.1/tcp/0', '--sequencer-key', generatePrivateKey()]);
+  it("refuses a sequencer key that is not the rollup config's unsafeBlockSigner", async () => {
+    const r = await cli([
+      'node',
+      '--dev',
+      '--rollup-config',
+      configFile,
+      '--l1-rpc',
+      env.anvil.url,
+      '--p2p.listen',
+      '/ip4/127.0.0.1/tcp/0',
+      '--sequencer-key',
+      generatePrivateKey(),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: --sequencer-key belongs to 0x[0-9a-fA-F]{40}, the rollup config's unsafeBlockSigner is/);
   });
 
-  it('two replicas re-execute 1,000 transactions and an L1 deposit into the sequencer\'s exact chain', async () => {
+  it("two replicas re-execute 1,000 transactions and an L1 deposit into the sequencer's exact chain", async () => {
     const recipient = addr(generatePrivateKey());
     const { l1, deployment } = env;
-    const depositTx = await l1.walletClient.writeContract({ address: deployment.bridge, abi: bridgeTestAbi, functionName: 'depositETH', args: [recipient, 100_000n, '0x'], value: parseEther('1') });
+    const depositTx = await l1.walletClient.writeContract({
+      address: deployment.bridge,
+      abi: bridgeTestAbi,
+      functionName: 'depositETH',
+      args: [recipient, 100_000n, '0x'],
+      value: parseEther('1'),
+    });
     await l1.publicClient.waitForTransactionReceipt({ hash: depositTx });
 
     const senders = devAccounts().map((x) => x.privateKey as Hex);
@@ -94,10 +111,15 @@ describe('replicas follow the sequencer over libp2p: gossiped signed blocks, re-
     const sent = await sendLoad(seq.url, txs);
     expect(sent.refused).toEqual([]);
     expect(sent.accepted.size).toBe(1000);
-    await waitFor('all 1,000 included', async () => {
-      for (const [i, k] of senders.entries()) if ((await nonceOf(seq.url, addr(k))) < base[i]! + 100) return false;
-      return true;
-    }, 180_000, 250);
+    await waitFor(
+      'all 1,000 included',
+      async () => {
+        for (const [i, k] of senders.entries()) if ((await nonceOf(seq.url, addr(k))) < base[i]! + 100) return false;
+        return true;
+      },
+      180_000,
+      250,
+    );
 
     const target = await blockNumber(seq.url);
     const want = await chainOf(seq.url, target);
@@ -147,7 +169,10 @@ describe('replicas follow the sequencer over libp2p: gossiped signed blocks, re-
     const key = DEV_KEYS[2];
     const nonce = await nonceOf(seq.url, addr(key), 'pending');
     const raws = await Promise.all(Array.from({ length: 20 }, (_, i) => sign(key, { nonce: nonce + i, value: 1n })));
-    const sent = await sendLoad(seq.url, raws.map((raw) => ({ raw, hash: keccak256(raw) })));
+    const sent = await sendLoad(
+      seq.url,
+      raws.map((raw) => ({ raw, hash: keccak256(raw) })),
+    );
     expect(sent.refused).toEqual([]);
     await waitFor('the 20 transactions included', async () => (await nonceOf(seq.url, addr(key))) === nonce + 20, 60_000);
 
@@ -167,11 +192,15 @@ describe('replicas follow the sequencer over libp2p: gossiped signed blocks, re-
 
     // a still chain head, so the bad blocks are children of A's head when A executes them
     expect(await seq.stop()).toBe(0);
-    const head = await waitFor('A, B and the peers on one head', async () => {
-      const [ha, hb] = [await blockNumber(a.url), await blockNumber(b.url)];
-      const last = u.blocks().at(-1)!;
-      return ha === hb && last.header.number === ha ? last : undefined;
-    }, 60_000);
+    const head = await waitFor(
+      'A, B and the peers on one head',
+      async () => {
+        const [ha, hb] = [await blockNumber(a.url), await blockNumber(b.url)];
+        const last = u.blocks().at(-1)!;
+        return ha === hb && last.header.number === ha ? last : undefined;
+      },
+      60_000,
+    );
     const headHash = bytesToHex(head.hash());
 
     // signed with the sequencer's key, executing to another state root
@@ -197,7 +226,7 @@ describe('replicas follow the sequencer over libp2p: gossiped signed blocks, re-
     await waitFor('U to get a new block through A', () => u.blocks().some((blk) => blk.header.number > head.header.number), 120_000);
     const badHashes = new Set(bad.map((m) => bytesToHex(m.block.hash())));
     expect(u.blocks().filter((blk) => badHashes.has(bytesToHex(blk.hash())))).toEqual([]);
-    const next = (await must(a.url, 'eth_getBlockByNumber', [`0x${(head.header.number + 1n).toString(16)}`, false]));
+    const next = await must(a.url, 'eth_getBlockByNumber', [`0x${(head.header.number + 1n).toString(16)}`, false]);
     expect(next.parentHash).toBe(headHash);
     expect(badHashes.has(next.hash)).toBe(false);
     const target = await blockNumber(seq.url);

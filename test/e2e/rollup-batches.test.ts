@@ -140,20 +140,48 @@ describe('forced inclusion: a batch that leaves a deposit past its deadline is r
 
   it('a censoring batch reverts with DepositPastDeadline once the window passed; consuming the deposit lands', async () => {
     const { walletClient, publicClient } = env.l1;
-    const dep = await walletClient.writeContract({ address: env.deployment.bridge, abi: bridgeTestAbi, functionName: 'depositETH', args: [walletClient.account.address, 100_000n, '0x'], value: parseEther('1') });
+    const dep = await walletClient.writeContract({
+      address: env.deployment.bridge,
+      abi: bridgeTestAbi,
+      functionName: 'depositETH',
+      args: [walletClient.account.address, 100_000n, '0x'],
+      value: parseEther('1'),
+    });
     await publicClient.waitForTransactionReceipt({ hash: dep });
-    const depositHash = (await publicClient.readContract({ address: env.deployment.bridge, abi: [{ type: 'function', name: 'depositHashAt', stateMutability: 'view', inputs: [{ name: 'count', type: 'uint64' }], outputs: [{ type: 'bytes32' }] }], functionName: 'depositHashAt', args: [1n] })) as Hex;
+    const depositHash = (await publicClient.readContract({
+      address: env.deployment.bridge,
+      abi: [{ type: 'function', name: 'depositHashAt', stateMutability: 'view', inputs: [{ name: 'count', type: 'uint64' }], outputs: [{ type: 'bytes32' }] }],
+      functionName: 'depositHashAt',
+      args: [1n],
+    })) as Hex;
     const batcher = l1Clients(env.anvil, env.keys[1]!);
     const data: Hex = '0x00';
-    const header = (count: bigint, hash: Hex) => ({ index: 0n, prevBatchHash: `0x${'00'.repeat(32)}` as Hex, firstBlock: 1n, lastBlock: 1n, dataHash: keccak256(data), depositCount: count, depositHash: hash });
+    const header = (count: bigint, hash: Hex) => ({
+      index: 0n,
+      prevBatchHash: `0x${'00'.repeat(32)}` as Hex,
+      firstBlock: 1n,
+      lastBlock: 1n,
+      dataHash: keccak256(data),
+      depositCount: count,
+      depositHash: hash,
+    });
     const submit = (count: bigint, hash: Hex) =>
-      batcher.publicClient.simulateContract({ account: batcher.account, address: env.deployment.rollup, abi: rollupAbi, functionName: 'submitBatch', args: [header(count, hash), data] });
+      batcher.publicClient.simulateContract({
+        account: batcher.account,
+        address: env.deployment.rollup,
+        abi: rollupAbi,
+        functionName: 'submitBatch',
+        args: [header(count, hash), data],
+      });
 
     // inside the window, leaving the deposit for later is allowed
     await expect(submit(0n, `0x${'00'.repeat(32)}`)).resolves.toBeDefined();
     await publicClient.request({ method: 'evm_increaseTime' as never, params: [31] as never });
     await publicClient.request({ method: 'evm_mine' as never, params: [] as never });
-    const err = await submit(0n, `0x${'00'.repeat(32)}`).then(() => undefined, (e: unknown) => e);
+    const err = await submit(0n, `0x${'00'.repeat(32)}`).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const revert = err instanceof BaseError ? err.walk((e) => e instanceof ContractFunctionRevertedError) : undefined;
     expect((revert as ContractFunctionRevertedError | undefined)?.data?.errorName).toBe('DepositPastDeadline');
     await expect(submit(1n, depositHash)).resolves.toBeDefined();

@@ -148,7 +148,15 @@ describe('deposits buy their L2 gas on L1: a flood of expensive deposits', () =>
   async function revertName(s: Sent): Promise<string | undefined> {
     try {
       const args = [loop, ASK, '0x'] as const;
-      await env.l1.publicClient.simulateContract({ account: s.receipt.from, address: bridge(), abi: bridgeAbi, functionName: 'depositETH', args, gas: s.gas, blockNumber: s.receipt.blockNumber });
+      await env.l1.publicClient.simulateContract({
+        account: s.receipt.from,
+        address: bridge(),
+        abi: bridgeAbi,
+        functionName: 'depositETH',
+        args,
+        gas: s.gas,
+        blockNumber: s.receipt.blockNumber,
+      });
     } catch (err) {
       const r = err instanceof BaseError ? err.walk((e) => e instanceof ContractFunctionRevertedError) : null;
       if (r instanceof ContractFunctionRevertedError) return r.data?.errorName;
@@ -178,7 +186,11 @@ describe('deposits buy their L2 gas on L1: a flood of expensive deposits', () =>
       'batches consuming every deposit',
       async () => {
         const n = await env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'batchCount' });
-        const all = await Promise.all([...Array(Number(n)).keys()].map((i) => env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'getBatch', args: [BigInt(i)] })));
+        const all = await Promise.all(
+          [...Array(Number(n)).keys()].map((i) =>
+            env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'getBatch', args: [BigInt(i)] }),
+          ),
+        );
         return all.at(-1) !== undefined && all.at(-1)!.depositCount >= total ? all : undefined;
       },
       240_000,

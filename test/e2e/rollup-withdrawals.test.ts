@@ -58,13 +58,26 @@ describe('withdrawals: L2 -> L1 with a storage proof against a finalized output 
     const key = generatePrivateKey();
     const user = privateKeyToAccount(key);
     const { walletClient: l1Wallet, publicClient: l1 } = env.l1;
-    const dep = await l1Wallet.writeContract({ address: env.deployment.bridge, abi: bridgeTestAbi, functionName: 'depositETH', args: [user.address, 100_000n, '0x'], value: parseEther('2') });
+    const dep = await l1Wallet.writeContract({
+      address: env.deployment.bridge,
+      abi: bridgeTestAbi,
+      functionName: 'depositETH',
+      args: [user.address, 100_000n, '0x'],
+      value: parseEther('2'),
+    });
     await l1.waitForTransactionReceipt({ hash: dep });
     const { publicClient, walletClient } = clients(node, key);
     await until('the deposit on L2', async () => ((await publicClient.getBalance({ address: user.address })) > 0n ? true : undefined));
 
     const target = privateKeyToAccount(generatePrivateKey()).address;
-    const hash = await walletClient.writeContract({ address: MESSAGE_PASSER_ADDRESS, abi: passerAbi, functionName: 'initiateWithdrawal', args: [target, 100_000n, '0x'], value: parseEther('1'), chain: node.chain });
+    const hash = await walletClient.writeContract({
+      address: MESSAGE_PASSER_ADDRESS,
+      abi: passerAbi,
+      functionName: 'initiateWithdrawal',
+      args: [target, 100_000n, '0x'],
+      value: parseEther('1'),
+      chain: node.chain,
+    });
     const receipt = await publicClient.waitForTransactionReceipt({ hash });
     expect(receipt.status).toBe('success');
     const ev = decodeEventLog({ abi: passerAbi, ...receipt.logs.find((l) => l.address.toLowerCase() === MESSAGE_PASSER_ADDRESS.toLowerCase())! });
@@ -94,11 +107,22 @@ describe('withdrawals: L2 -> L1 with a storage proof against a finalized output 
     // forged: another value, a tampered proof node, a wrong output root proof
     const forged: [string, readonly unknown[]][] = [
       ['InvalidWithdrawalProof', [{ ...w, value: w.value * 2n }, outputIndex, out.outputRootProof, proof.proof]],
-      ['InvalidWithdrawalProof', [w, outputIndex, out.outputRootProof, proof.proof.map((n: Hex, i: number) => (i === proof.proof.length - 1 ? (`${n.slice(0, -2)}${n.endsWith('00') ? '01' : '00'}` as Hex) : n))]],
+      [
+        'InvalidWithdrawalProof',
+        [
+          w,
+          outputIndex,
+          out.outputRootProof,
+          proof.proof.map((n: Hex, i: number) => (i === proof.proof.length - 1 ? (`${n.slice(0, -2)}${n.endsWith('00') ? '01' : '00'}` as Hex) : n)),
+        ],
+      ],
       ['InvalidOutputRootProof', [w, outputIndex, { ...out.outputRootProof, stateRoot: `0x${'11'.repeat(32)}` }, proof.proof]],
     ];
     for (const [name, a] of forged) {
-      const err = await finalize(a).then(() => undefined, (e: unknown) => e);
+      const err = await finalize(a).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, name).toBeDefined();
       const got = revertName(err);
       // a tampered node may also trip the trie library's own checks before the value compare
@@ -112,7 +136,10 @@ describe('withdrawals: L2 -> L1 with a storage proof against a finalized output 
     expect(r.status).toBe('success');
     expect((await l1.getBalance({ address: target })) - before).toBe(parseEther('1'));
 
-    const again = await finalize(args).then(() => undefined, (e: unknown) => e);
+    const again = await finalize(args).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(revertName(again)).toBe('WithdrawalAlreadyFinalized');
   }, 240_000);
 });

@@ -37,7 +37,7 @@ describe('eth_call work is bounded and cannot hold up the chain', () => {
     if (node !== undefined) await removeDir(node.datadir);
   }, 60_000);
 
-  it('a loop at the gas cap ends with geth\'s timeout error, and eth_estimateGas too', async () => {
+  it("a loop at the gas cap ends with geth's timeout error, and eth_estimateGas too", async () => {
     const r = await call(node.url, loopCall().method, loopCall().params);
     expect(r.error).toEqual({ code: -32000, message: 'execution aborted (timeout = 1s)' });
     const e = await call(node.url, 'eth_estimateGas', [{ to: LOOPER }, 'latest', { [LOOPER]: { code: LOOP } }]);
@@ -46,7 +46,10 @@ describe('eth_call work is bounded and cannot hold up the chain', () => {
 
   it('while a batch of such loops runs, a transaction sent meanwhile is mined and other clients are answered', async () => {
     let settled = false;
-    const attack = batch(node.url, Array.from({ length: 5 }, () => loopCall())).finally(() => {
+    const attack = batch(
+      node.url,
+      Array.from({ length: 5 }, () => loopCall()),
+    ).finally(() => {
       settled = true;
     });
     // a transfer sent after the attack started is included while the attack's calls still run
@@ -67,8 +70,11 @@ describe('eth_call work is bounded and cannot hold up the chain', () => {
     for (const r of replies) expect(r.error?.message).toBe('execution aborted (timeout = 1s)');
   }, 90_000);
 
-  it('calls past a client\'s queue are refused at once with -32005, the rest run', async () => {
-    const replies = await batch(node.url, Array.from({ length: 12 }, () => loopCall('0x100000')));
+  it("calls past a client's queue are refused at once with -32005, the rest run", async () => {
+    const replies = await batch(
+      node.url,
+      Array.from({ length: 12 }, () => loopCall('0x100000')),
+    );
     const limited = replies.filter((r) => r.error?.code === -32005);
     // one running and eight waiting for this client: the other three are refused
     expect(limited).toHaveLength(3);
@@ -78,17 +84,23 @@ describe('eth_call work is bounded and cannot hold up the chain', () => {
 
   it('calls that cannot start before their request ends answer "request timed out" (-32002)', async () => {
     // eight 1-second loops, one at a time for this client, in a 6-second request
-    const replies = await batch(node.url, Array.from({ length: 8 }, () => loopCall()));
+    const replies = await batch(
+      node.url,
+      Array.from({ length: 8 }, () => loopCall()),
+    );
     const timedOut = replies.filter((r) => r.error?.code === -32002);
     expect(timedOut.length).toBeGreaterThan(0);
     expect(timedOut[0]!.error!.message).toBe('request timed out');
     expect(replies.filter((r) => r.error?.message === 'execution aborted (timeout = 1s)').length).toBeGreaterThan(0);
   }, 90_000);
 
-  it('eth_getProof takes turns like calls: a batch of them is bounded by the client\'s queue, and the chain goes on', async () => {
+  it("eth_getProof takes turns like calls: a batch of them is bounded by the client's queue, and the chain goes on", async () => {
     const keys = Array.from({ length: 1024 }, (_, i) => `0x${i.toString(16).padStart(64, '0')}`);
     const who = privateKeyToAccount(DEV_KEYS[0]).address;
-    const attack = batch(node.url, Array.from({ length: 60 }, () => ({ method: 'eth_getProof', params: [who, keys, 'latest'] })));
+    const attack = batch(
+      node.url,
+      Array.from({ length: 60 }, () => ({ method: 'eth_getProof', params: [who, keys, 'latest'] })),
+    );
     const raw = await sign(DEV_KEYS[2], { nonce: Number(await must(node.url, 'eth_getTransactionCount', [privateKeyToAccount(DEV_KEYS[2]).address, 'pending'])), value: 1n });
     expect((await sendLoad(node.url, [{ raw, hash: keccak256(raw) }])).refused).toEqual([]);
     expect((await waitReceipt(node.url, keccak256(raw))).status).toBe('0x1');

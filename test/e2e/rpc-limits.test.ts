@@ -33,15 +33,27 @@ async function gauge(node: DevNode, name: string): Promise<number> {
 
 /** A node with deployed Events contracts and helpers to call it. */
 function harness(node: () => DevNode) {
-  const call = async (method: string, params: unknown[] = []): Promise<RpcReply> =>
-    (await rpc(node().url, { jsonrpc: '2.0', id: 1, method, params })).json as RpcReply;
+  const call = async (method: string, params: unknown[] = []): Promise<RpcReply> => (await rpc(node().url, { jsonrpc: '2.0', id: 1, method, params })).json as RpcReply;
   const batch = async (method: string, params: unknown[], n: number): Promise<RpcReply[]> =>
-    (await rpc(node().url, Array.from({ length: n }, (_, id) => ({ jsonrpc: '2.0', id, method, params })))).json as RpcReply[];
+    (
+      await rpc(
+        node().url,
+        Array.from({ length: n }, (_, id) => ({ jsonrpc: '2.0', id, method, params })),
+      )
+    ).json as RpcReply[];
   const c = () => clients(node());
   /** emitMany(n) in one transaction; gas set by hand (n logs with abi.encode grow memory quadratically). */
   const emit = async (events: Address, n: number) => {
     const { walletClient, publicClient, account } = c();
-    const hash = await walletClient.writeContract({ address: events, abi: eventsAbi, functionName: 'emitMany', args: [BigInt(n)], chain: node().chain, account, gas: BigInt(n) * 4_000n + 8_000_000n });
+    const hash = await walletClient.writeContract({
+      address: events,
+      abi: eventsAbi,
+      functionName: 'emitMany',
+      args: [BigInt(n)],
+      chain: node().chain,
+      account,
+      gas: BigInt(n) * 4_000n + 8_000_000n,
+    });
     // a node killed by the flood (heap out of memory) fails here at once rather than at the timeout
     let onExit: (code: number | null, signal: string | null) => void = () => {};
     const died = new Promise<never>((_, rej) => (onExit = (code, signal) => rej(new Error(`node exited (code ${code}, signal ${signal})`))));
@@ -138,7 +150,14 @@ describe('RPC limits with default caps, under a log flood', () => {
     try {
       const criteria = [{}, { address: spam }, { topics: [pingTopic] }, { address: spam, topics: [pingTopic] }];
       const outcomes = await Promise.all(
-        attackers.flatMap((ws) => Array.from({ length: 200 }, (_, i) => ws.request('eth_newFilter', [criteria[i % 4]]).then(() => 'ok', (e: { code: number }) => e.code))),
+        attackers.flatMap((ws) =>
+          Array.from({ length: 200 }, (_, i) =>
+            ws.request('eth_newFilter', [criteria[i % 4]]).then(
+              () => 'ok',
+              (e: { code: number }) => e.code,
+            ),
+          ),
+        ),
       );
 
       const spamFilter = await honest.request<string>('eth_newFilter', [{ address: spam }]);
@@ -165,10 +184,15 @@ describe('RPC limits with default caps, under a log flood', () => {
       const valueLogs = (await h.call('eth_getLogs', [{ blockHash: value.blockHash }])).result as unknown[];
       const gather = async <T>(id: string, until: (all: T[]) => boolean): Promise<T[]> => {
         const all: T[] = [];
-        await waitFor(`filter ${id}`, async () => {
-          all.push(...(await honest.request<T[]>('eth_getFilterChanges', [id])));
-          return until(all);
-        }, 60_000, 200);
+        await waitFor(
+          `filter ${id}`,
+          async () => {
+            all.push(...(await honest.request<T[]>('eth_getFilterChanges', [id])));
+            return until(all);
+          },
+          60_000,
+          200,
+        );
         return all;
       };
       expect(await gather(spamFilter, (all) => all.length >= 8000)).toEqual(expected);
@@ -307,7 +331,10 @@ describe('RPC limits set low by flags', () => {
       // 8,000 logs are ~6 MB of JSON, over the 4 MiB bound: the filter is dropped, not grown
       const big = (await h.call('eth_newFilter', [{ address: spam }])).result as string;
       await h.emit(spam, 8000);
-      expect((await h.call('eth_getFilterChanges', [big])).error).toEqual({ code: -32000, message: `filter not found: dropped, more than ${4 * MiB} bytes of changes were left unpolled` });
+      expect((await h.call('eth_getFilterChanges', [big])).error).toEqual({
+        code: -32000,
+        message: `filter not found: dropped, more than ${4 * MiB} bytes of changes were left unpolled`,
+      });
       expect((await h.call('eth_getFilterChanges', [big])).error).toEqual({ code: -32000, message: 'filter not found' });
     } finally {
       await ws.close();
@@ -378,7 +405,14 @@ describe('RPC limits set low by flags', () => {
       const theirs = [];
       for (let i = 0; i < 4; i++) theirs.push(await ws.request<string>('eth_newFilter', [big]));
       expect(await gauge(node, 'ai_rollup_rpc_held_bytes')).toBeLessThanOrEqual(2 * MiB);
-      const polls = await Promise.all(theirs.map((id) => ws.request('eth_getFilterChanges', [id]).then(() => 'kept', (e: { message: string }) => e.message)));
+      const polls = await Promise.all(
+        theirs.map((id) =>
+          ws.request('eth_getFilterChanges', [id]).then(
+            () => 'kept',
+            (e: { message: string }) => e.message,
+          ),
+        ),
+      );
       expect(polls.filter((p) => p === 'kept')).toHaveLength(2);
       expect(polls.filter((p) => p !== 'kept')).toEqual(Array(2).fill(`filter not found: dropped, the node holds more than ${2 * MiB} bytes of unsent changes for clients`));
       const v = await h.setValue(other, 9n);
@@ -407,4 +441,3 @@ describe('filter expiry', () => {
     }
   });
 });
-

@@ -170,7 +170,10 @@ describe('logs, filters and subscriptions', () => {
       expect(byHash.map((l) => l.args)).toEqual([0n, 1n, 2n].map((i) => ({ i, from: c.account.address, data: encodeAbiParameters([{ type: 'uint256' }], [i]) })));
       expect(byHash.map((l) => l.logIndex)).toEqual([0, 1, 2]);
       const typed = await c.publicClient.getContractEvents({ address: events, abi: eventsAbi, eventName: 'Ping', args: { from: other.account.address }, fromBlock: a.blockNumber });
-      expect(typed.map((l) => [l.blockHash, l.args.i])).toEqual([[b.blockHash, 0n], [b.blockHash, 1n]]);
+      expect(typed.map((l) => [l.blockHash, l.args.i])).toEqual([
+        [b.blockHash, 0n],
+        [b.blockHash, 1n],
+      ]);
 
       expect((await raw({ blockHash: keccak256(toHex('nope')) })).error).toEqual({ code: -32000, message: 'unknown block' });
       expect((await raw({ fromBlock: toHex(v.blockNumber), toBlock: toHex(a.blockNumber) })).error?.code).toBe(-32602);
@@ -229,7 +232,12 @@ describe('logs, filters and subscriptions', () => {
     it('viem watchContractEvent over the webSocket transport decodes new events', async () => {
       const client = createPublicClient({ chain: node.chain, transport: webSocket(node.wsUrl) });
       const seen: { v: bigint | undefined; tx: Hash | null }[] = [];
-      const unwatch = client.watchContractEvent({ address: events, abi: eventsAbi, eventName: 'ValueSet', onLogs: (logs) => seen.push(...logs.map((l) => ({ v: l.args.v, tx: l.transactionHash }))) });
+      const unwatch = client.watchContractEvent({
+        address: events,
+        abi: eventsAbi,
+        eventName: 'ValueSet',
+        onLogs: (logs) => seen.push(...logs.map((l) => ({ v: l.args.v, tx: l.transactionHash }))),
+      });
       try {
         // the subscription registers asynchronously: keep setting values until one arrives
         const sent: Hash[] = [];

@@ -52,7 +52,7 @@ describe('JSON-RPC: malformed and hostile requests (--rpc.max-batch 10)', () => 
     expect((await post(url, 'nope', 'text/plain')).json.error.code).toBe(-32700);
   });
 
-  it('unknown method: -32601 with geth\'s message, echoing the id', async () => {
+  it("unknown method: -32601 with geth's message, echoing the id", async () => {
     const r = await rpc(url, req('foo_bar', [], 'abc'));
     expect(r.json).toEqual({ jsonrpc: '2.0', id: 'abc', error: { code: -32601, message: 'the method foo_bar does not exist/is not available' } });
     // inherited object properties are not methods
@@ -137,7 +137,13 @@ describe('JSON-RPC: malformed and hostile requests (--rpc.max-batch 10)', () => 
   });
 
   it('notifications alone get nothing back', async () => {
-    for (const body of [{ jsonrpc: '2.0', method: 'eth_chainId' }, [{ jsonrpc: '2.0', method: 'eth_chainId' }, { jsonrpc: '2.0', method: 'foo_bar' }]]) {
+    for (const body of [
+      { jsonrpc: '2.0', method: 'eth_chainId' },
+      [
+        { jsonrpc: '2.0', method: 'eth_chainId' },
+        { jsonrpc: '2.0', method: 'foo_bar' },
+      ],
+    ]) {
       const r = await post(url, JSON.stringify(body));
       expect(r.status).toBe(200);
       expect(r.text).toBe('');

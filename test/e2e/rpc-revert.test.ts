@@ -72,9 +72,7 @@ describe('reverts: eth_call and eth_estimateGas errors (code 3, message, data)',
     const viaRead = reverted(await caught(c.publicClient.readContract({ address: reverter, abi: reverterAbi, functionName: 'revertWithReason' })));
     expect(viaRead.reason).toBe('nope');
     expect(viaRead.data?.errorName).toBe('Error');
-    const viaEstimate = reverted(
-      await caught(c.publicClient.estimateContractGas({ address: reverter, abi: asWrite, functionName: 'revertWithReason', account: c.account })),
-    );
+    const viaEstimate = reverted(await caught(c.publicClient.estimateContractGas({ address: reverter, abi: asWrite, functionName: 'revertWithReason', account: c.account })));
     expect(viaEstimate.reason).toBe('nope');
   });
 
@@ -87,9 +85,7 @@ describe('reverts: eth_call and eth_estimateGas errors (code 3, message, data)',
       const decoded = decodeErrorResult({ abi: reverterAbi, data: e.data! });
       expect(decoded.args).toEqual([7n, c.account.address]);
     }
-    const sim = reverted(
-      await caught(c.publicClient.simulateContract({ address: reverter, abi: asWrite, functionName: 'revertWithCustom', args: [7n], account: c.account })),
-    );
+    const sim = reverted(await caught(c.publicClient.simulateContract({ address: reverter, abi: asWrite, functionName: 'revertWithCustom', args: [7n], account: c.account })));
     expect(sim.data?.errorName).toBe('Custom');
     expect(sim.data?.args).toEqual([7n, c.account.address]);
 
@@ -98,13 +94,11 @@ describe('reverts: eth_call and eth_estimateGas errors (code 3, message, data)',
     expect(read.data?.errorName).toBe('Custom');
     expect(read.data?.args).toEqual([99n, zeroAddress]);
 
-    const est = reverted(
-      await caught(c.publicClient.estimateContractGas({ address: reverter, abi: asWrite, functionName: 'revertWithCustom', args: [5n], account: c.account })),
-    );
+    const est = reverted(await caught(c.publicClient.estimateContractGas({ address: reverter, abi: asWrite, functionName: 'revertWithCustom', args: [5n], account: c.account })));
     expect(est.data?.args).toEqual([5n, c.account.address]);
   });
 
-  it('a panic (division by zero) decodes as Panic(0x12) with geth\'s reason text', async () => {
+  it("a panic (division by zero) decodes as Panic(0x12) with geth's reason text", async () => {
     const e = await rawError('eth_call', data.panic);
     expect(e.code).toBe(3);
     expect(e.message).toBe('execution reverted: division or modulo by zero');
@@ -162,7 +156,9 @@ describe('reverts: eth_call and eth_estimateGas errors (code 3, message, data)',
     const { json: little } = await rpc(node.url, { jsonrpc: '2.0', id: 1, method: 'eth_estimateGas', params: [priced] });
     expect(little.error).toEqual({ code: -32000, message: 'gas required exceeds allowance (0)' });
     // ...and is capped by what the rest of the balance pays for: 1 gwei x 21000 is enough for a transfer
-    await c.publicClient.waitForTransactionReceipt({ hash: await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: poor, value: 21000n * 10n ** 9n - 0x1000n }) });
+    await c.publicClient.waitForTransactionReceipt({
+      hash: await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: poor, value: 21000n * 10n ** 9n - 0x1000n }),
+    });
     expect(await c.publicClient.estimateGas({ account: poor, to, value: 0x1000n, maxFeePerGas: 10n ** 9n })).toBe(21000n);
     expect(await c.publicClient.estimateGas({ account: poor, to, value: 0x1000n })).toBe(21000n);
     // eth_call of a funded sender passes the check

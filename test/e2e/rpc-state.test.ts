@@ -214,7 +214,11 @@ describe('state methods (eth_getBalance, eth_getTransactionCount, eth_getCode, e
       const leaf = await verifyProof(block.stateRoot, token, proof.accountProof);
       expect(decodeAccount(leaf!)).toEqual({ nonce: 1n, balance: 0n, storageHash: proof.storageHash, codeHash: keccak256(runtime) });
 
-      expect(proof.storageProof.map((p) => [p.key, p.value])).toEqual([[supply, 1005n], [bal, 5n], [unused, 0n]]);
+      expect(proof.storageProof.map((p) => [p.key, p.value])).toEqual([
+        [supply, 1005n],
+        [bal, 5n],
+        [unused, 0n],
+      ]);
       const [supplyLeaf, balLeaf, unusedLeaf] = await Promise.all(proof.storageProof.map((p) => verifyProof(proof.storageHash, p.key, p.proof)));
       expect(decodeStorageValue(supplyLeaf!)).toBe(1005n);
       expect(decodeStorageValue(balLeaf!)).toBe(5n);

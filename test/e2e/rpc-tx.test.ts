@@ -62,7 +62,15 @@ describe('transactions, blocks, receipts and chain info', () => {
     const signed = [
       await c.walletClient.signTransaction({ ...base, type: 'legacy', nonce, value: 1n, gas: 21000n, gasPrice }),
       await c.walletClient.signTransaction({ ...base, type: 'eip2930', nonce: nonce + 1, value: 2n, gas: 30000n, gasPrice, accessList: [{ address: to, storageKeys: [slot] }] }),
-      await c.walletClient.signTransaction({ ...base, type: 'eip1559', nonce: nonce + 2, value: 3n, gas: 21000n, maxFeePerGas: gasPrice, maxPriorityFeePerGas: parseGwei('0.002') }),
+      await c.walletClient.signTransaction({
+        ...base,
+        type: 'eip1559',
+        nonce: nonce + 2,
+        value: 3n,
+        gas: 21000n,
+        maxFeePerGas: gasPrice,
+        maxPriorityFeePerGas: parseGwei('0.002'),
+      }),
     ];
     const hashes: Hash[] = [];
     for (const serializedTransaction of signed) {
@@ -72,7 +80,11 @@ describe('transactions, blocks, receipts and chain info', () => {
     }
     const receipts: TransactionReceipt[] = [];
     for (const hash of hashes) receipts.push(await c.publicClient.waitForTransactionReceipt({ hash }));
-    expect(receipts.map((r) => [r.type, r.status])).toEqual([['legacy', 'success'], ['eip2930', 'success'], ['eip1559', 'success']]);
+    expect(receipts.map((r) => [r.type, r.status])).toEqual([
+      ['legacy', 'success'],
+      ['eip2930', 'success'],
+      ['eip1559', 'success'],
+    ]);
     // 21000 plus 2400 per access-list address and 1900 per storage key
     expect(receipts.map((r) => r.gasUsed)).toEqual([21000n, 25300n, 21000n]);
     expect(await c.publicClient.getBalance({ address: to })).toBe(6n);
@@ -158,7 +170,14 @@ describe('transactions, blocks, receipts and chain info', () => {
   it('reports fee history with base fees, gas used ratios and reward percentiles', async () => {
     const tip = parseGwei('0.005');
     const latest = await c.publicClient.getBlock();
-    const hash = await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: fresh('fees'), value: 1n, maxPriorityFeePerGas: tip, maxFeePerGas: latest.baseFeePerGas! * 2n + tip });
+    const hash = await c.walletClient.sendTransaction({
+      account: c.account,
+      chain: node.chain,
+      to: fresh('fees'),
+      value: 1n,
+      maxPriorityFeePerGas: tip,
+      maxFeePerGas: latest.baseFeePerGas! * 2n + tip,
+    });
     const r = await c.publicClient.waitForTransactionReceipt({ hash });
     while ((await c.publicClient.getBlockNumber()) <= r.blockNumber) await sleep(200);
 
@@ -177,7 +196,11 @@ describe('transactions, blocks, receipts and chain info', () => {
     for (const [i, b] of blocks.slice(0, 2).entries()) if (b.transactions.length === 0) expect(h.reward![i]).toEqual([0n, 0n, 0n]);
 
     // without percentiles (omitted, null as viem sends it, or empty) there is no reward field
-    for (const params of [['0x2', 'latest'], ['0x2', 'latest', null], ['0x2', 'latest', []]]) {
+    for (const params of [
+      ['0x2', 'latest'],
+      ['0x2', 'latest', null],
+      ['0x2', 'latest', []],
+    ]) {
       const res = await call<Record<string, unknown>>('eth_feeHistory', params);
       expect(res.baseFeePerGas).toHaveLength(3);
       expect(res).not.toHaveProperty('reward');
@@ -189,7 +212,14 @@ describe('transactions, blocks, receipts and chain info', () => {
 
   it('suggests a tip from recent blocks and a gas price of base fee plus that tip', async () => {
     const tip = parseGwei('0.003');
-    const hash = await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: fresh('tips'), value: 1n, maxPriorityFeePerGas: tip, maxFeePerGas: parseGwei('10') });
+    const hash = await c.walletClient.sendTransaction({
+      account: c.account,
+      chain: node.chain,
+      to: fresh('tips'),
+      value: 1n,
+      maxPriorityFeePerGas: tip,
+      maxFeePerGas: parseGwei('10'),
+    });
     await c.publicClient.waitForTransactionReceipt({ hash });
     // recompute what the node should say from the last 20 blocks; retry if a block lands in between
     for (;;) {
@@ -200,11 +230,17 @@ describe('transactions, blocks, receipts and chain info', () => {
         c.publicClient.getFeeHistory({ blockCount: 1, blockTag: 'latest', rewardPercentiles: [] }),
       ]);
       const blocks = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => head.number - BigInt(i)).filter((n) => n >= 0n).map((blockNumber) => c.publicClient.getBlock({ blockNumber, includeTransactions: true })),
+        Array.from({ length: 20 }, (_, i) => head.number - BigInt(i))
+          .filter((n) => n >= 0n)
+          .map((blockNumber) => c.publicClient.getBlock({ blockNumber, includeTransactions: true })),
       );
       if ((await c.publicClient.getBlockNumber()) !== head.number) continue;
       const tips = blocks
-        .flatMap((b) => b.transactions.map((t) => (t.type === 'legacy' || t.type === 'eip2930' ? t.gasPrice! - b.baseFeePerGas! : min(t.maxPriorityFeePerGas!, t.maxFeePerGas! - b.baseFeePerGas!))))
+        .flatMap((b) =>
+          b.transactions.map((t) =>
+            t.type === 'legacy' || t.type === 'eip2930' ? t.gasPrice! - b.baseFeePerGas! : min(t.maxPriorityFeePerGas!, t.maxFeePerGas! - b.baseFeePerGas!),
+          ),
+        )
         .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       expect(tips).toContain(tip);
       const pick = tips[Math.floor(((tips.length - 1) * 60) / 100)]!;
@@ -297,7 +333,10 @@ describe('transactions, blocks, receipts and chain info', () => {
 
     it('estimates contract calls with enough gas: sending with exactly the estimate succeeds', async () => {
       await write('mint', [c.account.address, 1000n]);
-      for (const [to, amount] of [[fresh('estimate new holder'), 10n], [alice, 5n]] as const) {
+      for (const [to, amount] of [
+        [fresh('estimate new holder'), 10n],
+        [alice, 5n],
+      ] as const) {
         const gas = await c.publicClient.estimateContractGas({ address: token, abi: tokenAbi, functionName: 'transfer', args: [to, amount], account: c.account });
         expect(gas).toBeGreaterThan(21000n);
         const r = await write('transfer', [to, amount], gas);
@@ -315,8 +354,22 @@ describe('transactions, blocks, receipts and chain info', () => {
       const aliceClient = clients(node, aliceKey);
       await c.publicClient.waitForTransactionReceipt({ hash: await c.walletClient.sendTransaction({ account: c.account, chain: node.chain, to: alice, value: 10n ** 17n }) });
       const all = await c.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [alice] });
-      const gas = await c.publicClient.estimateContractGas({ address: token, abi: tokenAbi, functionName: 'transfer', args: [c.account.address, all], account: aliceClient.account });
-      const hash = await aliceClient.walletClient.writeContract({ address: token, abi: tokenAbi, functionName: 'transfer', args: [c.account.address, all], gas, chain: node.chain, account: aliceClient.account });
+      const gas = await c.publicClient.estimateContractGas({
+        address: token,
+        abi: tokenAbi,
+        functionName: 'transfer',
+        args: [c.account.address, all],
+        account: aliceClient.account,
+      });
+      const hash = await aliceClient.walletClient.writeContract({
+        address: token,
+        abi: tokenAbi,
+        functionName: 'transfer',
+        args: [c.account.address, all],
+        gas,
+        chain: node.chain,
+        account: aliceClient.account,
+      });
       expect((await c.publicClient.waitForTransactionReceipt({ hash })).status).toBe('success');
       expect(await c.publicClient.readContract({ address: token, abi: tokenAbi, functionName: 'balanceOf', args: [alice] })).toBe(0n);
     });

@@ -17,10 +17,16 @@ export async function batched(url: string, calls: { method: string; params: unkn
 const hexRange = (from: bigint, to: bigint) => Array.from({ length: Number(to - from + 1n) }, (_, i) => `0x${(from + BigInt(i)).toString(16)}`);
 
 export const getBlocks = (url: string, from: bigint, to: bigint, full = true) =>
-  batched(url, hexRange(from, to).map((n) => ({ method: 'eth_getBlockByNumber', params: [n, full] })));
+  batched(
+    url,
+    hexRange(from, to).map((n) => ({ method: 'eth_getBlockByNumber', params: [n, full] })),
+  );
 
 export const getReceipts = (url: string, from: bigint, to: bigint) =>
-  batched(url, hexRange(from, to).map((n) => ({ method: 'eth_getBlockReceipts', params: [n] })));
+  batched(
+    url,
+    hexRange(from, to).map((n) => ({ method: 'eth_getBlockReceipts', params: [n] })),
+  );
 
 export interface ChainAudit {
   head: bigint;
@@ -100,6 +106,9 @@ export function nextBaseFee(parent: { baseFeePerGas: string; gasUsed: string; ga
 
 /** Sum of balances of `addresses` at a block (number or tag). */
 export async function totalBalance(url: string, addresses: string[], block: string): Promise<bigint> {
-  const balances = await batched(url, addresses.map((a) => ({ method: 'eth_getBalance', params: [a, block] })));
+  const balances = await batched(
+    url,
+    addresses.map((a) => ({ method: 'eth_getBalance', params: [a, block] })),
+  );
   return balances.reduce((s: bigint, b: string) => s + BigInt(b), 0n);
 }

@@ -16,10 +16,11 @@ export function fromG1(p: mcl.G1): G1 {
 }
 
 export function fromG2(p: mcl.G2): G2 {
-  if (p.isZero()) return [
-    [0n, 0n],
-    [0n, 0n],
-  ];
+  if (p.isZero())
+    return [
+      [0n, 0n],
+      [0n, 0n],
+    ];
   const q = mcl.normalize(p);
   return [
     [big(q.getX().get_a()), big(q.getX().get_b())],

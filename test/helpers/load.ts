@@ -27,7 +27,10 @@ export async function sendLoad(url: string, txs: LoadTx[], batchSize = 100, onBa
     const chunk = txs.slice(i, i + batchSize);
     let replies;
     try {
-      replies = await batch(url, chunk.map((t) => ({ method: 'eth_sendRawTransaction', params: [t.raw] })));
+      replies = await batch(
+        url,
+        chunk.map((t) => ({ method: 'eth_sendRawTransaction', params: [t.raw] })),
+      );
     } catch (err) {
       out.cutOff = (err as Error).message;
       return out;
@@ -56,7 +59,10 @@ export async function waitForTxBlocks(url: string, from: bigint, count: number, 
     const head = await blockNumber(url);
     if (head >= next) {
       const nums = Array.from({ length: Number(head - next + 1n) }, (_, i) => next + BigInt(i));
-      const blocks = await batched(url, nums.map((n) => ({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] })));
+      const blocks = await batched(
+        url,
+        nums.map((n) => ({ method: 'eth_getBlockByNumber', params: [`0x${n.toString(16)}`, false] })),
+      );
       for (const b of blocks) {
         seen.set(BigInt(b.number), b.hash);
         if ((b.transactions as string[]).some((h) => ours.has(h))) withTxs++;

@@ -81,7 +81,10 @@ function pointEvaluation(): Hex {
   const commitment = kzgInstance().blobToKzgCommitment(blob) as Hex;
   const z = w(7n);
   const [proof, y] = kzgInstance().computeProof(blob, z) as [Hex, Hex];
-  const versioned = `0x01${createHash('sha256').update(Buffer.from(commitment.slice(2), 'hex')).digest('hex').slice(2)}` as Hex;
+  const versioned = `0x01${createHash('sha256')
+    .update(Buffer.from(commitment.slice(2), 'hex'))
+    .digest('hex')
+    .slice(2)}` as Hex;
   return concat([versioned, z, y, commitment, proof]);
 }
 

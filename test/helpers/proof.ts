@@ -11,7 +11,11 @@ export const EMPTY_TRIE_ROOT: Hex = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b9
 /** A leaf's value (or null for a proof of absence), checked against `root` without trusting the node. */
 export async function verifyProof(root: Hex, key: Hex, proof: readonly Hex[]): Promise<Uint8Array | null> {
   // The secure trie keys are keccak256(key); hashing here keeps the verification independent of the node.
-  return verifyMerkleProof(hexToBytes(keccak256(key)), proof.map((p) => hexToBytes(p)), { root: hexToBytes(root) });
+  return verifyMerkleProof(
+    hexToBytes(keccak256(key)),
+    proof.map((p) => hexToBytes(p)),
+    { root: hexToBytes(root) },
+  );
 }
 
 export interface DecodedAccount {
@@ -33,4 +37,3 @@ export function decodeStorageValue(rlp: Uint8Array): bigint {
   const v = RLP.decode(rlp) as Uint8Array;
   return v.length === 0 ? 0n : BigInt(bytesToHex(v));
 }
-

@@ -114,7 +114,9 @@ export async function oracleBatchesFor<L extends { blockNumber: bigint }>(env: L
       const n = await l1.readContract({ address: rollup, abi: rollupAbi, functionName: 'batchCount' });
       const all = await Promise.all([...Array(Number(n)).keys()].map((i) => l1.readContract({ address: rollup, abi: rollupAbi, functionName: 'getBatch', args: [BigInt(i)] })));
       if (all.length === 0 || all.at(-1)!.lastBlock < last) return false;
-      const withProofs = all.map((b, i) => ({ ...b, index: BigInt(i), logs: logs.filter((l) => l.blockNumber >= b.firstBlock && l.blockNumber <= b.lastBlock) })).filter((b) => b.logs.length > 0);
+      const withProofs = all
+        .map((b, i) => ({ ...b, index: BigInt(i), logs: logs.filter((l) => l.blockNumber >= b.firstBlock && l.blockNumber <= b.lastBlock) }))
+        .filter((b) => b.logs.length > 0);
       // the node's poster's submission (a batch may hold others' too)
       const poster = privateKeyToAccount(env.keys[5]!).address;
       const record = async (index: bigint) => {

@@ -28,7 +28,10 @@ export async function must(url: string, method: string, params: unknown[] = []):
 
 /** A JSON-RPC batch; returns replies by position (ids are the positions). */
 export async function batch(url: string, calls: { method: string; params: unknown[] }[]): Promise<RpcReply[]> {
-  const { json } = await rpc(url, calls.map((c, id) => ({ jsonrpc: '2.0', id, ...c })));
+  const { json } = await rpc(
+    url,
+    calls.map((c, id) => ({ jsonrpc: '2.0', id, ...c })),
+  );
   if (!Array.isArray(json)) throw new Error(`batch answered with a non-array: ${JSON.stringify(json)}`);
   const out: RpcReply[] = [];
   for (const r of json as (RpcReply & { id: number })[]) out[r.id] = r;
@@ -163,7 +166,10 @@ export async function fund(node: DevNode, keys: Key[], value: bigint, opts: { fr
   for (let i = 0; i < keys.length; i += chunk) {
     const raws = await Promise.all(keys.slice(i, i + chunk).map((k, j) => sign(from, { nonce: nonce + j, to: addr(k), value })));
     nonce += raws.length;
-    const replies = await batch(node.url, raws.map((r) => ({ method: 'eth_sendRawTransaction', params: [r] })));
+    const replies = await batch(
+      node.url,
+      raws.map((r) => ({ method: 'eth_sendRawTransaction', params: [r] })),
+    );
     for (const r of replies) if (r.error !== undefined) throw new Error(`funding refused: ${r.error.message}`);
     await waitFor('funding mined', async () => (await nonceOf(node.url, addr(from))) >= nonce);
   }

@@ -24,7 +24,10 @@ describe('InferenceOracle Foundry fixture (contracts/test/foundry/fixtures)', ()
       const out = (input: number[]) => encodeOutputs(TINY, Array.from(runModel(TINY, Uint8Array.from(input)).output));
       const expected =
         x.key === 'multi4'
-          ? multiPublicSignals(TINY, x.inputs.map((i) => Uint8Array.from(i)))
+          ? multiPublicSignals(
+              TINY,
+              x.inputs.map((i) => Uint8Array.from(i)),
+            )
           : [...out(x.inputs[0]!), ...(x.key === 'private' ? [inputHash(x.inputs[0]!)] : x.inputs[0]!.map(BigInt))];
       expect(x.publicSignals, x.key).toEqual(expected.map(String));
     }

@@ -39,7 +39,10 @@ describe('multi-inference circuits (prover/circuit/multi.ts)', () => {
     expect(packOutputs(TINY, [-128, 0, 1, 127])).toBe(0n + 128n * 256n + 129n * 65536n + 255n * 16777216n); // int8 + 128
     expect(() => generateMultiCircuit(model, 0)).toThrow(MultiCircuitError);
     expect(() => generateMultiCircuit(model, 65)).toThrow(MultiCircuitError);
-    const wide: Model = { inputShape: [1], layers: [{ type: 'dense', inputs: 1, outputs: 32, weights: Array(32).fill(1), biases: Array(32).fill(0), shift: 0, activation: 'relu' }] };
+    const wide: Model = {
+      inputShape: [1],
+      layers: [{ type: 'dense', inputs: 1, outputs: 32, weights: Array(32).fill(1), biases: Array(32).fill(0), shift: 0, activation: 'relu' }],
+    };
     expect(() => generateMultiCircuit(wide, 2)).toThrow(/do not pack/);
     expect(() => decodeMultiSignals(model, [1n << 24n, 5n])).toThrow(MultiCircuitError);
     expect(() => decodeMultiSignals(model, [1n])).toThrow(MultiCircuitError);

@@ -61,7 +61,13 @@ describe('aggregation planning', () => {
 
   it('model ids match whatever their case; everything single when nothing aggregates; k < 2 is refused', () => {
     const upper = `0x${'AA'.repeat(32)}` as Hex;
-    const plan = planAggregation([{ modelId: A, input: input(0) }, { modelId: upper, input: input(1) }], (id) => (id.toLowerCase() === A ? 4 : undefined));
+    const plan = planAggregation(
+      [
+        { modelId: A, input: input(0) },
+        { modelId: upper, input: input(1) },
+      ],
+      (id) => (id.toLowerCase() === A ? 4 : undefined),
+    );
     expect(plan.aggregates.map((p) => p.items)).toEqual([[0, 1]]);
     expect(planAggregation([{ modelId: A, input: input(0) }], () => undefined)).toEqual({ aggregates: [], singles: [0] });
     expect(planAggregation([], k4)).toEqual({ aggregates: [], singles: [] });

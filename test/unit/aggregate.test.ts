@@ -125,7 +125,10 @@ describe('batch submission (node/rollup/oracle-submission.ts)', () => {
       }
     };
     refuse([], 'EMPTY');
-    refuse(Array.from({ length: 1025 }, () => items[0]!), 'TOO_MANY');
+    refuse(
+      Array.from({ length: 1025 }, () => items[0]!),
+      'TOO_MANY',
+    );
     refuse([items[0]!, { ...items[1]!, publicSignals: ['1', '2'] }], 'SIGNAL_COUNT', 1);
     refuse([items[0]!, { ...items[2]!, publicSignals: ['1', BN254_R.toString()] }], 'BAD_SIGNAL', 1);
     refuse([{ ...items[0]!, proofWords: proof(0).slice(1) }], 'BAD_PROOF', 0);
@@ -145,7 +148,8 @@ describe('batch submission (node/rollup/oracle-submission.ts)', () => {
 function signatures(abi: Abi): Set<string> {
   return new Set(
     abi.flatMap((i) => {
-      if (i.type === 'function') return [`function ${toFunctionSelector(i as AbiFunction)} ${(i as AbiFunction).stateMutability} -> ${(i as AbiFunction).outputs.map((o) => o.type).join(',')}`];
+      if (i.type === 'function')
+        return [`function ${toFunctionSelector(i as AbiFunction)} ${(i as AbiFunction).stateMutability} -> ${(i as AbiFunction).outputs.map((o) => o.type).join(',')}`];
       if (i.type === 'event') return [`event ${toEventSelector(i as AbiEvent)}`];
       if (i.type === 'error') return [`error ${toFunctionSelector(i as unknown as AbiFunction)}`];
       return [];

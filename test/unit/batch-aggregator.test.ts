@@ -57,8 +57,7 @@ describe('batch aggregation (k = 4, private-input package)', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  const aggregator = (modelDir: (id: Hex) => Promise<string | undefined>) =>
-    new BatchAggregator({ modelDir, jobInput: (id) => held.get(id), prover: pool, logger: silent });
+  const aggregator = (modelDir: (id: Hex) => Promise<string | undefined>) => new BatchAggregator({ modelDir, jobInput: (id) => held.get(id), prover: pool, logger: silent });
 
   it('the manifest lists the aggregate circuit, its files and key hash', () => {
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
@@ -82,7 +81,14 @@ describe('batch aggregation (k = 4, private-input package)', () => {
       { proof: 3 },
     ]);
     const aggVk = readFileSync(join(dir, 'agg4.vk.bin'));
-    for (const p of r.proofs.slice(0, 2)) expect(verifyGroth16(aggVk, p.publicSignals.map(BigInt), p.proofWords.map((w) => BigInt(w)))).toEqual({ kind: 'ok', valid: true });
+    for (const p of r.proofs.slice(0, 2))
+      expect(
+        verifyGroth16(
+          aggVk,
+          p.publicSignals.map(BigInt),
+          p.proofWords.map((w) => BigInt(w)),
+        ),
+      ).toEqual({ kind: 'ok', valid: true });
     // slot s of proof 1 is inference 4 + s, the padding repeats inference 5
     const slots = decodeMultiSignals(SPEC.model, r.proofs[1]!.publicSignals.map(BigInt));
     expect(slots.map((s) => s.inputHash)).toEqual([4, 5, 5, 5].map((i) => inputHash(inputOf(i))));
@@ -120,7 +126,10 @@ describe('batch aggregation (k = 4, private-input package)', () => {
   });
 
   it('the pool refuses an aggregate task the directory cannot take', async () => {
-    await expect(pool.proveAggregate(dir, 2, [inputOf(1), inputOf(2)])).rejects.toMatchObject({ code: 'PROVE_FAILED', message: expect.stringContaining('has a 4-inference circuit') });
+    await expect(pool.proveAggregate(dir, 2, [inputOf(1), inputOf(2)])).rejects.toMatchObject({
+      code: 'PROVE_FAILED',
+      message: expect.stringContaining('has a 4-inference circuit'),
+    });
     await expect(pool.proveAggregate(dir, 4, [inputOf(1)])).rejects.toMatchObject({ code: 'PROVE_FAILED', message: expect.stringContaining('1 inputs for a 4-inference circuit') });
     const p = await pool.proveAggregate(dir, 4, [1, 2, 3, 4].map(inputOf));
     expect(p.outputs[2]).toEqual(Array.from(runModel(SPEC.model, Uint8Array.from(inputOf(3))).output));

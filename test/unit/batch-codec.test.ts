@@ -35,7 +35,19 @@ function blocks(n: number, txsPerBlock: number): Block[] {
       const tx =
         j % 3 === 2
           ? createLegacyTx({ nonce: nonce++, gasPrice: 10n ** 9n, gasLimit: 21_000n, to, value: BigInt(j) }, { common })
-          : createFeeMarket1559Tx({ chainId: 1337n, nonce: nonce++, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, gasLimit: 60_000n, to, value: 1n, data: new Uint8Array([0xa9, 0x05, 0x9c, 0xbb, i, j]) }, { common });
+          : createFeeMarket1559Tx(
+              {
+                chainId: 1337n,
+                nonce: nonce++,
+                maxFeePerGas: 10n ** 10n,
+                maxPriorityFeePerGas: 1n,
+                gasLimit: 60_000n,
+                to,
+                value: 1n,
+                data: new Uint8Array([0xa9, 0x05, 0x9c, 0xbb, i, j]),
+              },
+              { common },
+            );
       return tx.sign(KEY);
     });
     const block = createBlock(

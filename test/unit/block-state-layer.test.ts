@@ -65,7 +65,16 @@ function tx(nonce: bigint, to: string, value: bigint, data = '0x'): TypedTransac
 }
 
 function depositTo(to: string, mint: bigint): DepositTx {
-  return new DepositTx({ sourceHash: new Uint8Array(32).fill(7), from: DEPOSITOR, to: createAddressFromString(to), mint, value: mint, gasLimit: 100_000n, isSystemTx: false, data: new Uint8Array() });
+  return new DepositTx({
+    sourceHash: new Uint8Array(32).fill(7),
+    from: DEPOSITOR,
+    to: createAddressFromString(to),
+    mint,
+    value: mint,
+    gasLimit: 100_000n,
+    isSystemTx: false,
+    data: new Uint8Array(),
+  });
 }
 
 /** Builds and commits one block; `throwing` adds the transactions that throw out of the EVM. */

@@ -24,8 +24,16 @@ export async function buildChild(chain: Chain, value: bigint): Promise<Block> {
   const head = chain.head;
   const vm = await chain.builderVm(head.header.stateRoot);
   const nonce = (await vm.stateManager.getAccount(SENDER))?.nonce ?? 0n;
-  const asm = await BlockAssembler.start(vm, { parentHash: head.hash(), number: head.header.number + 1n, timestamp: head.header.timestamp + 1n, gasLimit: 30_000_000n, baseFeePerGas: 7n });
-  await asm.add(createFeeMarket1559Tx({ to: TO, value, gasLimit: 21_000n, maxFeePerGas: 100n, maxPriorityFeePerGas: 1n, nonce, chainId: 1337n }, { common: chain.common }).sign(KEY));
+  const asm = await BlockAssembler.start(vm, {
+    parentHash: head.hash(),
+    number: head.header.number + 1n,
+    timestamp: head.header.timestamp + 1n,
+    gasLimit: 30_000_000n,
+    baseFeePerGas: 7n,
+  });
+  await asm.add(
+    createFeeMarket1559Tx({ to: TO, value, gasLimit: 21_000n, maxFeePerGas: 100n, maxPriorityFeePerGas: 1n, nonce, chainId: 1337n }, { common: chain.common }).sign(KEY),
+  );
   const block = await asm.seal();
   await chain.commit(block, [SENDER], asm.receipts);
   return block;

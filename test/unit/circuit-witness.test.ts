@@ -51,7 +51,10 @@ describe('circuit generator == native executor, bit for bit', () => {
   });
 
   it('a private-input circuit over more than 16 packed elements hashes like input-hash.ts', async () => {
-    const model: Model = { inputShape: [31 * 17 + 3], layers: [{ type: 'dense', inputs: 31 * 17 + 3, outputs: 1, weights: Array.from({ length: 31 * 17 + 3 }, (_, i) => (i % 5) - 2), biases: [7], shift: 4, activation: 'relu' }] };
+    const model: Model = {
+      inputShape: [31 * 17 + 3],
+      layers: [{ type: 'dense', inputs: 31 * 17 + 3, outputs: 1, weights: Array.from({ length: 31 * 17 + 3 }, (_, i) => (i % 5) - 2), biases: [7], shift: 4, activation: 'relu' }],
+    };
     const rng = mulberry32(99);
     await agree(model, randomInput(rng, model), 'private');
   }, 120_000);

@@ -129,7 +129,11 @@ describe('model-execution precompile: decoding fuzz', () => {
     lastWord.set(tail);
     await evm.stateManager.putStorage(REGISTRY, hexToBytes(lastWordSlot as Hex), lastWord);
     const input = new Uint8Array(shapeSize(model.inputShape));
-    const r = await evm.runCall({ to: EXEC, data: hexToBytes(encodeFunctionData({ abi: modelExecAbi, functionName: 'execute', args: [id, toHex(input)] })), gasLimit: 30_000_000n });
+    const r = await evm.runCall({
+      to: EXEC,
+      data: hexToBytes(encodeFunctionData({ abi: modelExecAbi, functionName: 'execute', args: [id, toHex(input)] })),
+      gasLimit: 30_000_000n,
+    });
     expect(r.execResult.exceptionError?.error).toBe('revert');
     expect(decodeErrorResult({ abi: modelExecAbi, data: toHex(r.execResult.returnValue) }).errorName).toBe('NoWeights');
   });

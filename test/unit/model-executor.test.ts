@@ -7,7 +7,13 @@ import { mulberry32, randomInput, randomModel } from '../../precompiles/model/ra
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 
 const dense = (inputs: number, outputs: number, weights: number[], biases: number[], shift: number, activation: Activation): DenseLayer => ({
-  type: 'dense', inputs, outputs, weights, biases, shift, activation,
+  type: 'dense',
+  inputs,
+  outputs,
+  weights,
+  biases,
+  shift,
+  activation,
 });
 /** One output whose accumulator is exactly `acc` (zero weight, input 0). */
 const accOnly = (acc: number, shift: number, activation: Activation) => runModel({ inputShape: [1], layers: [dense(1, 1, [0], [acc], shift, activation)] }, [0]).output[0];
@@ -55,7 +61,11 @@ function reference(model: Model, input: ArrayLike<number>): { output: number[]; 
             v = sat(acc >> BigInt(l.shift), l.activation);
           } else {
             v = -1n;
-            for (let py = 0; py < KH; py++) for (let px = 0; px < KW; px++) { const e = at(oy * l.stride[0] + py, ox * l.stride[1] + px, o); if (e > v) v = e; }
+            for (let py = 0; py < KH; py++)
+              for (let px = 0; px < KW; px++) {
+                const e = at(oy * l.stride[0] + py, ox * l.stride[1] + px, o);
+                if (e > v) v = e;
+              }
           }
           out[oy]![ox]!.push(v);
         }
@@ -69,7 +79,19 @@ function reference(model: Model, input: ArrayLike<number>): { output: number[]; 
 describe('requantization', () => {
   it('floors toward minus infinity', () => {
     const cases: [number, number, number][] = [
-      [-1, 1, -1], [-2, 1, -1], [-3, 1, -2], [3, 1, 1], [1, 1, 0], [0, 5, 0], [-4, 2, -1], [-5, 2, -2], [5, 0, 5], [-5, 0, -5], [-1, 31, -1], [2 ** 31 - 1, 31, 0], [-(2 ** 31), 31, -1],
+      [-1, 1, -1],
+      [-2, 1, -1],
+      [-3, 1, -2],
+      [3, 1, 1],
+      [1, 1, 0],
+      [0, 5, 0],
+      [-4, 2, -1],
+      [-5, 2, -2],
+      [5, 0, 5],
+      [-5, 0, -5],
+      [-1, 31, -1],
+      [2 ** 31 - 1, 31, 0],
+      [-(2 ** 31), 31, -1],
     ];
     for (const [acc, shift, q] of cases) expect(accOnly(acc, shift, 'none'), `${acc} >> ${shift}`).toBe(q);
   });
@@ -132,7 +154,17 @@ describe('runModel on hand-computed cases', () => {
 
   it('conv2d: channels-last, valid padding, strides', () => {
     // input 3x3x1 = 1..9; channel 0 = x[y][x] - x[y+1][x+1] + 10 = 6; channel 1 = 2x2 window sum + 10
-    const conv: Layer = { type: 'conv2d', input: [3, 3, 1], outChannels: 2, kernel: [2, 2], stride: [1, 1], weights: [1, 0, 0, -1, 1, 1, 1, 1], biases: [10, 10], shift: 0, activation: 'relu' };
+    const conv: Layer = {
+      type: 'conv2d',
+      input: [3, 3, 1],
+      outChannels: 2,
+      kernel: [2, 2],
+      stride: [1, 1],
+      weights: [1, 0, 0, -1, 1, 1, 1, 1],
+      biases: [10, 10],
+      shift: 0,
+      activation: 'relu',
+    };
     const x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
     expect(runModel({ inputShape: [3, 3, 1], layers: [conv] }, x)).toEqual({ output: [6, 22, 6, 26, 6, 34, 6, 38], macs: 32 });
     const strided: Layer = { type: 'conv2d', input: [3, 3, 1], outChannels: 1, kernel: [1, 1], stride: [2, 2], weights: [1], biases: [0], shift: 0, activation: 'relu' };
@@ -145,10 +177,7 @@ describe('runModel on hand-computed cases', () => {
   it('maxpool2d per channel, then dense on the flattened tensor', () => {
     const model: Model = {
       inputShape: [2, 4, 2],
-      layers: [
-        { type: 'maxpool2d', input: [2, 4, 2], pool: [2, 2], stride: [2, 2] },
-        dense(4, 1, [1, 1, 1, 1], [0], 0, 'relu'),
-      ],
+      layers: [{ type: 'maxpool2d', input: [2, 4, 2], pool: [2, 2], stride: [2, 2] }, dense(4, 1, [1, 1, 1, 1], [0], 0, 'relu')],
     };
     // pixels (y, x) -> [c0, c1]; row 0: [1,9] [2,0] [3,4] [0,8]; row 1: [5,1] [6,7] [0,0] [2,2]
     const x = [1, 9, 2, 0, 3, 4, 0, 8, 5, 1, 6, 7, 0, 0, 2, 2];
@@ -178,7 +207,7 @@ describe('runModel against the BigInt reference', () => {
         const got = runModel(model, input);
         expect(got, `model ${k} input ${t}`).toEqual(reference(model, input));
         expect(got.macs).toBe(countMacs(model));
-        for (const v of got.output) (v === 0 || v === 255 || v === -128 || v === 127 ? saturated++ : unsaturated++);
+        for (const v of got.output) v === 0 || v === 255 || v === -128 || v === 127 ? saturated++ : unsaturated++;
       }
     }
     // the generator must exercise both the spatial layers and both sides of saturation

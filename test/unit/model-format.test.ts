@@ -51,9 +51,21 @@ describe('binary serialization', () => {
       ],
     };
     expect(hex(serializeModel(spatial))).toBe(
-      '41494d46' + '0001' + '03' + '00000003' + '00000002' + '00000001' + '02' +
-        '02' + ['00000003', '00000002', '00000001', '00000001', '00000002', '00000001', '00000001', '00000001'].join('') + '00' + '01' + '8001' + '00000100' +
-        '03' + ['00000002', '00000002', '00000001', '00000002', '00000001', '00000001', '00000002'].join(''),
+      '41494d46' +
+        '0001' +
+        '03' +
+        '00000003' +
+        '00000002' +
+        '00000001' +
+        '02' +
+        '02' +
+        ['00000003', '00000002', '00000001', '00000001', '00000002', '00000001', '00000001', '00000001'].join('') +
+        '00' +
+        '01' +
+        '8001' +
+        '00000100' +
+        '03' +
+        ['00000002', '00000002', '00000001', '00000002', '00000001', '00000001', '00000002'].join(''),
     );
   });
 
@@ -181,7 +193,18 @@ describe('SPEC.json parser', () => {
     version: 1,
     input: { shape: [2] },
     layers: [
-      { type: 'dense', inputs: 2, outputs: 2, weights: [[1, 2], [3, 4]], biases: [0, 0], shift: 1, activation: 'relu' },
+      {
+        type: 'dense',
+        inputs: 2,
+        outputs: 2,
+        weights: [
+          [1, 2],
+          [3, 4],
+        ],
+        biases: [0, 0],
+        shift: 1,
+        activation: 'relu',
+      },
       { type: 'dense', inputs: 2, outputs: 1, weights: [[5, 6]], biases: [7], shift: 0, activation: 'none' },
     ] as Record<string, unknown>[],
   });
@@ -190,7 +213,26 @@ describe('SPEC.json parser', () => {
     version: 1,
     input: { shape: [3, 3, 1] },
     layers: [
-      { type: 'conv2d', input: [3, 3, 1], outChannels: 2, kernel: [2, 2], stride: [1, 1], weights: [[[[1], [2]], [[3], [4]]], [[[5], [6]], [[7], [8]]]], biases: [0, 0], shift: 2, activation: 'relu' },
+      {
+        type: 'conv2d',
+        input: [3, 3, 1],
+        outChannels: 2,
+        kernel: [2, 2],
+        stride: [1, 1],
+        weights: [
+          [
+            [[1], [2]],
+            [[3], [4]],
+          ],
+          [
+            [[5], [6]],
+            [[7], [8]],
+          ],
+        ],
+        biases: [0, 0],
+        shift: 2,
+        activation: 'relu',
+      },
       { type: 'maxpool2d', input: [2, 2, 2], pool: [2, 2], stride: [1, 1] },
     ] as Record<string, unknown>[],
   });
@@ -237,7 +279,13 @@ describe('SPEC.json parser', () => {
 
   it('enforces the size limits', () => {
     const dense = (inputs: number, outputs: number, activation: 'relu' | 'none' = 'relu'): DenseLayer => ({
-      type: 'dense', inputs, outputs, weights: new Array<number>(inputs * outputs).fill(1), biases: new Array<number>(outputs).fill(0), shift: 0, activation,
+      type: 'dense',
+      inputs,
+      outputs,
+      weights: new Array<number>(inputs * outputs).fill(1),
+      biases: new Array<number>(outputs).fill(0),
+      shift: 0,
+      activation,
     });
     expectError(() => validateModel({ inputShape: [4097], layers: [dense(4097, 1)] }), 'OUT_OF_RANGE', 'input.shape[0]');
     expectError(() => validateModel({ inputShape: [4096], layers: [dense(4096, 245)] }), 'TOO_LARGE', 'layers[0].weights');

@@ -46,7 +46,12 @@ describe('gossip adapter', () => {
   });
 
   it('ignores (does not penalise) on an untyped handler error', async () => {
-    const buggy: TopicHandler<string> = { decode: dec, handle: () => { throw new TypeError('oops'); } };
+    const buggy: TopicHandler<string> = {
+      decode: dec,
+      handle: () => {
+        throw new TypeError('oops');
+      },
+    };
     const v = await runTopicHandler(buggy, enc('ok:1'), meta, 100);
     expect(v.action).toBe('ignore');
     expect(v.reason).toBe('HANDLER_ERROR');
@@ -67,7 +72,10 @@ describe('gossip between real peers', () => {
     c!.gossip.subscribe(TopicKind.Txs, hc);
     await connect(a!, b!);
     await connect(c!, b!);
-    await waitFor('B meshed with A and C', () => b!.gossip.topicPeers(TopicKind.Txs).mesh === 2 && a!.gossip.topicPeers(TopicKind.Txs).mesh === 1 && c!.gossip.topicPeers(TopicKind.Txs).mesh === 1);
+    await waitFor(
+      'B meshed with A and C',
+      () => b!.gossip.topicPeers(TopicKind.Txs).mesh === 2 && a!.gossip.topicPeers(TopicKind.Txs).mesh === 1 && c!.gossip.topicPeers(TopicKind.Txs).mesh === 1,
+    );
     return { a: a!, b: b!, c: c!, hb, hc };
   }
 

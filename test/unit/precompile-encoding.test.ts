@@ -14,7 +14,11 @@ import {
 } from '../../precompiles/groth16/encoding.ts';
 
 const s = (n: number): string => String(n);
-const g2 = (b: number): string[][] => [[s(b), s(b + 1)], [s(b + 2), s(b + 3)], ['1', '0']];
+const g2 = (b: number): string[][] => [
+  [s(b), s(b + 1)],
+  [s(b + 2), s(b + 3)],
+  ['1', '0'],
+];
 
 function fakeVk(nPublic: number): SnarkjsVerificationKey {
   return {
@@ -57,10 +61,25 @@ describe('groth16 encoding', () => {
   });
 
   it('orders proof words as EIP-197 and back', () => {
-    const proof = { pi_a: ['1', '2', '1'], pi_b: [['3', '4'], ['5', '6'], ['1', '0']], pi_c: ['7', '8', '1'] };
+    const proof = {
+      pi_a: ['1', '2', '1'],
+      pi_b: [
+        ['3', '4'],
+        ['5', '6'],
+        ['1', '0'],
+      ],
+      pi_c: ['7', '8', '1'],
+    };
     const words = proofToWords(proof);
     expect(words).toEqual([1n, 2n, 4n, 3n, 6n, 5n, 7n, 8n]);
-    expect(proofFromWords(words)).toEqual({ a: [1n, 2n], b: [[3n, 4n], [5n, 6n]], c: [7n, 8n] });
+    expect(proofFromWords(words)).toEqual({
+      a: [1n, 2n],
+      b: [
+        [3n, 4n],
+        [5n, 6n],
+      ],
+      c: [7n, 8n],
+    });
   });
 
   it('checks public signals are field elements', () => {

@@ -39,7 +39,11 @@ const rand256 = (rng: Rng): bigint => {
 };
 
 const encode = (id: Hex, inputs: readonly bigint[], proof: readonly bigint[]): Hex =>
-  encodeFunctionData({ abi: verifierAbi, functionName: 'verify', args: [id, inputs, proof as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]] });
+  encodeFunctionData({
+    abi: verifierAbi,
+    functionName: 'verify',
+    args: [id, inputs, proof as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]],
+  });
 
 describe('inference verifier fuzz', () => {
   let r: RegistryVm;
@@ -87,12 +91,14 @@ describe('inference verifier fuzz', () => {
       const n = rng.pick([0, 1, 2, 4, 5, 6]);
       while (x.length > n) x.pop();
       while (x.length < n) x.push(BigInt(rng.int(0, 255)));
-    } else if (k < 93) id = rng.pick(ids.slice(1)); // another key, deprecated, unknown
+    } else if (k < 93)
+      id = rng.pick(ids.slice(1)); // another key, deprecated, unknown
     else if (k < 96) x[rng.int(0, 2)] = rng.chance(0.5) ? rand256(rng) % BN254_R : (x[rng.int(0, 2)]! + 1n) % BN254_R;
     else if (k < 97) {
       const [ax, ay] = randomG1(`A${rng.int(0, 1e9)}`);
       [w[0], w[1]] = [ax, ay];
-    } else if (k < 98) w.splice(0, 8, ...w.slice(6), ...w.slice(2, 6), ...w.slice(0, 2)); // A and C swapped
+    } else if (k < 98)
+      w.splice(0, 8, ...w.slice(6), ...w.slice(2, 6), ...w.slice(0, 2)); // A and C swapped
     else return base; // the genuine call itself
     return hexToBytes(encode(id, x, w));
   }
@@ -129,7 +135,8 @@ describe('inference verifier fuzz', () => {
         trues++;
         if (!isGenuine(data)) throw new Error(`case ${i}: true for a non-genuine call ${bytesToHex(data)}`);
       }
-      const label = kind === 'revert' ? (res.returnValue.length > 0 ? decodeErrorResult({ abi: verifierAbi, data: bytesToHex(res.returnValue) as Hex }).errorName : 'revert()') : kind;
+      const label =
+        kind === 'revert' ? (res.returnValue.length > 0 ? decodeErrorResult({ abi: verifierAbi, data: bytesToHex(res.returnValue) as Hex }).errorName : 'revert()') : kind;
       tally.set(label, (tally.get(label) ?? 0) + 1);
     }
     console.log(`fuzz: ${CASES} calls in ${((performance.now() - t0) / 1000).toFixed(1)} s`, Object.fromEntries(tally));
@@ -174,4 +181,3 @@ describe('model execution fuzz', () => {
     expect(ran).toBeGreaterThan(300);
   });
 });
-

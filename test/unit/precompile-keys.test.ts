@@ -20,7 +20,13 @@ import { loadFixture, REGISTRY, registryAbi, type RegistryVm, registryVm, releas
 
 /** What prepareKey did before keys were checked for forgeability: points only. */
 function unchecked(k: VerifyingKey): PreparedKey {
-  return { nPublic: k.ic.length - 1, alphaBeta: mcl.pairing(toG1(k.alpha), toG2(k.beta)), gamma: new mcl.PrecomputedG2(toG2(k.gamma)), delta: new mcl.PrecomputedG2(toG2(k.delta)), ic: k.ic.map((p) => toG1(p)) };
+  return {
+    nPublic: k.ic.length - 1,
+    alphaBeta: mcl.pairing(toG1(k.alpha), toG2(k.beta)),
+    gamma: new mcl.PrecomputedG2(toG2(k.gamma)),
+    delta: new mcl.PrecomputedG2(toG2(k.delta)),
+    ic: k.ic.map((p) => toG1(p)),
+  };
 }
 
 const checkKeyData = (vk: Uint8Array): Hex => encodeFunctionData({ abi: verifierAbi, functionName: 'checkKey', args: [bytesToHex(vk)] });
@@ -95,7 +101,7 @@ describe('verifying keys that make forgery trivial are refused', () => {
     expect([res.exceptionError?.error, res.returnValue.length]).toEqual(['revert', 0]);
   });
 
-  it('the registry refuses each class on register and publishVersion, with the verifier\'s code', async () => {
+  it("the registry refuses each class on register and publishVersion, with the verifier's code", async () => {
     const sound = randomKey(3, 'registry');
     const parent = keccak256(toHex('parent'));
     await r.register(parent, keyHex(sound), '');
@@ -121,7 +127,11 @@ describe('verifying keys that make forgery trivial are refused', () => {
     const base = BigInt(keccak256(toHex(setLengthLeft(hexToBytes(toHex(header.slot)), 32))));
     for (let i = 0; i < bad.length / 32; i++) await sm.putStorage(REGISTRY_ACCOUNT, setLengthLeft(hexToBytes(toHex(base + BigInt(i))), 32), bad.subarray(i * 32, i * 32 + 32));
     const forged = forgeGammaIsDelta({ ...sound, delta: sound.gamma }, MADE_UP);
-    const data = encodeFunctionData({ abi: verifierAbi, functionName: 'verify', args: [id, MADE_UP, forged as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]] });
+    const data = encodeFunctionData({
+      abi: verifierAbi,
+      functionName: 'verify',
+      args: [id, MADE_UP, forged as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]],
+    });
     const res = await precompile(data);
     expect(refusal(res.returnValue)).toEqual(['InvalidVerifyingKey', id]);
     expect(res.executionGasUsed).toBe(verifyGas(3));

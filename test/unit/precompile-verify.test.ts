@@ -53,7 +53,11 @@ describe('groth16 verify (mcl)', () => {
   afterAll(releaseFixture);
 
   it('agrees with snarkjs on real proofs and on wrong public inputs', async () => {
-    for (const [a, b, c] of [[3n, 4n, 5n], [0n, 0n, 0n], [BN254_R - 1n, 2n, 7n]] as const) {
+    for (const [a, b, c] of [
+      [3n, 4n, 5n],
+      [0n, 0n, 0n],
+      [BN254_R - 1n, 2n, 7n],
+    ] as const) {
       const p = await proveFixture(f, a, b, c);
       const inputs = publicSignalsToWords(p.publicSignals);
       expect(await snarkjsVerify(f, p)).toBe(true);

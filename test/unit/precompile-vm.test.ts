@@ -14,12 +14,26 @@ import { clearModelCache } from '../../precompiles/model-exec.ts';
 import { type FixtureProof, loadFixture, proveFixture, type RegistryVm, registryVm, releaseFixture } from './precompile-fixture.ts';
 
 const verifyData = (id: Hex, inputs: readonly bigint[], proof: readonly bigint[]): Hex =>
-  encodeFunctionData({ abi: verifierAbi, functionName: 'verify', args: [id, inputs, proof as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]] });
+  encodeFunctionData({
+    abi: verifierAbi,
+    functionName: 'verify',
+    args: [id, inputs, proof as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]],
+  });
 const execData = (id: Hex, input: Uint8Array): Hex => encodeFunctionData({ abi: modelExecAbi, functionName: 'execute', args: [id, bytesToHex(input)] });
 
 function conv(input: Shape3, outChannels: number): Conv2dLayer {
   const k = 3 * 3 * input[2] * outChannels;
-  return { type: 'conv2d', input, outChannels, kernel: [3, 3], stride: [1, 1], weights: new Array(k).fill(1), biases: new Array(outChannels).fill(0), shift: 12, activation: 'relu' };
+  return {
+    type: 'conv2d',
+    input,
+    outChannels,
+    kernel: [3, 3],
+    stride: [1, 1],
+    weights: new Array(k).fill(1),
+    biases: new Array(outChannels).fill(0),
+    shift: 12,
+    activation: 'relu',
+  };
 }
 
 describe('AI precompiles in a VM with the real registry', () => {

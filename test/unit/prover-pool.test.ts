@@ -33,7 +33,11 @@ describe('proving pool (worker_threads)', () => {
       const proofs = await Promise.all(inputs.map((x) => pool.prove(dir, x)));
       proofs.forEach((p, i) => {
         expect(p.output).toEqual(Array.from(runModel(SPEC.model, Uint8Array.from(inputs[i]!)).output));
-        const r = verifyGroth16(vk, p.publicSignals.map(BigInt), p.proofWords.map((w) => BigInt(w)));
+        const r = verifyGroth16(
+          vk,
+          p.publicSignals.map(BigInt),
+          p.proofWords.map((w) => BigInt(w)),
+        );
         expect(r).toEqual({ kind: 'ok', valid: true });
       });
       // distinct inputs give distinct public signals (the input hash is among them)

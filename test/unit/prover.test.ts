@@ -59,7 +59,12 @@ describe('Groth16 setup and proving (snarkjs), checked by snarkjs and by the pre
   it('refuses an input of the wrong length or outside uint8 before proving', async () => {
     const m = loadModelDir(join(work, 'public'));
     await expect(proveInference(m, [1, 2, 3])).rejects.toThrow(ProveError);
-    await expect(proveInference(m, INPUT.map((v, i) => (i === 3 ? 256 : v)))).rejects.toThrow(/input\[3\] = 256 is not a uint8/);
+    await expect(
+      proveInference(
+        m,
+        INPUT.map((v, i) => (i === 3 ? 256 : v)),
+      ),
+    ).rejects.toThrow(/input\[3\] = 256 is not a uint8/);
   });
 });
 

@@ -48,7 +48,9 @@ const deposit = () =>
 /** Encoded and decoded again, as a catch-up receives it: no transaction has a cached key yet. */
 function received(number: bigint, txs: TypedTransaction[], parentHash: Uint8Array = new Uint8Array(32)): Block {
   const header = { number, parentHash, timestamp: number, gasLimit: 30_000_000n, baseFeePerGas: 7n, transactionsTrie: orderedTrieRoot(txs.map((t) => t.serialize())) };
-  const built = txs.some(isDepositTx) ? new Block(createBlock({ header }, { common, setHardfork: false }).header, txs, [], undefined, { common, setHardfork: false }) : createBlock({ header, transactions: txs }, { common, setHardfork: false });
+  const built = txs.some(isDepositTx)
+    ? new Block(createBlock({ header }, { common, setHardfork: false }).header, txs, [], undefined, { common, setHardfork: false })
+    : createBlock({ header, transactions: txs }, { common, setHardfork: false });
   return decodeBlock(built.serialize(), common);
 }
 
@@ -75,7 +77,10 @@ describe('sender recovery thread', () => {
     for (const tx of [...a.transactions, ...b.transactions]) expect(cached(tx)).toBeUndefined();
     const [ia, ib] = [item(a), item(b)];
     s.prime([ia, ib]);
-    for (const [block, it] of [[a, ia], [b, ib]] as const) {
+    for (const [block, it] of [
+      [a, ia],
+      [b, ib],
+    ] as const) {
       const got = (await s.ready(it))!;
       expect(bytesToHex(got.txRoot)).toBe(bytesToHex(block.header.transactionsTrie));
       applyKeys(block, got.keys);

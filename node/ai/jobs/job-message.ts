@@ -24,12 +24,18 @@ const jobSchema = z.strictObject({
   modelId: bytes32,
   inputSignals: z.array(uint).min(1).max(4096),
   /** uint8 values; absent when the prover can take them from inputSignals (public input). */
-  input: z.array(z.number().int().min(0).max(255)).max(1 << 16).optional(),
+  input: z
+    .array(z.number().int().min(0).max(255))
+    .max(1 << 16)
+    .optional(),
   fee: uint,
   deadline: z.number().int().nonnegative(),
   outputCount: z.number().int().positive().max(4096),
   /** sha256 (hex) of the model package's manifest.json, when the announcer holds the package. */
-  manifest: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  manifest: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 export type JobMessage = z.infer<typeof jobSchema>;

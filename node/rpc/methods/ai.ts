@@ -70,7 +70,14 @@ export const aiMethods = {
   ai_getModel: method([zHash, latest], ([id, ref], b) => getModel(b, id as Hex, ref)),
 
   ai_listModels: method(
-    [zUint.optional().default(0), zUint.refine((n) => n >= 1 && n <= AI_LIST_MAX, `limit must be 1..${AI_LIST_MAX}`).optional().default(AI_LIST_MAX), latest],
+    [
+      zUint.optional().default(0),
+      zUint
+        .refine((n) => n >= 1 && n <= AI_LIST_MAX, `limit must be 1..${AI_LIST_MAX}`)
+        .optional()
+        .default(AI_LIST_MAX),
+      latest,
+    ],
     async ([offset, limit, ref], b) => {
       const total = (await registryCall(b, ref, 'modelCount', [])) as bigint;
       const ids = (await registryCall(b, ref, 'listModels', [BigInt(offset), BigInt(limit)])) as Hex[];
@@ -108,4 +115,3 @@ export const aiMethods = {
     }
   }),
 };
-

@@ -72,7 +72,11 @@ export const rollupMethods = {
     if (withdrawals !== undefined && withdrawals.length > 0) {
       const state = b.chain.stateAt(block.header.stateRoot);
       const slots = withdrawals.map((w) => withdrawalSlot(w as Hex));
-      const proof = await getMerkleStateProof(state, MESSAGE_PASSER, slots.map((s) => hexToBytes(s)));
+      const proof = await getMerkleStateProof(
+        state,
+        MESSAGE_PASSER,
+        slots.map((s) => hexToBytes(s)),
+      );
       for (const [i, w] of withdrawals.entries()) {
         const p = proof.storageProof[i];
         withdrawalProofs.push({ withdrawalHash: w, slot: slots[i], value: p?.value ?? '0x0', proof: p?.proof ?? [] });

@@ -106,4 +106,3 @@ function toOverrides(o: z.output<typeof zStateOverrides> | undefined): StateOver
   }
   return out;
 }
-
