@@ -2,12 +2,17 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // e2e files start real node processes; two at a time fit the 2-core CI machine
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // `vitest run --project unit` runs in-process tests of one module each; `e2e` starts real
+    // nodes, anvil, provers and browsers and talks to them as users do
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
+    ],
   },
 });

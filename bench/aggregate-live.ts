@@ -27,7 +27,7 @@ import { devAccounts } from '../node/chain/genesis.ts';
 import { artifactModelDir } from '../node/assembly/sequencer-l1.ts';
 import { registerModel } from '../node/cli/model-register.ts';
 import { RollupNode } from '../node/assembly/node.ts';
-import { defaultNodeOptions } from '../node/options.ts';
+import { defaultNodeOptions } from '../node/assembly/options.ts';
 import { inferenceOracleAbi } from '../contracts/abi/oracle.ts';
 import { inputHash } from '../precompiles/model/input-hash.ts';
 import { INFERENCE_MARKET_ADDRESS, MODEL_REGISTRY_ADDRESS, loadArtifact } from '../contracts/predeploys.ts';

@@ -28,7 +28,7 @@ import type { Anvil } from '../devnet/anvil.ts';
 import { deployL1 } from '../devnet/deploy.ts';
 import { devAccounts } from '../node/chain/genesis.ts';
 import { RollupNode } from '../node/assembly/node.ts';
-import { defaultNodeOptions } from '../node/options.ts';
+import { defaultNodeOptions } from '../node/assembly/options.ts';
 import { BROTLI_QUALITY, batchDataHash, encodeBatchData, encodeBatchPayload } from '../node/rollup/batch-codec.ts';
 import type { BatchHeader } from '../node/rollup/batch-codec.ts';
 import { depositCursorAt } from '../node/rollup/output-root.ts';

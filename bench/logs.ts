@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { privateKeyToAccount } from 'viem/accounts';
 import { createLogger } from '../node/logger.ts';
 import { RollupNode } from '../node/assembly/node.ts';
-import { defaultNodeOptions } from '../node/options.ts';
+import { defaultNodeOptions } from '../node/assembly/options.ts';
 
 const BLOCKS = Number(process.argv[2] ?? 10_000);
 const EVERY = 100; // one logging transaction every EVERY blocks

@@ -14,7 +14,7 @@ import type { Chain } from '../chain/chain.ts';
 import { Challenger } from '../derivation/challenger.ts';
 import { readL1BlockInfo } from '../chain/l1-block-info.ts';
 import type { L1Parts } from './sequencer-l1.ts';
-import type { NodeOptions } from '../options.ts';
+import type { NodeOptions } from './options.ts';
 import type { NodeP2P } from './p2p.ts';
 import { allMethods } from '../rpc/methods/index.ts';
 import type { HttpRoute, RpcObserver } from '../rpc/server.ts';

@@ -14,7 +14,7 @@ import { devGenesis, readGenesisFile, withPredeploys } from '../chain/genesis.ts
 import type { GenesisSpec } from '../chain/genesis.ts';
 import { openKV } from '../db/kv.ts';
 import type { KV } from '../db/kv.ts';
-import type { NodeOptions } from '../options.ts';
+import type { NodeOptions } from './options.ts';
 import { ArtifactStore } from '../ai/artifact-store.ts';
 import { RpcBackend } from '../rpc/backend.ts';
 import { SyncProgress } from '../sync/progress.ts';

@@ -12,7 +12,7 @@ import { JobInputs } from '../ai/job-inputs.ts';
 import { jobsHandler } from '../ai/job-relay.ts';
 import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
-import type { NodeP2POptions } from '../options.ts';
+import type { NodeP2POptions } from './options.ts';
 import { artifactStoreLookup, P2PService, p2pOptions, TopicKind } from '../p2p/index.ts';
 
 export interface NodeP2P {

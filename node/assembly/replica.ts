@@ -17,7 +17,7 @@ import { Challenger } from '../derivation/challenger.ts';
 import type { ChallengerDeps } from '../derivation/challenger.ts';
 import { Derivation, DerivedRollupStatus, SerialImporter, defaultDerivationOptions } from '../derivation/index.ts';
 import { RollupStatus } from '../l1/rollup-status.ts';
-import type { NodeOptions, ReplicaOptions } from '../options.ts';
+import type { NodeOptions, ReplicaOptions } from './options.ts';
 import { TopicKind } from '../p2p/index.ts';
 import type { P2PService } from '../p2p/index.ts';
 import type { RollupContext } from '../rpc/backend.ts';

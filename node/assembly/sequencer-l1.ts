@@ -22,7 +22,7 @@ import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
 import { L1Watcher } from '../l1/l1-watcher.ts';
 import { RollupStatus } from '../l1/rollup-status.ts';
-import type { NodeOptions } from '../options.ts';
+import type { NodeOptions } from './options.ts';
 
 function l1Chain(id: bigint, url: string) {
   return defineChain({ id: Number(id), name: `l1-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });

@@ -17,7 +17,7 @@ import { startAnvil } from '../../devnet/anvil.ts';
 import type { Anvil } from '../../devnet/anvil.ts';
 import { deployL1 } from '../../devnet/deploy.ts';
 import { RollupNode } from '../../node/assembly/node.ts';
-import { defaultNodeOptions } from '../../node/options.ts';
+import { defaultNodeOptions } from '../../node/assembly/options.ts';
 import { batchHash } from '../../node/rollup/batch-codec.ts';
 import { decodeBatchData } from '../../node/rollup/batch-codec.ts';
 import { Batcher } from '../../sequencer/batcher.ts';

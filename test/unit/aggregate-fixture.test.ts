@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from 'viem';
-import { ORACLE_FIXTURE_PATH, loadOracleProofs, oracleFixtureSource, strangerSubmission } from '../../contracts/tools/oracle-fixture.ts';
+import { ORACLE_FIXTURE_PATH, loadOracleProofs, oracleFixtureSource, strangerSubmission } from '../../devnet/fixtures/oracle-fixture.ts';
 import { initMcl, prepareKey, verifyPrepared } from '../../precompiles/groth16/verify.ts';
 import { encodeOutputs } from '../../prover/circuit/generate.ts';
 import { inputHash } from '../../precompiles/model/input-hash.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildL1Artifacts, buildPredeployArtifacts } from '../../contracts/build.ts';
+import { buildL1Artifacts, buildPredeployArtifacts } from '../../devnet/build-contracts.ts';
 import { CONTRACTS_DIR } from '../../contracts/compile.ts';
 import { loadL1Artifact } from '../../contracts/l1-artifacts.ts';
 import {

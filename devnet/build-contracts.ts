@@ -8,11 +8,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compileContracts, solcVersion } from './compile.ts';
-import { L1_SOURCES } from './l1-artifacts.ts';
-import type { L1Artifact } from './l1-artifacts.ts';
-import { ARTIFACTS_DIR, PREDEPLOY_SOURCES } from './predeploys.ts';
-import type { PredeployArtifact } from './predeploys.ts';
+import { compileContracts, solcVersion } from '../contracts/compile.ts';
+import { L1_SOURCES } from '../contracts/l1-artifacts.ts';
+import type { L1Artifact } from '../contracts/l1-artifacts.ts';
+import { ARTIFACTS_DIR, PREDEPLOY_SOURCES } from '../contracts/predeploys.ts';
+import type { PredeployArtifact } from '../contracts/predeploys.ts';
 
 export async function buildPredeployArtifacts(): Promise<PredeployArtifact[]> {
   const out: PredeployArtifact[] = [];
@@ -44,8 +44,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     await writeFile(join(ARTIFACTS_DIR, `${a.name}.json`), `${JSON.stringify(a, null, 2)}\n`);
     process.stdout.write(`${a.name}: ${size} bytes of runtime code\n`);
   }
-  const { writeBridgeFixture } = await import('./tools/bridge-fixture.ts');
+  const { writeBridgeFixture } = await import('../contracts/tools/bridge-fixture.ts');
   process.stdout.write(`${await writeBridgeFixture()}\n`);
-  const { writeOracleFixture } = await import('./tools/oracle-fixture.ts');
+  const { writeOracleFixture } = await import('./fixtures/oracle-fixture.ts');
   process.stdout.write(`${await writeOracleFixture()}\n`);
 }

@@ -1,12 +1,12 @@
-import type { SequencerOptions } from '../sequencer/options.ts';
-import { defaultSequencerOptions } from '../sequencer/options.ts';
-import type { LogLevel } from './logger.ts';
+import type { SequencerOptions } from '../../sequencer/options.ts';
+import { defaultSequencerOptions } from '../../sequencer/options.ts';
+import type { LogLevel } from '../logger.ts';
 import type { Hex } from 'viem';
-import type { RollupConfig } from './rollup-config.ts';
-import type { MetricsOptions } from './metrics/options.ts';
-import type { RpcOptions } from './rpc/options.ts';
-import { defaultRpcOptions } from './rpc/options.ts';
-import type { SyncOptions } from './sync/options.ts';
+import type { RollupConfig } from '../rollup-config.ts';
+import type { MetricsOptions } from '../metrics/options.ts';
+import type { RpcOptions } from '../rpc/options.ts';
+import { defaultRpcOptions } from '../rpc/options.ts';
+import type { SyncOptions } from '../sync/options.ts';
 
 /** Everything a node needs to start; the CLI builds this from flags. */
 export interface NodeOptions {
