@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
+import { CodedError } from '../precompiles/errors.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -55,9 +56,9 @@ export interface Anvil {
   restart(): Promise<void>;
 }
 
-export class AnvilError extends Error {
+export class AnvilError extends CodedError {
   constructor(
-    readonly code: 'NOT_FOUND' | 'EXITED' | 'TIMEOUT',
+    override readonly code: 'NOT_FOUND' | 'EXITED' | 'TIMEOUT',
     message: string,
   ) {
     super(message);

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
 import { L1_INFO_GAS } from '../node/rollup/l1-attributes.ts';
 import { bridgeAbi, rollupAbi } from '../contracts/abi/rollup.ts';
+import { CodedError } from '../precompiles/errors.ts';
 
 /** The Bridge's deposit gas market (contracts/interfaces/IResourceMetering.sol). */
 export interface ResourceConfig {
@@ -100,9 +101,9 @@ export const DeployErrorCode = {
 } as const;
 export type DeployErrorCode = (typeof DeployErrorCode)[keyof typeof DeployErrorCode];
 
-export class DeployError extends Error {
+export class DeployError extends CodedError {
   constructor(
-    readonly code: DeployErrorCode,
+    override readonly code: DeployErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Hex } from 'viem';
 import { z } from 'zod';
+import { CodedError } from '../precompiles/errors.ts';
 
 const hex = z.string().regex(/^0x[0-9a-fA-F]*$/, 'a 0x-prefixed hex string');
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte 0x-prefixed address');
@@ -27,7 +28,9 @@ const schema = z.object({
 
 export type RollupConfig = z.infer<typeof schema> & { l1Start: { hash: Hex }; contracts: { rollup: Hex; bridge: Hex; inferenceOracle?: Hex }; unsafeBlockSigner?: Hex };
 
-export class RollupConfigError extends Error {
+export class RollupConfigError extends CodedError {
+  override readonly code = 'ROLLUP_CONFIG_ERROR';
+
   override name = 'RollupConfigError';
 }
 

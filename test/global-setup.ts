@@ -4,7 +4,7 @@
  * children), so each node and CLI process starts without tsx's loader. Built from the sources of
  * this run, so it cannot be stale.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundleCli } from '../bin/bundle.mjs';
 
@@ -15,7 +15,9 @@ export async function setup(): Promise<void> {
     delete process.env.AI_ROLLUP_BUNDLE;
     return;
   }
-  dir = await mkdtemp(join(import.meta.dirname, '../.cache/bin-test-'));
+  const cache = join(import.meta.dirname, '../.cache');
+  await mkdir(cache, { recursive: true }); // a fresh clone has none yet
+  dir = await mkdtemp(join(cache, 'bin-test-'));
   process.env.AI_ROLLUP_BUNDLE = await bundleCli(dir);
 }
 

@@ -11,14 +11,15 @@
  * means its inference goes to L1 with its own L2 proof, as everything does after a restart (the
  * store is not persisted, so batches fulfilled before a restart fall back to single proofs).
  */
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** Why an input was refused; the JSON-RPC method maps `FULL` to -32005, the rest to -32000. */
 export type JobInputErrorCode = 'UNKNOWN_REQUEST' | 'NOT_OPEN' | 'EXPIRED' | 'INPUT_MISMATCH' | 'FULL';
 
-export class JobInputError extends Error {
+export class JobInputError extends CodedError {
   override name = 'JobInputError';
   constructor(
-    readonly code: JobInputErrorCode,
+    override readonly code: JobInputErrorCode,
     message: string,
   ) {
     super(message);

@@ -4,8 +4,9 @@ import { RLP } from '@ethereumjs/rlp';
 import { createTxFromBlockBodyData } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { DEPOSIT_TX_TYPE, decodeDepositTx } from './deposit-tx.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
-export class BlockDecodeError extends Error {
+export class BlockDecodeError extends CodedError {
   override name = 'BlockDecodeError';
 }
 

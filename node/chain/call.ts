@@ -11,6 +11,7 @@ import type { Chain } from './chain.ts';
 import { ExecutionBudget, ExecutionTimeoutError, attachBudget } from './execution-budget.ts';
 import { stateDepth, unwindState } from './state-layer.ts';
 import type { L2StateManager } from './state-manager.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** A call as eth_call / eth_estimateGas describe it, already decoded. */
 export interface CallRequest {
@@ -36,7 +37,9 @@ export interface AccountOverride {
 export type StateOverrides = Map<Address, AccountOverride>;
 
 /** A call that did not succeed; `reverted` carries the contract's revert data. */
-export class ExecutionError extends Error {
+export class ExecutionError extends CodedError {
+  override readonly code = 'EXECUTION_ERROR';
+
   constructor(
     message: string,
     readonly reverted: boolean,

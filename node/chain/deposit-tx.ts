@@ -3,11 +3,14 @@ import { Capability } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { Address, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util';
 import { nativeKeccak256 } from './crypto.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** EIP-2718 type of deposit transactions, as on OP Stack (so viem's op-stack formatters read them). */
 export const DEPOSIT_TX_TYPE = 0x7e;
 
-export class DepositTxError extends Error {
+export class DepositTxError extends CodedError {
+  override readonly code = 'DEPOSIT_TX_ERROR';
+
   override name = 'DepositTxError';
 }
 

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { VM } from '@ethereumjs/vm';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /**
  * A wall-clock budget for one EVM execution that is not a block's (eth_call, eth_estimateGas):
@@ -14,7 +15,9 @@ import type { VM } from '@ethereumjs/vm';
  * production, other calls and I/O take their turn. VMs without a budget (the block producer's,
  * a replica's importer) pay one property read per opcode.
  */
-export class ExecutionTimeoutError extends Error {
+export class ExecutionTimeoutError extends CodedError {
+  override readonly code = 'EXECUTION_TIMEOUT_ERROR';
+
   constructor(readonly timeoutMs: number) {
     // geth's wording (internal/ethapi: "execution aborted (timeout = 5s)")
     super(`execution aborted (timeout = ${formatSeconds(timeoutMs)})`);

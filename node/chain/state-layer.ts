@@ -1,4 +1,5 @@
 import type { VM } from '@ethereumjs/vm';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /**
  * Checkpoint bookkeeping for a VM whose writes must either land whole or not at all.
@@ -35,7 +36,9 @@ export async function unwindState(vm: VM, depth: number): Promise<number> {
 }
 
 /** A transaction's execution threw instead of ending in a result: its state changes were discarded. */
-export class InternalExecutionError extends Error {
+export class InternalExecutionError extends CodedError {
+  override readonly code = 'INTERNAL_EXECUTION_ERROR';
+
   constructor(
     readonly reason: string,
     readonly levels: number,

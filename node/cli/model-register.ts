@@ -18,6 +18,7 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
 import { revealFromSlot } from '../../precompiles/registry-layout.ts';
 import { devAccounts } from '../chain/genesis.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export interface RegisterOptions {
   modelDir: string;
@@ -37,7 +38,9 @@ export interface RegisterResult {
   weightsTx?: Hex;
 }
 
-export class RegisterError extends Error {}
+export class RegisterError extends CodedError {
+  override readonly code = 'REGISTER_ERROR';
+}
 
 const registryAbi = loadArtifact('ModelRegistry').abi;
 

@@ -3,13 +3,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 import { registerCommand } from './model-register.ts';
 
 // snarkjs and circom2 take seconds to load: only the commands that prove or compile pay for it
 const pipeline = async () => ({ ...(await import('../../prover/pipeline/compile-model.ts')), ...(await import('../../prover/pipeline/prove.ts')) });
 
 /** A user error about the input file (exit 1 with its message). */
-class InputError extends Error {}
+class InputError extends CodedError {
+  override readonly code = 'INPUT_ERROR';
+}
 
 async function readText(path: string, what: string): Promise<string> {
   try {

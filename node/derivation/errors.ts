@@ -1,4 +1,5 @@
 /** Why derivation stopped or retries; callers branch on `code`, never on the message. */
+import { CodedError } from '../../precompiles/errors.ts';
 export const DerivationErrorCode = {
   /** The L1 block at the rollup config's l1Start has another hash: the config is for another L1. */
   WrongL1: 'WRONG_L1',
@@ -19,10 +20,10 @@ export const DerivationErrorCode = {
 } as const;
 export type DerivationErrorCode = (typeof DerivationErrorCode)[keyof typeof DerivationErrorCode];
 
-export class DerivationError extends Error {
+export class DerivationError extends CodedError {
   override name = 'DerivationError';
   constructor(
-    readonly code: DerivationErrorCode,
+    override readonly code: DerivationErrorCode,
     message: string = code,
   ) {
     super(message);

@@ -4,8 +4,11 @@
  * stop() that waits for the step in progress and leaves no timer behind.
  */
 import type { Logger } from 'pino';
+import { CodedError } from '../../precompiles/errors.ts';
 
-export class LoopAborted extends Error {
+export class LoopAborted extends CodedError {
+  override readonly code = 'LOOP_ABORTED';
+
   constructor() {
     super('stopped');
     this.name = 'LoopAborted';

@@ -9,6 +9,7 @@ import { BaseError, ContractFunctionRevertedError, HttpRequestError, TimeoutErro
 import type { Abi, Account, Address, Chain, Hex, LocalAccount, PublicClient, TransactionReceipt, Transport, WalletClient } from 'viem';
 import type { Logger } from 'pino';
 import { sleep } from './l1-loop.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export interface L1Clients {
   public: PublicClient;
@@ -41,9 +42,9 @@ export const L1TxErrorCode = {
 } as const;
 export type L1TxErrorCode = (typeof L1TxErrorCode)[keyof typeof L1TxErrorCode];
 
-export class L1TxError extends Error {
+export class L1TxError extends CodedError {
   constructor(
-    readonly code: L1TxErrorCode,
+    override readonly code: L1TxErrorCode,
     message: string,
     /** The contract's custom error name, for reverts. */
     readonly errorName?: string,

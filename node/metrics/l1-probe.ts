@@ -3,7 +3,10 @@
  * L1 answers now, independently of which L1 service happens to be mid-retry. One request at a
  * time; a request that hangs (a blackholed endpoint) counts as a failure after `timeoutMs`.
  */
-export class L1ProbeError extends Error {
+import { CodedError } from '../../precompiles/errors.ts';
+export class L1ProbeError extends CodedError {
+  override readonly code = 'L1_PROBE_ERROR';
+
   override name = 'L1ProbeError';
 }
 

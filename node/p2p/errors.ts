@@ -1,4 +1,5 @@
 /** Why a p2p operation failed; callers branch on `code`, never on the message. */
+import { CodedError } from '../../precompiles/errors.ts';
 export const P2PErrorCode = {
   /** The key file exists but does not hold a libp2p private key. */
   InvalidKeyFile: 'INVALID_KEY_FILE',
@@ -34,10 +35,10 @@ export const P2PErrorCode = {
 } as const;
 export type P2PErrorCode = (typeof P2PErrorCode)[keyof typeof P2PErrorCode];
 
-export class P2PError extends Error {
+export class P2PError extends CodedError {
   override name = 'P2PError';
   constructor(
-    readonly code: P2PErrorCode,
+    override readonly code: P2PErrorCode,
     message: string,
     readonly peer?: string,
   ) {

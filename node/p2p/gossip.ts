@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { P2PError, P2PErrorCode } from './errors.ts';
 import { parseTopic, TOPIC_KINDS, topicName } from './topics.ts';
 import type { TopicKind } from './topics.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export const GossipAction = { Accept: 'accept', Ignore: 'ignore', Reject: 'reject' } as const;
 export type GossipAction = (typeof GossipAction)[keyof typeof GossipAction];
@@ -21,11 +22,11 @@ export type GossipAction = (typeof GossipAction)[keyof typeof GossipAction];
  * What a handler throws to refuse a message: `ignore` when the message may be fine but is of no
  * use (already known, too old), `reject` when it is invalid (the sender is penalised).
  */
-export class GossipValidationError extends Error {
+export class GossipValidationError extends CodedError {
   override name = 'GossipValidationError';
   constructor(
     readonly action: typeof GossipAction.Ignore | typeof GossipAction.Reject,
-    readonly code: string,
+    override readonly code: string,
     message = code,
   ) {
     super(message);

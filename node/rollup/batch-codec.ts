@@ -16,6 +16,7 @@ import { RLP } from '@ethereumjs/rlp';
 import { encodeAbiParameters, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { decodeBlock } from '../chain/block-codec.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export const BATCH_VERSION = 0x00;
 
@@ -51,9 +52,9 @@ export const BatchCodecErrorCode = {
 } as const;
 export type BatchCodecErrorCode = (typeof BatchCodecErrorCode)[keyof typeof BatchCodecErrorCode];
 
-export class BatchCodecError extends Error {
+export class BatchCodecError extends CodedError {
   constructor(
-    readonly code: BatchCodecErrorCode,
+    override readonly code: BatchCodecErrorCode,
     message: string,
   ) {
     super(message);

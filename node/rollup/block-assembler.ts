@@ -11,6 +11,7 @@ import { orderedTrieRoot } from '../chain/ordered-trie.ts';
 import { fromVmReceipt } from '../chain/receipts.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
 import { InternalExecutionError, stateDepth, unwindState } from '../chain/state-layer.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 interface Executed {
   tx: TypedTransaction;
@@ -133,7 +134,9 @@ export class BlockAssembler {
 }
 
 /** The block's state layers do not balance: the block must be abandoned, never sealed. */
-export class BlockStateError extends Error {
+export class BlockStateError extends CodedError {
+  override readonly code = 'BLOCK_STATE_ERROR';
+
   constructor(message: string) {
     super(message);
     this.name = 'BlockStateError';

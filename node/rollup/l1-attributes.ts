@@ -4,6 +4,7 @@ import type { Hex } from 'viem';
 import { DEPOSITOR_ADDRESS, L1_BLOCK_ADDRESS } from '../../contracts/predeploys.ts';
 import { DepositTx } from '../chain/deposit-tx.ts';
 import type { L1BlockInfo } from '../chain/l1-block-info.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** An L1 block an L2 block can take as its origin. */
 export interface L1BlockRef {
@@ -129,12 +130,16 @@ export function nextAttributes(prev: L1BlockInfo, start: L1BlockRef, view: L1Vie
   return { origin, sequenceNumber, l1InfoTx: l1InfoTx(origin, sequenceNumber, count, hash), deposits, depositCount: count, depositHash: hash };
 }
 
-export class L1DataError extends Error {
+export class L1DataError extends CodedError {
+  override readonly code = 'L1_DATA_ERROR';
+
   override name = 'L1DataError';
 }
 
 /** The block gas limit cannot hold what the Bridge lets one L1 block's deposits ask for. */
-export class DepositCapacityError extends Error {
+export class DepositCapacityError extends CodedError {
+  override readonly code = 'DEPOSIT_CAPACITY_ERROR';
+
   override name = 'DepositCapacityError';
 }
 

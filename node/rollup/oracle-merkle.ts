@@ -8,8 +8,11 @@
  */
 import { concat, keccak256, numberToHex } from 'viem';
 import type { Hex } from 'viem';
+import { CodedError } from '../../precompiles/errors.ts';
 
-export class MerkleError extends Error {
+export class MerkleError extends CodedError {
+  override readonly code = 'MERKLE_ERROR';
+
   override name = 'MerkleError';
 }
 

@@ -15,6 +15,7 @@ import { BN254_P, EncodingError, decodeVk, publicSignalsToWords } from '../../pr
 import type { G2, VerifyingKey } from '../../precompiles/groth16/encoding.ts';
 import { leafHash, merkleLevels, proofFromLevels } from './oracle-merkle.ts';
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** The contract's MAX_PROOFS. */
 export const MAX_PROOFS_PER_SUBMISSION = 1024;
@@ -32,10 +33,10 @@ export interface InferenceProofInput {
 
 export type BatchProofErrorCode = 'EMPTY' | 'TOO_MANY' | 'BAD_KEY' | 'SIGNAL_COUNT' | 'BAD_SIGNAL' | 'BAD_PROOF';
 
-export class BatchProofError extends Error {
+export class BatchProofError extends CodedError {
   override name = 'BatchProofError';
   constructor(
-    readonly code: BatchProofErrorCode,
+    override readonly code: BatchProofErrorCode,
     /** Position of the offending input, when one is to blame. */
     readonly item: number | undefined,
     message: string,

@@ -9,6 +9,7 @@ import { KECCAK256_RLP, bytesToBigInt, bytesToHex, createAddressFromString, setL
 import { encodeAbiParameters, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { L1_BLOCK_ADDRESS, MESSAGE_PASSER_ADDRESS } from '../../contracts/predeploys.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** IL1Block storage layout (a protocol constant): slot 5 depositCount, slot 6 depositHash. */
 export const L1_BLOCK_DEPOSIT_COUNT_SLOT = 5n;
@@ -44,9 +45,9 @@ export interface L2Output {
   blockNumber: bigint;
 }
 
-export class OutputRootError extends Error {
+export class OutputRootError extends CodedError {
   constructor(
-    readonly code: 'UNKNOWN_BLOCK',
+    override readonly code: 'UNKNOWN_BLOCK',
     message: string,
   ) {
     super(message);

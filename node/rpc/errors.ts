@@ -1,6 +1,7 @@
 import { TxPoolError } from '../txpool/errors.ts';
 import { ExecutionError } from '../chain/call.ts';
 import { ExecutionTimeoutError } from '../chain/execution-budget.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** JSON-RPC error codes as geth uses them; viem and ethers classify errors by these. */
 export const RpcCode = {
@@ -14,9 +15,9 @@ export const RpcCode = {
   ExecutionReverted: 3,
 } as const;
 
-export class RpcError extends Error {
+export class RpcError extends CodedError<number> {
   constructor(
-    readonly code: number,
+    override readonly code: number,
     message: string,
     readonly data?: unknown,
   ) {

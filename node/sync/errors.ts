@@ -1,4 +1,5 @@
 /** Why a block was not taken; callers branch on `code`, never on the message. */
+import { CodedError } from '../../precompiles/errors.ts';
 export const SyncErrorCode = {
   /** The gossip payload is not a signature followed by a block RLP. */
   Malformed: 'MALFORMED',
@@ -43,10 +44,10 @@ export const REJECT_CODES: ReadonlySet<SyncErrorCode> = new Set([
   SyncErrorCode.ExecutionMismatch,
 ]);
 
-export class SyncError extends Error {
+export class SyncError extends CodedError {
   override name = 'SyncError';
   constructor(
-    readonly code: SyncErrorCode,
+    override readonly code: SyncErrorCode,
     message: string = code,
   ) {
     super(message);

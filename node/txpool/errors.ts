@@ -1,4 +1,5 @@
 /** Why the pool refused a transaction. Messages start with geth's text, which viem and ethers match on. */
+import { CodedError } from '../../precompiles/errors.ts';
 export const TxPoolErrorCode = {
   InvalidTx: 'INVALID_TX',
   TxTypeNotSupported: 'TX_TYPE_NOT_SUPPORTED',
@@ -18,9 +19,9 @@ export const TxPoolErrorCode = {
 } as const;
 export type TxPoolErrorCode = (typeof TxPoolErrorCode)[keyof typeof TxPoolErrorCode];
 
-export class TxPoolError extends Error {
+export class TxPoolError extends CodedError {
   constructor(
-    readonly code: TxPoolErrorCode,
+    override readonly code: TxPoolErrorCode,
     message: string,
   ) {
     super(message);

@@ -13,6 +13,7 @@
  * elements and the points lie on their curves is verify.ts's job, so that the verifier can
  * report which check failed.
  */
+import { CodedError } from '../errors.ts';
 
 /** BN254 base field modulus. */
 export const BN254_P = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
@@ -59,7 +60,9 @@ export interface SnarkjsProof {
   curve?: string;
 }
 
-export class EncodingError extends Error {
+export class EncodingError extends CodedError {
+  override readonly code = 'ENCODING_ERROR';
+
   override name = 'EncodingError';
 }
 

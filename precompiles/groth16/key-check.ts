@@ -27,6 +27,7 @@
 import * as mcl from 'mcl-wasm';
 import { decodeVk, EncodingError, type G1, type G2, type VerifyingKey } from './encoding.ts';
 import { PointError, toG1, toG2 } from './points.ts';
+import { CodedError } from '../errors.ts';
 
 /** IInferenceVerifier.KeyRefused codes; 1-3 are the point codes of InvalidProof. */
 export const enum KeyCode {
@@ -46,10 +47,10 @@ export const enum KeyCode {
 /** Largest multiplier tried when looking for a relation between beta, gamma and delta. */
 export const RELATION_BOUND = 16;
 
-export class InvalidKeyError extends Error {
+export class InvalidKeyError extends CodedError<KeyCode> {
   override name = 'InvalidKeyError';
   constructor(
-    readonly code: KeyCode,
+    override readonly code: KeyCode,
     message: string,
   ) {
     super(message);

@@ -7,6 +7,7 @@
  */
 import * as mcl from 'mcl-wasm';
 import { BN254_P, type G1, type G2 } from './encoding.ts';
+import { CodedError } from '../errors.ts';
 
 export const enum ProofCode {
   CoordinateRange = 1,
@@ -14,8 +15,8 @@ export const enum ProofCode {
   NotInSubgroup = 3,
 }
 
-export class PointError extends Error {
-  constructor(readonly code: ProofCode) {
+export class PointError extends CodedError<ProofCode> {
+  constructor(override readonly code: ProofCode) {
     super(`invalid point (code ${code})`);
   }
 }

@@ -44,6 +44,7 @@
  * NOT PART OF THE MODEL: name, version and description of a SPEC.json are metadata. They are not
  * serialized and do not change the model id, so the same weights always have the same id.
  */
+import { CodedError } from '../errors.ts';
 
 export const FORMAT_VERSION = 1;
 export const MAX_LAYERS = 16;
@@ -120,9 +121,9 @@ export type ModelErrorCode =
   | 'TRAILING_BYTES'
   | 'BAD_INPUT'; // executor input
 
-export class ModelFormatError extends Error {
+export class ModelFormatError extends CodedError {
   constructor(
-    readonly code: ModelErrorCode,
+    override readonly code: ModelErrorCode,
     message: string,
     /** JSON-ish path of the offending value, e.g. `layers[1].weights[3][0]`; '' for the whole. */
     readonly path = '',

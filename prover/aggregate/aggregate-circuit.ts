@@ -18,8 +18,11 @@ import { type LoadedModel, checkInput } from '../pipeline/prove.ts';
 import { groth16Setup } from '../setup/groth16.ts';
 import { operatorPtau, powerFor, ptauFor } from '../setup/ptau.ts';
 import { withCurve } from '../setup/snarkjs-curve.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
-export class AggregateCircuitError extends Error {
+export class AggregateCircuitError extends CodedError {
+  override readonly code = 'AGGREGATE_CIRCUIT_ERROR';
+
   override name = 'AggregateCircuitError';
 }
 

@@ -19,10 +19,13 @@ import { compileModel } from '../pipeline/compile-model.ts';
 import { type LoadedModel, loadModelDir } from '../pipeline/prove.ts';
 import { powerFor } from '../setup/ptau.ts';
 import { type AggregateFiles, type AggregateProof, proveAggregate, setupAggregateCircuit } from './aggregate-circuit.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export const AGGREGATE_CACHE = resolve(import.meta.dirname, '../../.cache/aggregate');
 
-export class CircuitCacheError extends Error {
+export class CircuitCacheError extends CodedError {
+  override readonly code = 'CIRCUIT_CACHE_ERROR';
+
   override name = 'CircuitCacheError';
 }
 

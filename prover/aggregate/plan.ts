@@ -16,8 +16,11 @@
  * would need a well-known input whose "result" then sits on L1 looking like a real inference.
  */
 import type { Hex } from 'viem';
+import { CodedError } from '../../precompiles/errors.ts';
 
-export class AggregationPlanError extends Error {
+export class AggregationPlanError extends CodedError {
+  override readonly code = 'AGGREGATION_PLAN_ERROR';
+
   override name = 'AggregationPlanError';
 }
 

@@ -20,13 +20,16 @@ import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { decodeOutputs, encodeOutputs, generateCircuit } from './generate.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { type Model, modelOutputShape, shapeSize, validateModel } from '../../precompiles/model/format.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** 31 bytes of outputs stay below 2^248 < r: the packed value is one field element, no wrap. */
 export const MAX_PACKED_OUTPUTS = 31;
 /** Bounds the generated source; k = 64 of a small model is already ~70k constraints. */
 export const MAX_SLOTS = 64;
 
-export class MultiCircuitError extends Error {
+export class MultiCircuitError extends CodedError {
+  override readonly code = 'MULTI_CIRCUIT_ERROR';
+
   override name = 'MultiCircuitError';
 }
 

@@ -17,16 +17,17 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { CodedError } from '../../precompiles/errors.ts';
 
 /** Returns the bytes whose sha256 is `sha256Hex` (the source may lie: callers check). */
 export type FetchByHash = (sha256Hex: string) => Promise<Uint8Array>;
 
 export type ModelFetchErrorCode = 'MANIFEST_HASH' | 'MANIFEST_INVALID' | 'WRONG_MODEL' | 'FILE_HASH' | 'MODEL_ID' | 'VK_HASH' | 'FETCH_FAILED';
 
-export class ModelFetchError extends Error {
+export class ModelFetchError extends CodedError {
   override name = 'ModelFetchError';
   constructor(
-    readonly code: ModelFetchErrorCode,
+    override readonly code: ModelFetchErrorCode,
     message: string,
   ) {
     super(message);

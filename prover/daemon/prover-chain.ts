@@ -12,6 +12,7 @@ import type { Account, Address, Chain, Hex, PublicClient, TransactionReceipt, Tr
 import { privateKeyToAccount } from 'viem/accounts';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
 import { marketAbi } from '../../contracts/abi/market.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export interface MarketRequest {
   id: bigint;
@@ -28,7 +29,9 @@ export interface MarketRequest {
 export type FulfilOutcome = { kind: 'paid'; fee: bigint; tx: Hex } | { kind: 'rejected'; reason: Hex; tx: Hex };
 
 /** A market call the chain refused: `errorName` is the contract's custom error (AlreadyClaimed, ...). */
-export class MarketRevert extends Error {
+export class MarketRevert extends CodedError {
+  override readonly code = 'MARKET_REVERT';
+
   override name = 'MarketRevert';
   constructor(
     readonly errorName: string,

@@ -18,6 +18,7 @@ import type { FetchByHash } from './model-fetcher.ts';
 import { ProverChain } from './prover-chain.ts';
 import { ProverPool } from '../worker/pool.ts';
 import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export interface ProverNodeOptions {
   rpcUrl: string;
@@ -33,7 +34,9 @@ export interface ProverNodeOptions {
   p2p: { listen: string[]; bootnodes: string[] };
 }
 
-export class ProverStartError extends Error {
+export class ProverStartError extends CodedError {
+  override readonly code = 'PROVER_START_ERROR';
+
   override name = 'ProverStartError';
 }
 

@@ -15,8 +15,11 @@ import type { Model } from '../../precompiles/model/format.ts';
 import { shapeSize } from '../../precompiles/model/format.ts';
 import { withCurve } from '../setup/snarkjs-curve.ts';
 import type { ModelManifest } from './manifest.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
-export class ProveError extends Error {}
+export class ProveError extends CodedError {
+  override readonly code = 'PROVE_ERROR';
+}
 
 export interface LoadedModel {
   dir: string;

@@ -11,6 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSyn
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quietLogger, withCurve } from './snarkjs-curve.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export const DEFAULT_PTAU_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../.cache/ptau');
 /**
@@ -41,7 +42,9 @@ export function powerFor(constraints: number, publicSignals: number): number {
   return Math.max(k, 8);
 }
 
-export class PtauError extends Error {}
+export class PtauError extends CodedError {
+  override readonly code = 'PTAU_ERROR';
+}
 
 export interface PtauInfo {
   power: number;

@@ -8,13 +8,14 @@ import type { Logger } from 'pino';
 import type { AggregateProof } from '../aggregate/aggregate-circuit.ts';
 import type { InferenceProof } from '../pipeline/prove.ts';
 import type { TaskResults, WorkerReady, WorkerReply, WorkerTask } from './messages.ts';
+import { CodedError } from '../../precompiles/errors.ts';
 
 export type ProverPoolErrorCode = 'POOL_CLOSED' | 'WORKER_DIED' | 'PROVE_FAILED';
 
-export class ProverPoolError extends Error {
+export class ProverPoolError extends CodedError {
   override name = 'ProverPoolError';
   constructor(
-    readonly code: ProverPoolErrorCode,
+    override readonly code: ProverPoolErrorCode,
     message: string,
   ) {
     super(message);

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { inputHash } from '../../../precompiles/model/input-hash.ts';
+import { CodedError } from '../../../precompiles/errors.ts';
 
 export const JOB_MESSAGE_VERSION = 1;
 
@@ -40,10 +41,10 @@ const jobSchema = z.strictObject({
 
 export type JobMessage = z.infer<typeof jobSchema>;
 
-export class JobMessageError extends Error {
+export class JobMessageError extends CodedError {
   override name = 'JobMessageError';
   constructor(
-    readonly code: 'MALFORMED' | 'WRONG_CHAIN' | 'INPUT_MISMATCH',
+    override readonly code: 'MALFORMED' | 'WRONG_CHAIN' | 'INPUT_MISMATCH',
     message: string,
   ) {
     super(message);
