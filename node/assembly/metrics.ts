@@ -45,8 +45,8 @@ export interface MetricsDeps {
   sealing?: boolean;
   /** A replica behind its source reports true; a sequencer never syncs. */
   syncing?: () => boolean;
-  /** A replica's L1 services (startReplicaL1), where the challenger is found. */
-  replicaServices?: readonly object[];
+  /** A replica's output challenger (startReplicaL1). */
+  challenger?: Challenger;
   /** Filters, subscriptions and WebSockets open now. */
   rpcLoad?: () => RpcLoad;
 }
@@ -75,7 +75,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
   if (deps.rpcLoad !== undefined) rpcLoadMetrics(reg, deps.rpcLoad);
   if (deps.p2p !== undefined) p2pMetrics(reg, deps.p2p.service);
   const l1 = deps.l1 === undefined ? undefined : wireL1(reg, options, deps.chain, deps.l1);
-  const challenger = deps.replicaServices?.find((s): s is Challenger => s instanceof Challenger);
+  const challenger = deps.challenger;
   const unwatchChallenger = challenger === undefined ? undefined : challengerMetrics(reg, challenger);
   let fatal: string | undefined;
   const health = (): HealthReport => {
@@ -134,18 +134,17 @@ function httpRoutes(reg: Registry, health: () => HealthReport): HttpRoute[] {
   ];
 }
 
-/** The batcher, proposer and poster are found among the L1 services, so sequencer-l1.ts needs no metrics hook. */
+/** The sequencer's L1 side: the probe of its endpoint, the Rollup's status and its posters. */
 function wireL1(reg: Registry, options: NodeOptions, chain: Chain, l1: L1Parts): { probe: L1Probe; watch: L1Watch } {
   const r = options.rollup!;
   const probe = new L1Probe({ url: r.l1Rpc, everyMs: r.l1PollMs, timeoutMs: 10_000 });
   probe.start();
-  const find = <T>(cls: abstract new (...args: never[]) => T): T | undefined => l1.services.find((s): s is T & typeof s => s instanceof cls);
   const watch = l1Metrics(reg, {
     status: l1.rpc.status,
     probe,
-    batcher: find(Batcher),
-    proposer: find(Proposer),
-    poster: find(InferencePoster),
+    batcher: l1.batcher,
+    proposer: l1.proposer,
+    poster: l1.poster,
     depositsConsumed: async () => (await readL1BlockInfo(chain.headState())).depositCount,
   });
   return { probe, watch };

@@ -8,8 +8,8 @@ import type { RpcOptions } from '../rpc/options.ts';
 import { defaultRpcOptions } from '../rpc/options.ts';
 import type { SyncOptions } from '../sync/options.ts';
 
-/** Everything a node needs to start; the CLI builds this from flags. */
-export interface NodeOptions {
+/** What a node of either role needs to start; the CLI builds this from flags. */
+interface BaseNodeOptions {
   /** Directory of the LevelDB; created when missing. */
   datadir: string;
   chainId: bigint;
@@ -21,22 +21,37 @@ export interface NodeOptions {
   /** Directory of compiled models (`ai-rollup model compile --out`) whose artifacts this node serves; default <datadir>/models. */
   modelsDir?: string;
   rpc: RpcOptions;
+  /** Block parameters (gas limit, base fee floor) both roles read; block time, coinbase and the pool are the sequencer's. */
   sequencer: SequencerOptions;
-  /** Rollup mode: follow an L1, include its deposits, and post batches and outputs when keys are given. */
-  rollup?: RollupNodeOptions;
-  /** Peer-to-peer: proof jobs gossiped to provers, model artifacts served by hash. Off when unset. */
+  /** Peer-to-peer: proof jobs gossiped to provers, model artifacts served by hash, blocks. Off when unset. */
   p2p?: NodeP2POptions;
   /** `/metrics` and `/health` thresholds and an optional separate listener; node/metrics/options.ts defaults when unset. */
   metrics?: MetricsOptions;
+}
+
+/** The sequencer: orders transactions into blocks; with `rollup`, includes L1 deposits and posts to L1. */
+export interface SequencerNodeOptions extends BaseNodeOptions {
+  role: 'sequencer';
+  /** Rollup mode: follow an L1, include its deposits, and post batches and outputs when keys are given. */
+  rollup?: RollupNodeOptions;
   /**
    * The sequencer's block key: every block it commits is signed with it and gossiped on the
    * `blocks` topic (needs p2p). Its address is what replicas check: the rollup config's
    * `unsafeBlockSigner`, or a replica's `--sequencer-address` on a chain without one.
    */
   sequencerKey?: Hex;
-  /** Replica mode: no block production; blocks come from the sequencer over p2p (node/sync). */
-  replica?: ReplicaOptions;
+  replica?: undefined;
 }
+
+/** A replica: no block production; blocks come from the sequencer over p2p (node/sync) and from L1 (node/derivation). */
+export interface ReplicaNodeOptions extends BaseNodeOptions {
+  role: 'replica';
+  replica: ReplicaOptions;
+  rollup?: undefined;
+  sequencerKey?: undefined;
+}
+
+export type NodeOptions = SequencerNodeOptions | ReplicaNodeOptions;
 
 /** A replica: follows the sequencer's signed blocks, re-executing each; serves JSON-RPC read-only. */
 export interface ReplicaOptions {
@@ -91,7 +106,8 @@ export interface RollupNodeOptions {
 
 export const DEFAULT_CHAIN_ID = 1337n;
 
-export const defaultNodeOptions: NodeOptions = {
+export const defaultNodeOptions: SequencerNodeOptions = {
+  role: 'sequencer',
   datadir: './data',
   chainId: DEFAULT_CHAIN_ID,
   dev: false,

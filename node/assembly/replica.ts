@@ -37,9 +37,11 @@ import { HeadPoller, serveSignedHead } from '../sync/signed-head.ts';
 import type { SignedHeadSource } from '../sync/signed-head.ts';
 import type { SyncProgress } from '../sync/progress.ts';
 
-export interface Stoppable {
-  stop(): Promise<void>;
-}
+import { emptyPool } from '../txpool/view.ts';
+import type { ReplicaNodeOptions } from './options.ts';
+import type { RoleServices, SharedParts, Stoppable } from './role.ts';
+
+export type { Stoppable } from './role.ts';
 
 export interface BlockSyncDeps {
   chain: Chain;
@@ -55,7 +57,7 @@ export interface BlockSyncDeps {
 
 /** A replica's block writer: gossip, catch-up and derivation all import through it, one at a time. */
 export function replicaImporter(options: NodeOptions, deps: BlockSyncDeps): SerialImporter | undefined {
-  if (options.replica === undefined) return undefined;
+  if (options.role !== 'replica') return undefined;
   return new SerialImporter({ chain: deps.chain, logger: deps.logger.child({ module: 'sync:import' }), onFatal: deps.onFatal });
 }
 
@@ -78,12 +80,12 @@ export function blockSync(options: NodeOptions, deps: BlockSyncDeps): (service: 
       publisher.start();
       signedHead = () => publisher.signedHead();
       parts.push(publisher);
-    } else if (options.replica === undefined && options.rollup?.config.unsafeBlockSigner !== undefined) {
+    } else if (options.role === 'sequencer' && options.rollup?.config.unsafeBlockSigner !== undefined) {
       logger
         .child({ module: 'sync' })
         .warn({ unsafeBlockSigner: options.rollup.config.unsafeBlockSigner }, 'no --sequencer-key: blocks are not gossiped, replicas cannot follow this sequencer');
     }
-    if (options.replica !== undefined) {
+    if (options.role === 'replica') {
       const following = follow(options.chainId, options.replica, service, deps);
       if (following !== undefined) {
         signedHead = async () => following.follower.signedHead;
@@ -182,7 +184,7 @@ export async function startReplicaL1(
   chainId: bigint,
   logger: Logger,
   deps: ReplicaL1Deps,
-): Promise<{ rpc: RollupContext; services: Stoppable[] } | undefined> {
+): Promise<{ rpc: RollupContext; challenger: Challenger; services: Stoppable[] } | undefined> {
   const r = replica.rollup;
   if (r === undefined) return undefined;
   if (r.config.l2ChainId !== chainId) throw new Error(`rollup config is for L2 chain ${r.config.l2ChainId}, this node runs chain ${chainId}`);
@@ -207,7 +209,7 @@ export async function startReplicaL1(
   });
   challenger.start();
   // the challenger reads derived blocks, so it stops before derivation; the importer stops last
-  return { rpc: { config: r.config, status, client }, services: [challenger, derivation, status, deps.importer] };
+  return { rpc: { config: r.config, status, client }, challenger, services: [challenger, derivation, status, deps.importer] };
 }
 
 /** Every L1-deriving replica checks the proposer's outputs; only one with the challenger key deletes wrong ones. */
@@ -220,4 +222,21 @@ function outputChallenger(l1ChainId: bigint, l1Rpc: string, key: Hex | undefined
   });
   const wallet = key === undefined ? undefined : createWalletClient({ account: privateKeyToAccount(key), chain: l1, transport: http(l1Rpc, { retryCount: 0, timeout: 30_000 }) });
   return new Challenger({ ...deps, wallet }, { pollMs });
+}
+
+/**
+ * The replica's role, assembled: no pool (transactions go to the sequencer), the method table
+ * that forwards them, and with --l1-rpc derivation from L1 and the output challenger. Its block
+ * sync (gossip, ranges) was set up on p2p by blockSync before p2p started.
+ */
+export async function replicaRole(options: ReplicaNodeOptions, shared: SharedParts): Promise<RoleServices> {
+  const l1 = await startReplicaL1(options.replica, options.chainId, shared.logger, { kv: shared.kv, chain: shared.chain, importer: shared.importer, progress: shared.progress });
+  return {
+    pool: emptyPool,
+    methods: replicaMethods(options.replica),
+    rollup: l1?.rpc,
+    metrics: { challenger: l1?.challenger },
+    run() {},
+    services: l1?.services ?? [],
+  };
 }

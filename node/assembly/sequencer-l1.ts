@@ -22,7 +22,7 @@ import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
 import { L1Watcher } from '../l1/l1-watcher.ts';
 import { RollupStatus } from '../l1/rollup-status.ts';
-import type { NodeOptions } from './options.ts';
+import type { RollupNodeOptions, SequencerNodeOptions } from './options.ts';
 
 function l1Chain(id: bigint, url: string) {
   return defineChain({ id: Number(id), name: `l1-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
@@ -39,8 +39,8 @@ export interface L1AiParts {
   jobInputs?: JobInputs;
 }
 
-export async function startL1(options: NodeOptions, chain: Chain, logger: Logger, ai: L1AiParts) {
-  const r = options.rollup!;
+export async function startL1(options: SequencerNodeOptions & { rollup: RollupNodeOptions }, chain: Chain, logger: Logger, ai: L1AiParts) {
+  const r = options.rollup;
   const cfg = r.config;
   if (cfg.l2ChainId !== options.chainId) throw new Error(`rollup config is for L2 chain ${cfg.l2ChainId}, this node runs chain ${options.chainId}`);
   // no retries inside viem: the watcher and status loops retry on their own schedule
@@ -77,15 +77,17 @@ export async function startL1(options: NodeOptions, chain: Chain, logger: Logger
     batcher.start();
     services.unshift(batcher);
   }
+  let proposer: Proposer | undefined;
   if (r.proposerKey !== undefined) {
-    const proposer = new Proposer(
+    const p = new Proposer(
       { chain, l1: { public: client as PublicClient, wallet: wallet(r.proposerKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'proposer' }) },
       { pollMs: r.l1PollMs, l1Confirmations: cfg.l1Confirmations },
     );
-    batcher?.onBatchConfirmed(() => proposer.poke());
-    proposer.onProposed(() => void status.poll());
-    proposer.start();
-    services.unshift(proposer);
+    batcher?.onBatchConfirmed(() => p.poke());
+    p.onProposed(() => void status.poll());
+    p.start();
+    services.unshift(p);
+    proposer = p;
   }
   const poster = inferencePoster(options, client as PublicClient, wallet, logger, chain, ai);
   if (poster !== undefined) {
@@ -95,6 +97,9 @@ export async function startL1(options: NodeOptions, chain: Chain, logger: Logger
   const start: L1BlockRef = { number: cfg.l1Start.number, hash: cfg.l1Start.hash, timestamp: cfg.l1Start.timestamp, baseFee: 0n };
   return {
     watcher,
+    batcher,
+    proposer,
+    poster,
     producer: { view: watcher, start, onConsumed: (count: bigint) => watcher.consumed(count) },
     rpc: { config: cfg, status, client: client as PublicClient },
     services,
@@ -118,14 +123,14 @@ async function depositCapacity(client: PublicClient, bridge: Hex, gasLimit: bigi
 }
 
 function inferencePoster(
-  options: NodeOptions,
+  options: SequencerNodeOptions & { rollup: RollupNodeOptions },
   l1: PublicClient,
   wallet: (key: Hex) => ReturnType<typeof createWalletClient>,
   logger: Logger,
   chain: Chain,
   ai: L1AiParts,
 ): InferencePoster | undefined {
-  const r = options.rollup!;
+  const r = options.rollup;
   const oracle = r.config.contracts.inferenceOracle;
   if (r.inferencePosterKey === undefined) return undefined;
   if (oracle === undefined) {

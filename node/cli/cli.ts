@@ -9,7 +9,7 @@ import { proverCommand } from './prover.ts';
 import { createLogger } from '../logger.ts';
 import type { LogLevel } from '../logger.ts';
 import { DEFAULT_CHAIN_ID, DEFAULT_P2P_LISTEN, defaultNodeOptions, defaultNodeP2POptions } from '../assembly/options.ts';
-import type { NodeOptions, NodeP2POptions, ReplicaOptions } from '../assembly/options.ts';
+import type { NodeOptions, NodeP2POptions, ReplicaNodeOptions, ReplicaOptions, SequencerNodeOptions } from '../assembly/options.ts';
 import { defaultSyncOptions } from '../sync/options.ts';
 import { readRollupConfig } from '../rollup-config.ts';
 import { defaultMetricsOptions } from '../metrics/options.ts';
@@ -231,13 +231,13 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
   const genesisFile = f.genesis as string | undefined;
   const fileChainId = genesisFile === undefined ? undefined : BigInt((await readGenesisFile(genesisFile)).config.chainId);
   const rollup = replica === undefined ? await rollupOptions(f) : undefined;
+  const role: Pick<SequencerNodeOptions, 'role' | 'rollup' | 'sequencerKey'> | Pick<ReplicaNodeOptions, 'role' | 'replica'> =
+    replica === undefined ? { role: 'sequencer', rollup, sequencerKey: sequencerKey(f, rollup, p2p) } : { role: 'replica', replica };
   const opts: NodeOptions = {
-    rollup,
+    ...role,
     p2p,
     datadir: datadir ?? defaultNodeOptions.datadir,
     chainId: (f.chainId as bigint | undefined) ?? fileChainId ?? rollup?.config.l2ChainId ?? replica?.rollup?.config.l2ChainId ?? DEFAULT_CHAIN_ID,
-    replica,
-    sequencerKey: sequencerKey(f, rollup, p2p),
     genesisFile,
     dev: f.dev === true,
     logLevel: f.logLevel as LogLevel,

@@ -1,0 +1,42 @@
+/**
+ * The sequencer's role, assembled: its mempool, its L1 side (deposits in; batches, outputs and
+ * inference proofs out, each poster on its own key) and block production.
+ */
+import { BlockProducer } from '../../sequencer/block-producer.ts';
+import { Mempool } from '../../sequencer/mempool.ts';
+import { allMethods } from '../rpc/methods/index.ts';
+import type { SequencerNodeOptions } from './options.ts';
+import type { RoleServices, SharedParts } from './role.ts';
+import { startL1 } from './sequencer-l1.ts';
+
+export async function sequencerRole(options: SequencerNodeOptions, shared: SharedParts): Promise<RoleServices> {
+  const { chain, calls, artifacts, p2p, logger } = shared;
+  const seq = options.sequencer;
+  const pool = new Mempool(seq.pool, {
+    common: chain.common,
+    logger: logger.child({ module: 'mempool' }),
+    state: {
+      async account(address) {
+        const acct = await chain.headState().getAccount(address);
+        return { nonce: acct?.nonce ?? 0n, balance: acct?.balance ?? 0n };
+      },
+    },
+    limits: () => ({ gasLimit: seq.gasLimit, minFee: seq.minBaseFee }),
+  });
+  const rollup = options.rollup;
+  const l1 = rollup === undefined ? undefined : await startL1({ ...options, rollup }, chain, logger, { calls, artifacts, jobInputs: p2p?.inputs });
+  const producer = new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => shared.fatal(err) });
+  return {
+    pool,
+    methods: allMethods(),
+    rollup: l1?.rpc,
+    producer,
+    metrics: { l1 },
+    run() {
+      producer.start();
+      l1?.startPoster();
+      if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());
+    },
+    services: [producer, ...(l1?.services ?? [])],
+  };
+}
