@@ -22,7 +22,7 @@ import type { BatchHeader } from '../../node/rollup/batch-codec.ts';
 import { buildChild, openChain } from './chain-rewind-fixture.ts';
 
 const ROLLUP: Hex = `0x${'12'.repeat(20)}`;
-const L1_BLOCK = { number: 100n, hash: keccak256('0x64') as Hex, parentHash: zeroHash, timestamp: 1n };
+const L1_BLOCK = { number: 100n, hash: keccak256('0x64') as Hex, parentHash: zeroHash, timestamp: 1n, baseFee: 1n };
 
 interface Posted {
   to: Hex;
