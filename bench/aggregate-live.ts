@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createPublicClient, createWalletClient, defineChain, encodeFunctionData, http, keccak256, parseEther, parseEventLogs, zeroAddress } from 'viem';
+import { createPublicClient, createWalletClient, encodeFunctionData, http, keccak256, parseEther, parseEventLogs, zeroAddress } from 'viem';
 import type { Address, Chain, Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startAnvil } from '../devnet/anvil.ts';
@@ -43,6 +43,7 @@ import { InferencePoster } from '../sequencer/inference-poster.ts';
 import type { FulfilledSource, InferencePosterOptions, PostedInferences } from '../sequencer/inference-poster.ts';
 import { bridgeAbi, rollupAbi } from '../contracts/abi/rollup.ts';
 import { ROOT, table } from './lib.ts';
+import { chainAt } from '../contracts/abi/chain.ts';
 
 const BATCH = 64;
 const K = 4;
@@ -88,7 +89,7 @@ async function start(work: string): Promise<Env> {
     },
     logger.child({ module: 'l2' }),
   );
-  const chain = defineChain({ id: anvil.chainId, name: 'anvil', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
+  const chain = chainAt(anvil.chainId, anvil.url, 'anvil');
   return {
     node,
     l2: createPublicClient({ transport: http(node.rpcUrl), pollingInterval: 100 }) as PublicClient,
@@ -109,12 +110,7 @@ async function start(work: string): Promise<Env> {
 
 /** 64 requests, then their 64 fulfilments with the given proofs; returns the request ids. */
 async function requestAndFulfil(env: Env, modelId: Hex, inputs: number[][], proofs: InferenceProof[]): Promise<bigint[]> {
-  const l2chain = defineChain({
-    id: await env.l2.getChainId(),
-    name: 'l2',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [env.node.rpcUrl] } },
-  });
+  const l2chain = chainAt(await env.l2.getChainId(), env.node.rpcUrl, 'l2');
   const [dapp, prover] = devAccounts().map((a) => createWalletClient({ chain: l2chain, account: privateKeyToAccount(a.privateKey as Hex), transport: http(env.node.rpcUrl) }));
   const send = async (w: typeof dapp, calls: { data: Hex; value?: bigint; gas: bigint }[]) => {
     let nonce = await env.l2.getTransactionCount({ address: w!.account.address, blockTag: 'pending' });
@@ -210,12 +206,7 @@ export async function liveBench(): Promise<void> {
     const { manifest } = await compileModel(spec, { outDir: dir, input: 'private', aggregate: K });
     await registerModel({ modelDir: dir, rpcUrl: env.node.rpcUrl, privateKey: devAccounts()[0]!.privateKey as Hex, metadataUri: 'bench://tiny', weights: false });
     const prover = createWalletClient({
-      chain: defineChain({
-        id: await env.l2.getChainId(),
-        name: 'l2',
-        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-        rpcUrls: { default: { http: [env.node.rpcUrl] } },
-      }),
+      chain: chainAt(await env.l2.getChainId(), env.node.rpcUrl, 'l2'),
       account: privateKeyToAccount(devAccounts()[1]!.privateKey as Hex),
       transport: http(env.node.rpcUrl),
     });

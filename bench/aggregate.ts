@@ -22,7 +22,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as snarkjs from 'snarkjs';
-import { createPublicClient, createWalletClient, decodeEventLog, defineChain, encodeFunctionData, http, keccak256, parseAbi } from 'viem';
+import { createPublicClient, createWalletClient, decodeEventLog, encodeFunctionData, http, keccak256, parseAbi } from 'viem';
 import type { Address, Hex, PublicClient, WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
@@ -37,6 +37,7 @@ import { type ParsedSpec, parseModelSpecText } from '../precompiles/model/spec.t
 import { proveInference } from '../prover/pipeline/prove.ts';
 import { quietLogger } from '../prover/setup/snarkjs-curve.ts';
 import { ROOT, table } from './lib.ts';
+import { chainAt } from '../contracts/abi/chain.ts';
 
 const SIZES = [1, 16, 64];
 const BATCH = 64;
@@ -105,7 +106,7 @@ interface L1 {
 
 async function startL1(): Promise<L1> {
   const anvil = await startAnvil({ gasLimit: 60_000_000n });
-  const chain = defineChain({ id: anvil.chainId, name: 'anvil', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
+  const chain = chainAt(anvil.chainId, anvil.url, 'anvil');
   const pub = createPublicClient({ chain, transport: http(anvil.url), pollingInterval: 50 }) as PublicClient;
   const [deployer, batcherKey] = anvil.accounts.map((k) => privateKeyToAccount(k));
   const wallet = createWalletClient({ chain, account: deployer!, transport: http(anvil.url) });

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { bytesToHex, createPublicClient, createWalletClient, decodeEventLog, defineChain, encodeFunctionData, http, parseAbi, parseEther, size, toHex } from 'viem';
+import { bytesToHex, createPublicClient, createWalletClient, decodeEventLog, encodeFunctionData, http, parseAbi, parseEther, size, toHex } from 'viem';
 import type { Address, Hex, PrivateKeyAccount } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { compileContracts } from '../contracts/compile.ts';
@@ -26,6 +26,7 @@ import { bridgeAbi } from '../contracts/abi/rollup.ts';
 import { startL1 } from '../test/helpers/rollup.ts';
 import type { L1Env } from '../test/helpers/rollup.ts';
 import { rpc, rpcBatch, sleep, table } from './lib.ts';
+import { chainAt } from '../contracts/abi/chain.ts';
 
 /** The devnet's defaults (ai-rollup devnet --l1-block-time, --block-time; devnet/devnet.ts). */
 const L1_BLOCK_TIME_S = 2;
@@ -167,7 +168,7 @@ interface Withdrawal {
 }
 
 function l2Clients(url: string, chainId: bigint, account: PrivateKeyAccount) {
-  const chain = defineChain({ id: Number(chainId), name: 'l2', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+  const chain = chainAt(chainId, url, 'l2');
   return {
     url,
     publicClient: createPublicClient({ chain, transport: http(url), pollingInterval: 100 }),

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib } from 'node:zlib';
 import pino from 'pino';
-import { bytesToHex, createPublicClient, createWalletClient, defineChain, encodeDeployData, encodeFunctionData, hexToBytes, http, keccak256, parseEther, size } from 'viem';
+import { bytesToHex, createPublicClient, createWalletClient, encodeDeployData, encodeFunctionData, hexToBytes, http, keccak256, parseEther, size } from 'viem';
 import type { Address, Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { compileContracts } from '../contracts/compile.ts';
@@ -36,6 +36,7 @@ import { rollupAbi } from '../contracts/abi/rollup.ts';
 import { benchBridge } from './l1-bridge.ts';
 import { benchDepositGas } from './l1-deposit-gas.ts';
 import { table } from './lib.ts';
+import { chainAt } from '../contracts/abi/chain.ts';
 
 const { values: args } = parseArgs({ options: { 'per-block': { type: 'string' }, sizes: { type: 'string' }, deposits: { type: 'string' }, fill: { type: 'string' } } });
 const PER_BLOCK = Number(args['per-block'] ?? 100);
@@ -81,7 +82,7 @@ async function post(l1: L1, rollup: Address, node: RollupNode, first: bigint, la
 type L1 = ReturnType<typeof l1Clients>;
 
 function l1Clients(anvil: Anvil) {
-  const chain = defineChain({ id: anvil.chainId, name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
+  const chain = chainAt(anvil.chainId, anvil.url, 'l1');
   return {
     public: createPublicClient({ chain, transport: http(anvil.url), pollingInterval: 50 }),
     batcher: createWalletClient({ chain, transport: http(anvil.url), account: privateKeyToAccount(anvil.accounts[1]!) }),

@@ -4,7 +4,7 @@
  * InferenceOracle(rollup), each mined before the next.
  * The Bridge's deployment block is the rollup's L1 start: no deposit can precede it.
  */
-import { BaseError, ContractFunctionRevertedError, ExecutionRevertedError, createPublicClient, createWalletClient, defineChain, getAddress, http } from 'viem';
+import { BaseError, ContractFunctionRevertedError, ExecutionRevertedError, createPublicClient, createWalletClient, getAddress, http } from 'viem';
 import type { Address, Hex, PublicClient, TransactionReceipt } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
@@ -12,6 +12,7 @@ import { loadL1Artifact } from '../contracts/l1-artifacts.ts';
 import { L1_INFO_GAS } from '../node/rollup/l1-attributes.ts';
 import { bridgeAbi, rollupAbi } from '../contracts/abi/rollup.ts';
 import { CodedError } from '../precompiles/errors.ts';
+import { chainAt } from '../contracts/abi/chain.ts';
 
 /** The Bridge's deposit gas market (contracts/interfaces/IResourceMetering.sol). */
 export interface ResourceConfig {
@@ -122,7 +123,7 @@ export async function deployL1(opts: DeployL1Options): Promise<L1Deployment> {
   } catch (err) {
     throw new DeployError(DeployErrorCode.Unreachable, `L1 at ${opts.l1Url} does not answer: ${(err as Error).message}`, { cause: err });
   }
-  const chain = defineChain({ id: chainId, name: `l1-${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [opts.l1Url] } } });
+  const chain = chainAt(chainId, opts.l1Url, `l1-${chainId}`);
   const account = privateKeyToAccount(opts.deployerKey);
   const publicClient = createPublicClient({ chain, transport: http(opts.l1Url), pollingInterval: 100 });
   const wallet = createWalletClient({ chain, account, transport: http(opts.l1Url) });

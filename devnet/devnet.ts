@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createPublicClient, createWalletClient, defineChain, http, parseEther } from 'viem';
+import { createPublicClient, createWalletClient, http, parseEther } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { predeploys } from '../contracts/predeploys.ts';
@@ -17,6 +17,7 @@ import type { RollupConfig } from '../node/rollup-config.ts';
 import { startAnvil } from './anvil.ts';
 import type { Anvil } from './anvil.ts';
 import { DEFAULT_RESOURCE_CONFIG, deployL1, resourceConfigFor } from './deploy.ts';
+import { chainAt } from '../contracts/abi/chain.ts';
 
 export interface DevnetOptions {
   /** Keeps L1 state (anvil --state), deployment and L2 chain across runs; a temporary directory otherwise. */
@@ -254,7 +255,7 @@ function anvilRoles(anvil: Anvil): DevnetState['keys'] {
 async function freshRoles(l1Url: string, l1Key: Hex | undefined): Promise<DevnetState['keys']> {
   if (l1Key === undefined) throw new Error('--l1-rpc needs --l1-key (it deploys the contracts and funds the batcher and proposer)');
   const probe = createPublicClient({ transport: http(l1Url) });
-  const chain = defineChain({ id: await probe.getChainId(), name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [l1Url] } } });
+  const chain = chainAt(await probe.getChainId(), l1Url, 'l1');
   const wallet = createWalletClient({ chain, transport: http(l1Url), account: privateKeyToAccount(l1Key) });
   // the block key signs L2 blocks only (no funds); fresh, since a shared L1 is not a private dev setup
   const keys = {

@@ -7,7 +7,7 @@
  * (node/derivation), which gives the safe/finalized tags, and the rollup_ methods.
  */
 import { bytesToHex } from '@ethereumjs/util';
-import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
+import { createPublicClient, createWalletClient, http } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
@@ -40,6 +40,7 @@ import type { SyncProgress } from '../sync/progress.ts';
 import { emptyPool } from '../txpool/view.ts';
 import type { ReplicaNodeOptions } from './options.ts';
 import type { RoleServices, SharedParts, Stoppable } from './role.ts';
+import { chainAt } from '../../contracts/abi/chain.ts';
 
 export type { Stoppable } from './role.ts';
 
@@ -214,12 +215,7 @@ export async function startReplicaL1(
 
 /** Every L1-deriving replica checks the proposer's outputs; only one with the challenger key deletes wrong ones. */
 function outputChallenger(l1ChainId: bigint, l1Rpc: string, key: Hex | undefined, pollMs: number, deps: Omit<ChallengerDeps, 'wallet'>): Challenger {
-  const l1 = defineChain({
-    id: Number(l1ChainId),
-    name: `l1-${l1ChainId}`,
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [l1Rpc] } },
-  });
+  const l1 = chainAt(l1ChainId, l1Rpc, `l1-${l1ChainId}`);
   const wallet = key === undefined ? undefined : createWalletClient({ account: privateKeyToAccount(key), chain: l1, transport: http(l1Rpc, { retryCount: 0, timeout: 30_000 }) });
   return new Challenger({ ...deps, wallet }, { pollMs });
 }

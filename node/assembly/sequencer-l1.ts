@@ -4,7 +4,7 @@
  * its own key, so their transactions never race for a nonce).
  */
 import { dirname } from 'node:path';
-import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
+import { createPublicClient, createWalletClient, http } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
@@ -23,9 +23,10 @@ import type { Chain } from '../chain/chain.ts';
 import { L1Watcher } from '../l1/l1-watcher.ts';
 import { RollupStatus } from '../l1/rollup-status.ts';
 import type { RollupNodeOptions, SequencerNodeOptions } from './options.ts';
+import { chainAt } from '../../contracts/abi/chain.ts';
 
 function l1Chain(id: bigint, url: string) {
-  return defineChain({ id: Number(id), name: `l1-${id}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+  return chainAt(id, url, `l1-${id}`);
 }
 
 export type L1Parts = Awaited<ReturnType<typeof startL1>>;

@@ -12,13 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, defineChain, encodeAbiParameters, http, keccak256, numberToHex, pad, toHex } from 'viem';
+import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, encodeAbiParameters, http, keccak256, numberToHex, pad, toHex } from 'viem';
 import type { Account, Chain, Hex, PublicClient, StateOverride, Transport, WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
 import { revealFromSlot } from '../../precompiles/registry-layout.ts';
 import { devAccounts } from '../chain/genesis.ts';
 import { CodedError } from '../../precompiles/errors.ts';
+import { chainAt } from '../../contracts/abi/chain.ts';
 
 export interface RegisterOptions {
   modelDir: string;
@@ -110,12 +111,7 @@ export async function registerModel(o: RegisterOptions): Promise<RegisterResult>
   }
   const transport = http(o.rpcUrl);
   const pub = createPublicClient({ transport, pollingInterval: 250 });
-  const chain = defineChain({
-    id: await pub.getChainId(),
-    name: 'ai-rollup',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [o.rpcUrl] } },
-  });
+  const chain = chainAt(await pub.getChainId(), o.rpcUrl, 'ai-rollup');
   const account = privateKeyToAccount(o.privateKey);
   const wallet = createWalletClient({ account, chain, transport });
   try {

@@ -7,12 +7,13 @@
  * after any failed send the next one re-reads the count (a node restart drops its pool, and
  * with it our unmined transactions).
  */
-import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, decodeEventLog, defineChain, http, zeroAddress } from 'viem';
+import { BaseError, ContractFunctionRevertedError, createPublicClient, createWalletClient, decodeEventLog, http, zeroAddress } from 'viem';
 import type { Account, Address, Chain, Hex, PublicClient, TransactionReceipt, Transport, WalletClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
 import { marketAbi } from '../../contracts/abi/market.ts';
 import { CodedError } from '../../precompiles/errors.ts';
+import { chainAt } from '../../contracts/abi/chain.ts';
 
 export interface MarketRequest {
   id: bigint;
@@ -50,12 +51,7 @@ export class ProverChain {
   private sending: Promise<unknown> = Promise.resolve();
 
   constructor(readonly options: { rpcUrl: string; chainId: number; privateKey: Hex; market?: Address }) {
-    const chain = defineChain({
-      id: options.chainId,
-      name: `l2-${options.chainId}`,
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [options.rpcUrl] } },
-    });
+    const chain = chainAt(options.chainId, options.rpcUrl, `l2-${options.chainId}`);
     const account = privateKeyToAccount(options.privateKey);
     this.address = account.address;
     const transport = http(options.rpcUrl, { retryCount: 0, timeout: 15_000 });

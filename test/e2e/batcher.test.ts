@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { bytesToHex } from '@ethereumjs/util';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPublicClient, createWalletClient, decodeFunctionData, defineChain, hexToBytes, http, keccak256, parseEther } from 'viem';
+import { createPublicClient, createWalletClient, decodeFunctionData, hexToBytes, http, keccak256, parseEther } from 'viem';
 import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { RLP } from '@ethereumjs/rlp';
@@ -28,6 +28,7 @@ import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { DEV_KEYS, removeDir } from '../helpers/dev-node.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { chainAt } from '../../contracts/abi/chain.ts';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const FAST: Partial<BatcherOptions> = { maxBlocksPerBatch: 4, maxBatchAgeMs: 0, pollMs: 50, maxBackoffMs: 400, resubmitAfterMs: 60_000, stuckAfterMs: 60_000 };
@@ -43,7 +44,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined | false>, m
 }
 
 function l1Clients(url: string, chainId: number, key: Hex) {
-  const chain = defineChain({ id: chainId, name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+  const chain = chainAt(chainId, url, 'l1');
   // no viem retries and a short timeout: the services retry on their own schedule
   const transport = http(url, { retryCount: 0, timeout: 2_000 });
   return {

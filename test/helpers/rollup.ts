@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createPublicClient, createWalletClient, defineChain, http } from 'viem';
+import { createPublicClient, createWalletClient, http } from 'viem';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startAnvil } from '../../devnet/anvil.ts';
@@ -14,6 +14,7 @@ import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { startDevNode } from './dev-node.ts';
 import { waitFor } from './wait.ts';
 import type { DevNode, DevNodeOptions } from './dev-node.ts';
+import { chainAt } from '../../contracts/abi/chain.ts';
 
 export const bridgeTestAbi = [
   {
@@ -40,7 +41,7 @@ export interface L1Env {
 }
 
 export function l1Clients(anvil: Anvil, key: Hex) {
-  const chain = defineChain({ id: anvil.chainId, name: 'l1', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [anvil.url] } } });
+  const chain = chainAt(anvil.chainId, anvil.url, 'l1');
   const account = privateKeyToAccount(key);
   return {
     account,
