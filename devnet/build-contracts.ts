@@ -2,7 +2,7 @@
  * Writes contracts/artifacts/<Name>.json, compiled with the npm solc package: ABI + runtime code
  * for every predeploy, ABI + creation and runtime code for the L1 contracts; then regenerates the
  * Foundry withdrawal fixture, whose storage proofs come from the message passer's runtime code,
- * and the InferenceOracle fixture's Solidity, whose calldata comes from prover/aggregate (its
+ * and the InferenceOracle fixture's Solidity, whose calldata comes from node/rollup/oracle-submission.ts (its
  * proofs are committed JSON: a Groth16 setup cannot be redone bit for bit).
  * Run after editing any of them: `npm run contracts:build`.
  */
