@@ -52,7 +52,7 @@ export function proverCommand(): Command {
     .option('--dev-account <n>', 'use dev account N of the test mnemonic (devnets only)', int('--dev-account'))
     .option('--datadir <dir>', 'model packages, p2p key and scan position', './prover-data')
     .addOption(new Option('--concurrency <n>', 'proving threads').argParser(int('--concurrency', 1)).default(availableParallelism(), 'the number of CPU cores'))
-    .option('--stake <eth>', 'stake to register with when this account is not registered yet', eth)
+    .option('--stake <eth>', 'stake to register with when this account is not registered yet, and to add again whenever slashes take it below the market minimum', eth)
     .addOption(new Option('--min-fee <wei>', 'leave jobs paying less to others').argParser(wei).default(0n, '0'))
     .option('--p2p.bootnodes <multiaddrs>', 'peers to join through, comma-separated /ip4/.../tcp/.../p2p/<id> (a node logs its own)', list, [])
     .option('--p2p.listen <multiaddr>', 'p2p listen address (repeatable)', list)

@@ -44,6 +44,11 @@ export interface RunnerDeps {
   chain: RunnerChain;
   models: { ensure(want: ModelWanted): Promise<string> };
   prove(modelDir: string, input: readonly number[]): Promise<InferenceProof>;
+  /**
+   * Brings the stake back up to the market's minimum after slashes took it below (a miss under
+   * load must not retire the prover for good); false when it cannot. Absent: never restakes.
+   */
+  restake?: () => Promise<boolean>;
   logger: Logger;
 }
 
@@ -239,6 +244,10 @@ export class JobRunner {
           return { retryInMs: this.options.retryMs };
         case 'AlreadyFulfilled':
           return { done: 'lost' };
+        case 'NotRegistered':
+          if ((await this.deps.restake?.()) === true) return { retryInMs: 0 };
+          log.warn({ err: err.message }, 'claim refused: the stake is below the market minimum');
+          return { done: 'failed' };
         case 'TooLateToClaim':
         case 'Expired':
         case 'AlreadyRefunded':

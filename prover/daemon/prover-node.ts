@@ -66,7 +66,13 @@ export class ProverNode {
       { dir: join(options.datadir, 'models') },
       { fetch: fetchFromPeers(p2p, options.rpcUrl, logger), logger: logger.child({ module: 'prover:models' }) },
     );
-    const runner = new JobRunner(options.runner, { chain, models, prove: (dir, input) => pool.prove(dir, input), logger: logger.child({ module: 'prover:jobs' }) });
+    const runner = new JobRunner(options.runner, {
+      chain,
+      models,
+      prove: (dir, input) => pool.prove(dir, input),
+      restake: restaker(chain, options.stake, logger),
+      logger: logger.child({ module: 'prover:jobs' }),
+    });
     const intake = new JobIntake(defaultIntakeOptions, { chain, runner, logger: logger.child({ module: 'prover:intake' }) });
     p2p.gossip.subscribe(TopicKind.Jobs, intake.handler(BigInt(chainId)));
     const scanner = new ChainJobs(
@@ -96,7 +102,28 @@ async function ensureStake(chain: ProverChain, stake: bigint | undefined, logger
   if (stake === undefined) throw new ProverStartError(`${chain.address} has ${info.stake} wei staked, the market needs ${params.minStake}: pass --stake`);
   if (info.stake + stake < params.minStake) throw new ProverStartError(`--stake ${stake} wei leaves ${info.stake + stake} staked, the market needs ${params.minStake}`);
   await chain.register(stake);
-  logger.info({ prover: chain.address, stake: (info.stake + stake).toString() }, 'registered as a prover');
+  logger.info({ prover: chain.address, stake: (info.stake + stake).toString(), slashedTo: info.stake.toString() }, 'registered as a prover');
+}
+
+/**
+ * ensureStake again once slashes take the stake below the minimum, with --stake as at start
+ * (one top-up at a time: every job refused at once asks together).
+ */
+function restaker(chain: ProverChain, stake: bigint | undefined, logger: Logger): (() => Promise<boolean>) | undefined {
+  if (stake === undefined) return undefined;
+  let running: Promise<boolean> | undefined;
+  return () => {
+    running ??= ensureStake(chain, stake, logger)
+      .then(() => true)
+      .catch((err: Error) => {
+        logger.error({ err: err.message }, 'could not restake after slashes');
+        return false;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
 }
 
 /**

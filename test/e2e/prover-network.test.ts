@@ -47,7 +47,7 @@ describe('prover network: two provers over libp2p, 50 requests over 2 models, ba
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'prover-network-'));
     env = await startL1(work, { l1BlockTime: 1 });
-    const genesis = await writeMarketGenesis(work, { claimWindow: 8n });
+    const genesis = await writeMarketGenesis(work, { claimWindow: 15n });
     node = await startRollupNode(env, { blockTime: 1, args: ['--genesis', genesis, '--models', join(work, 'models'), '--p2p.listen', '/ip4/127.0.0.1/tcp/0'] });
     const spec = JSON.parse(await readFile(TINY_SPEC, 'utf8'));
     spec.layers[1].biases[0] += 1; // one id holds one key: the private-input model needs other weights
