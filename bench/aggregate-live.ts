@@ -11,6 +11,7 @@
  * the keys in calldata; aggregation with keys stored (addKey first); single proofs only (the
  * same poster without model packages: what the node did before).
  */
+import { EMPTY_RESULTS_ROOT } from '../node/rollup/result-leaf.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -155,7 +156,7 @@ async function postRollupBatch(env: Env): Promise<bigint> {
   const [index, first, prev] = [await read<bigint>('batchCount'), await read<bigint>('nextBlock'), await read<Hex>('lastBatchHash')];
   const depositHash = await env.l1.readContract({ address: env.bridge, abi: bridgeAbi, functionName: 'depositHashAt', args: [0n] });
   const last = await env.l2.getBlockNumber();
-  const header = { index, prevBatchHash: prev, firstBlock: first, lastBlock: last, dataHash: keccak256('0x00'), depositCount: 0n, depositHash };
+  const header = { index, prevBatchHash: prev, firstBlock: first, lastBlock: last, dataHash: keccak256('0x00'), depositCount: 0n, depositHash, resultsRoot: EMPTY_RESULTS_ROOT };
   const hash = await batcher.sendTransaction({ to: env.rollup, data: encodeFunctionData({ abi: rollupAbi, functionName: 'submitBatch', args: [header, '0x00'] }) });
   await env.l1.waitForTransactionReceipt({ hash });
   return index;
@@ -259,15 +260,15 @@ function rpcFulfilledInferences(l2: PublicClient): FulfilledSource {
       const logs = await l2.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: from, toBlock: to });
       const out: FulfilledInference[] = [];
       for (const log of logs) {
-        const { id, modelId, outputs, proof } = log.args;
-        if (id === undefined || modelId === undefined || outputs === undefined || proof === undefined) continue;
+        const { id, modelId, outputs, proof, prover } = log.args;
+        if (id === undefined || modelId === undefined || outputs === undefined || proof === undefined || prover === undefined) continue;
         const at = log.blockNumber;
         const req = await l2.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [id], blockNumber: at });
         const m = (await l2.readContract({ address: MODEL_REGISTRY_ADDRESS, abi: registryAbi, functionName: 'getModel', args: [modelId], blockNumber: at })) as {
           verifyingKey: Hex;
         };
         const single = { vk: m.verifyingKey, modelId, publicSignals: [...outputs, ...req.inputSignals], proofWords: [...proof] };
-        out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single });
+        out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single, prover, vkHash: keccak256(m.verifyingKey) });
       }
       return out;
     },

@@ -18,6 +18,7 @@
  * Proofs are cached in .cache/aggregate/bench-*.json (keys and setups in .cache/aggregate).
  * `--live` measures the node's InferencePoster instead, end to end (bench/aggregate-live.ts).
  */
+import { EMPTY_RESULTS_ROOT } from '../node/rollup/result-leaf.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -138,7 +139,7 @@ async function rollupBatch(l1: L1): Promise<bigint> {
   const read = <T>(functionName: 'batchCount' | 'nextBlock' | 'lastBatchHash') => l1.pub.readContract({ address: l1.rollup, abi: rollupAbi, functionName }) as Promise<T>;
   const [index, first, prev] = [await read<bigint>('batchCount'), await read<bigint>('nextBlock'), await read<Hex>('lastBatchHash')];
   const depositHash = await l1.pub.readContract({ address: l1.bridge, abi: bridgeAbi, functionName: 'depositHashAt', args: [0n] });
-  const header = { index, prevBatchHash: prev, firstBlock: first, lastBlock: first, dataHash: keccak256('0x00'), depositCount: 0n, depositHash };
+  const header = { index, prevBatchHash: prev, firstBlock: first, lastBlock: first, dataHash: keccak256('0x00'), depositCount: 0n, depositHash, resultsRoot: EMPTY_RESULTS_ROOT };
   await send(l1, l1.batcher, l1.rollup, encodeFunctionData({ abi: rollupAbi, functionName: 'submitBatch', args: [header, '0x00'] }));
   return index;
 }

@@ -12,6 +12,7 @@
  *
  *   npx tsx bench/l1.ts [--per-block N] [--sizes 100,500,1000] [--deposits 10] [--fill 1000]
  */
+import { EMPTY_RESULTS_ROOT } from '../node/rollup/result-leaf.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,7 +72,16 @@ async function post(l1: L1, rollup: Address, node: RollupNode, first: bigint, la
     l1.public.readContract({ address: rollup, abi: rollupAbi, functionName: 'lastBatchHash' }),
   ]);
   const deposits = await depositCursorAt(node.chain, last);
-  const header: BatchHeader = { index, prevBatchHash, firstBlock: first, lastBlock: last, dataHash: batchDataHash(data), depositCount: deposits.count, depositHash: deposits.hash };
+  const header: BatchHeader = {
+    index,
+    prevBatchHash,
+    firstBlock: first,
+    lastBlock: last,
+    dataHash: batchDataHash(data),
+    depositCount: deposits.count,
+    depositHash: deposits.hash,
+    resultsRoot: EMPTY_RESULTS_ROOT,
+  };
   const args = [header, bytesToHex(data)] as const;
   const hash = await l1.batcher.writeContract({ address: rollup, abi: rollupAbi, functionName: 'submitBatch', args });
   const receipt = await l1.public.waitForTransactionReceipt({ hash });

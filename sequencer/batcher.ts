@@ -58,6 +58,8 @@ export interface BatcherDeps {
   l1: L1Clients;
   rollup: Address;
   logger: Logger;
+  /** The results root of L2 blocks [from, to] (node/ai/batch-results.ts: chainResultsRoot), which the header commits to. */
+  resultsRoot(from: bigint, to: bigint): Promise<Hex>;
 }
 
 /** A batch accepted by the Rollup, with `l1Confirmations` blocks on top. */
@@ -269,6 +271,7 @@ export class Batcher extends L1Poster {
       dataHash: batchDataHash(data),
       depositCount: deposits.count,
       depositHash: deposits.hash,
+      resultsRoot: await this.deps.resultsRoot(from, lastBlock),
     };
     this.logger.trace({ index: header.index, batchHash: batchHash(header) }, 'built batch');
     return { header, data, rawBytes: rlps.slice(0, count).reduce((n, r) => n + r.length, 0) };

@@ -1,5 +1,5 @@
 import type { Block } from '@ethereumjs/block';
-import { Address, bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util';
+import { type Address, bytesToHex, createAddressFromString, equalsBytes } from '@ethereumjs/util';
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
 import type { Chain } from '../node/chain/chain.ts';

@@ -6,7 +6,7 @@
 import { parseAbi } from 'viem';
 
 export const rollupAbi = parseAbi([
-  'struct BatchHeader { uint64 index; bytes32 prevBatchHash; uint64 firstBlock; uint64 lastBlock; bytes32 dataHash; uint64 depositCount; bytes32 depositHash; }',
+  'struct BatchHeader { uint64 index; bytes32 prevBatchHash; uint64 firstBlock; uint64 lastBlock; bytes32 dataHash; uint64 depositCount; bytes32 depositHash; bytes32 resultsRoot; }',
   'struct Batch { bytes32 hash; uint64 firstBlock; uint64 lastBlock; uint64 depositCount; uint64 l1Block; uint64 timestamp; }',
   'struct Output { bytes32 root; uint64 batchIndex; uint64 l2Block; uint64 timestamp; }',
   'event BatchSubmitted(uint256 indexed index, bytes32 indexed batchHash, uint64 firstBlock, uint64 lastBlock, uint64 depositCount)',

@@ -11,6 +11,12 @@ pragma solidity ^0.8.24;
 ///
 /// Output root = keccak256(abi.encode(bytes32 version (0), bytes32 l2StateRoot,
 /// bytes32 messagePasserStorageRoot, bytes32 l2BlockHash)) of the last L2 block of a batch.
+///
+/// Inference results: `resultsRoot` is the root of the batch's result tree, one leaf per
+/// InferenceFulfilled log of its blocks in block and log order, with the leaf formula and the
+/// tree of l1/lib/InferenceResults.sol (zero for a batch without fulfilments). The Rollup does
+/// not check it (it cannot execute L2 blocks); derivation recomputes it from the blocks and
+/// refuses the batch when it differs, so the challenger deletes every output over it.
 interface IRollup {
     struct BatchHeader {
         uint64 index; // 0, 1, 2, ...
@@ -20,6 +26,7 @@ interface IRollup {
         bytes32 dataHash; // keccak256 of the batch data
         uint64 depositCount; // deposits (Bridge indexes) consumed by L2 blocks up to lastBlock
         bytes32 depositHash; // the Bridge's rolling deposit hash after depositCount deposits
+        bytes32 resultsRoot; // root of the batch's inference result leaves; zero: none
     }
 
     struct Batch {

@@ -5,7 +5,7 @@
  * answers eth_getLogs and eth_call at those blocks give, without a round trip over HTTP).
  */
 import { createAddressFromString, equalsBytes, hexToBytes } from '@ethereumjs/util';
-import { bytesToHex, decodeEventLog, encodeEventTopics } from 'viem';
+import { bytesToHex, decodeEventLog, encodeEventTopics, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { marketAbi } from '../../contracts/abi/market.ts';
 import { INFERENCE_MARKET_ADDRESS, MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
@@ -42,7 +42,7 @@ export function chainFulfilledInferences(chain: Pick<Chain, 'store'>, calls: Pic
               topics: topics.map((t) => bytesToHex(t)) as [Hex, ...Hex[]],
               data: bytesToHex(data),
             });
-            const { id, modelId, outputs, proof } = args;
+            const { id, modelId, outputs, proof, prover } = args;
             const req = (await readContractAt(calls, block, MARKET, marketAbi, 'getRequest', [id])) as { inputSignals: readonly bigint[] };
             let vk = keys.get(modelId);
             if (vk === undefined) {
@@ -50,7 +50,7 @@ export function chainFulfilledInferences(chain: Pick<Chain, 'store'>, calls: Pic
               keys.set(modelId, vk);
             }
             const single = { vk, modelId, publicSignals: [...outputs, ...req.inputSignals], proofWords: [...proof] };
-            out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single });
+            out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single, prover, vkHash: keccak256(vk) });
           }
         }
       }

@@ -11,7 +11,7 @@ import { InferencePoster } from '../../sequencer/inference-poster.ts';
 import type { Mempool } from '../../sequencer/mempool.ts';
 import { Proposer } from '../../sequencer/proposer.ts';
 import type { Chain } from '../chain/chain.ts';
-import { Challenger } from '../derivation/challenger.ts';
+import type { Challenger } from '../derivation/challenger.ts';
 import { readL1BlockInfo } from '../chain/l1-block-info.ts';
 import type { L1Parts } from './sequencer-l1.ts';
 import type { NodeOptions } from './options.ts';

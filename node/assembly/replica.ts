@@ -11,6 +11,9 @@ import { createPublicClient, createWalletClient, http } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
+import { chainResultsRoot } from '../ai/batch-results.ts';
+import { chainFulfilledInferences } from '../ai/fulfilled-inferences.ts';
+import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { KV } from '../db/kv.ts';
 import { Challenger } from '../derivation/challenger.ts';
@@ -171,6 +174,8 @@ export interface ReplicaL1Deps {
   kv: KV;
   chain: Chain;
   importer: SerialImporter | undefined;
+  /** In-process reads of L2 state (the results root derivation checks reads requests and keys). */
+  calls: Pick<CallExecutor, 'call'>;
   /** eth_syncing: derivation adds the last block L1 holds in a batch. */
   progress?: SyncProgress;
 }
@@ -194,7 +199,15 @@ export async function startReplicaL1(
   const rollup = r.config.contracts.rollup as Hex;
   const derivation = new Derivation(
     { ...defaultDerivationOptions, pollMs: r.l1PollMs, l1Start: r.config.l1Start, rollup },
-    { kv: deps.kv, chain: deps.chain, common: deps.chain.common, client, importer: deps.importer, logger },
+    {
+      kv: deps.kv,
+      chain: deps.chain,
+      common: deps.chain.common,
+      client,
+      importer: deps.importer,
+      logger,
+      resultsRoot: chainResultsRoot(chainFulfilledInferences(deps.chain, deps.calls), chainId),
+    },
   );
   const status = new DerivedRollupStatus(client, rollup, r.l1PollMs, logger.child({ module: 'l1:status' }), derivation);
   deps.progress?.track(() => status.batchedOnL1);
@@ -226,7 +239,13 @@ function outputChallenger(l1ChainId: bigint, l1Rpc: string, key: Hex | undefined
  * sync (gossip, ranges) was set up on p2p by blockSync before p2p started.
  */
 export async function replicaRole(options: ReplicaNodeOptions, shared: SharedParts): Promise<RoleServices> {
-  const l1 = await startReplicaL1(options.replica, options.chainId, shared.logger, { kv: shared.kv, chain: shared.chain, importer: shared.importer, progress: shared.progress });
+  const l1 = await startReplicaL1(options.replica, options.chainId, shared.logger, {
+    kv: shared.kv,
+    chain: shared.chain,
+    importer: shared.importer,
+    calls: shared.calls,
+    progress: shared.progress,
+  });
   return {
     pool: emptyPool,
     methods: replicaMethods(options.replica),

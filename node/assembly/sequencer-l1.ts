@@ -17,6 +17,7 @@ import { Proposer } from '../../sequencer/proposer.ts';
 import { posterAggregation } from '../../prover/aggregate/batch-aggregator.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
 import { chainFulfilledInferences } from '../ai/fulfilled-inferences.ts';
+import { chainResultsRoot } from '../ai/batch-results.ts';
 import type { JobInputs } from '../ai/job-inputs.ts';
 import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
@@ -71,7 +72,13 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
   let batcher: Batcher | undefined;
   if (r.batcherKey !== undefined) {
     batcher = new Batcher(
-      { chain, l1: { public: client as PublicClient, wallet: wallet(r.batcherKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'batcher' }) },
+      {
+        chain,
+        l1: { public: client as PublicClient, wallet: wallet(r.batcherKey) },
+        rollup: cfg.contracts.rollup,
+        logger: logger.child({ module: 'batcher' }),
+        resultsRoot: chainResultsRoot(chainFulfilledInferences(chain, ai.calls), chain.common.chainId()),
+      },
       { pollMs: r.l1PollMs, maxBatchAgeMs: r.batchMaxAgeMs, l1Confirmations: cfg.l1Confirmations },
     );
     batcher.onBatchConfirmed(() => void status.poll());

@@ -4,7 +4,7 @@ import type { CustomPrecompile } from '@ethereumjs/evm';
 import { MerklePatriciaTrie, createMPT } from '@ethereumjs/mpt';
 import { Caches } from '@ethereumjs/statemanager';
 import type { MerkleStateManager } from '@ethereumjs/statemanager';
-import { Address, ValueEncoding, bytesToHex, equalsBytes } from '@ethereumjs/util';
+import { type Address, ValueEncoding, bytesToHex, equalsBytes } from '@ethereumjs/util';
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
 import { Prefix, be64, key, metaKey } from '../db/keys.ts';

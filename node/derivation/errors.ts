@@ -17,6 +17,8 @@ export const DerivationErrorCode = {
   BadAttributes: 'BAD_ATTRIBUTES',
   /** A derived block could not be imported (re-execution failed): L1 holds a block this node cannot execute. */
   ImportFailed: 'IMPORT_FAILED',
+  /** The header's resultsRoot is not the root of its blocks' inference results (node/ai/batch-results.ts). */
+  BadResults: 'BAD_RESULTS',
 } as const;
 export type DerivationErrorCode = (typeof DerivationErrorCode)[keyof typeof DerivationErrorCode];
 
@@ -36,7 +38,11 @@ export const FATAL_CODES: ReadonlySet<DerivationErrorCode> = new Set([
   DerivationErrorCode.ReorgTooDeep,
   DerivationErrorCode.ImportFailed,
   DerivationErrorCode.BadAttributes,
+  DerivationErrorCode.BadResults,
 ]);
+
+/** Fatal errors that prove the batch invalid (no valid chain has its blocks), not this node's L1 config. */
+export const INVALID_BATCH_CODES: ReadonlySet<DerivationErrorCode> = new Set([DerivationErrorCode.ImportFailed, DerivationErrorCode.BadAttributes, DerivationErrorCode.BadResults]);
 
 export function isDerivationError(err: unknown, code?: DerivationErrorCode): err is DerivationError {
   return err instanceof DerivationError && (code === undefined || err.code === code);

@@ -19,7 +19,8 @@ import { BatchRetrieval } from './batch-retrieval.ts';
 import { BlockDerivation } from './block-derivation.ts';
 import { CheckpointStore } from './checkpoint.ts';
 import type { L2Ref } from './checkpoint.ts';
-import { DerivationErrorCode, FATAL_CODES, isDerivationError } from './errors.ts';
+import { DerivationError, DerivationErrorCode, FATAL_CODES, INVALID_BATCH_CODES, isDerivationError } from './errors.ts';
+import type { DerivedBatch } from './batch-retrieval.ts';
 import { L1Traversal } from './l1-traversal.ts';
 import type { DerivationOptions } from './options.ts';
 import type { SerialImporter } from './serial-importer.ts';
@@ -37,6 +38,8 @@ export interface DerivationDeps {
   importer: SerialImporter;
   /** The node's logger; stages name their children `derivation`, `derivation:l1`, `derivation:batches`, `derivation:blocks`. */
   logger: Logger;
+  /** The results root of the node's L2 blocks [from, to] (node/ai/batch-results.ts: chainResultsRoot). */
+  resultsRoot(from: bigint, to: bigint): Promise<Hex>;
 }
 
 export class Derivation {
@@ -110,7 +113,7 @@ export class Derivation {
       } catch (err) {
         if (signal.aborted) break;
         if (isDerivationError(err) && FATAL_CODES.has(err.code)) {
-          if (err.code === DerivationErrorCode.BadAttributes || err.code === DerivationErrorCode.ImportFailed) this._invalidFrom = this.safe.number + 1n;
+          if (INVALID_BATCH_CODES.has(err.code)) this._invalidFrom = this.safe.number + 1n;
           this.log.error({ err: err.message, code: err.code, invalidFrom: this._invalidFrom }, 'derivation stopped: L1 holds a chain this node cannot derive');
           return;
         }
@@ -142,12 +145,27 @@ export class Derivation {
     this.retrieval.warm(this.traversal.upcoming());
     const batches = await this.retrieval.batchesIn(s.block);
     for (const b of batches) {
+      const before = this.blocks.safe;
       await this.attributes.check(b);
       await this.blocks.apply(b.blocks);
+      await this.checkResults(b, before);
     }
     await this.traversal.advance({ l1Number: s.block.number, l1Hash: s.block.hash, safe: this.blocks.safe });
     if (batches.length > 0) this.log.info({ l1Block: s.block.number, batches: batches.map((b) => b.header.index), safe: this.safe.number }, 'derived batches');
     return true;
+  }
+
+  /**
+   * The header's resultsRoot against the results of the blocks just derived (they had to be
+   * executed for their logs). A wrong root makes the whole batch invalid: the safe head goes back
+   * to before it, so invalidFrom is its first block; its blocks stay as unsafe ones.
+   */
+  private async checkResults(b: DerivedBatch, before: L2Ref): Promise<void> {
+    const { header } = b;
+    const root = await this.deps.resultsRoot(header.firstBlock, header.lastBlock);
+    if (root.toLowerCase() === header.resultsRoot.toLowerCase()) return;
+    this.blocks.reset(before);
+    throw new DerivationError(DerivationErrorCode.BadResults, `batch ${header.index}: its header's resultsRoot ${header.resultsRoot} is not its blocks' ${root}`);
   }
 
   private async updateFinalized(): Promise<void> {

@@ -154,6 +154,8 @@ export interface BatchHeader {
   dataHash: Hex;
   depositCount: bigint;
   depositHash: Hex;
+  /** Root of the batch's inference result leaves (node/rollup/result-leaf.ts); zero: none. */
+  resultsRoot: Hex;
 }
 
 export const BATCH_HEADER_ABI = {
@@ -166,6 +168,7 @@ export const BATCH_HEADER_ABI = {
     { name: 'dataHash', type: 'bytes32' },
     { name: 'depositCount', type: 'uint64' },
     { name: 'depositHash', type: 'bytes32' },
+    { name: 'resultsRoot', type: 'bytes32' },
   ],
 } as const;
 

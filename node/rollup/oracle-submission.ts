@@ -210,6 +210,10 @@ export interface FulfilledInference {
   inputSignals: readonly bigint[];
   /** Its L2 proof, as buildBatchSubmission takes it. */
   single: InferenceProofInput;
+  /** Who fulfilled it (the InferenceFulfilled log's prover). */
+  prover: Hex;
+  /** keccak256 of the verifying key the L2 verifier used. */
+  vkHash: Hex;
 }
 
 /** A batch's proofs as they go to L1: aggregate (k-inference) proofs where a prover made them, single L2 proofs for the rest. */

@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block';
 import type { MerkleStateManager } from '@ethereumjs/statemanager';
-import { Address, hexToBytes } from '@ethereumjs/util';
+import { type Address, hexToBytes } from '@ethereumjs/util';
 import type { Chain } from '../chain/chain.ts';
 import type { CallExecutor } from '../chain/call.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';

@@ -1,7 +1,7 @@
 import type { Block } from '@ethereumjs/block';
 import { Capability } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
-import { Address, bytesToHex, createContractAddress } from '@ethereumjs/util';
+import { type Address, bytesToHex, createContractAddress } from '@ethereumjs/util';
 import type { PrefixedHexString } from '@ethereumjs/util';
 import { Bloom } from '@ethereumjs/vm';
 import { isDepositTx } from '../chain/deposit-tx.ts';

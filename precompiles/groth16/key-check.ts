@@ -30,7 +30,7 @@ import { PointError, toG1, toG2 } from './points.ts';
 import { CodedError } from '../errors.ts';
 
 /** IInferenceVerifier.KeyRefused codes; 1-3 are the point codes of InvalidProof. */
-export const enum KeyCode {
+export enum KeyCode {
   CoordinateRange = 1,
   NotOnCurve = 2,
   NotInSubgroup = 3,

@@ -9,7 +9,7 @@ import * as mcl from 'mcl-wasm';
 import { BN254_P, type G1, type G2 } from './encoding.ts';
 import { CodedError } from '../errors.ts';
 
-export const enum ProofCode {
+export enum ProofCode {
   CoordinateRange = 1,
   NotOnCurve = 2,
   NotInSubgroup = 3,

@@ -29,6 +29,9 @@ import { DEV_KEYS, removeDir } from '../helpers/dev-node.ts';
 import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { chainAt } from '../../contracts/abi/chain.ts';
+import { chainResultsRoot } from '../../node/ai/batch-results.ts';
+import { chainFulfilledInferences } from '../../node/ai/fulfilled-inferences.ts';
+import { CallExecutor } from '../../node/chain/call.ts';
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const FAST: Partial<BatcherOptions> = { maxBlocksPerBatch: 4, maxBatchAgeMs: 0, pollMs: 50, maxBackoffMs: 400, resubmitAfterMs: 60_000, stuckAfterMs: 60_000 };
@@ -112,7 +115,9 @@ describe('batcher and proposer on a real L1', () => {
   });
 
   function batcher(opts: Partial<BatcherOptions> = {}, url = proxy.url): Batcher {
-    const b = new Batcher({ chain: node.chain, l1: l1Clients(url, anvil.chainId, anvil.accounts[1]!), rollup, logger: logger.child({ module: 'batcher' }) }, { ...FAST, ...opts });
+    const results = chainResultsRoot(chainFulfilledInferences(node.chain, new CallExecutor(node.chain, 50_000_000n)), node.chain.common.chainId());
+    const deps = { chain: node.chain, l1: l1Clients(url, anvil.chainId, anvil.accounts[1]!), rollup, logger: logger.child({ module: 'batcher' }), resultsRoot: results };
+    const b = new Batcher(deps, { ...FAST, ...opts });
     running.push(b);
     return b;
   }

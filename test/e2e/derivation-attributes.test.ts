@@ -227,6 +227,7 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
       depositCount,
       depositHash,
       dataHash: batchDataHash(data),
+      resultsRoot: zeroHash,
     };
     const batcher = createWalletClient({ account: privateKeyToAccount(env.keys[1]!), chain: env.l1.publicClient.chain, transport: http(env.anvil.url) });
     const hash = await batcher.writeContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'submitBatch', args: [header, toHex(data)] });

@@ -164,6 +164,7 @@ describe('forced inclusion: a batch that leaves a deposit past its deadline is r
       dataHash: keccak256(data),
       depositCount: count,
       depositHash: hash,
+      resultsRoot: `0x${'00'.repeat(32)}` as Hex,
     });
     const submit = (count: bigint, hash: Hex) =>
       batcher.publicClient.simulateContract({

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BaseError, ContractFunctionRevertedError, parseAbi, parseEventLogs, toEventSelector, toFunctionSelector } from 'viem';
+import { type BaseError, ContractFunctionRevertedError, parseAbi, parseEventLogs, toEventSelector, toFunctionSelector } from 'viem';
 import type { Abi, AbiEvent, AbiFunction, Address } from 'viem';
 import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { marketAbi } from '../../contracts/abi/market.ts';

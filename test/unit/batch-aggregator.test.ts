@@ -2,7 +2,7 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { keccak256 } from 'viem';
+import { keccak256, zeroAddress } from 'viem';
 import type { Hex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initMcl, verifyGroth16 } from '../../precompiles/groth16/verify.ts';
@@ -47,7 +47,15 @@ describe('batch aggregation (k = 4, private-input package)', () => {
       if (i !== 6) held.set(id, input);
       const outputs = p.publicSignals.slice(0, 4).map(BigInt);
       if (i === 7) outputs[0] = (outputs[0]! + 1n) % 256n;
-      items.push({ requestId: id, modelId, outputs, inputSignals: [inputHash(input)], single: { vk, modelId, publicSignals: p.publicSignals, proofWords: p.proofWords } });
+      items.push({
+        requestId: id,
+        modelId,
+        outputs,
+        inputSignals: [inputHash(input)],
+        single: { vk, modelId, publicSignals: p.publicSignals, proofWords: p.proofWords },
+        prover: zeroAddress,
+        vkHash: keccak256(vk),
+      });
     }
     await initMcl();
   }, 600_000);

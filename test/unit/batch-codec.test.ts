@@ -150,13 +150,14 @@ describe('batch codec', () => {
       dataHash: batchDataHash(new Uint8Array([0, 1, 2])),
       depositCount: 2n,
       depositHash: keccak256('0x02'),
+      resultsRoot: keccak256('0x03'),
     };
     const flat = encodeAbiParameters(
-      [{ type: 'uint64' }, { type: 'bytes32' }, { type: 'uint64' }, { type: 'uint64' }, { type: 'bytes32' }, { type: 'uint64' }, { type: 'bytes32' }],
-      [header.index, header.prevBatchHash, header.firstBlock, header.lastBlock, header.dataHash, header.depositCount, header.depositHash],
+      [{ type: 'uint64' }, { type: 'bytes32' }, { type: 'uint64' }, { type: 'uint64' }, { type: 'bytes32' }, { type: 'uint64' }, { type: 'bytes32' }, { type: 'bytes32' }],
+      [header.index, header.prevBatchHash, header.firstBlock, header.lastBlock, header.dataHash, header.depositCount, header.depositHash, header.resultsRoot],
     );
-    // a static struct encodes as its fields in place: 7 words, no offset
-    expect((flat.length - 2) / 2).toBe(7 * 32);
+    // a static struct encodes as its fields in place: 8 words, no offset
+    expect((flat.length - 2) / 2).toBe(8 * 32);
     expect(batchHash(header)).toBe(keccak256(flat));
     expect(decodeAbiParameters([BATCH_HEADER_ABI], flat)[0]).toEqual(header);
     expect(batchDataHash(new Uint8Array([0, 1, 2]))).toBe(keccak256('0x000102' as Hex));

@@ -57,7 +57,7 @@ describe('BatchRetrieval (in-process, fake L1)', () => {
     chain = await openChain(kv);
     const blocks = [await buildChild(chain, 1n), await buildChild(chain, 2n)];
     data = await encodeBatch(blocks);
-    header = { index: 0n, prevBatchHash: zeroHash, firstBlock: 1n, lastBlock: 2n, dataHash: batchDataHash(data), depositCount: 0n, depositHash: zeroHash };
+    header = { index: 0n, prevBatchHash: zeroHash, firstBlock: 1n, lastBlock: 2n, dataHash: batchDataHash(data), depositCount: 0n, depositHash: zeroHash, resultsRoot: zeroHash };
   });
 
   afterAll(async () => {

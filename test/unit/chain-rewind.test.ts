@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { bytesToHex, equalsBytes } from '@ethereumjs/util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Chain } from '../../node/chain/chain.ts';
+import type { Chain } from '../../node/chain/chain.ts';
 import { openKV } from '../../node/db/kv.ts';
 import type { KV } from '../../node/db/kv.ts';
 import { buildChild, openChain } from './chain-rewind-fixture.ts';

@@ -51,7 +51,8 @@ abstract contract RollupSetup is Test {
             lastBlock: first + blocks - 1,
             dataHash: keccak256(data),
             depositCount: deposits,
-            depositHash: bridge.depositHashAt(deposits)
+            depositHash: bridge.depositHashAt(deposits),
+            resultsRoot: bytes32(0)
         });
     }
 
