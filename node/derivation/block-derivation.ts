@@ -36,6 +36,14 @@ export class BlockDerivation {
     this._safe = safe ?? { number: 0n, hash: bytesToHex(this.deps.chain.genesis.hash()) };
   }
 
+  /** Back to `to`, removing the blocks above it from the chain (a batch found invalid after they were imported). */
+  async unwind(to: L2Ref): Promise<void> {
+    await this.deps.importer.exclusive(async () => {
+      if (this.deps.chain.head.header.number > to.number) await this.deps.chain.rewind(to.number);
+    });
+    this._safe = to;
+  }
+
   async apply(blocks: Block[]): Promise<void> {
     for (const block of blocks) await this.derive(block);
   }

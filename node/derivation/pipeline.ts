@@ -157,14 +157,14 @@ export class Derivation {
 
   /**
    * The header's resultsRoot against the results of the blocks just derived (they had to be
-   * executed for their logs). A wrong root makes the whole batch invalid: the safe head goes back
-   * to before it, so invalidFrom is its first block; its blocks stay as unsafe ones.
+   * executed for their logs). A wrong root makes the whole batch invalid: the chain and the safe
+   * head go back to before it, so invalidFrom is its first block and no block of it is served.
    */
   private async checkResults(b: DerivedBatch, before: L2Ref): Promise<void> {
     const { header } = b;
     const root = await this.deps.resultsRoot(header.firstBlock, header.lastBlock);
     if (root.toLowerCase() === header.resultsRoot.toLowerCase()) return;
-    this.blocks.reset(before);
+    await this.blocks.unwind(before);
     throw new DerivationError(DerivationErrorCode.BadResults, `batch ${header.index}: its header's resultsRoot ${header.resultsRoot} is not its blocks' ${root}`);
   }
 

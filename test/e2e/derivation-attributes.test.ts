@@ -112,7 +112,20 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
     await expectUntouched(r);
     expect(await clients(r).publicClient.getBalance({ address: ATTACKER })).toBe(0n);
 
-    // an output over the refused batch (whatever its root) is deleted by the challenging replica
+    await expectOutputDeleted(r);
+  }, 120_000);
+
+  it('refuses a valid block in a batch whose header commits to inference results its blocks do not have; the output over it is deleted', async () => {
+    const r = await deriveForged(queued, queued, ['--challenger-key', env.keys[3]!], keccak256(toHex('a result nobody fulfilled')));
+    const stopped = await stoppedOn(r);
+    expect(stopped.code).toBe('BAD_RESULTS');
+    expect(stopped.err).toMatch(/resultsRoot 0x[0-9a-f]{64} is not its blocks' 0x0{64}/);
+    await expectUntouched(r);
+    await expectOutputDeleted(r);
+  }, 120_000);
+
+  /** An output over the refused batch (whatever its root) is deleted by the challenging replica. */
+  async function expectOutputDeleted(r: DevNode): Promise<void> {
     const proposer = createWalletClient({ account: privateKeyToAccount(env.keys[2]!), chain: env.l1.publicClient.chain, transport: http(env.anvil.url) });
     const batch = (await rollupRead<bigint>('batchCount')) - 1n;
     const tx = await proposer.writeContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'proposeOutput', args: [batch, keccak256(toHex('the forged chain'))] });
@@ -121,7 +134,7 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
     await waitFor('the output deleted', async () => (await rollupRead<bigint>('outputCount')) === 0n, 30_000, 200);
     await waitFor('the challenger to log the deletion', () => r.logs.some((l) => l.includes('wrong output deleted')), 10_000, 100);
     expect(r.logs.some((l) => l.includes('differs from the derived chain'))).toBe(true);
-  }, 120_000);
+  }
 
   async function deposit(to: Hex, value: bigint): Promise<L1Deposit & { prevHash: Hex }> {
     const { walletClient, publicClient } = env.l1;
@@ -153,12 +166,12 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
    * rolling hash `claimed` gives), the header claiming the Bridge's real position; then a fresh
    * replica deriving from L1.
    */
-  async function deriveForged(claimed: L1Deposit, included: L1Deposit, args: string[] = []): Promise<DevNode> {
+  async function deriveForged(claimed: L1Deposit, included: L1Deposit, args: string[] = [], resultsRoot: Hex = zeroHash): Promise<DevNode> {
     await replica?.stop();
     expect(await l1Call(env, 'evm_revert', [snapshot])).toBe(true);
     snapshot = await l1Call(env, 'evm_snapshot');
     const block = await handBuilt(lastBatched, claimed, included);
-    await postBatch([block], lastBatched + 1n, 2n, queued.depositHash);
+    await postBatch([block], lastBatched + 1n, 2n, queued.depositHash, resultsRoot);
     replica = await startDevNode({ chainId: Number(CHAIN_ID), args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', ...args] });
     return replica;
   }
@@ -217,7 +230,7 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
     }
   }
 
-  async function postBatch(blocks: Block[], first: bigint, depositCount: bigint, depositHash: Hex): Promise<void> {
+  async function postBatch(blocks: Block[], first: bigint, depositCount: bigint, depositHash: Hex, resultsRoot: Hex = zeroHash): Promise<void> {
     const data = await encodeBatch(blocks);
     const header: BatchHeader = {
       index: await rollupRead<bigint>('batchCount'),
@@ -227,7 +240,7 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
       depositCount,
       depositHash,
       dataHash: batchDataHash(data),
-      resultsRoot: zeroHash,
+      resultsRoot,
     };
     const batcher = createWalletClient({ account: privateKeyToAccount(env.keys[1]!), chain: env.l1.publicClient.chain, transport: http(env.anvil.url) });
     const hash = await batcher.writeContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'submitBatch', args: [header, toHex(data)] });
