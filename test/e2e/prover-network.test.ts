@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getAddress, parseEther } from 'viem';
+import { decodeFunctionData, getAddress, keccak256, parseEther } from 'viem';
 import type { Address, Hex } from 'viem';
 import { compileContracts } from '../../contracts/compile.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
@@ -14,7 +14,10 @@ import type { InferenceProofInput } from '../../node/rollup/oracle-submission.ts
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
-import { clients, removeDir } from '../helpers/dev-node.ts';
+import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
+import { rollupAbi } from '../../contracts/abi/rollup.ts';
+import type { BatchHeader } from '../../node/rollup/batch-codec.ts';
+import { inputHash, resultLeaf, resultsRoot } from '../../node/rollup/result-leaf.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { askConsumer, consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
 import { startProver, waitFor } from '../helpers/prover.ts';
@@ -44,10 +47,12 @@ describe('prover network: two provers over libp2p, 24 requests over 2 models, ba
 
   const ask = (m: (typeof models)[number], k: number) => askConsumer(c(), m.consumer, inputOf(k), { private: m.private, fee: FEE });
 
+  let genesis: string;
+
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'prover-network-'));
     env = await startL1(work, { l1BlockTime: 1 });
-    const genesis = await writeMarketGenesis(work, { claimWindow: 15n });
+    genesis = await writeMarketGenesis(work, { claimWindow: 15n });
     node = await startRollupNode(env, { blockTime: 1, args: ['--genesis', genesis, '--models', join(work, 'models'), '--p2p.listen', '/ip4/127.0.0.1/tcp/0'] });
     const spec = JSON.parse(await readFile(TINY_SPEC, 'utf8'));
     spec.layers[1].biases[0] += 1; // one id holds one key: the private-input model needs other weights
@@ -171,4 +176,60 @@ describe('prover network: two provers over libp2p, 24 requests over 2 models, ba
     }
     expect(checked).toBe(REQUESTS);
   }, 400_000);
+
+  it("every batch header commits to its fulfilments' result leaves, and a replica deriving from L1 alone accepts each root", async () => {
+    const l1 = env.l1.publicClient;
+    const l2 = c().publicClient;
+    const rollup = env.config.contracts.rollup;
+    const chainId = env.config.l2ChainId;
+    const submitted = await l1.getContractEvents({ address: rollup, abi: rollupAbi, eventName: 'BatchSubmitted', fromBlock: 0n });
+    let withResults = 0;
+    let lastBlock = 0n;
+    for (const log of submitted) {
+      const tx = await l1.getTransaction({ hash: log.transactionHash });
+      const [header] = decodeFunctionData({ abi: rollupAbi, data: tx.input }).args as unknown as [BatchHeader];
+      // the leaves as any client computes them from L2 logs and state (node/rollup/result-leaf.ts's formula)
+      const fulfilled = await l2.getContractEvents({
+        address: INFERENCE_MARKET_ADDRESS,
+        abi: marketAbi,
+        eventName: 'InferenceFulfilled',
+        fromBlock: header.firstBlock,
+        toBlock: header.lastBlock,
+      });
+      const leaves: Hex[] = [];
+      for (const f of fulfilled) {
+        const req = await l2.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [f.args.id!] });
+        const m = models.find((x) => x.id === f.args.modelId)!;
+        const vk = (await readFile(join(work, 'models', m.private ? 'private' : 'public', 'vk.bin'))) as Uint8Array;
+        const r = {
+          chainId,
+          requestId: f.args.id!,
+          modelId: f.args.modelId!,
+          vkHash: keccak256(vk),
+          inputHash: inputHash(req.inputSignals),
+          prover: f.args.prover!,
+          outputs: [...f.args.outputs!],
+        };
+        leaves.push(resultLeaf(r));
+      }
+      expect(header.resultsRoot).toBe(resultsRoot(leaves));
+      if (leaves.length > 0) withResults++;
+      lastBlock = header.lastBlock;
+    }
+    expect(withResults).toBeGreaterThan(0);
+    const replica = await startDevNode({
+      chainId: Number(chainId),
+      args: ['--replica', '--genesis', genesis, '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'],
+    });
+    try {
+      const safe = async () => (await clients(replica).publicClient.getBlock({ blockTag: 'safe' })).number;
+      await waitFor('the replica to derive every batch', async () => (await safe()) >= lastBlock || replica.logs.some((l) => l.includes('derivation stopped')), 120_000, 250);
+      expect(replica.logs.filter((l) => l.includes('derivation stopped'))).toEqual([]);
+      const at = await clients(replica).publicClient.getBlock({ blockNumber: lastBlock });
+      expect(at.hash).toBe((await l2.getBlock({ blockNumber: lastBlock })).hash);
+    } finally {
+      await replica.stop();
+      await removeDir(replica.datadir);
+    }
+  }, 300_000);
 });
