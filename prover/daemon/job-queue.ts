@@ -9,7 +9,10 @@
  * first cannot hide the real one, and the node's own manifest is tried last.
  *
  * A failed attempt (an RPC error, a package that cannot be fetched) is retried after retryMs,
- * doubling up to maxRetryMs; after maxFailures in a row the job is dropped. Ended jobs are
+ * doubling up to maxRetryMs; after maxFailures in a row it is retried at maxRetryMs for as long
+ * as its request is open, never dropped: every attempt re-reads the request first, so the job
+ * ends once the request is fulfilled, refunded or near its deadline, and a node outage longer
+ * than the backoff no longer loses a paying request for good. Ended jobs are
  * remembered (the most recent maxFinished), so neither the chain scan nor a re-announcement
  * starts them again.
  */
@@ -31,7 +34,7 @@ export interface QueueLimits {
   maxJobs: number;
   /** Manifest hints kept per job. */
   maxManifests: number;
-  /** Failed attempts in a row before the job is dropped. */
+  /** Failed attempts in a row before the job is retried at maxRetryMs only (and said to be failing persistently). */
   maxFailures: number;
   /** Longest wait between attempts. */
   maxRetryMs: number;
@@ -81,11 +84,12 @@ export class JobQueue {
     return { result: 'queued', queued };
   }
 
-  /** An attempt failed: milliseconds until the next, or undefined when the job is to be dropped. */
-  failed(q: QueuedJob): number | undefined {
+  /** An attempt failed: when to try again, and whether it has failed maxFailures times in a row. */
+  failed(q: QueuedJob): { retryInMs: number; persistent: boolean } {
     q.failures++;
-    if (q.failures >= this.limits.maxFailures) return undefined;
-    return Math.min(this.retryMs * 2 ** (q.failures - 1), this.limits.maxRetryMs);
+    const persistent = q.failures >= this.limits.maxFailures;
+    const retryInMs = persistent ? this.limits.maxRetryMs : Math.min(this.retryMs * 2 ** (q.failures - 1), this.limits.maxRetryMs);
+    return { retryInMs, persistent };
   }
 
   /** An attempt went through (whatever it decided): the failure count starts over. */

@@ -128,12 +128,11 @@ export class JobRunner {
       step = await this.attempt(job, log);
       this.queue.succeeded(queued);
     } catch (err) {
-      const retryInMs = this.queue.failed(queued);
-      log.warn(
-        { err: (err as Error).message, failures: queued.failures, retryInMs },
-        retryInMs === undefined ? 'job attempt failed too often; dropped' : 'job attempt failed; will retry',
-      );
-      step = retryInMs === undefined ? { done: 'failed' } : { retryInMs };
+      const { retryInMs, persistent } = this.queue.failed(queued);
+      const fields = { err: (err as Error).message, failures: queued.failures, retryInMs };
+      if (persistent) log.error(fields, 'job attempts keep failing; retrying at the longest backoff while the request is open');
+      else log.warn(fields, 'job attempt failed; will retry');
+      step = { retryInMs };
     }
     if (this.closed) return;
     if ('done' in step) return this.end(job, step.done, log);
