@@ -32,7 +32,7 @@ export function chainFulfilledInferences(chain: Pick<Chain, 'store'>, calls: Pic
         if (block === undefined) throw new Error(`L2 block ${n} is not in this node's chain`);
         const receipts = (await chain.store.getReceipts(block.hash())) ?? [];
         // one key read per model per block, as the L2 verifier saw it there
-        const keys = new Map<Hex, Hex>();
+        const keys = new Map<Hex, { vk: Hex; vkHash: Hex }>();
         for (const r of receipts) {
           for (const [address, topics, data] of r.logs) {
             if (!equalsBytes(address, MARKET.bytes) || topics[0] === undefined || !equalsBytes(topics[0], FULFILLED)) continue;
@@ -44,13 +44,15 @@ export function chainFulfilledInferences(chain: Pick<Chain, 'store'>, calls: Pic
             });
             const { id, modelId, outputs, proof, prover } = args;
             const req = (await readContractAt(calls, block, MARKET, marketAbi, 'getRequest', [id])) as { inputSignals: readonly bigint[] };
-            let vk = keys.get(modelId);
-            if (vk === undefined) {
-              vk = ((await readContractAt(calls, block, REGISTRY, registryAbi, 'getModel', [modelId])) as { verifyingKey: Hex }).verifyingKey;
-              keys.set(modelId, vk);
+            let key = keys.get(modelId);
+            if (key === undefined) {
+              const vk = ((await readContractAt(calls, block, REGISTRY, registryAbi, 'getModel', [modelId])) as { verifyingKey: Hex }).verifyingKey;
+              key = { vk, vkHash: keccak256(vk) };
+              keys.set(modelId, key);
             }
+            const { vk, vkHash } = key;
             const single = { vk, modelId, publicSignals: [...outputs, ...req.inputSignals], proofWords: [...proof] };
-            out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single, prover, vkHash: keccak256(vk) });
+            out.push({ requestId: id, modelId, outputs: [...outputs], inputSignals: [...req.inputSignals], single, prover, vkHash });
           }
         }
       }
