@@ -16,12 +16,15 @@ import type { GenesisSpec } from './genesis.ts';
 import type { StoredReceipt } from './receipts.ts';
 import { L2StateManager } from './state-manager.ts';
 import { ChainStore } from './store.ts';
+import type { IndexedEvent } from './store.ts';
 import { VmFactory } from './vm-factory.ts';
 
 export interface ChainOptions {
   common: Common;
   genesis: GenesisSpec;
   precompiles?: CustomPrecompile[];
+  /** Events the store indexes by their first indexed argument (ChainStore.findEvent). */
+  indexedEvents?: IndexedEvent[];
 }
 
 export interface ChainDeps {
@@ -59,7 +62,7 @@ export class Chain {
     readonly opts: ChainOptions,
     private readonly deps: ChainDeps,
   ) {
-    this.store = new ChainStore(deps.kv, opts.common);
+    this.store = new ChainStore(deps.kv, opts.common, opts.indexedEvents);
     this.trieDB = new TrieDB(deps.kv);
     this.vms = new VmFactory({ common: opts.common, precompiles: opts.precompiles }, { getBlockHash: (n) => this.store.getCanonicalHash(n) });
   }

@@ -1,6 +1,6 @@
 import type { Block } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
-import { Address, bytesToHex, concatBytes } from '@ethereumjs/util';
+import { Address, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util';
 import { Prefix, be64, key, metaKey, readBe64 } from '../db/keys.ts';
 import { kvGet } from '../db/kv.ts';
 import type { KV, KVOp } from '../db/kv.ts';
@@ -10,6 +10,22 @@ import type { StoredReceipt } from './receipts.ts';
 
 const HEAD = metaKey('head');
 const CACHE_BLOCKS = 512;
+
+/**
+ * An event kind the store indexes by its first indexed argument (topic1), e.g. the market's
+ * InferenceFulfilled by request id: one lookup instead of a log scan over the whole chain.
+ */
+export interface IndexedEvent {
+  address: Uint8Array;
+  topic0: Uint8Array;
+}
+
+/** Where an indexed event was logged: a canonical block and the log's index in it. */
+export interface EventLocation {
+  number: bigint;
+  blockHash: Uint8Array;
+  logIndex: number;
+}
 
 export interface TxLocation {
   blockHash: Uint8Array;
@@ -33,6 +49,7 @@ export class ChainStore {
   constructor(
     private readonly kv: KV,
     private readonly common: Common,
+    private readonly indexed: readonly IndexedEvent[] = [],
   ) {}
 
   async commitBlock(rec: BlockRecord, setHead = true): Promise<void> {
@@ -51,6 +68,7 @@ export class ChainStore {
       new DataView(loc.buffer).setUint32(32, i);
       ops.push({ type: 'put', key: key(Prefix.txIndex, tx.hash()), value: loc });
     });
+    if (this.indexed.length > 0) ops.push(...this.eventIndexOps(rec.receipts, hash, num));
     if (setHead) ops.push({ type: 'put', key: HEAD, value: hash });
     await this.kv.batch(ops);
     this.remember(block);
@@ -112,6 +130,39 @@ export class ChainStore {
     const raw = await kvGet(this.kv, key(Prefix.txIndex, txHash));
     if (raw === undefined) return undefined;
     return { blockHash: raw.slice(0, 32), index: new DataView(raw.buffer, raw.byteOffset).getUint32(32) };
+  }
+
+  /**
+   * The canonical block that logged the indexed event (address, topic0, topic1). A rewound
+   * block's entry stays until a new block logs the same event, and reads as absent meanwhile.
+   */
+  async findEvent(address: Uint8Array, topic0: Uint8Array, topic1: Uint8Array): Promise<EventLocation | undefined> {
+    const raw = await kvGet(this.kv, key(Prefix.eventIndex, address, topic0, topic1));
+    if (raw === undefined) return undefined;
+    const number = readBe64(raw, 0);
+    const blockHash = raw.slice(8, 40);
+    const canonical = await this.getCanonicalHash(number);
+    if (canonical === undefined || !equalsBytes(canonical, blockHash)) return undefined;
+    return { number, blockHash, logIndex: new DataView(raw.buffer, raw.byteOffset).getUint32(40) };
+  }
+
+  private eventIndexOps(receipts: readonly StoredReceipt[], hash: Uint8Array, num: Uint8Array): KVOp[] {
+    const ops: KVOp[] = [];
+    let logIndex = 0;
+    for (const r of receipts) {
+      for (const [address, topics] of r.logs) {
+        const [topic0, topic1] = topics;
+        if (topic0 !== undefined && topic1 !== undefined && this.indexed.some((e) => equalsBytes(e.address, address) && equalsBytes(e.topic0, topic0))) {
+          const value = new Uint8Array(44);
+          value.set(num, 0);
+          value.set(hash, 8);
+          new DataView(value.buffer).setUint32(40, logIndex);
+          ops.push({ type: 'put', key: key(Prefix.eventIndex, address, topic0, topic1), value });
+        }
+        logIndex++;
+      }
+    }
+    return ops;
   }
 
   /** Logs blooms of canonical blocks in [from, to], read in one ordered scan. */

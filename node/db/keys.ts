@@ -12,6 +12,8 @@ export const Prefix = {
   derivedL1: 0x64,
   /** Derivation's cursor: 'c' + 'derivation' -> be64(last L1 block processed); its record (derivedL1) holds the rest. */
   derivationHead: 0x63,
+  /** Indexed events (ChainOptions.indexedEvents): 'e' + address + topic0 + topic1 -> be64(number) ++ block hash ++ be32(log index in block); the newest write wins. */
+  eventIndex: 0x65,
 } as const;
 
 export function be64(n: bigint | number): Uint8Array {
