@@ -9,7 +9,8 @@ import { inputHash, resultLeaf, resultsRoot } from '../rollup/result-leaf.ts';
 import type { InferenceResult } from '../rollup/result-leaf.ts';
 import type { FulfilledReader } from './fulfilled-inferences.ts';
 
-function toResult(chainId: bigint, f: FulfilledInference): InferenceResult {
+/** The result a fulfilment commits to (its leaf's preimage). */
+export function toResult(chainId: bigint, f: FulfilledInference): InferenceResult {
   return {
     chainId,
     requestId: f.requestId,

@@ -11,6 +11,7 @@ import { marketAbi } from '../../contracts/abi/market.ts';
 import { INFERENCE_MARKET_ADDRESS, MODEL_REGISTRY_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
 import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
+import type { IndexedEvent } from '../chain/store.ts';
 import { readContractAt } from '../chain/contract-read.ts';
 import type { FulfilledInference } from '../rollup/oracle-submission.ts';
 
@@ -18,6 +19,9 @@ const registryAbi = loadArtifact('ModelRegistry').abi;
 const MARKET = createAddressFromString(INFERENCE_MARKET_ADDRESS);
 const REGISTRY = createAddressFromString(MODEL_REGISTRY_ADDRESS);
 const FULFILLED = hexToBytes(encodeEventTopics({ abi: marketAbi, eventName: 'InferenceFulfilled' })[0] as Hex);
+
+/** The store's index of fulfilments by request id (ChainStore.findEvent; topic1 is the id). */
+export const FULFILMENT_EVENT: IndexedEvent = { address: MARKET.bytes, topic0: FULFILLED };
 
 export interface FulfilledReader {
   fulfilledIn(from: bigint, to: bigint): Promise<FulfilledInference[]>;

@@ -14,6 +14,10 @@ import { openKV } from '../db/kv.ts';
 import type { KV } from '../db/kv.ts';
 import type { NodeOptions } from './options.ts';
 import { ArtifactStore } from '../ai/artifact-store.ts';
+import { FULFILMENT_EVENT, chainFulfilledInferences } from '../ai/fulfilled-inferences.ts';
+import { InferenceProofs } from '../ai/inference-proof.ts';
+import { RollupBatches } from '../l1/rollup-batches.ts';
+import type { RollupContext } from '../rpc/backend.ts';
 import { RpcBackend } from '../rpc/backend.ts';
 import { SyncProgress } from '../sync/progress.ts';
 import { CallGate } from '../rpc/call-gate.ts';
@@ -91,7 +95,7 @@ export class RollupNode {
     if (overridden.length > 0) logger.warn({ predeploys: overridden }, 'genesis file replaces the code of protocol predeploys');
     const common = createL2Common({ chainId: options.chainId, customCrypto: nodeCrypto });
     const precompiles = await createAiPrecompiles();
-    const chain = await Chain.open({ common, genesis, precompiles }, { kv, logger: logger.child({ module: 'chain' }) });
+    const chain = await Chain.open({ common, genesis, precompiles, indexedEvents: [FULFILMENT_EVENT] }, { kv, logger: logger.child({ module: 'chain' }) });
     const calls = new CallExecutor(chain, options.rpc.gasCap);
     const artifacts = new ArtifactStore(options.modelsDir ?? join(options.datadir, 'models'), logger.child({ module: 'ai:artifacts' }));
     // a block write can fail before the node exists: serve() sets the full handler
@@ -144,6 +148,7 @@ export class RollupNode {
 
     const backend = new RpcBackend(chain, role.pool, calls, filters, options.rpc, CLIENT_VERSION, options.sequencer.minBaseFee, artifacts);
     backend.rollup = role.rollup;
+    backend.inferenceProofs = inferenceProofs(chain, calls, options.chainId, role.rollup);
     backend.jobs = p2p?.announcer;
     backend.sync = shared.progress;
     backend.peerCount = () => p2p?.service.connectedPeers ?? 0;
@@ -213,4 +218,16 @@ async function loadGenesis(options: NodeOptions): Promise<GenesisSpec> {
   const spec = devGenesis(options.chainId, options.sequencer.gasLimit);
   if (!options.dev) spec.alloc = {};
   return spec;
+}
+
+/** ai_getInferenceProof's source: this node's chain, and in rollup mode the L1 it reads. */
+function inferenceProofs(chain: Chain, calls: CallExecutor, chainId: number | bigint, rollup: RollupContext | undefined): InferenceProofs {
+  const l1 =
+    rollup === undefined
+      ? undefined
+      : {
+          batches: new RollupBatches(rollup.client, rollup.config.contracts.rollup, rollup.config.contracts.inferenceOracle),
+          status: () => rollup.status.snapshot,
+        };
+  return new InferenceProofs({ chain, fulfilled: chainFulfilledInferences(chain, calls), chainId: BigInt(chainId), l1 });
 }

@@ -75,3 +75,31 @@ export function verifyMerkleProof(root: Hex, leaf: Hex, index: number, count: nu
   }
   return used === proof.length && node.toLowerCase() === root.toLowerCase();
 }
+
+function popcount(x: number): number {
+  let c = 0;
+  for (let v = x; v !== 0; v &= v - 1) c++;
+  return c;
+}
+
+/**
+ * The root a proof leads to from `leaf` at `index` without knowing the leaf count, as
+ * contracts/l1/lib/ResultTree.sol's rootFromProof walks it (the proof's length and the index fix
+ * which levels have a sibling); undefined where that function returns zero (too short a proof).
+ */
+export function rootFromProof(leaf: Hex, index: number, proof: readonly Hex[]): Hex | undefined {
+  if (!Number.isInteger(index) || index < 0) return undefined;
+  const len = proof.length;
+  let odd = popcount(index);
+  if (len < odd) return undefined;
+  let node = leaf;
+  for (let used = 0, i = index; used < len; i = Math.floor(i / 2)) {
+    if (i % 2 === 1) {
+      node = hashPair(proof[used++]!, node);
+      odd--;
+    } else if (len - used > odd) {
+      node = hashPair(node, proof[used++]!);
+    }
+  }
+  return node;
+}

@@ -7,6 +7,7 @@ import type { StoredReceipt } from '../chain/receipts.ts';
 import type { TxPoolView } from '../txpool/view.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
 import type { JobAnnouncer } from '../ai/job-announcer.ts';
+import type { InferenceProofs } from '../ai/inference-proof.ts';
 import { CallGate, defaultCallGateOptions } from './call-gate.ts';
 import type { FilterManager } from './filters.ts';
 import { RpcCode, RpcError, headerNotFound } from './errors.ts';
@@ -35,6 +36,8 @@ export class RpcBackend {
   rollup: RollupContext | undefined;
   /** Proof job announcements (p2p on): takes the inputs of private-input requests. */
   jobs: Pick<JobAnnouncer, 'submitInput'> | undefined;
+  /** ai_getInferenceProof's answers (the node sets them up; on L1 too in rollup mode). */
+  inferenceProofs: Pick<InferenceProofs, 'get'> | undefined;
   /** A replica's sync progress (eth_syncing); a sequencer is never syncing. */
   sync: Pick<SyncProgress, 'status'> | undefined;
   /** Connected p2p peers (net_peerCount); 0 without p2p. */

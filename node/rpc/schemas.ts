@@ -11,6 +11,9 @@ export const zQuantity = hexString
   .refine((s) => s.length <= 66, 'hex number > 256 bits')
   .transform((s) => BigInt(s));
 
+/** A request id: a quantity, or (the ids are small) a plain JSON integer. */
+export const zRequestId = z.union([zQuantity, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(BigInt)]);
+
 export const zUint = zQuantity.refine((n) => n <= BigInt(Number.MAX_SAFE_INTEGER), 'number too large').transform(Number);
 
 export const zData = hexString.regex(/^0x([0-9a-fA-F]{2})*$/, 'hex string of odd length or invalid hex digits').transform((s) => hexToBytes(s as PrefixedHexString));

@@ -75,8 +75,15 @@ describe('JSON-RPC: malformed and hostile requests (--rpc.max-batch 10)', () => 
       ['eth_sendRawTransaction', ['0xzz'], /^invalid argument 0: .*(hex|digit)/],
       ['eth_getBlockByNumber', ['0x1', 'yes'], /^invalid argument 1: .*bool/i],
       ['eth_getBalance', { address: ADDR } as unknown as unknown[], /^non-array args$/],
+      ['ai_getInferenceProof', [], /^missing value for required argument 0$/],
+      ['ai_getInferenceProof', ['0x'], /^invalid argument 0: /],
+      ['ai_getInferenceProof', [-1], /^invalid argument 0: /],
+      ['ai_getInferenceProof', [`0x1${'0'.repeat(64)}`], /^invalid argument 0: .*256 bits/],
+      ['ai_getInferenceProof', ['0x1', 'latest'], /^too many arguments, want at most 1$/],
     ];
     await expectParamErrors(cases);
+    // a well-formed id nobody fulfilled: null, as eth_getTransactionByHash for an unknown hash
+    expect((await rpc(url, req('ai_getInferenceProof', [`0x${'f'.repeat(64)}`]))).json.result).toBeNull();
   });
 
   it('bad block numbers and tags: -32602 saying what is wrong (not just "Invalid input")', async () => {

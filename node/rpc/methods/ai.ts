@@ -11,7 +11,7 @@ import type { RpcBackend } from '../backend.ts';
 import { RpcCode, RpcError } from '../errors.ts';
 import { q } from '../format.ts';
 import { method } from '../method.ts';
-import { zBlockRef, zHash, zQuantity, zUint } from '../schemas.ts';
+import { zBlockRef, zHash, zRequestId, zUint } from '../schemas.ts';
 import type { BlockRef } from '../schemas.ts';
 
 const registryAbi = loadArtifact('ModelRegistry').abi;
@@ -21,8 +21,6 @@ export const AI_LIST_MAX = 100;
 /** Largest job input, values: what a job message may carry (node/ai/jobs/job-message.ts). */
 export const AI_JOB_INPUT_MAX = 1 << 16;
 
-/** A request id: a quantity, or (the ids are small) a plain JSON integer. */
-const zRequestId = z.union([zQuantity, z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).transform(BigInt)]);
 const zJobInput = z.array(z.number().int().min(0).max(255)).min(1).max(AI_JOB_INPUT_MAX);
 
 interface ModelRecord {

@@ -1,5 +1,6 @@
 import type { MethodDef } from '../method.ts';
 import { aiMethods } from './ai.ts';
+import { aiProofMethods } from './ai-proof.ts';
 import { basicMethods } from './basic.ts';
 import { blockMethods } from './blocks.ts';
 import { feeMethods } from './fees.ts';
@@ -9,5 +10,5 @@ import { stateMethods } from './state.ts';
 
 /** Every JSON-RPC method served over HTTP and WebSocket (eth_subscribe lives with the socket). */
 export function allMethods(extra: Record<string, MethodDef> = {}): Record<string, MethodDef> {
-  return { ...basicMethods, ...stateMethods, ...blockMethods, ...feeMethods, ...logMethods, ...aiMethods, ...rollupMethods, ...extra };
+  return { ...basicMethods, ...stateMethods, ...blockMethods, ...feeMethods, ...logMethods, ...aiMethods, ...aiProofMethods, ...rollupMethods, ...extra };
 }
