@@ -6,6 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { devAccounts, readGenesisFile, DEV_MNEMONIC } from '../chain/genesis.ts';
 import { modelCommand } from './model.ts';
 import { proverCommand } from './prover.ts';
+import { inferenceCommand } from './inference.ts';
 import { createLogger } from '../logger.ts';
 import type { LogLevel } from '../logger.ts';
 import { DEFAULT_CHAIN_ID, DEFAULT_P2P_LISTEN, defaultNodeOptions, defaultNodeP2POptions } from '../assembly/options.ts';
@@ -218,6 +219,7 @@ export function buildCli(): Command {
     .action(async (flags: Record<string, unknown>) => runDevnet(flags));
   program.addCommand(modelCommand());
   program.addCommand(proverCommand());
+  program.addCommand(inferenceCommand());
   return program;
 }
 
