@@ -12,7 +12,7 @@ import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
 import { buildBatchSubmission } from '../../node/rollup/oracle-submission.ts';
 import type { InferenceProofInput } from '../../node/rollup/oracle-submission.ts';
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
-import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
+import { TINY_SPEC, cli, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import { rollupAbi } from '../../contracts/abi/rollup.ts';
@@ -22,7 +22,10 @@ import type { DevNode } from '../helpers/dev-node.ts';
 import { askConsumer, consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
 import { startProver, waitFor } from '../helpers/prover.ts';
 import type { ProverProc } from '../helpers/prover.ts';
-import { oracleBatchesFor, startL1, startRollupNode } from '../helpers/rollup.ts';
+import { l1Clients, oracleBatchesFor, startL1, startRollupNode } from '../helpers/rollup.ts';
+import { checkInferenceProof } from '../../node/l1/result-check.ts';
+import { parseInferenceProof } from '../../node/rollup/result-proof.ts';
+import type { InferenceProof } from '../../node/rollup/result-proof.ts';
 import type { L1Env } from '../helpers/rollup.ts';
 
 const FEE = parseEther('0.001');
@@ -48,6 +51,7 @@ describe('prover network: two provers over libp2p, 24 requests over 2 models, ba
   const ask = (m: (typeof models)[number], k: number) => askConsumer(c(), m.consumer, inputOf(k), { private: m.private, fee: FEE });
 
   let genesis: string;
+  let replica: DevNode | undefined;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'prover-network-'));
@@ -90,6 +94,8 @@ describe('prover network: two provers over libp2p, 24 requests over 2 models, ba
   }, 900_000);
 
   afterAll(async () => {
+    await replica?.stop();
+    await removeDir(replica?.datadir ?? '');
     await junk?.stop();
     for (const p of provers) await p.stop();
     await node?.stop();
@@ -217,19 +223,119 @@ describe('prover network: two provers over libp2p, 24 requests over 2 models, ba
       lastBlock = header.lastBlock;
     }
     expect(withResults).toBeGreaterThan(0);
-    const replica = await startDevNode({
+    replica = await startDevNode({
       chainId: Number(chainId),
       args: ['--replica', '--genesis', genesis, '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'],
     });
-    try {
-      const safe = async () => (await clients(replica).publicClient.getBlock({ blockTag: 'safe' })).number;
-      await waitFor('the replica to derive every batch', async () => (await safe()) >= lastBlock || replica.logs.some((l) => l.includes('derivation stopped')), 120_000, 250);
-      expect(replica.logs.filter((l) => l.includes('derivation stopped'))).toEqual([]);
-      const at = await clients(replica).publicClient.getBlock({ blockNumber: lastBlock });
-      expect(at.hash).toBe((await l2.getBlock({ blockNumber: lastBlock })).hash);
-    } finally {
-      await replica.stop();
-      await removeDir(replica.datadir);
+    const rep = replica;
+    const safe = async () => (await clients(rep).publicClient.getBlock({ blockTag: 'safe' })).number;
+    await waitFor('the replica to derive every batch', async () => (await safe()) >= lastBlock || rep.logs.some((l) => l.includes('derivation stopped')), 120_000, 250);
+    expect(rep.logs.filter((l) => l.includes('derivation stopped'))).toEqual([]);
+    const at = await clients(rep).publicClient.getBlock({ blockNumber: lastBlock });
+    expect(at.hash).toBe((await l2.getBlock({ blockNumber: lastBlock })).hash);
+  }, 300_000);
+
+  it('ai_getInferenceProof: the replica answers as the sequencer; an L1 contract pays on the fast and on the final path, and refuses forgeries; the L1-only checker agrees', async () => {
+    const rep = replica!;
+    const l1 = env.l1.publicClient;
+    const target = { l2ChainId: env.config.l2ChainId, rollup: env.config.contracts.rollup, oracle: env.config.contracts.inferenceOracle };
+    const pub = models.find((m) => !m.private)!;
+    const vkHash = keccak256((await readFile(join(work, 'models', 'public', 'vk.bin'))) as Uint8Array);
+    const fulfilled = await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n });
+    const ids = fulfilled.filter((l) => l.args.modelId === pub.id).map((l) => l.args.id!);
+    expect(ids.length).toBeGreaterThan(1);
+    // both nodes answer from their own chain and L1; statuses move (outputs finalize), so wait for agreement
+    const answer = async (url: string, id: bigint) => rpcResult(url, 'ai_getInferenceProof', [`0x${id.toString(16)}`]);
+    for (const id of ids) {
+      await waitFor(
+        `the replica's proof of request ${id} to be the sequencer's`,
+        async () => {
+          const [a, b] = [await answer(node.url, id), await answer(rep.url, id)];
+          return a !== null && (a as { batch: unknown }).batch !== null && JSON.stringify(a) === JSON.stringify(b);
+        },
+        60_000,
+        250,
+      );
     }
+    expect(await answer(node.url, 10n ** 30n)).toBeNull();
+    expect(await answer(rep.url, 10n ** 30n)).toBeNull();
+
+    const [fastId, finalId] = [ids[0]!, ids[1]!];
+    const fast = parseInferenceProof(await answer(node.url, fastId));
+    expect(fast.result.vkHash).toBe(vkHash);
+    expect(fast.oracle).not.toBeNull();
+    const { ResultPayout } = await compileContracts(['examples/ResultPayout.sol']);
+    const payer = l1Clients(env.anvil, env.keys[4]!);
+    const amount = parseEther('0.01');
+    const hash = await payer.walletClient.deployContract({
+      abi: ResultPayout!.abi,
+      bytecode: ResultPayout!.bytecode,
+      args: [target.rollup, target.oracle, target.l2ChainId, pub.id, vkHash, amount],
+      value: amount * 4n,
+    });
+    const payout = (await l1.waitForTransactionReceipt({ hash })).contractAddress!;
+    const call = async (fn: 'claimFast' | 'claimFinal', args: unknown[]) => {
+      try {
+        await l1.simulateContract({ address: payout, abi: ResultPayout!.abi, functionName: fn, args, account: payer.account });
+      } catch (err) {
+        return ((err as { cause?: { data?: { errorName?: string } } }).cause?.data?.errorName ?? (err as Error).message) as string;
+      }
+      const tx = await payer.walletClient.writeContract({ address: payout, abi: ResultPayout!.abi, functionName: fn, args } as never);
+      return (await l1.waitForTransactionReceipt({ hash: tx })).status;
+    };
+    const inc = (p: InferenceProof) => ({ header: p.batch!.header, leafIndex: BigInt(p.batch!.leafIndex), proof: p.batch!.proof });
+    const ev = (p: InferenceProof) => ({ inputSignals: p.inputSignals, leafIndex: BigInt(p.oracle!.leafIndex), proof: p.oracle!.proof });
+    // forgeries first: a changed output, another chain's leaf, the leaf against another batch's header
+    const forgedOut = { ...fast.result, outputs: [fast.result.outputs[0]! + 1n, ...fast.result.outputs.slice(1)] };
+    expect(await call('claimFast', [forgedOut, inc(fast), ev(fast)])).toBe('NotInBatch');
+    expect(await call('claimFast', [{ ...fast.result, chainId: fast.result.chainId + 1n }, inc(fast), ev(fast)])).toBe('WrongChain');
+    const submitted = await l1.getContractEvents({ address: target.rollup, abi: rollupAbi, eventName: 'BatchSubmitted', fromBlock: 0n });
+    const other = submitted.find((l) => l.args.index !== fast.batch!.index)!;
+    const [otherHeader] = decodeFunctionData({ abi: rollupAbi, data: (await l1.getTransaction({ hash: other.transactionHash })).input }).args as unknown as [BatchHeader];
+    expect(await call('claimFast', [fast.result, { ...inc(fast), header: otherHeader }, ev(fast)])).toBe('NotInBatch');
+    expect(await call('claimFast', [fast.result, inc(fast), { ...ev(fast), inputSignals: [fast.inputSignals[0]! ^ 1n, ...fast.inputSignals.slice(1)] }])).toBe('InputMismatch');
+    // the true result is paid once, to its prover
+    const before = await l1.getBalance({ address: fast.result.prover });
+    expect(await call('claimFast', [fast.result, inc(fast), ev(fast)])).toBe('success');
+    expect(await l1.getBalance({ address: fast.result.prover })).toBe(before + amount);
+    expect(await call('claimFast', [fast.result, inc(fast), ev(fast)])).toBe('AlreadyPaid');
+
+    // the final path, once the output over the batch is past its challenge window
+    await waitFor(`request ${finalId}'s output to be final`, async () => ((await answer(node.url, finalId)) as { final: boolean }).final, 120_000, 500);
+    const fin = parseInferenceProof(await answer(node.url, finalId));
+    const first = await l1.readContract({ address: target.rollup, abi: rollupAbi, functionName: 'getOutput', args: [0n] });
+    if (first.batchIndex < fin.batch!.index) expect(await call('claimFinal', [fin.result, inc(fin), 0n])).toBe('OutputBeforeBatch');
+    expect(await call('claimFinal', [forgedOut, inc(fast), fin.output!.index])).toBe('NotInBatch');
+    expect(await call('claimFinal', [fin.result, inc(fin), fin.output!.index])).toBe('success');
+    expect(await l1.readContract({ address: payout, abi: ResultPayout!.abi, functionName: 'outputsOf', args: [finalId] })).toEqual(fin.result.outputs);
+
+    // an off-chain consumer checks the same answers against L1 alone, in code and with the CLI
+    const checked = await checkInferenceProof(l1, target, fin);
+    expect({ fast: checked.fast, final: checked.final, leaf: checked.leaf }).toEqual({ fast: true, final: true, leaf: fin.leaf });
+    await expect(checkInferenceProof(l1, target, { ...fin, result: { ...fin.result, outputs: forgedOut.outputs } })).rejects.toMatchObject({ code: 'NOT_IN_BATCH' });
+    await expect(checkInferenceProof(l1, target, { ...fin, batch: { ...fin.batch!, header: otherHeader } })).rejects.toMatchObject({ code: 'NOT_IN_BATCH' });
+    // a made-up one-leaf tree for a forged result: the header then is not the Rollup's
+    const forgedResult = { ...fin.result, outputs: forgedOut.outputs };
+    const madeUp = { ...fin.batch!, header: { ...fin.batch!.header, resultsRoot: resultLeaf(forgedResult) }, leafIndex: 0, proof: [] };
+    await expect(checkInferenceProof(l1, target, { ...fin, result: forgedResult, batch: madeUp })).rejects.toMatchObject({ code: 'UNKNOWN_HEADER' });
+    expect(await call('claimFinal', [forgedResult, { header: madeUp.header, leafIndex: 0n, proof: [] }, fin.output!.index])).toBe('UnknownHeader');
+    const verified = JSON.parse(
+      await cliOk(['inference', 'verify', '--rpc', rep.url, '--request', String(finalId), '--l1-rpc', env.anvil.url, '--rollup-config', env.configFile, '--require', 'final']),
+    );
+    expect(verified).toMatchObject({ fast: true, final: true, leaf: fin.leaf });
+    const file = join(work, 'forged-proof.json');
+    const forgedJson = JSON.parse(await cliOk(['inference', 'proof', String(finalId), '--rpc', node.url]));
+    forgedJson.result.outputs[0] = `0x${(BigInt(forgedJson.result.outputs[0]) + 1n).toString(16)}`;
+    await writeFile(file, JSON.stringify(forgedJson));
+    const refused = await cli(['inference', 'verify', '--proof', file, '--l1-rpc', env.anvil.url, '--rollup-config', env.configFile]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('not in batch');
   }, 300_000);
 });
+
+async function rpcResult(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}

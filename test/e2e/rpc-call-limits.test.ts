@@ -105,13 +105,13 @@ describe('eth_call work is bounded and cannot hold up the chain', () => {
     expect((await sendLoad(node.url, [{ raw, hash: keccak256(raw) }])).refused).toEqual([]);
     expect((await waitReceipt(node.url, keccak256(raw))).status).toBe('0x1');
     const replies = await attack;
-    // one running and eight waiting: the other 51 are refused at once. Of the nine taken, the
-    // last may not start before the request's own deadline on a slow machine ("request timed
-    // out"), which is the bound working, not a failure.
+    // one running and eight waiting: the other 51 are refused at once. On a slow machine one of
+    // the nine taken may outrun --rpc.evmtimeout, or not start before the request's deadline:
+    // the bounds working, each with its own error
     const answered = replies.filter((r) => r.result !== undefined);
-    const timedOut = replies.filter((r) => r.error?.code === -32002);
+    const bounded = replies.filter((r) => r.error?.code === -32002 || r.error?.message === 'execution aborted (timeout = 1s)');
     expect(answered.length).toBeGreaterThan(0);
-    expect(answered.length + timedOut.length).toBe(9);
+    expect(answered.length + bounded.length).toBe(9);
     for (const r of answered) expect(r.result.storageProof).toHaveLength(1024);
     const refused = replies.filter((r) => r.error?.code === -32005);
     expect(refused).toHaveLength(51);
