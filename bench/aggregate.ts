@@ -16,6 +16,7 @@
  *    alone, which has the same public-signal shape (L1 gas depends on proofs, signals and
  *    calldata bytes, not on the circuit behind a key).
  * Proofs are cached in .cache/aggregate/bench-*.json (keys and setups in .cache/aggregate).
+ * Then the L1 gas of consuming one result by the fast and the final path (result-consumption.ts).
  * `--live` measures the node's InferencePoster instead, end to end (bench/aggregate-live.ts).
  */
 import { EMPTY_RESULTS_ROOT } from '../node/rollup/result-leaf.ts';
@@ -39,6 +40,7 @@ import { proveInference } from '../prover/pipeline/prove.ts';
 import { quietLogger } from '../prover/setup/snarkjs-curve.ts';
 import { ROOT, table } from './lib.ts';
 import { chainAt } from '../contracts/abi/chain.ts';
+import { consumptionGas } from './result-consumption.ts';
 
 const SIZES = [1, 16, 64];
 const BATCH = 64;
@@ -304,5 +306,8 @@ async function main(): Promise<void> {
 
 // --live: the node's InferencePoster itself on a real L2 and L1 (bench/aggregate-live.ts)
 if (process.argv.includes('--live')) await (await import('./aggregate-live.ts')).liveBench();
-else await main();
+else {
+  await main();
+  await consumptionGas();
+}
 process.exit(0);
