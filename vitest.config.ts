@@ -8,6 +8,9 @@ export default defineConfig({
     // e2e files start real node processes; two at a time fit the 2-core CI machine
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // a fork runs file after file without re-importing the module graph (viem, ethereumjs, snarkjs:
+    // seconds per file); no test mocks modules or stubs globals, so nothing leaks between files
+    isolate: false,
     // `vitest run --project unit` runs in-process tests of one module each; `e2e` starts real
     // nodes, anvil, provers and browsers and talks to them as users do
     projects: [
