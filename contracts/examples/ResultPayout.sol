@@ -8,7 +8,7 @@ import { InferenceResults } from "../l1/lib/InferenceResults.sol";
 /// @title An L1 contract that acts on an L2 inference result only once it is proven.
 /// @notice Example dApp (deployed on L1). It pins one L2 chain, one model and its verifying key,
 /// and pays `amount` once per L2 request to the result's prover, recording the outputs: by the
-/// fast path as soon as the oracle verified the batch's proofs, or by the final path once an
+/// fast path as soon as the oracle verified the batch's proofs (or attested the batch), or by the final path once an
 /// output over the batch is final (see l1/lib/InferenceResults.sol for what each one proves).
 /// The node's ai_getInferenceProof returns every argument.
 contract ResultPayout {
@@ -38,15 +38,21 @@ contract ResultPayout {
     }
 
     function claimFast(
-        InferenceResults.Result calldata r,
+        IInferenceOracle.Result calldata r,
         InferenceResults.Inclusion calldata inc,
-        InferenceResults.OracleEvidence calldata ev
+        IInferenceOracle.ResultProof calldata ev
     ) external {
         InferenceResults.verifyFast(rollup, oracle, l2ChainId, r, inc, ev);
         _pay(r, true);
     }
 
-    function claimFinal(InferenceResults.Result calldata r, InferenceResults.Inclusion calldata inc, uint256 outputIndex) external {
+    /// @notice The fast path's strength once the oracle attested the result's whole batch.
+    function claimAttested(IInferenceOracle.Result calldata r, InferenceResults.Inclusion calldata inc) external {
+        InferenceResults.verifyAttested(rollup, oracle, l2ChainId, r, inc);
+        _pay(r, true);
+    }
+
+    function claimFinal(IInferenceOracle.Result calldata r, InferenceResults.Inclusion calldata inc, uint256 outputIndex) external {
         InferenceResults.verifyFinal(rollup, l2ChainId, r, inc, outputIndex);
         _pay(r, false);
     }
@@ -55,7 +61,7 @@ contract ResultPayout {
         return _outputs[requestId];
     }
 
-    function _pay(InferenceResults.Result calldata r, bool fast) private {
+    function _pay(IInferenceOracle.Result calldata r, bool fast) private {
         if (r.modelId != modelId || r.vkHash != vkHash) revert WrongModel(r.modelId, r.vkHash);
         if (paid[r.requestId]) revert AlreadyPaid(r.requestId);
         paid[r.requestId] = true;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import { IRollup } from "./IRollup.sol";
+
 /// @title Inference oracle (L1): every inference proof of a rollup batch, checked once on L1.
 /// @notice A valid Groth16 (BN254) proof is a self-standing statement: "the circuit with verifying
 /// key K maps these public signals" (outputs, then the input or its Poseidon hash; see
@@ -82,7 +84,30 @@ interface IInferenceOracle {
         uint64 timestamp;
     }
 
+    /// @notice One L2 inference result, as a batch header's resultsRoot commits to it:
+    /// leaf = keccak256(abi.encode(Result)) (see l1/lib/InferenceResults.sol for each field).
+    struct Result {
+        uint256 chainId;
+        uint256 requestId;
+        bytes32 modelId;
+        bytes32 vkHash;
+        bytes32 inputHash;
+        address prover;
+        uint256[] outputs;
+    }
+
+    /// @notice Where a result's own (single-inference) proof is among the submissions verified for
+    /// its batch: the request's input signals (its public signals are outputs then inputs), the
+    /// leaf index and the Merkle proof of that proof's leaf.
+    struct ResultProof {
+        uint256[] inputSignals;
+        uint256 leafIndex;
+        bytes32[] proof;
+    }
+
     event KeyAdded(bytes32 indexed vkHash, uint256 publicInputs, address data);
+    /// @notice Every result batch `batchIndex` commits to (`resultsRoot`) is proven here.
+    event BatchAttested(uint256 indexed batchIndex, bytes32 resultsRoot, address attester);
     /// @notice `leaves` in leaf-index order, so an indexer rebuilds the tree from the log alone.
     event BatchProofsVerified(uint256 indexed batchIndex, address indexed submitter, bytes32 root, bytes32[] leaves);
 
@@ -114,6 +139,17 @@ interface IInferenceOracle {
     error BatchProofInvalid();
     /// @notice an ecAdd or ecMul call failed; its inputs were checked, so only for lack of gas
     error PrecompileFailed();
+    /// @notice attestBatch: the header is not the one the Rollup holds for its index
+    error UnknownBatchHeader(uint256 batchIndex);
+    /// @notice attestBatch: the batch commits to no result, or is attested already
+    error NothingToAttest(uint256 batchIndex);
+    error AttestationLength(uint256 results, uint256 proofs);
+    /// @notice attestBatch: result `index`'s input signals do not hash to its inputHash
+    error AttestedInputMismatch(uint256 index);
+    /// @notice attestBatch: no submission verified for the batch holds result `index`'s proof
+    error ResultNotProven(uint256 index);
+    /// @notice attestBatch: the results given are not all of the batch's, in order
+    error ResultsRootMismatch(uint256 batchIndex, bytes32 committed, bytes32 given);
 
     function rollup() external view returns (address);
 
@@ -150,4 +186,15 @@ interface IInferenceOracle {
 
     /// @notice True when leaf `leafIndex` of a submission recorded for batch `batchIndex` is `leaf`.
     function isLeafVerified(uint256 batchIndex, bytes32 leaf, uint256 leafIndex, bytes32[] calldata proof) external view returns (bool);
+
+    /// @notice Binds the oracle to a batch's results: records `header.resultsRoot` for the batch
+    /// once `results` are exactly the leaves it commits to (all of them, in order) and each has
+    /// its own proof among the submissions verified for the batch. The header must be the Rollup's.
+    /// Anyone may call it; only the batch's own root can ever be recorded, so nobody can take or
+    /// block it. A batch proven by k-inference proofs cannot be attested (their leaves commit to
+    /// inputs by Poseidon hashes): its results go by the final path.
+    function attestBatch(IRollup.BatchHeader calldata header, Result[] calldata results, ResultProof[] calldata proofs) external;
+
+    /// @notice The results root attested for the batch; zero: none.
+    function attestedRoot(uint256 batchIndex) external view returns (bytes32);
 }

@@ -6,6 +6,7 @@ import { IRollup } from "../interfaces/IRollup.sol";
 import { Groth16Key } from "./lib/Groth16Key.sol";
 import { G1 } from "./lib/G1.sol";
 import { ResultTree } from "./lib/ResultTree.sol";
+import { ResultAttestation } from "./ResultAttestation.sol";
 
 /// @title InferenceOracle (L1): one randomized Groth16 batch check per rollup batch (see IInferenceOracle).
 /// @notice Gas per proof is dominated by its pairing (34,000) and the two ecMuls r*A, r*C (6,000
@@ -14,8 +15,8 @@ import { ResultTree } from "./lib/ResultTree.sol";
 /// in assembly because Solidity's checked arithmetic and calldata indexing cost more there than
 /// the checks themselves (~1,300 gas per proof measured). Key checks and storage are in
 /// lib/Groth16Key.sol, the result tree in lib/ResultTree.sol, G1 arithmetic in lib/G1.sol
-/// (internal functions: no calls).
-contract InferenceOracle is IInferenceOracle {
+/// (internal functions: no calls), the binding to a batch's committed results in ResultAttestation.sol.
+contract InferenceOracle is ResultAttestation {
     /// @dev BN254 base field modulus (coordinates) and scalar field order (public inputs, r_t).
     uint256 internal constant P = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -46,6 +47,10 @@ contract InferenceOracle is IInferenceOracle {
     /// @param rollup_ the Rollup whose batch indexes this oracle accepts; zero: any index
     constructor(address rollup_) {
         rollup = rollup_;
+    }
+
+    function _rollupAddress() internal view override returns (address) {
+        return rollup;
     }
 
     // ------------------------------------------------------------------------------------- keys

@@ -5,10 +5,10 @@ import { IRollup } from "../../interfaces/IRollup.sol";
 import { IInferenceOracle } from "../../interfaces/IInferenceOracle.sol";
 import { ResultTree } from "./ResultTree.sol";
 
-/// @title InferenceResults: an L2 inference result proven to an L1 contract, in two strengths.
+/// @title InferenceResults: an L2 inference result proven to an L1 contract, in two strengths (three ways).
 /// @notice The result leaf of one fulfilment (what IRollup.BatchHeader.resultsRoot commits to):
 ///   leaf = keccak256(abi.encode(Result))
-/// with the fields below. chainId keeps another rollup's leaves out; requestId and modelId say
+/// with the fields of IInferenceOracle.Result. chainId keeps another rollup's leaves out; requestId and modelId say
 /// which request and model; vkHash (keccak256 of the key the L2 verifier used) lets a consumer pin
 /// the circuit, as modelId alone would trust the model's owner; inputHash commits to the input
 /// (keccak256(abi.encodePacked(inputSignals)) of the request: the input values, or for a
@@ -18,7 +18,7 @@ import { ResultTree } from "./ResultTree.sol";
 /// (lib/ResultTree.sol) over the batch's leaves in block and log order; a batch without
 /// fulfilments has resultsRoot zero.
 ///
-/// Two ways to consume a leaf:
+/// Three ways to consume a leaf:
 /// - `verifyFast`: the batch header is the Rollup's (its hash is the one stored), the leaf is in
 ///   its resultsRoot, and the oracle verified a proof of exactly these public signals under
 ///   result.vkHash for that batch. The inference is true by ZK as soon as the oracle has it, but
@@ -27,6 +27,8 @@ import { ResultTree } from "./ResultTree.sol";
 ///   deleted) while its proven statement stays true. Only leaves of single (one-inference) oracle
 ///   proofs: a k-inference proof packs its outputs and commits to the input by a Poseidon hash,
 ///   which L1 does not compute.
+/// - `verifyAttested`: as verifyFast, with the oracle's attestation of the whole batch
+///   (IInferenceOracle.attestBatch) instead of this result's own evidence.
 /// - `verifyFinal`: the header is the Rollup's, the leaf is in its resultsRoot, and an output
 ///   over this batch or a later one is final. Output roots are unchanged: an output is the state
 ///   derived from every batch up to it, derivation refuses a batch whose resultsRoot is not its
@@ -34,27 +36,9 @@ import { ResultTree } from "./ResultTree.sol";
 ///   derivation disagrees with. So a final output at or after the batch is L1's word that the
 ///   batch, and the leaf in it, are canonical; it needs no oracle record and no storage proof.
 library InferenceResults {
-    struct Result {
-        uint256 chainId;
-        uint256 requestId;
-        bytes32 modelId;
-        bytes32 vkHash;
-        bytes32 inputHash;
-        address prover;
-        uint256[] outputs;
-    }
-
     /// @notice Where the leaf is: its batch's header and its place in the batch's result tree.
     struct Inclusion {
         IRollup.BatchHeader header;
-        uint256 leafIndex;
-        bytes32[] proof;
-    }
-
-    /// @notice The oracle's record of the leaf's proof: the request's input signals (public
-    /// signals are outputs then inputs) and where that proof's leaf is in a submission for the batch.
-    struct OracleEvidence {
-        uint256[] inputSignals;
         uint256 leafIndex;
         bytes32[] proof;
     }
@@ -64,16 +48,17 @@ library InferenceResults {
     error NotInBatch(uint256 batchIndex);
     error InputMismatch();
     error NotVerified(uint256 batchIndex);
+    error NotAttested(uint256 batchIndex);
     error OutputBeforeBatch(uint256 outputIndex, uint256 outputBatch, uint256 batchIndex);
     error NotFinal(uint256 outputIndex);
 
-    function leaf(Result calldata r) internal pure returns (bytes32) {
+    function leaf(IInferenceOracle.Result calldata r) internal pure returns (bytes32) {
         return keccak256(abi.encode(r));
     }
 
     /// @notice Reverts unless `r` is in a batch the Rollup holds and the oracle verified its proof
     /// for that batch. Canonical once an output over the batch is final (see above).
-    function verifyFast(IRollup rollup, IInferenceOracle oracle, uint256 chainId, Result calldata r, Inclusion calldata inc, OracleEvidence calldata ev)
+    function verifyFast(IRollup rollup, IInferenceOracle oracle, uint256 chainId, IInferenceOracle.Result calldata r, Inclusion calldata inc, IInferenceOracle.ResultProof calldata ev)
         internal
         view
     {
@@ -86,16 +71,24 @@ library InferenceResults {
         if (!oracle.isLeafVerified(inc.header.index, oracleLeaf, ev.leafIndex, ev.proof)) revert NotVerified(inc.header.index);
     }
 
+    /// @notice Reverts unless `r` is in a batch the Rollup holds whose results the oracle attested
+    /// (IInferenceOracle.attestBatch: every result of the batch proven). The fast path's strength,
+    /// for less: no evidence of the result's own proof, one oracle slot read.
+    function verifyAttested(IRollup rollup, IInferenceOracle oracle, uint256 chainId, IInferenceOracle.Result calldata r, Inclusion calldata inc) internal view {
+        _included(rollup, chainId, r, inc);
+        if (oracle.attestedRoot(inc.header.index) != inc.header.resultsRoot) revert NotAttested(inc.header.index);
+    }
+
     /// @notice Reverts unless `r` is in a batch the Rollup holds and output `outputIndex`, over
     /// that batch or a later one, is final.
-    function verifyFinal(IRollup rollup, uint256 chainId, Result calldata r, Inclusion calldata inc, uint256 outputIndex) internal view {
+    function verifyFinal(IRollup rollup, uint256 chainId, IInferenceOracle.Result calldata r, Inclusion calldata inc, uint256 outputIndex) internal view {
         _included(rollup, chainId, r, inc);
         IRollup.Output memory o = rollup.getOutput(outputIndex);
         if (o.batchIndex < inc.header.index) revert OutputBeforeBatch(outputIndex, o.batchIndex, inc.header.index);
         if (!rollup.isFinalized(outputIndex)) revert NotFinal(outputIndex);
     }
 
-    function _included(IRollup rollup, uint256 chainId, Result calldata r, Inclusion calldata inc) private view {
+    function _included(IRollup rollup, uint256 chainId, IInferenceOracle.Result calldata r, Inclusion calldata inc) private view {
         if (r.chainId != chainId) revert WrongChain(chainId, r.chainId);
         uint256 index = inc.header.index;
         if (rollup.batchCount() <= index || rollup.getBatch(index).hash != keccak256(abi.encode(inc.header))) revert UnknownHeader(index);

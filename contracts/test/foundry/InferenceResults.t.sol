@@ -24,7 +24,7 @@ contract InferenceResultsTest is RollupSetup {
 
     InferenceOracle internal oracle;
     ResultPayout internal payout;
-    InferenceResults.Result[] internal results;
+    IInferenceOracle.Result[] internal results;
     IRollup.BatchHeader internal header0;
     IRollup.BatchHeader internal header1;
     bytes32[] internal leaves;
@@ -46,7 +46,7 @@ contract InferenceResultsTest is RollupSetup {
     }
 
     function test_fastPathPaysOnceAndRefusesForgeries() public {
-        (InferenceResults.Inclusion memory inc, InferenceResults.OracleEvidence memory ev) = _fast(0);
+        (InferenceResults.Inclusion memory inc, IInferenceOracle.ResultProof memory ev) = _fast(0);
         uint256 gas = gasleft();
         payout.claimFast(results[0], inc, ev);
         gas -= gasleft();
@@ -58,7 +58,7 @@ contract InferenceResultsTest is RollupSetup {
         payout.claimFast(results[0], inc, ev);
 
         (inc, ev) = _fast(1);
-        InferenceResults.Result memory r = results[1];
+        IInferenceOracle.Result memory r = results[1];
         r.outputs[2] += 1; // a result whose output was changed
         vm.expectRevert(abi.encodeWithSelector(InferenceResults.NotInBatch.selector, 0));
         payout.claimFast(r, inc, ev);
@@ -80,7 +80,7 @@ contract InferenceResultsTest is RollupSetup {
         vm.expectRevert(abi.encodeWithSelector(InferenceResults.UnknownHeader.selector, 0));
         payout.claimFast(r, InferenceResults.Inclusion(fake, 0, new bytes32[](0)), ev);
         // the right leaf with another input than the one it commits to
-        InferenceResults.OracleEvidence memory otherInput = InferenceResults.OracleEvidence(new uint256[](1), ev.leafIndex, ev.proof);
+        IInferenceOracle.ResultProof memory otherInput = IInferenceOracle.ResultProof(new uint256[](1), ev.leafIndex, ev.proof);
         vm.expectRevert(InferenceResults.InputMismatch.selector);
         payout.claimFast(results[1], inc, otherInput);
         payout.claimFast(results[1], inc, ev);
@@ -88,11 +88,67 @@ contract InferenceResultsTest is RollupSetup {
     }
 
     function test_fastPathNeedsTheOracleRecordOfTheBatch() public {
-        (InferenceResults.Inclusion memory inc, InferenceResults.OracleEvidence memory ev) = _fast(2);
+        (InferenceResults.Inclusion memory inc, IInferenceOracle.ResultProof memory ev) = _fast(2);
         // leaf 2 is in batch 1, whose proofs the oracle has not verified
         inc = InferenceResults.Inclusion(header1, 0, new bytes32[](0));
         vm.expectRevert(abi.encodeWithSelector(InferenceResults.NotVerified.selector, 1));
         payout.claimFast(results[2], inc, ev);
+    }
+
+    function test_attestationBindsTheOracleToAllOfTheBatchsResultsInOrder() public {
+        (IInferenceOracle.Result[] memory rs, IInferenceOracle.ResultProof[] memory ps) = _attestArgs(3);
+        InferenceResults.Inclusion memory inc = InferenceResults.Inclusion(header0, 0, _proof(0));
+        vm.expectRevert(abi.encodeWithSelector(InferenceResults.NotAttested.selector, 0));
+        payout.claimAttested(results[0], inc);
+        // a subset of the batch's results (each one proven) is not the batch's
+        (IInferenceOracle.Result[] memory two, IInferenceOracle.ResultProof[] memory ps2) = _attestArgs(2);
+        bytes32[] memory twoLeaves = new bytes32[](2);
+        twoLeaves[0] = leaves[0];
+        twoLeaves[1] = leaves[1];
+        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.ResultsRootMismatch.selector, 0, header0.resultsRoot, ResultTree.root(twoLeaves)));
+        oracle.attestBatch(header0, two, ps2);
+        // all of them, out of order
+        (rs[0], rs[1], ps[0], ps[1]) = (rs[1], rs[0], ps[1], ps[0]);
+        bytes32[] memory swapped = new bytes32[](3);
+        (swapped[0], swapped[1], swapped[2]) = (leaves[1], leaves[0], leaves[2]);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.ResultsRootMismatch.selector, 0, header0.resultsRoot, ResultTree.root(swapped)));
+        oracle.attestBatch(header0, rs, ps);
+        (rs, ps) = _attestArgs(3);
+        // a changed output has no proof; another input is not the committed one
+        rs[1].outputs[0] += 1;
+        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.ResultNotProven.selector, 1));
+        oracle.attestBatch(header0, rs, ps);
+        (rs, ps) = _attestArgs(3);
+        ps[2].inputSignals = new uint256[](1);
+        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.AttestedInputMismatch.selector, 2));
+        oracle.attestBatch(header0, rs, ps);
+        (rs, ps) = _attestArgs(3);
+        // a header the Rollup never accepted, and a batch whose proofs the oracle has not verified
+        IRollup.BatchHeader memory fake = header0;
+        fake.dataHash = keccak256("other data");
+        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.UnknownBatchHeader.selector, 0));
+        oracle.attestBatch(fake, rs, ps);
+        IInferenceOracle.Result[] memory one = new IInferenceOracle.Result[](1);
+        IInferenceOracle.ResultProof[] memory p1 = new IInferenceOracle.ResultProof[](1);
+        one[0] = results[2];
+        p1[0] = ps[2];
+        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.ResultNotProven.selector, 0));
+        oracle.attestBatch(header1, one, p1);
+
+        uint256 gas = gasleft();
+        oracle.attestBatch(header0, rs, ps);
+        emit log_named_uint("attestBatch gas (3 results, per call)", gas - gasleft());
+        assertEq(oracle.attestedRoot(0), header0.resultsRoot, "attested");
+        vm.expectRevert(abi.encodeWithSelector(IInferenceOracle.NothingToAttest.selector, 0));
+        oracle.attestBatch(header0, rs, ps);
+        gas = gasleft();
+        payout.claimAttested(results[0], inc);
+        emit log_named_uint("claimAttested gas (3-leaf batch)", gas - gasleft());
+        assertEq(PROVER.balance, AMOUNT, "paid");
+        IInferenceOracle.Result memory r = results[1];
+        r.outputs[0] += 1;
+        vm.expectRevert(abi.encodeWithSelector(InferenceResults.NotInBatch.selector, 0));
+        payout.claimAttested(r, InferenceResults.Inclusion(header0, 1, _proof(1)));
     }
 
     function test_finalPathWaitsForAFinalOutputAtOrAfterTheBatch() public {
@@ -119,19 +175,29 @@ contract InferenceResultsTest is RollupSetup {
         gas = gasleft();
         payout.claimFinal(results[0], inc0, 1);
         emit log_named_uint("claimFinal gas (3-leaf batch)", gas - gasleft());
-        InferenceResults.Result memory r = results[1];
+        IInferenceOracle.Result memory r = results[1];
         r.outputs[0] = 0;
         vm.expectRevert(abi.encodeWithSelector(InferenceResults.NotInBatch.selector, 0));
         payout.claimFinal(r, InferenceResults.Inclusion(header0, 1, _proof(1)), 1);
     }
 
-    function _result(uint256 i) internal pure returns (InferenceResults.Result memory r) {
+    /// @dev The first n results of batch 0 with their proofs' places in the oracle's submission.
+    function _attestArgs(uint256 n) internal view returns (IInferenceOracle.Result[] memory rs, IInferenceOracle.ResultProof[] memory ps) {
+        rs = new IInferenceOracle.Result[](n);
+        ps = new IInferenceOracle.ResultProof[](n);
+        for (uint256 i; i < n; ++i) {
+            rs[i] = results[i];
+            (, ps[i]) = _fast(i);
+        }
+    }
+
+    function _result(uint256 i) internal pure returns (IInferenceOracle.Result memory r) {
         (bytes32 vkHash, uint256[] memory s) = _statement(i);
         uint256[] memory outputs = new uint256[](4);
         for (uint256 j; j < 4; ++j) outputs[j] = s[j];
         uint256[] memory input = new uint256[](s.length - 4);
         for (uint256 j; j < input.length; ++j) input[j] = s[4 + j];
-        r = InferenceResults.Result(L2_CHAIN, i, MODEL, vkHash, keccak256(abi.encodePacked(input)), PROVER, outputs);
+        r = IInferenceOracle.Result(L2_CHAIN, i, MODEL, vkHash, keccak256(abi.encodePacked(input)), PROVER, outputs);
     }
 
     function _statement(uint256 i) internal pure returns (bytes32 vkHash, uint256[] memory s) {
@@ -141,12 +207,12 @@ contract InferenceResultsTest is RollupSetup {
         for (uint256 j; j < s.length; ++j) s[j] = uint256(st[j + 1]);
     }
 
-    function _fast(uint256 i) internal view returns (InferenceResults.Inclusion memory inc, InferenceResults.OracleEvidence memory ev) {
+    function _fast(uint256 i) internal view returns (InferenceResults.Inclusion memory inc, IInferenceOracle.ResultProof memory ev) {
         (, uint256[] memory s) = _statement(i);
         uint256[] memory input = new uint256[](s.length - 4);
         for (uint256 j; j < input.length; ++j) input[j] = s[4 + j];
         inc = InferenceResults.Inclusion(header0, i, _proof(i));
-        ev = InferenceResults.OracleEvidence(input, i, F.merkleProof(i));
+        ev = IInferenceOracle.ResultProof(input, i, F.merkleProof(i));
     }
 
     /// @dev Siblings of leaf i of the 3-leaf tree: level 0 pairs (0, 1), 2 is carried up.
