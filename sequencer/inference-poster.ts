@@ -12,7 +12,9 @@
  * recorded for it (`submittedRoot`, so a restart proves nothing again), or once the root this
  * poster would submit is recorded by anyone (two posters with the same proofs pay once). A
  * stranger's submission of other proofs for the batch is no reason to stop. Like the batcher it
- * keeps no state that matters: each step reads what L1 already holds.
+ * keeps no state that matters: each step reads what L1 already holds. A batch posted with single
+ * proofs only is then attested (result-attester.ts), best effort: a restart between the two
+ * leaves it unattested, and its results go by the fast or final path.
  *
  * Aggregation (injected: the prover's prover/aggregate/batch-aggregator.ts): where the node holds a model's package
  * with a k-inference circuit (`model compile --aggregate K`) and the inputs (public signals, or
@@ -30,7 +32,9 @@ import { bytesToHex, keccak256 } from 'viem';
 import type { Address, Hex } from 'viem';
 import type { Logger } from 'pino';
 import { buildBatchSubmission, singleProofs } from '../node/rollup/oracle-submission.ts';
-import type { AggregatedBatch, FulfilledInference } from '../node/rollup/oracle-submission.ts';
+import type { AggregatedBatch, FulfilledInference, PlacedInference } from '../node/rollup/oracle-submission.ts';
+import { attestPostedBatch } from './result-attester.ts';
+import type { PostedSingles } from './result-attester.ts';
 import { inferenceOracleAbi } from '../contracts/abi/oracle.ts';
 import { Listeners } from '../node/l1/l1-loop.ts';
 import { L1Poster } from '../node/l1/poster.ts';
@@ -73,6 +77,8 @@ export interface InferencePosterDeps {
   aggregation?: Aggregation;
   /** Private inputs handed to the node (JobInputs); released once their batch is posted. */
   jobInputs?: { release(ids: Iterable<bigint>): void };
+  /** The L2 chain id: with it, a batch posted with single proofs only is then attested (result-attester.ts). */
+  chainId?: bigint;
 }
 
 /** Where the poster finds a batch's inferences. */
@@ -119,6 +125,8 @@ export class InferencePoster extends L1Poster {
   /** Lowest batch index not yet known to be settled (posted, or with no inference). */
   private next = 0n;
   private prepared: Prepared | undefined;
+  /** A batch whose single proofs just landed, to attest in the next step (a failed send is retried). */
+  private attestation: PostedSingles | undefined;
   /** Keys the oracle holds (hasKey is never undone). */
   private readonly storedKeys = new Set<Hex>();
   /** Submissions that carried each key in calldata, since this process started. */
@@ -151,6 +159,11 @@ export class InferencePoster extends L1Poster {
 
   protected async step(signal: AbortSignal): Promise<StepResult> {
     const nonce = await this.sender.settle(signal);
+    if (this.attestation !== undefined && this.deps.chainId !== undefined) {
+      await attestPostedBatch({ ...this.deps, chainId: this.deps.chainId }, this.sender, this.attestation, nonce, signal);
+      this.attestation = undefined;
+      return 'busy';
+    }
     const batchCount = await rpc(() => this.deps.l1.public.readContract({ address: this.deps.rollup, abi: rollupAbi, functionName: 'batchCount' }));
     while (this.next < batchCount) {
       const index = this.next;
@@ -160,7 +173,8 @@ export class InferencePoster extends L1Poster {
         continue;
       }
       try {
-        await this.post(prepared, nonce, signal);
+        const placed = await this.post(prepared, nonce, signal);
+        if (prepared.batch.aggregateProofs === 0 && this.deps.chainId !== undefined) this.attestation = { index, inferences: prepared.inferences, placed };
       } catch (err) {
         if (!(err instanceof L1TxError && err.code === L1TxErrorCode.Reverted)) throw err;
         // an identical submission landed first (found by simulation): its root is ours
@@ -220,7 +234,8 @@ export class InferencePoster extends L1Poster {
     return this.prepared;
   }
 
-  private async post(p: Prepared, nonce: number, signal: AbortSignal): Promise<void> {
+  /** Sends the batch's proofs; returns where each inference's proof landed. */
+  private async post(p: Prepared, nonce: number, signal: AbortSignal): Promise<PlacedInference[]> {
     const keys = new Map(p.batch.proofs.map((x) => [keccak256(x.vk), x.vk]));
     nonce = await this.storeKeys(keys, nonce, signal);
     const stored = [...keys.keys()].filter((h) => this.storedKeys.has(h));
@@ -249,6 +264,7 @@ export class InferencePoster extends L1Poster {
       'inference proofs verified on L1',
     );
     this.posted.emit(posted);
+    return sub.placed;
   }
 
   /** Stores the keys due (storeKeysAfter) with addKey; returns the nonce for the submission. */

@@ -68,6 +68,7 @@ export class InferenceProofs {
       leaf: resultLeaf(result),
       batch: null,
       oracle: null,
+      attested: false,
       output: null,
       final: false,
     };
@@ -78,6 +79,7 @@ export class InferenceProofs {
     if (batch === undefined) return proof;
     proof.batch = await this.inclusion(batch, requestId);
     proof.oracle = await this.oracleEvidence(batch, f);
+    proof.attested = (await l1.batches.attestedRoot(batch.index)) === proof.batch.header.resultsRoot;
     proof.output = await this.output(status, batch.index);
     proof.final = proof.output?.finalized ?? false;
     return proof;

@@ -158,6 +158,7 @@ function inferencePoster(
       logger: posterLogger,
       inferences: chainFulfilledInferences(chain, ai.calls),
       aggregation,
+      chainId: r.config.l2ChainId,
       jobInputs: ai.jobInputs,
     },
     { pollMs: r.l1PollMs },

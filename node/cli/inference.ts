@@ -82,7 +82,7 @@ export function inferenceCommand(): Command {
     .addOption(
       new Option(
         '--require <level>',
-        'what must hold: the leaf is in a batch on L1, and for fast the oracle verified it, for final an output over it is final (fast also passes when final)',
+        'what must hold: the leaf is in a batch on L1, and for fast the oracle verified it or attested its batch, for final an output over it is final (fast also passes when final)',
       )
         .choices(['batched', 'fast', 'final'])
         .default('fast'),
@@ -117,7 +117,7 @@ export function inferenceCommand(): Command {
         const client = createPublicClient({ transport: http(f.l1Rpc, { retryCount: 1 }) }) as PublicClient;
         const check = await checkInferenceProof(client, t, answer);
         process.stdout.write(json(check));
-        const holds = f.require === 'batched' || check.final || (f.require === 'fast' && check.fast);
+        const holds = f.require === 'batched' || check.final || (f.require === 'fast' && (check.fast || check.attested));
         if (!holds) throw new Error(`request ${check.requestId}: ${f.require} does not hold yet (${check.notes.join('; ')})`);
       },
     );

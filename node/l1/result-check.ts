@@ -39,9 +39,11 @@ export interface ResultCheck {
   batchIndex: bigint;
   /** The oracle verified the result's proof for its batch (InferenceResults.verifyFast holds). */
   fast: boolean;
+  /** The oracle attested the batch's results (InferenceResults.verifyAttested holds). */
+  attested: boolean;
   /** An output over the batch or a later one is final (InferenceResults.verifyFinal holds). */
   final: boolean;
-  /** Why fast or final is false. */
+  /** Why fast, attested or final is false. */
   notes: string[];
 }
 
@@ -76,6 +78,8 @@ export async function checkInferenceProof(client: PublicClient, target: ResultCh
     fast = await read<boolean>(target.oracle, inferenceOracleAbi, 'isLeafVerified', [index, oracleLeaf, BigInt(p.oracle.leafIndex), p.oracle.proof]);
     if (!fast) notes.push(`fast: the oracle has no verified proof of this result for batch ${index}`);
   }
+  const attested = target.oracle !== undefined && (await read<Hex>(target.oracle, inferenceOracleAbi, 'attestedRoot', [index])) === inc.header.resultsRoot;
+  if (!attested) notes.push(`attested: the oracle has not attested batch ${index}'s results`);
   let final = false;
   if (p.output === null) notes.push('final: the answer names no output over the batch yet');
   else {
@@ -88,5 +92,5 @@ export async function checkInferenceProof(client: PublicClient, target: ResultCh
       if (!final) notes.push(`final: output ${p.output.index} is not final yet`);
     }
   }
-  return { leaf, requestId: r.requestId, batchIndex: index, fast, final, notes };
+  return { leaf, requestId: r.requestId, batchIndex: index, fast, attested, final, notes };
 }

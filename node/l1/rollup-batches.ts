@@ -117,6 +117,12 @@ export class RollupBatches {
     throw new RollupBatchError('NO_HEADER', `batch ${b.index}: no direct submitBatch call in L1 block ${b.l1Block} carries its header`);
   }
 
+  /** The results root the oracle attested for batch `index`; zero: none (or no oracle). */
+  async attestedRoot(index: bigint): Promise<Hex> {
+    if (this.oracle === undefined) return `0x${'00'.repeat(32)}`;
+    return this.client.readContract({ address: this.oracle, abi: inferenceOracleAbi, functionName: 'attestedRoot', args: [index] });
+  }
+
   /** Every verified oracle submission for batch `index`, oldest first (none without an oracle). */
   async oracleRecords(index: bigint, fromBlock: bigint): Promise<OracleRecord[]> {
     if (this.oracle === undefined) return [];

@@ -56,6 +56,8 @@ export interface InferenceProof {
   batch: ResultInclusion | null;
   /** null until a single-inference proof of the result is verified for the batch. */
   oracle: ResultOracleEvidence | null;
+  /** The oracle attested the batch's results (IInferenceOracle.attestBatch): verifyAttested holds. */
+  attested: boolean;
   output: ResultOutput | null;
   final: boolean;
 }
@@ -115,6 +117,7 @@ const schema = z.object({
       proof,
     })
     .nullable(),
+  attested: z.boolean(),
   output: z
     .object({
       index: quantity,
@@ -163,6 +166,7 @@ export function inferenceProofJson(p: InferenceProof): Record<string, unknown> {
             proof: b.proof,
           },
     oracle: o === null ? null : { ...o, l1Block: q(o.l1Block), leafIndex: q(o.leafIndex), leafCount: q(o.leafCount) },
+    attested: p.attested,
     output: out === null ? null : { ...out, index: q(out.index), batchIndex: q(out.batchIndex), l2Block: q(out.l2Block) },
     final: p.final,
   };

@@ -274,7 +274,7 @@ describe('prover network: two provers over libp2p, 24 requests over 2 models, ba
       value: amount * 4n,
     });
     const payout = (await l1.waitForTransactionReceipt({ hash })).contractAddress!;
-    const call = async (fn: 'claimFast' | 'claimFinal', args: unknown[]) => {
+    const call = async (fn: 'claimFast' | 'claimFinal' | 'claimAttested', args: unknown[]) => {
       try {
         await l1.simulateContract({ address: payout, abi: ResultPayout!.abi, functionName: fn, args, account: payer.account });
       } catch (err) {
@@ -309,9 +309,19 @@ describe('prover network: two provers over libp2p, 24 requests over 2 models, ba
     expect(await call('claimFinal', [fin.result, inc(fin), fin.output!.index])).toBe('success');
     expect(await l1.readContract({ address: payout, abi: ResultPayout!.abi, functionName: 'outputsOf', args: [finalId] })).toEqual(fin.result.outputs);
 
+    // the poster attested each batch it proved with single proofs: the cheaper way to the fast path's strength
+    const attestedId = ids[2]!;
+    await waitFor(`request ${attestedId}'s batch to be attested`, async () => ((await answer(node.url, attestedId)) as { attested: boolean }).attested, 60_000, 500);
+    const att = parseInferenceProof(await answer(node.url, attestedId));
+    expect(await call('claimAttested', [forgedOut, inc(att)])).toBe('NotInBatch');
+    const notAtt = submitted.find((l) => l.args.index !== att.batch!.index)!;
+    const [notAttHeader] = decodeFunctionData({ abi: rollupAbi, data: (await l1.getTransaction({ hash: notAtt.transactionHash })).input }).args as unknown as [BatchHeader];
+    expect(await call('claimAttested', [att.result, { ...inc(att), header: notAttHeader }])).toBe('NotInBatch');
+    expect(await call('claimAttested', [att.result, inc(att)])).toBe('success');
+
     // an off-chain consumer checks the same answers against L1 alone, in code and with the CLI
     const checked = await checkInferenceProof(l1, target, fin);
-    expect({ fast: checked.fast, final: checked.final, leaf: checked.leaf }).toEqual({ fast: true, final: true, leaf: fin.leaf });
+    expect({ fast: checked.fast, attested: checked.attested, final: checked.final, leaf: checked.leaf }).toEqual({ fast: true, attested: true, final: true, leaf: fin.leaf });
     await expect(checkInferenceProof(l1, target, { ...fin, result: { ...fin.result, outputs: forgedOut.outputs } })).rejects.toMatchObject({ code: 'NOT_IN_BATCH' });
     await expect(checkInferenceProof(l1, target, { ...fin, batch: { ...fin.batch!, header: otherHeader } })).rejects.toMatchObject({ code: 'NOT_IN_BATCH' });
     // a made-up one-leaf tree for a forged result: the header then is not the Rollup's
@@ -322,7 +332,7 @@ describe('prover network: two provers over libp2p, 24 requests over 2 models, ba
     const verified = JSON.parse(
       await cliOk(['inference', 'verify', '--rpc', rep.url, '--request', String(finalId), '--l1-rpc', env.anvil.url, '--rollup-config', env.configFile, '--require', 'final']),
     );
-    expect(verified).toMatchObject({ fast: true, final: true, leaf: fin.leaf });
+    expect(verified).toMatchObject({ fast: true, attested: true, final: true, leaf: fin.leaf });
     const file = join(work, 'forged-proof.json');
     const forgedJson = JSON.parse(await cliOk(['inference', 'proof', String(finalId), '--rpc', node.url]));
     forgedJson.result.outputs[0] = `0x${(BigInt(forgedJson.result.outputs[0]) + 1n).toString(16)}`;

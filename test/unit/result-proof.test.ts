@@ -49,6 +49,7 @@ const sample = (): InferenceProof => ({
     proof: [h(11), h(12)],
   },
   oracle: { submitter: '0x0000000000000000000000000000000000000005', root: h(13), l1Block: 95n, l1TransactionHash: h(14), leaf: h(15), leafIndex: 0, leafCount: 1, proof: [] },
+  attested: true,
   output: {
     index: 2n,
     batchIndex: 3n,
@@ -67,7 +68,7 @@ describe('ai_getInferenceProof answers as JSON', () => {
     expect(json.batch.header.firstBlock).toBe('0xa');
     expect(json.result.outputs).toEqual(['0x1', '0xc8']);
     expect(parseInferenceProof(json)).toEqual(p);
-    const unbatched = { ...p, batch: null, oracle: null, output: null, final: false };
+    const unbatched = { ...p, batch: null, oracle: null, attested: false, output: null, final: false };
     expect(parseInferenceProof(JSON.parse(JSON.stringify(inferenceProofJson(unbatched))))).toEqual(unbatched);
   });
 
@@ -80,6 +81,7 @@ describe('ai_getInferenceProof answers as JSON', () => {
       ['batch.leafIndex', (j) => (j.batch.leafIndex = '0x100000000')],
       ['result.prover', (j) => (j.result.prover = '0x1234')],
       ['final', (j) => delete j.final],
+      ['attested', (j) => (j.attested = 'yes')],
     ];
     for (const [path, edit] of bad) {
       const j = json();
