@@ -29,7 +29,7 @@ import type { InferenceProof } from '../../node/rollup/result-proof.ts';
 import type { L1Env } from '../helpers/rollup.ts';
 
 const FEE = parseEther('0.001');
-const REQUESTS = 24;
+const REQUESTS = 16;
 const inputOf = (k: number) => Array.from({ length: 16 }, (_, i) => (i * 7 + k * 31 + 3) % 256);
 
 /**
@@ -38,7 +38,7 @@ const inputOf = (k: number) => Array.from({ length: 16 }, (_, i) => (i * 7 + k *
  * over libp2p; a dApp contract requesting inferences of two models (one public-input, one
  * private-input whose inputs reach provers only by gossip).
  */
-describe('prover network: two provers over libp2p, 24 requests over 2 models, batch proofs checked on L1', () => {
+describe('prover network: two provers over libp2p, 16 requests over 2 models, batch proofs checked on L1', () => {
   let work: string;
   let env: L1Env;
   let node: DevNode;
