@@ -8,7 +8,7 @@ import { createPublicClient, createWalletClient, http, parseEther } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { predeploys } from '../contracts/predeploys.ts';
-import { devAccounts } from '../node/chain/genesis.ts';
+import { DEFAULT_GAS_LIMIT, devAccounts, devGenesis } from '../node/chain/genesis.ts';
 import type { RollupNode } from '../node/assembly/node.ts';
 import { defaultNodeOptions } from '../node/assembly/options.ts';
 import type { NodeOptions } from '../node/assembly/options.ts';
@@ -165,10 +165,25 @@ async function deployment(datadir: string, opts: DevnetOptions, l1Url: string, a
     inclusionWindow: opts.inclusionWindow,
     unsafeBlockSigner: privateKeyToAccount(keys.sequencer!).address,
   };
+  if (anvil !== undefined) await backGenesisEth(l1Url, d.bridge, opts.l2ChainId, log);
+  else log.warn("an existing L1 cannot back the dev accounts' L2 genesis ETH: withdrawing it fails until deposits put as much in the Bridge");
   const state: DevnetState = { rollup, keys };
   await saveState(datadir, state);
   log.info({ rollup: d.rollup, bridge: d.bridge, l1Start: d.deployBlock.number }, 'L1 contracts deployed');
   return state;
+}
+
+/**
+ * The dev accounts' L2 genesis ETH, put in the L1 Bridge as if it had been deposited: withdrawals
+ * are paid from the Bridge's balance, so without it a newcomer's first withdrawal of that ETH
+ * fails on L1 (WithdrawalCallFailed). Our own anvil only (anvil_setBalance): no real L1 mints.
+ */
+async function backGenesisEth(l1Url: string, bridge: Hex, l2ChainId: bigint, log: Logger): Promise<void> {
+  const total = Object.values(devGenesis(l2ChainId, DEFAULT_GAS_LIMIT).alloc).reduce((sum, e) => sum + BigInt(e.balance ?? 0), 0n);
+  const l1 = createPublicClient({ transport: http(l1Url) });
+  const held = await l1.getBalance({ address: bridge });
+  await l1.request({ method: 'anvil_setBalance' as never, params: [bridge, `0x${(held + total).toString(16)}`] as never });
+  log.info({ bridge, wei: total.toString() }, "the Bridge on L1 backs the dev accounts' L2 genesis ETH");
 }
 
 async function saveState(datadir: string, state: DevnetState): Promise<void> {
