@@ -8,29 +8,8 @@ import { commitAndRegister, type Wallet } from '../../node/cli/model-register.ts
 const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
 export const TINY_SPEC = resolve(import.meta.dirname, '../../precompiles/model/examples/tiny-16-16-4.json');
 
-export const VERIFIER = '0x0000000000000000000000000000000000000a01' as const;
-export const MODEL_EXEC = '0x0000000000000000000000000000000000000a02' as const;
-
-export const verifierAbi = parseAbi([
-  'error UnknownModel(bytes32 modelId)',
-  'error ModelDeprecated(bytes32 modelId)',
-  'error PublicInputCount(uint256 expected, uint256 given)',
-  'error InvalidPublicInput(uint256 index)',
-  'error InvalidProof(uint8 code)',
-  'error InvalidVerifyingKey(bytes32 modelId)',
-  'error KeyRefused(uint8 code)',
-  'function verify(bytes32 modelId, uint256[] publicInputs, uint256[8] proof) view returns (bool)',
-  'function checkKey(bytes verifyingKey) view returns (bool)',
-]);
-
-export const execAbi = parseAbi([
-  'error UnknownModel(bytes32 modelId)',
-  'error ModelDeprecated(bytes32 modelId)',
-  'error NoWeights(bytes32 modelId)',
-  'error InputLength(uint256 expected, uint256 given)',
-  'error TooExpensive(uint256 macs, uint256 cap)',
-  'function execute(bytes32 modelId, bytes input) view returns (int256[] output)',
-]);
+export { execAbi, verifierAbi } from '../../contracts/abi/precompiles.ts';
+export { INFERENCE_VERIFIER_ADDRESS as VERIFIER, MODEL_EXEC_ADDRESS as MODEL_EXEC } from '../../contracts/abi/precompiles.ts';
 
 export interface CliResult {
   code: number;
