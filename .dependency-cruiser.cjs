@@ -1,6 +1,6 @@
 /**
  * The import rules of docs/contributing/architecture.md, checked by `npm test`
- * (`depcruise --config .dependency-cruiser.cjs node sequencer prover precompiles contracts devnet bin`).
+ * (`depcruise --config .dependency-cruiser.cjs node sequencer prover precompiles contracts devnet bin client`).
  * Floors, from the ground up: precompiles/ (consensus code, the model executor), contracts/
  * (sources, artifacts, typed ABIs), node/ core (everything both roles run, node/rollup/ the pure
  * protocol rules), then the roles sequencer/ and prover/, then the composition roots:
@@ -62,9 +62,23 @@ module.exports = {
       to: { path: '^(node/cli|devnet|bench|test)/' },
     },
     {
+      name: 'client-stands-alone',
+      severity: 'error',
+      comment: 'client/ (the dApp SDK, ai-rollup/client) runs in a dApp, not a node: it reads ABIs, addresses, the pure protocol rules and the L1-only result checker',
+      from: { path: '^client/' },
+      to: { path: '^(node/(?!rollup/|l1/result-check\\.ts$)|(sequencer|prover|devnet|bench|test|bin)/)' },
+    },
+    {
+      name: 'nothing-runs-on-the-sdk',
+      severity: 'error',
+      comment: 'the node, its roles and contracts never import the SDK (tests and benches may)',
+      from: { path: '^(node|sequencer|prover|precompiles|contracts|devnet)/' },
+      to: { path: '^client/' },
+    },
+    {
       name: 'no-tests-in-code',
       severity: 'error',
-      from: { path: '^(node|sequencer|prover|precompiles|contracts|devnet|bin)/' },
+      from: { path: '^(node|sequencer|prover|precompiles|contracts|devnet|bin|client)/' },
       to: { path: '^(test|bench)/' },
     },
   ],

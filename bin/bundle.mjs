@@ -44,6 +44,31 @@ export async function bundleCli(outDir) {
   return join(outDir, 'cli.js');
 }
 
+/** Where `npm run build:client` writes the SDK: package.json's "./client" export points here. */
+export const CLIENT_DIST = join(ROOT, 'dist/client');
+
+/**
+ * Writes the dApp SDK (client/index.ts, `ai-rollup/client`) as one ESM file, `<outDir>/index.js`,
+ * its npm dependencies (viem, zod, poseidon-lite) left as imports. Answers its path.
+ */
+export async function bundleClient(outDir) {
+  await mkdir(outDir, { recursive: true });
+  await build({
+    entryPoints: { index: join(ROOT, 'client/index.ts') },
+    outdir: outDir,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  return join(outDir, 'index.js');
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.stdout.write(`${await bundleCli(resolve(process.argv[2] ?? join(ROOT, '.cache/bin')))}\n`);
+  const client = process.argv[2] === '--client';
+  const dir = process.argv[client ? 3 : 2];
+  const out = client ? await bundleClient(resolve(dir ?? CLIENT_DIST)) : await bundleCli(resolve(dir ?? join(ROOT, '.cache/bin')));
+  process.stdout.write(`${out}\n`);
 }
