@@ -24,6 +24,8 @@ import { startProver, waitFor } from '../helpers/prover.ts';
 import type { ProverProc } from '../helpers/prover.ts';
 import { l1Clients, oracleBatchesFor, startL1, startRollupNode } from '../helpers/rollup.ts';
 import { checkInferenceProof } from '../../node/l1/result-check.ts';
+import { aiRollupActions } from '../../client/index.ts';
+import { inputHash as poseidonInputHash } from '../../precompiles/model/input-hash.ts';
 import { parseInferenceProof } from '../../node/rollup/result-proof.ts';
 import type { InferenceProof } from '../../node/rollup/result-proof.ts';
 import type { L1Env } from '../helpers/rollup.ts';
@@ -123,14 +125,23 @@ describe('prover network: two provers over libp2p, 16 requests over 2 models, ba
   it('every request is fulfilled and paid exactly once, one prover dying mid-run; results reach the dApps', async () => {
     const ids: bigint[] = [];
     for (let k = 0; k < REQUESTS; k++) ids.push(await ask(models[k % 2]!, k));
+    // and one straight to the market through the SDK: a private input, hashed by it and handed to the node
+    const priv = models.find((m) => m.private)!;
+    const viaSdk = await c()
+      .walletClient.extend(aiRollupActions())
+      .requestInference({ modelId: priv.id, input: inputOf(99), private: true, fee: FEE });
+    expect(viaSdk.inputSignals).toEqual([poseidonInputHash(inputOf(99))]);
     const paidCount = async () =>
       (await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n })).length;
     await waitFor('a few jobs done', async () => (await paidCount()) >= 5, 120_000);
     await provers[0]!.kill9();
-    await waitFor('all fulfilled', async () => (await paidCount()) >= REQUESTS, 400_000, 1_000);
+    await waitFor('all fulfilled', async () => (await paidCount()) >= REQUESTS + 1, 400_000, 1_000);
+    const sdkResult = await c().publicClient.extend(aiRollupActions()).waitForInferenceResult({ id: viaSdk.id, timeoutMs: 10_000 });
+    expect(sdkResult.modelId).toBe(priv.id);
+    expect(sdkResult.outputs.length).toBeGreaterThan(0);
 
     const logs = await c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n });
-    expect(logs.map((l) => l.args.id).sort()).toEqual([...ids].sort());
+    expect(logs.map((l) => l.args.id).sort()).toEqual([...ids, viaSdk.id].sort());
     const byProver = new Map<string, number>();
     for (const l of logs) byProver.set(l.args.prover!, (byProver.get(l.args.prover!) ?? 0) + 1);
     expect([...byProver.keys()].every((a) => provers.some((p) => p.address === a))).toBe(true);
@@ -180,7 +191,7 @@ describe('prover network: two provers over libp2p, 16 requests over 2 models, ba
         await l1.readContract({ address: oracle, abi: inferenceOracleAbi, functionName: 'isVerified', args: [b.index, p.vkHash, forged, BigInt(p.leafIndex), p.merkleProof] }),
       ).toBe(false);
     }
-    expect(checked).toBe(REQUESTS);
+    expect(checked).toBe(REQUESTS + 1);
   }, 400_000);
 
   it("every batch header commits to its fulfilments' result leaves, and a replica deriving from L1 alone accepts each root", async () => {

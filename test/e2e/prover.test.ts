@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { aiRollupActions } from '../../client/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEther, parseEventLogs } from 'viem';
 import type { Hex } from 'viem';
@@ -33,20 +34,10 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
   const proverKeyIndex = 5;
 
   const dapp = () => clients(node, dappKey);
-  async function request(k: number): Promise<bigint> {
-    const c = dapp();
-    const hash = await c.walletClient.writeContract({
-      address: INFERENCE_MARKET_ADDRESS,
-      abi: marketAbi,
-      functionName: 'requestInference',
-      args: [modelId, inputOf(k).map(BigInt), 600n, '0x0000000000000000000000000000000000000000', 0],
-      value: FEE,
-    });
-    const r = await c.publicClient.waitForTransactionReceipt({ hash });
-    return parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
-  }
-  const getRequest = (id: bigint) => dapp().publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getRequest', args: [id] });
-  const fulfilled = (id: bigint) => waitFor(`request ${id} fulfilled`, async () => ((await getRequest(id)).status === RequestStatus.Fulfilled ? getRequest(id) : false), 180_000);
+  // the dApp side goes through the SDK (ai-rollup/client), as a developer's would
+  const sdk = () => ({ pub: dapp().publicClient.extend(aiRollupActions()), wallet: dapp().walletClient.extend(aiRollupActions()) });
+  const request = async (k: number) => (await sdk().wallet.requestInference({ modelId, input: inputOf(k), fee: FEE, ttlSeconds: 600n })).id;
+  const fulfilled = (id: bigint) => sdk().pub.waitForInferenceResult({ id, timeoutMs: 180_000, pollingIntervalMs: 300 });
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'prover-e2e-'));
@@ -88,6 +79,8 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
     ]);
     const c = dapp();
     const before = await c.publicClient.getBalance({ address: prover.address });
+    const watched: bigint[] = [];
+    const unwatch = sdk().pub.watchInferenceResults({ modelId, onResult: (r) => watched.push(r.id) });
     const ids: bigint[] = [];
     for (const k of [1, 2, 3, 4]) ids.push(await request(k)); // one account: one nonce at a time
     const done = await Promise.all(ids.map(fulfilled));
@@ -95,6 +88,18 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
       expect(r.prover).toBe(prover!.address);
       expect(r.outputs.map(Number)).toEqual(Array.from(runModel(model, Uint8Array.from(inputOf(i + 1))).output, (v) => v + 128));
     });
+    await waitFor('the watcher to see every result', async () => watched.length >= ids.length, 30_000);
+    unwatch();
+    expect([...watched].sort()).toEqual([...ids].sort());
+    // the SDK's reads, and its typed errors
+    const { pub } = sdk();
+    expect(await pub.getModel({ modelId })).toMatchObject({ modelId, hasWeights: false, publicInputs: 20, version: 1 });
+    expect((await pub.listModels()).models.map((m) => m.modelId)).toContain(modelId);
+    await expect(pub.executeModel({ modelId, input: inputOf(1) })).rejects.toMatchObject({ name: 'AiRollupContractError', errorName: 'NoWeights' });
+    const proof = await pub.getInferenceProof({ id: ids[0]! });
+    expect(proof).toMatchObject({ requestId: ids[0], batch: null, final: false, result: { outputs: done[0]!.outputs, prover: prover.address } });
+    await expect(pub.waitForInferenceResult({ id: 10n ** 9n, timeoutMs: 1_000 })).rejects.toMatchObject({ code: 'UNKNOWN_REQUEST' });
+    await expect(sdk().wallet.requestInference({ modelId, input: new Array(20).fill(1), fee: FEE })).rejects.toMatchObject({ errorName: 'InputSignalCount' });
     const info = await c.publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName: 'getProver', args: [prover.address] });
     expect(info).toMatchObject({ stake: parseEther('2'), locked: 0n, fulfilled: 4, missed: 0, rejected: 0 });
     // paid exactly four fees, less what its claims and fulfilments cost in gas
