@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseAbi } from 'viem';
 import type { Hex, PublicClient, TransactionReceipt } from 'viem';
 import { commitAndRegister, type Wallet } from '../../node/cli/model-register.ts';
 
