@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SpreadProvingSequencer } from './test/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -11,6 +12,7 @@ export default defineConfig({
     // a fork runs file after file without re-importing the module graph (viem, ethereumjs, snarkjs:
     // seconds per file); no test mocks modules or stubs globals, so nothing leaks between files
     isolate: false,
+    sequence: { sequencer: SpreadProvingSequencer },
     // `vitest run --project unit` runs in-process tests of one module each; `e2e` starts real
     // nodes, anvil, provers and browsers and talks to them as users do
     projects: [
