@@ -40,6 +40,7 @@ const conv = (h: number, w: number, c: number, k: number, kh: number, kw: number
   activation: 'relu',
 });
 const pool = (h: number, w: number, c: number, ph: number, pw: number): Layer => ({ type: 'maxpool2d', input: [h, w, c], pool: [ph, pw], stride: [1, 1] });
+const pad = (h: number, w: number, c: number, pads: readonly [number, number, number, number]): Layer => ({ type: 'pad2d', input: [h, w, c], pads });
 const times = (n: number, f: (i: number) => Layer[]): Layer[] => Array.from({ length: n }, (_, i) => f(i)).flat();
 
 export function worstCases(): WorstCase[] {
@@ -58,6 +59,12 @@ export function worstCases(): WorstCase[] {
       model: { inputShape: [64, 64, 1], layers: [pool(64, 64, 1, 32, 32), ...times(15, () => [pool(33, 33, 1, 1, 1)])] },
     },
     { name: 'maxpool2d 8x8 window, 64 channels', type: 'maxpool2d', model: { inputShape: [8, 8, 64], layers: [pool(8, 8, 64, 8, 8)] } },
+    { name: 'pad2d 64x64, no padding x16 (copies)', type: 'pad2d', model: { inputShape: [64, 64, 1], layers: times(16, () => [pad(64, 64, 1, [0, 0, 0, 0])]) } },
+    {
+      name: 'pad2d 1x1 -> 64x64, then 1x1 pools x15 (zeros)',
+      type: 'pad2d',
+      model: { inputShape: [1, 1, 1], layers: [pad(1, 1, 1, [0, 0, 63, 63]), ...times(15, () => [pool(64, 64, 1, 1, 1)])] },
+    },
     { name: '4096 in, 4096 out (one 1x1 pool)', type: 'input/output', model: { inputShape: [64, 64, 1], layers: [pool(64, 64, 1, 1, 1)] } },
   ];
 }

@@ -38,6 +38,8 @@ export const WORK = {
   poolRead: 4,
   /** maxpool2d: one output value (~10 ns). */
   poolOutput: 8,
+  /** pad2d: one output value (zero fill, and a copy for an input value; measured with the pools). */
+  padOutput: 8,
   /** Any layer: dispatch and its output array. */
   layer: 256,
   /** One input byte: range check and copy into the executor's array (~20 ns). */
@@ -66,6 +68,8 @@ export function layerWork(l: Layer): number {
     }
     case 'maxpool2d':
       return WORK.layer + outputs * WORK.poolOutput + outputs * l.pool[0] * l.pool[1] * WORK.poolRead;
+    case 'pad2d':
+      return WORK.layer + outputs * WORK.padOutput;
   }
 }
 

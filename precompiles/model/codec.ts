@@ -20,13 +20,14 @@
  *                  shift u8, activation u8,
  *                  weights i8 x (outChannels*KH*KW*C) as [o][ky][kx][c], biases i32 x outChannels
  *     3 maxpool2d: H u32, W u32, C u32, PH u32, PW u32, SY u32, SX u32
+ *     4 pad2d:     H u32, W u32, C u32, top u32, left u32, bottom u32, right u32
  *   activation byte: 0 = 'none', 1 = 'relu'.
  * Nothing may follow the last layer.
  */
 import { type Activation, type Layer, type Model, FORMAT_VERSION, MAX_LAYERS, ModelFormatError, validateModel, weightCount } from './format.ts';
 
 export const MAGIC = new Uint8Array([0x41, 0x49, 0x4d, 0x46]); // "AIMF"
-const TAG = { dense: 1, conv2d: 2, maxpool2d: 3 } as const;
+const TAG = { dense: 1, conv2d: 2, maxpool2d: 3, pad2d: 4 } as const;
 const ACTIVATION_BYTE: Record<Activation, number> = { none: 0, relu: 1 };
 
 function encodedLayerSize(layer: Layer): number {
@@ -36,6 +37,7 @@ function encodedLayerSize(layer: Layer): number {
     case 'conv2d':
       return 1 + 32 + 2 + weightCount(layer) + 4 * layer.outChannels;
     case 'maxpool2d':
+    case 'pad2d':
       return 1 + 28;
   }
 }
@@ -105,6 +107,9 @@ export function serializeModel(model: Model): Uint8Array {
         break;
       case 'maxpool2d':
         w.u32(...layer.input, ...layer.pool, ...layer.stride);
+        break;
+      case 'pad2d':
+        w.u32(...layer.input, ...layer.pads);
         break;
     }
   }
@@ -185,6 +190,10 @@ function readLayer(r: Reader, path: string): Layer {
     case TAG.maxpool2d: {
       const [h, w, c, ph, pw, sy, sx] = r.u32s(7, path) as [number, number, number, number, number, number, number];
       return { type: 'maxpool2d', input: [h, w, c], pool: [ph, pw], stride: [sy, sx] };
+    }
+    case TAG.pad2d: {
+      const [h, w, c, top, left, bottom, right] = r.u32s(7, path) as [number, number, number, number, number, number, number];
+      return { type: 'pad2d', input: [h, w, c], pads: [top, left, bottom, right] };
     }
     default:
       throw new ModelFormatError('BAD_ENUM', `unknown layer tag ${tag}`, `${path}.type`);

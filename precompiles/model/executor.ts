@@ -17,6 +17,7 @@ import {
   type LayerType,
   type MaxPool2dLayer,
   type Model,
+  type Pad2dLayer,
   ModelFormatError,
   layerOutputShape,
   shapeSize,
@@ -26,7 +27,7 @@ import {
 export interface RunResult {
   /** Last layer's output: uint8 values, or int8 when the last activation is 'none'. */
   output: number[];
-  /** Multiply-accumulates performed (dense and conv2d; maxpool2d performs none). */
+  /** Multiply-accumulates performed (dense and conv2d; maxpool2d and pad2d perform none). */
   macs: number;
 }
 
@@ -101,8 +102,21 @@ function runMaxPool2d(l: MaxPool2dLayer, x: readonly number[]): number[] {
   return out;
 }
 
+function runPad2d(l: Pad2dLayer, x: readonly number[]): number[] {
+  const [H, W, C] = l.input;
+  const [top, left] = l.pads;
+  const [, OW] = layerOutputShape(l) as [number, number, number];
+  const out = new Array<number>(shapeSize(layerOutputShape(l))).fill(0);
+  for (let y = 0; y < H; y++) {
+    for (let xx = 0; xx < W; xx++) {
+      for (let c = 0; c < C; c++) out[((y + top) * OW + (xx + left)) * C + c] = x[(y * W + xx) * C + c]!;
+    }
+  }
+  return out;
+}
+
 type Runner<T extends LayerType> = (layer: Extract<Layer, { type: T }>, x: readonly number[]) => number[];
-const RUNNERS = { dense: runDense, conv2d: runConv2d, maxpool2d: runMaxPool2d } satisfies { [T in LayerType]: Runner<T> };
+const RUNNERS = { dense: runDense, conv2d: runConv2d, maxpool2d: runMaxPool2d, pad2d: runPad2d } satisfies { [T in LayerType]: Runner<T> };
 
 /** Multiply-accumulates of one layer (what a gas schedule charges for). */
 export function layerMacs(layer: Layer): number {
@@ -112,6 +126,7 @@ export function layerMacs(layer: Layer): number {
     case 'conv2d':
       return shapeSize(layerOutputShape(layer)) * layer.kernel[0] * layer.kernel[1] * layer.input[2];
     case 'maxpool2d':
+    case 'pad2d':
       return 0;
   }
 }

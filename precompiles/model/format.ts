@@ -20,6 +20,11 @@
  *  maxpool2d {input [H, W, C], pool [PH, PW], stride [SY, SX]}: valid padding, output
  *    [OH, OW, C] sized as for conv2d; out(oy, ox, c) = max over py<PH, px<PW of
  *    x[(oy*SY + py, ox*SX + px, c)]. No rescale, no activation: uint8 in, uint8 out.
+ *  pad2d {input [H, W, C], pads [top, left, bottom, right]}: zero padding, output
+ *    [top + H + bottom, left + W + right, C]; out(y, x, c) = x[(y - top, x - left, c)] where that
+ *    lies inside the input, else 0. No rescale: uint8 in, uint8 out. (Padded convolutions and
+ *    pools, e.g. ONNX Conv with pads, are a pad2d followed by the valid-padding layer; zero
+ *    padding equals a pool's -infinity padding here because every value a layer reads is >= 0.)
  *
  * REQUANTIZATION (dense and conv2d). acc is an exact integer (no wrap-around). Then
  *    q = floor(acc / 2^s)            -- floor toward minus infinity = arithmetic shift right,
@@ -93,7 +98,16 @@ export interface MaxPool2dLayer {
   readonly stride: Pair;
 }
 
-export type Layer = DenseLayer | Conv2dLayer | MaxPool2dLayer;
+export interface Pad2dLayer {
+  readonly type: 'pad2d';
+  readonly input: Shape3;
+  /** Zeros added on each side: [top, left, bottom, right]. */
+  readonly pads: readonly [number, number, number, number];
+}
+
+export type Layer = DenseLayer | Conv2dLayer | MaxPool2dLayer | Pad2dLayer;
+/** The layers that carry weights and requantize (the others move uint8 values). */
+export type AffineLayer = DenseLayer | Conv2dLayer;
 export type LayerType = Layer['type'];
 
 /** The computation only: what the model id commits to. */
@@ -142,7 +156,11 @@ export function windowOut(n: number, k: number, s: number): number {
   return Math.floor((n - k) / s) + 1;
 }
 
-/** Number of weights a layer carries (0 for maxpool2d). */
+export function isAffine(layer: Layer): layer is AffineLayer {
+  return layer.type === 'dense' || layer.type === 'conv2d';
+}
+
+/** Number of weights a layer carries (0 for maxpool2d and pad2d). */
 export function weightCount(layer: Layer): number {
   switch (layer.type) {
     case 'dense':
@@ -150,6 +168,7 @@ export function weightCount(layer: Layer): number {
     case 'conv2d':
       return layer.outChannels * layer.kernel[0] * layer.kernel[1] * layer.input[2];
     case 'maxpool2d':
+    case 'pad2d':
       return 0;
   }
 }
@@ -164,6 +183,10 @@ export function layerOutputShape(layer: Layer): Shape {
       const k = layer.type === 'conv2d' ? layer.kernel : layer.pool;
       const c = layer.type === 'conv2d' ? layer.outChannels : layer.input[2];
       return [windowOut(layer.input[0], k[0], layer.stride[0]), windowOut(layer.input[1], k[1], layer.stride[1]), c];
+    }
+    case 'pad2d': {
+      const [t, l, b, r] = layer.pads;
+      return [layer.input[0] + t + b, layer.input[1] + l + r, layer.input[2]];
     }
   }
 }
@@ -245,6 +268,14 @@ export function validateGeometry(layer: Pick<Layer, 'type'>, path: string): void
       return checkWeightCount(l, path);
     case 'maxpool2d':
       return checkWindow(checkShape3(l.input, `${path}.input`), l.pool, l.stride, 'pool', path);
+    case 'pad2d': {
+      checkShape3(l.input, `${path}.input`);
+      if (!Array.isArray(l.pads) || l.pads.length !== 4) throw new ModelFormatError('BAD_SHAPE', 'expected [top, left, bottom, right]', `${path}.pads`);
+      l.pads.forEach((p, i) => checkInt(p, 0, MAX_TENSOR, `${path}.pads[${i}]`));
+      const out = layerOutputShape(l);
+      for (const d of out) checkDim(d, `${path}.pads`);
+      return checkTensor(out, path);
+    }
     default:
       throw new ModelFormatError('UNKNOWN_LAYER', `unknown layer type ${JSON.stringify((layer as { type?: unknown })?.type)}`, `${path}.type`);
   }
@@ -253,7 +284,7 @@ export function validateGeometry(layer: Pick<Layer, 'type'>, path: string): void
 /** Checks one layer's own fields (not its place in the chain). Throws ModelFormatError. */
 export function validateLayer(layer: Layer, path: string): void {
   validateGeometry(layer, path);
-  if (layer.type === 'maxpool2d') return;
+  if (!isAffine(layer)) return;
   checkInt(layer.shift, 0, MAX_SHIFT, `${path}.shift`);
   if (layer.activation !== 'relu' && layer.activation !== 'none') {
     throw new ModelFormatError('SCHEMA', `activation must be 'relu' or 'none', got ${JSON.stringify(layer.activation)}`, `${path}.activation`);
@@ -279,7 +310,7 @@ export function validateModel(model: Model): void {
   layers.forEach((layer, i) => {
     const path = `layers[${i}]`;
     const before = layers[i - 1];
-    if (before && before.type !== 'maxpool2d' && before.activation === 'none') {
+    if (before && isAffine(before) && before.activation === 'none') {
       throw new ModelFormatError('NONE_NOT_LAST', `activation 'none' (int8 output) is only allowed in the last layer`, `layers[${i - 1}].activation`);
     }
     validateLayer(layer, path);

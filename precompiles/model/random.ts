@@ -36,7 +36,7 @@ export interface RandomModelOptions {
   maxLayers?: number;
   /** Widest dense layer and longest 1-D input (default 32). */
   maxWidth?: number;
-  /** Allow a 3-D input with conv2d / maxpool2d layers before the dense ones (default true). */
+  /** Allow a 3-D input with conv2d / maxpool2d / pad2d layers before the dense ones (default true). */
   spatial?: boolean;
   /** Last layer's activation; default: either, at random. */
   lastActivation?: Activation;
@@ -77,6 +77,7 @@ function randomSpatial(rng: Rng, input: Shape3, activation: Activation): Layer {
   const window = (): readonly [number, number] => [rng.int(1, Math.min(3, h)), rng.int(1, Math.min(3, w))];
   const stride = (): readonly [number, number] => [rng.int(1, 2), rng.int(1, 2)];
   if (rng.chance(0.3)) return { type: 'maxpool2d', input, pool: window(), stride: stride() };
+  if (rng.chance(0.2)) return { type: 'pad2d', input, pads: [rng.int(0, 2), rng.int(0, 2), rng.int(0, 2), rng.int(0, 2)] };
   const kernel = window();
   const outChannels = rng.int(1, 4);
   const shift = randomShift(rng, kernel[0] * kernel[1] * c);

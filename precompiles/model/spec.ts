@@ -9,7 +9,8 @@
  *       { "type": "conv2d", "input": [H, W, C], "outChannels": K, "kernel": [KH, KW],
  *         "stride": [SY, SX], "weights": [K][KH][KW][C], "biases": [K], "shift": s,
  *         "activation": "relu" | "none" },
- *       { "type": "maxpool2d", "input": [H, W, C], "pool": [PH, PW], "stride": [SY, SX] } ] }
+ *       { "type": "maxpool2d", "input": [H, W, C], "pool": [PH, PW], "stride": [SY, SX] },
+ *       { "type": "pad2d", "input": [H, W, C], "pads": [top, left, bottom, right] } ] }
  *
  * Objects are strict (an unknown key is an error, so a typo like "activaton" cannot silently
  * fall back to anything). Every error is a ModelFormatError whose path names the JSON location,
@@ -23,6 +24,7 @@ const int32 = z.int().min(INT32_MIN).max(INT32_MAX);
 const dim = z.int().min(1).max(MAX_TENSOR);
 const pair = z.tuple([dim, dim]);
 const shape3 = z.tuple([dim, dim, dim]);
+const padding = z.int().min(0).max(MAX_TENSOR);
 const requant = { biases: z.array(int32), shift: z.int().min(0).max(MAX_SHIFT), activation: z.enum(['relu', 'none']) };
 
 const layerSchema = z.discriminatedUnion('type', [
@@ -37,6 +39,7 @@ const layerSchema = z.discriminatedUnion('type', [
     ...requant,
   }),
   z.strictObject({ type: z.literal('maxpool2d'), input: shape3, pool: pair, stride: pair }),
+  z.strictObject({ type: z.literal('pad2d'), input: shape3, pads: z.tuple([padding, padding, padding, padding]) }),
 ]);
 
 export const modelSpecSchema = z.strictObject({
@@ -102,6 +105,7 @@ function toLayer(l: LayerSpec, path: string): Layer {
       return { ...l, weights: flatten(l.weights, dims, `${path}.weights`) };
     }
     case 'maxpool2d':
+    case 'pad2d':
       return { ...l };
   }
 }
@@ -148,6 +152,8 @@ export function toModelSpec(model: Model, meta: ModelMeta): ModelSpec {
       }
       case 'maxpool2d':
         return { ...l, input: [...l.input], pool: [...l.pool], stride: [...l.stride] };
+      case 'pad2d':
+        return { ...l, input: [...l.input], pads: [...l.pads] };
     }
   });
   return { ...meta, input: { shape: [...model.inputShape] }, layers };

@@ -23,6 +23,8 @@ import {
   type Layer,
   type MaxPool2dLayer,
   type Model,
+  type Pad2dLayer,
+  isAffine,
   layerOutputShape,
   modelOutputShape,
   shapeSize,
@@ -53,7 +55,7 @@ export const INT8_OUTPUT_OFFSET = 128;
 
 function lastIsInt8(model: Model): boolean {
   const last = model.layers[model.layers.length - 1]!;
-  return last.type !== 'maxpool2d' && last.activation === 'none';
+  return isAffine(last) && last.activation === 'none';
 }
 
 /** Circuit output signals (0..255 field elements) -> the executor's output values. */
@@ -183,6 +185,29 @@ function maxpoolTemplate(name: string, l: MaxPool2dLayer): string {
 `;
 }
 
+/** Zero padding: wiring and constants, no constraints beyond the zeros' assignments. */
+function padTemplate(name: string, l: Pad2dLayer): string {
+  const [H, W, C] = l.input;
+  const [top, left] = l.pads;
+  const [OH, OW] = layerOutputShape(l) as [number, number, number];
+  return `template ${name}() {
+    signal input in[${H * W * C}];
+    signal output out[${OH * OW * C}];
+    for (var y = 0; y < ${OH}; y++) {
+        for (var x = 0; x < ${OW}; x++) {
+            for (var c = 0; c < ${C}; c++) {
+                if (y >= ${top} && y < ${top + H} && x >= ${left} && x < ${left + W}) {
+                    out[(y * ${OW} + x) * ${C} + c] <== in[((y - ${top}) * ${W} + (x - ${left})) * ${C} + c];
+                } else {
+                    out[(y * ${OW} + x) * ${C} + c] <== 0;
+                }
+            }
+        }
+    }
+}
+`;
+}
+
 function layerTemplate(name: string, l: Layer): string {
   switch (l.type) {
     case 'dense':
@@ -191,6 +216,8 @@ function layerTemplate(name: string, l: Layer): string {
       return conv2dTemplate(name, l);
     case 'maxpool2d':
       return maxpoolTemplate(name, l);
+    case 'pad2d':
+      return padTemplate(name, l);
   }
 }
 

@@ -31,6 +31,21 @@ describe('circuit generator == native executor, bit for bit', () => {
     }
   }, 240_000);
 
+  it('zero padding (pad2d) before a conv2d and a maxpool2d, as the ONNX importer writes padded Conv and MaxPool', async () => {
+    const rng = mulberry32(4242);
+    const conv = { type: 'conv2d', input: [7, 6, 2], outChannels: 3, kernel: [3, 3], stride: [1, 2], shift: 5, activation: 'relu' } as const;
+    const model: Model = {
+      inputShape: [5, 4, 2],
+      layers: [
+        { type: 'pad2d', input: [5, 4, 2], pads: [1, 2, 1, 0] },
+        { ...conv, weights: Array.from({ length: 3 * 3 * 3 * 2 }, () => rng.int(-128, 127)), biases: [300, -200, 0] },
+        { type: 'pad2d', input: [5, 2, 3], pads: [0, 1, 1, 1] },
+        { type: 'maxpool2d', input: [6, 4, 3], pool: [2, 2], stride: [2, 2] },
+      ],
+    };
+    for (let i = 0; i < 4; i++) await agree(model, randomInput(rng, model), 'public');
+  }, 120_000);
+
   it('the reference model in both input modes; snarkjs agrees the witness satisfies the R1CS', async () => {
     const rng = mulberry32(7);
     for (const mode of ['public', 'private'] as const) {

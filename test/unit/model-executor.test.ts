@@ -40,6 +40,21 @@ function reference(model: Model, input: ArrayLike<number>): { output: number[]; 
       x = out;
       continue;
     }
+    if (l.type === 'pad2d') {
+      // spec: out(y, x, c) = in(y - top, x - left, c) inside the input, else 0
+      const [H, W, C] = l.input;
+      const [top, left, bottom, right] = l.pads;
+      const out: bigint[] = [];
+      for (let y = 0; y < top + H + bottom; y++)
+        for (let xx = 0; xx < left + W + right; xx++)
+          for (let c = 0; c < C; c++) {
+            const iy = y - top;
+            const ix = xx - left;
+            out.push(iy >= 0 && iy < H && ix >= 0 && ix < W ? x[(iy * W + ix) * C + c]! : 0n);
+          }
+      x = out;
+      continue;
+    }
     const [H, W, C] = l.input;
     const at = (y: number, xx: number, c: number): bigint => x[(y * W + xx) * C + c]!;
     const [KH, KW] = l.type === 'conv2d' ? l.kernel : l.pool;

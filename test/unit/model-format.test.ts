@@ -169,6 +169,10 @@ describe('model id', () => {
           variant(i, { stride: [l.stride[0] + 1, l.stride[1]] });
           return;
         }
+        if (l.type === 'pad2d') {
+          variant(i, { pads: [l.pads[1], l.pads[0] + 1, l.pads[2], l.pads[3]] });
+          return;
+        }
         l.weights.forEach((w, j) => variant(i, { weights: l.weights.map((v, jj) => (jj === j ? (w === 127 ? 126 : w + 1) : v)) }));
         l.biases.forEach((b, j) => variant(i, { biases: l.biases.map((v, jj) => (jj === j ? (b === 0 ? 1 : -b) : v)) }));
         variant(i, { shift: l.shift === 31 ? 30 : l.shift + 1 });
