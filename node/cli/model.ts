@@ -1,9 +1,10 @@
-/** `ai-rollup model ...`: compile a model spec into circuit + keys, prove an inference, register. */
+/** `ai-rollup model ...`: import an ONNX model, compile a model spec into circuit + keys, prove an inference, register. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';
 import { CodedError } from '../../precompiles/errors.ts';
+import { importCommand } from './model-import.ts';
 import { registerCommand } from './model-register.ts';
 
 // snarkjs and circom2 take seconds to load: only the commands that prove or compile pay for it
@@ -45,7 +46,7 @@ function parseAggregate(v: string): number {
 const json = (v: unknown) => `${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`;
 
 export function modelCommand(): Command {
-  const model = new Command('model').description('compile models into circuits and keys, prove inferences, register models');
+  const model = new Command('model').description('import ONNX models, compile models into circuits and keys, prove inferences, register models');
   model
     .command('compile')
     .description('SPEC.json -> model directory: encoding, circuit (circom2 --O2), Groth16 keys, verifying key, manifest')
@@ -102,6 +103,7 @@ export function modelCommand(): Command {
       const r = await localPtau(k, f.dir);
       process.stdout.write(json(r));
     });
+  model.addCommand(importCommand());
   model.addCommand(registerCommand());
   return model;
 }
