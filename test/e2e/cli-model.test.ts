@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inputHash } from '../../precompiles/model/input-hash.ts';
+import { buildOnnx } from '../../prover/onnx/onnx-builder.ts';
 import { SHIPPED_PTAU_DIR } from '../../prover/setup/ptau.ts';
 import { TINY_SPEC, cli, cliOk } from '../helpers/ai.ts';
 import { removeDir } from '../helpers/dev-node.ts';
@@ -19,7 +20,7 @@ describe('ai-rollup model (CLI): clear errors, exit code 1, nothing half-written
   afterAll(() => removeDir(work));
 
   it('--help on every model command', async () => {
-    for (const cmd of [['model'], ['model', 'compile'], ['model', 'prove'], ['model', 'register']]) {
+    for (const cmd of [['model'], ['model', 'import'], ['model', 'compile'], ['model', 'prove'], ['model', 'register']]) {
       const r = await cli([...cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Usage: ai-rollup');
@@ -30,6 +31,45 @@ describe('ai-rollup model (CLI): clear errors, exit code 1, nothing half-written
     const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
     expect(m).toMatchObject({ inputMode: 'public', inputSize: 16, outputSize: 4, publicInputs: 20, macs: 320 });
     expect(m.artifacts.map((a: { name: string }) => a.name)).toEqual(expect.arrayContaining(['model.bin', 'circuit.zkey', 'vk.bin', 'verification_key.json', 'circuit.wasm']));
+  });
+
+  it('model import: an operator it cannot map, or agreement below --min-agreement, exits 1 and writes nothing', async () => {
+    const digits = join(import.meta.dirname, '../fixtures/digits');
+    const dirOf = join(work, 'import');
+    await writeFile(join(work, 'cal.json'), JSON.stringify([[0.5, 1, 2]]));
+    const onnx = buildOnnx({
+      input: { name: 'x', shape: [1, 3] },
+      output: { name: 'y', shape: [1, 2] },
+      initializers: [{ name: 'w', dims: [2, 3], data: [1, 2, 3, 4, 5, 6] }],
+      nodes: [
+        { name: 'fc', op: 'Gemm', inputs: ['x', 'w'], outputs: ['h'], attrs: { transB: { i: 1 } } },
+        { name: 'squash', op: 'Tanh', inputs: ['h'], outputs: ['y'] },
+      ],
+    });
+    await writeFile(join(work, 'tanh.onnx'), onnx);
+    await mkdir(dirOf);
+    const unmapped = await cli(['model', 'import', join(work, 'tanh.onnx'), '--calibration', join(work, 'cal.json'), '--out', join(dirOf, 'tanh.json')]);
+    expect(unmapped.code).toBe(1);
+    expect(unmapped.stderr).toMatch(/node 'squash' \(Tanh\): operator Tanh has no mapping/);
+    const strict = await cli([
+      'model',
+      'import',
+      join(digits, 'digits-mlp.onnx'),
+      '--calibration',
+      join(digits, 'digits-train.csv'),
+      '--eval',
+      join(digits, 'digits-test.csv'),
+      '--labels',
+      'last',
+      '--min-agreement',
+      '1',
+      '--out',
+      join(dirOf, 'd.json'),
+    ]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toMatch(/top-1 agreement .* is below the required 100.00%/);
+    expect(strict.stdout).toMatch(/evaluation\s+497/); // the report is still printed
+    expect(await readdir(dirOf)).toEqual([]);
   });
 
   it('refuses bad specs with the JSON path of the problem', async () => {

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { aiRollupActions } from '../../client/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEther } from 'viem';
+import { parseEther, toHex } from 'viem';
 import type { Hex } from 'viem';
 import { freePort } from '../../bench/lib.ts';
+import { compileContracts } from '../../contracts/compile.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
+import { deploy } from '../helpers/contracts.ts';
 import { devAccounts } from '../../node/chain/genesis.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';
@@ -115,6 +117,60 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
     expect(after - before).toBeGreaterThan(4n * FEE - parseEther('0.01'));
   }, 300_000);
 
+  it('a real model from ONNX: the digits classifier imported by the CLI, compiled, registered with its weights, run by a contract and proven through the market', async () => {
+    const digits = join(import.meta.dirname, '../fixtures/digits');
+    const spec = join(work, 'digits.json');
+    const imported = JSON.parse(
+      await cliOk([
+        'model',
+        'import',
+        join(digits, 'digits-mlp.onnx'),
+        '--calibration',
+        join(digits, 'digits-train.csv'),
+        '--eval',
+        join(digits, 'digits-test.csv'),
+        '--labels',
+        'last',
+        '--min-agreement',
+        '0.98',
+        '--out',
+        spec,
+        '--json',
+      ]),
+    );
+    expect(imported.evaluation.top1Agreement).toBeGreaterThanOrEqual(0.98);
+    await cliOk(['model', 'compile', spec, '--out', join(work, 'models', 'digits')]);
+    const reg = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', 'digits'), '--rpc', node.url, '--dev', '--weights']));
+    expect(reg.modelId).toBe(imported.modelId);
+    const digitsModel = parseModelSpecText(readFileSync(spec, 'utf8')).model;
+    // held-out digits, quantized as the report says (uint8 = round(x * 2^e))
+    const rows = readFileSync(join(digits, 'digits-test.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(0, 20)
+      .map((l) => l.split(',').map(Number));
+    const asInput = (row: number[]) => row.slice(0, 64).map((v) => Math.min(255, Math.round(v * 2 ** imported.quantization.inputExponent)));
+    const argmax = (xs: readonly number[]) => xs.indexOf(Math.max(...xs));
+    const c = dapp();
+    const { OnChainClassifier } = await compileContracts(['examples/OnChainClassifier.sol']);
+    const { address } = await deploy(c.walletClient, c.publicClient, OnChainClassifier!, [imported.modelId]);
+    for (const row of rows.slice(0, 3)) {
+      const input = asInput(row);
+      const expected = runModel(digitsModel, input).output;
+      const hash = await c.walletClient.writeContract({ address, abi: OnChainClassifier!.abi, functionName: 'classify', args: [toHex(Uint8Array.from(input))] });
+      expect((await c.publicClient.waitForTransactionReceipt({ hash })).status).toBe('success');
+      const label = await c.publicClient.readContract({ address, abi: OnChainClassifier!.abi, functionName: 'lastLabel', args: [c.account.address] });
+      expect(Number(label)).toBe(argmax(expected));
+    }
+    const right = rows.filter((r) => argmax(runModel(digitsModel, asInput(r)).output) === r[64]);
+    expect(right.length).toBeGreaterThanOrEqual(17); // the report's ~92% on held-out digits
+    // the market: the prover fetches the new model's artifacts and proves it
+    const { id } = await sdk().wallet.requestInference({ modelId: imported.modelId, input: asInput(right[0]!), fee: FEE, ttlSeconds: 600n });
+    const r = await fulfilled(id);
+    expect(r.prover).toBe(prover!.address);
+    expect(r.outputs.map(Number)).toEqual(runModel(digitsModel, asInput(right[0]!)).output.map((v) => v + 128));
+  }, 300_000);
+
   it('keeps working across a node restart and stops cleanly on SIGTERM', async () => {
     expect(await node.stop()).toBe(0);
     node = await startDevNode({ blockTime: 1, datadir: node.datadir, args: ['--genesis', genesis, '--rpc.port', String(port), '--models', join(work, 'models')] });
@@ -122,9 +178,9 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
     const r = await fulfilled(id);
     expect(r.prover).toBe(prover!.address);
     // the chain says fulfilled as soon as the block lands; the prover counts it once it reads its receipt
-    await waitFor('the prover to see its fifth payment', async () => prover!.records('fulfilled and paid').length === 5, 60_000);
+    await waitFor('the prover to see its sixth payment', async () => prover!.records('fulfilled and paid').length === 6, 60_000);
     expect(await prover!.stop()).toBe(0);
-    expect(prover!.records('prover stopped')[0]).toMatchObject({ fulfilled: 5 });
+    expect(prover!.records('prover stopped')[0]).toMatchObject({ fulfilled: 6 });
     prover = undefined;
   }, 300_000);
 });
