@@ -12,6 +12,7 @@ import { INFERENCE_MARKET_ADDRESS } from '../contracts/predeploys.ts';
 import { parseInferenceProof } from '../node/rollup/result-proof.ts';
 import type { InferenceProof } from '../node/rollup/result-proof.ts';
 import { inputHash } from '../precompiles/model/input-hash.ts';
+import { l2BridgeActions } from './bridge.ts';
 import { AiRollupContractError, InferenceWaitError, decodeRevert } from './errors.ts';
 
 type AnyClient = Client<Transport, Chain | undefined, Account | undefined>;
@@ -73,6 +74,8 @@ function toModel(m: Record<string, unknown> | null): ModelInfo | null {
 
 export function aiRollupActions() {
   return (client: AnyClient) => ({
+    ...l2BridgeActions(client),
+
     getModel: async ({ modelId, blockTag = 'latest' }: { modelId: Hex; blockTag?: string }) => toModel(await rpc(client, 'ai_getModel', [modelId, blockTag])),
 
     listModels: async ({ offset = 0, limit = 100 }: { offset?: number; limit?: number } = {}) => {

@@ -1,6 +1,6 @@
 /**
  * Typed errors of the SDK: a contract's custom error decoded (name and arguments, from the
- * market's, the registry's and the precompiles' ABIs), and the SDK's own waits.
+ * market's, the registry's, the precompiles' and the Bridge's ABIs), and the SDK's own waits.
  */
 import { BaseError, ContractFunctionRevertedError } from 'viem';
 
@@ -24,6 +24,17 @@ export class InferenceWaitError extends Error {
   ) {
     super(message);
     this.name = 'InferenceWaitError';
+  }
+}
+
+/** A bridge wait that ran out, or a withdrawal that cannot be finalized yet. */
+export class BridgeWaitError extends Error {
+  constructor(
+    readonly code: 'TIMEOUT' | 'NOT_FINALIZABLE' | 'UNKNOWN_WITHDRAWAL',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BridgeWaitError';
   }
 }
 

@@ -59,8 +59,32 @@ export const bridgeAbi = parseAbi([
   'function minimumGasLimit(uint64 byteCount) pure returns (uint64)',
   'function initialize(address rollup_)',
   'function rollup() view returns (address)',
+  'struct WithdrawalTransaction { uint256 nonce; address sender; address target; uint256 value; uint256 gasLimit; bytes data; }',
+  'struct OutputRootProof { bytes32 version; bytes32 stateRoot; bytes32 messagePasserStorageRoot; bytes32 blockHash; }',
+  'event DepositQueued(uint256 indexed index, address indexed from, address indexed to, uint256 mint, uint256 value, uint64 gasLimit, bool isCreation, bytes data, bytes32 depositHash)',
+  'event WithdrawalFinalized(bytes32 indexed withdrawalHash, address indexed target, uint256 value)',
+  'error DataTooLarge(uint256 maximum)',
+  'error CreationWithTarget()',
+  'error OutputNotFinalized(uint256 outputIndex)',
+  'error InvalidOutputRootProof()',
+  'error InvalidWithdrawalProof()',
+  'error WithdrawalAlreadyFinalized(bytes32 withdrawalHash)',
+  'error WithdrawalCallFailed(bytes32 withdrawalHash)',
+  'error InsufficientGas()',
   'function depositETH(address to, uint64 gasLimit, bytes data) payable',
+  'function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) payable',
+  'function finalizeWithdrawal(WithdrawalTransaction withdrawal, uint256 outputIndex, OutputRootProof outputRootProof, bytes[] withdrawalProof)',
+  'function finalizedWithdrawals(bytes32 withdrawalHash) view returns (bool)',
   'function depositCount() view returns (uint64)',
   'function depositHashAt(uint64 count) view returns (bytes32)',
   'function depositTime(uint64 index) view returns (uint64)',
+]);
+
+/** The L2ToL1MessagePasser predeploy (contracts/interfaces/IL2ToL1MessagePasser.sol). */
+export const messagePasserAbi = parseAbi([
+  'event MessagePassed(uint256 indexed nonce, address indexed sender, address indexed target, uint256 value, uint256 gasLimit, bytes data, bytes32 withdrawalHash)',
+  'function initiateWithdrawal(address target, uint256 gasLimit, bytes data) payable',
+  'function sentMessages(bytes32 withdrawalHash) view returns (bool)',
+  'function messageNonce() view returns (uint256)',
+  'function RECEIVE_GAS_LIMIT() view returns (uint256)',
 ]);

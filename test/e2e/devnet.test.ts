@@ -7,58 +7,51 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDir, rpc } from '../helpers/dev-node.ts';
 import { DEFAULT_GAS_LIMIT, devGenesis } from '../../node/chain/genesis.ts';
-import { createPublicClient, createWalletClient, http, parseAbi, parseEther, parseEventLogs } from 'viem';
-import type { Hex } from 'viem';
+import { createPublicClient, createWalletClient, http, parseEther } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { chainAt } from '../../contracts/abi/chain.ts';
-import { loadL1Artifact } from '../../contracts/l1-artifacts.ts';
-import { MESSAGE_PASSER_ADDRESS } from '../../contracts/predeploys.ts';
+import { aiRollupActions, aiRollupL1Actions } from '../../client/index.ts';
 
-const passerAbi = parseAbi([
-  'function initiateWithdrawal(address target, uint256 gasLimit, bytes data) payable',
-  'event MessagePassed(uint256 indexed nonce, address indexed sender, address indexed target, uint256 value, uint256 gasLimit, bytes data, bytes32 withdrawalHash)',
-]);
 const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80' as const;
 
 /**
- * A newcomer's first withdrawal, of ETH a dev account holds from L2 genesis: initiated on L2,
- * finalized on L1 once an output over it is final, paid from what the Bridge holds.
+ * A newcomer's first trip through the bridge, with the SDK (ai-rollup/client) as a dApp would:
+ * a deposit from L1 followed to its L2 transaction, then a withdrawal of ETH a dev account holds
+ * from L2 genesis: initiated on L2, finalized on L1 once an output over it is final, paid from what
+ * the Bridge holds.
  */
-async function withdrawGenesisEth(l1Url: string, l2Url: string, bridge: Hex): Promise<void> {
-  const l2 = createPublicClient({ chain: chainAt(901, l2Url), transport: http(l2Url) });
-  const l2Wallet = createWalletClient({ chain: chainAt(901, l2Url), transport: http(l2Url), account: privateKeyToAccount(DEV_KEY) });
+async function bridgeRoundTrip(l1Url: string, l2Url: string): Promise<void> {
+  const l2Chain = chainAt(901, l2Url);
+  const l2 = createPublicClient({ chain: l2Chain, transport: http(l2Url) }).extend(aiRollupActions());
+  const l2Wallet = createWalletClient({ chain: l2Chain, transport: http(l2Url), account: privateKeyToAccount(DEV_KEY) }).extend(aiRollupActions());
   const l1Chain = chainAt(Number(await call(l1Url, 'eth_chainId')), l1Url);
-  const l1 = createPublicClient({ chain: l1Chain, transport: http(l1Url) });
-  const l1Wallet = createWalletClient({ chain: l1Chain, transport: http(l1Url), account: privateKeyToAccount(DEV_KEY) });
+  const l1 = createWalletClient({ chain: l1Chain, transport: http(l1Url), account: privateKeyToAccount(DEV_KEY) }).extend(aiRollupL1Actions({ l2 }));
+  const l1Public = createPublicClient({ chain: l1Chain, transport: http(l1Url) });
+
+  // deposit: the SDK names the L2 transaction the deposit becomes before the sequencer includes it
+  const depositTo = privateKeyToAccount(generatePrivateKey()).address;
+  const { transactionHash, deposit } = await l1.depositETH({ to: depositTo, value: parseEther('0.5') });
+  expect(deposit).toMatchObject({ to: depositTo, mint: parseEther('0.5'), value: parseEther('0.5'), isCreation: false });
+  expect(await l1.getDeposits({ hash: transactionHash })).toEqual([deposit]);
+  const included = await l2.waitForDeposit({ deposit, timeoutMs: 60_000, pollingIntervalMs: 500 });
+  expect(included.status).toBe('success');
+  expect(included.transactionHash).toBe(deposit.l2TransactionHash);
+  expect(await l1.getDepositStatus({ deposit })).toMatchObject({ status: 'included' });
+  expect(await l2.getBalance({ address: depositTo })).toBe(parseEther('0.5'));
+
+  // withdrawal of genesis ETH
   const target = privateKeyToAccount(generatePrivateKey()).address;
-  const hash = await l2Wallet.writeContract({
-    address: MESSAGE_PASSER_ADDRESS,
-    abi: passerAbi,
-    functionName: 'initiateWithdrawal',
-    args: [target, 100_000n, '0x'],
-    value: parseEther('1'),
-  });
-  const receipt = await l2.waitForTransactionReceipt({ hash });
-  const ev = parseEventLogs({ abi: passerAbi, logs: receipt.logs, eventName: 'MessagePassed' })[0]!.args;
-  const finalized = await until(
-    'a final output over the withdrawal',
-    async () => {
-      const s = await call(l2Url, 'rollup_syncStatus');
-      return BigInt(s.finalized.number) >= receipt.blockNumber ? s.finalized.number : undefined;
-    },
-    90_000,
-  );
-  const out = await call(l2Url, 'rollup_outputAtBlock', [finalized, [ev.withdrawalHash]]);
-  const w = { nonce: ev.nonce, sender: ev.sender, target: ev.target, value: ev.value, gasLimit: ev.gasLimit, data: ev.data };
-  const { request } = await l1.simulateContract({
-    account: l1Wallet.account,
-    address: bridge,
-    abi: loadL1Artifact('Bridge').abi,
-    functionName: 'finalizeWithdrawal',
-    args: [w, BigInt(out.l1Output.index), out.outputRootProof, out.withdrawalProofs[0].proof],
-  });
-  expect((await l1.waitForTransactionReceipt({ hash: await l1Wallet.writeContract(request) })).status).toBe('success');
-  expect(await l1.getBalance({ address: target })).toBe(parseEther('1'));
+  const { withdrawal } = await l2Wallet.initiateWithdrawal({ to: target, value: parseEther('1') });
+  expect(await l1.getWithdrawalStatus({ withdrawal })).toBe('waiting-for-output');
+  await expect(l1.finalizeWithdrawal({ withdrawal })).rejects.toMatchObject({ name: 'BridgeWaitError', code: 'NOT_FINALIZABLE' });
+  await l1.waitForWithdrawalFinalizable({ withdrawal, timeoutMs: 90_000, pollingIntervalMs: 500 });
+  expect(await l1.getWithdrawalStatus({ withdrawal })).toBe('ready-to-finalize');
+  const { receipt } = await l1.finalizeWithdrawal({ withdrawal });
+  expect(receipt.status).toBe('success');
+  expect(await l1Public.getBalance({ address: target })).toBe(parseEther('1'));
+  expect(await l1.getWithdrawalStatus({ withdrawal })).toBe('finalized');
+  // a second finalization is refused with the Bridge's error, decoded
+  await expect(l1.finalizeWithdrawal({ withdrawal })).rejects.toMatchObject({ name: 'AiRollupContractError', errorName: 'WithdrawalAlreadyFinalized' });
 }
 
 const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
@@ -139,8 +132,8 @@ describe('ai-rollup devnet', () => {
       const s = await call(d.l2, 'rollup_syncStatus');
       return BigInt(s.safe.number) > 0n && BigInt(s.outputCount) > 0n ? s : undefined;
     });
-    await withdrawGenesisEth(d.l1, d.l2, info.l1Contracts.bridge);
-    const backed = genesisEth - parseEther('1');
+    await bridgeRoundTrip(d.l1, d.l2);
+    const backed = genesisEth + parseEther('0.5') - parseEther('1');
     expect(await d.stop('SIGINT')).toBe(0);
     // anvil went with it
     expect(
