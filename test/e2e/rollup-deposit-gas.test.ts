@@ -34,7 +34,7 @@ const TARGET = CAP / 10n;
 /** L2 gas each attacking deposit asks for */
 const ASK = 1_000_000n;
 const INCLUSION_WINDOW = 120n;
-const ROUNDS = 10;
+const ROUNDS = 6;
 /** deposits the attacker sends per L1 block at most, and the L1 gas it leaves to the batcher */
 const PER_ROUND = 40n;
 const ROUND_L1_GAS = 26_000_000n;
