@@ -2,7 +2,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEther, parseEventLogs } from 'viem';
+import { aiRollupActions } from '../../client/index.ts';
+import { parseEther } from 'viem';
 import type { Hex } from 'viem';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
 import { devAccounts } from '../../node/chain/genesis.ts';
@@ -27,18 +28,13 @@ describe('provers that die or race: every job is paid exactly once', () => {
   const read = <F extends 'getRequest' | 'getProver'>(functionName: F, arg: F extends 'getRequest' ? bigint : Hex) =>
     dapp().publicClient.readContract({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, functionName, args: [arg] } as never) as Promise<any>;
 
-  async function request(k: number): Promise<bigint> {
-    const c = dapp();
-    const hash = await c.walletClient.writeContract({
-      address: INFERENCE_MARKET_ADDRESS,
-      abi: marketAbi,
-      functionName: 'requestInference',
-      args: [modelId, inputOf(k).map(BigInt), 900n, '0x0000000000000000000000000000000000000000', 0],
-      value: FEE,
-    });
-    const r = await c.publicClient.waitForTransactionReceipt({ hash });
-    return parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
-  }
+  // the dApp side asks through the SDK (ai-rollup/client)
+  const request = async (k: number): Promise<bigint> =>
+    (
+      await dapp()
+        .walletClient.extend(aiRollupActions())
+        .requestInference({ modelId, input: inputOf(k), fee: FEE, ttlSeconds: 900n })
+    ).id;
   const fulfilled = (id: bigint) =>
     waitFor(`request ${id} fulfilled`, async () => ((await read('getRequest', id)).status === RequestStatus.Fulfilled ? read('getRequest', id) : false), 180_000);
   async function prover(account: number, dir: string): Promise<ProverProc> {
