@@ -4,6 +4,8 @@
  */
 import { BlockProducer } from '../../sequencer/block-producer.ts';
 import { Mempool } from '../../sequencer/mempool.ts';
+import { devAccounts } from '../chain/genesis.ts';
+import { devAccountMethods } from '../rpc/methods/dev-accounts.ts';
 import { allMethods } from '../rpc/methods/index.ts';
 import type { SequencerNodeOptions } from './options.ts';
 import type { RoleServices, SharedParts } from './role.ts';
@@ -28,7 +30,8 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
   const producer = new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => shared.fatal(err) });
   return {
     pool,
-    methods: allMethods(),
+    // --dev only: the node signs with the funded dev accounts (anvil's and Hardhat's node-managed accounts)
+    methods: allMethods(options.dev ? devAccountMethods(devAccounts().map((a) => a.privateKey as `0x${string}`)) : {}),
     rollup: l1?.rpc,
     producer,
     metrics: { l1 },

@@ -1,3 +1,4 @@
+import { devAccounts } from '../../node/chain/genesis.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFunctionData, keccak256, pad, parseEventLogs, parseGwei, toHex, zeroAddress } from 'viem';
 import type { Address, Hash, Hex, StateOverride, TransactionReceipt } from 'viem';
@@ -29,12 +30,12 @@ describe('transactions, blocks, receipts and chain info', () => {
     return json.result as T;
   }
 
-  it('identifies itself: client version, network, chain id, no accounts, not syncing', async () => {
+  it('identifies itself: client version, network, chain id, its dev accounts (--dev), not syncing', async () => {
     expect(await call('web3_clientVersion')).toMatch(/^ai-rollup\/v\d+\.\d+\.\d+\/\S+\/node\d+/);
     expect(await call('net_version')).toBe('1337');
     expect(await call('net_listening')).toBe(true);
     expect(await call('eth_syncing')).toBe(false);
-    expect(await call('eth_accounts')).toEqual([]);
+    expect(((await call('eth_accounts')) as string[]).map((a) => a.toLowerCase())).toEqual(devAccounts().map((a) => a.address.toLowerCase()));
     expect(await call('eth_chainId')).toBe('0x539');
     expect(await c.publicClient.getChainId()).toBe(1337);
   });
