@@ -2,7 +2,7 @@ import { createBlock } from '@ethereumjs/block';
 import type { Block } from '@ethereumjs/block';
 import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
-import { Account, type Address, KECCAK256_NULL, bytesToHex, createZeroAddress, equalsBytes } from '@ethereumjs/util';
+import { Account, type Address, KECCAK256_NULL, bytesToHex, createContractAddress, createZeroAddress, equalsBytes } from '@ethereumjs/util';
 import { runTx } from '@ethereumjs/vm';
 import type { VM } from '@ethereumjs/vm';
 import { decodeErrorResult, getAddress } from 'viem';
@@ -23,6 +23,20 @@ export interface CallRequest {
   maxPriorityFeePerGas?: bigint;
   value?: bigint;
   data?: Uint8Array;
+  /** EIP-2930 access list; the call then runs as a 1559 transaction carrying it. */
+  accessList?: AccessListEntry[];
+}
+
+export interface AccessListEntry {
+  address: Hex;
+  storageKeys: Hex[];
+}
+
+/** eth_createAccessList's answer: the list, the gas the call uses with it, and why it failed if it did. */
+export interface AccessListResult {
+  accessList: AccessListEntry[];
+  gasUsed: bigint;
+  error?: string;
 }
 
 export interface AccountOverride {
@@ -58,7 +72,12 @@ interface Outcome {
   error?: string;
   /** The VM refused the transaction itself (fees, nonce...), rather than the EVM failing. */
   invalid?: boolean;
+  /** Addresses and slots the run touched (reportAccessList runs of a transaction only). */
+  accessList?: AccessListEntry[];
 }
+
+/** geth iterates until the list is stable; a list that keeps changing this often is refused. */
+const ACCESS_LIST_ROUNDS = 16;
 
 /** geth's estimateGas tolerance: stop searching once within 1.5% of the answer. */
 const ESTIMATE_ERROR_RATIO = 0.015;
@@ -121,6 +140,32 @@ export class CallExecutor {
     return hi;
   }
 
+  /**
+   * eth_createAccessList, as geth computes it: run the call with the list so far, record every
+   * address and slot it touches, and run again with that list until it stops changing (touching a
+   * slot can change the code path, through gas). The sender, the recipient (or the created
+   * contract) and the precompiles are left out unless storage keys of theirs were touched.
+   */
+  async createAccessList(req: CallRequest, block: Block, overrides?: StateOverrides, budget?: ExecutionBudget): Promise<AccessListResult> {
+    const vm = await this.prepare(block, overrides, budget);
+    const gas = this.gasFor(req, block);
+    const from = req.from ?? createZeroAddress();
+    const nonce = (await vm.stateManager.getAccount(from))?.nonce ?? 0n;
+    const target = req.to ?? createContractAddress(from, nonce);
+    const excluded = new Set([from.toString(), target.toString(), ...[...vm.evm.precompiles.keys()].map((k) => `0x${k.replace(/^0x/, '')}`)].map((a) => a.toLowerCase()));
+    const keep = (list: readonly AccessListEntry[]) => list.filter((e) => e.storageKeys.length > 0 || !excluded.has(e.address.toLowerCase()));
+    let list = keep(req.accessList ?? []);
+    for (let round = 0; round < ACCESS_LIST_ROUNDS; round++) {
+      budget?.check();
+      const out = await this.run(vm, { ...req, accessList: list }, block, gas, true);
+      if (out.invalid === true) throw failure(out);
+      const next = keep(out.accessList ?? []);
+      if (sameAccessList(next, list)) return { accessList: list, gasUsed: out.gasUsed, ...(out.ok ? {} : { error: failure(out).message }) };
+      list = next;
+    }
+    throw new ExecutionError(`access list did not settle in ${ACCESS_LIST_ROUNDS} rounds`, false);
+  }
+
   private gasFor(req: CallRequest, block: Block): bigint {
     const limit = req.gas ?? block.header.gasLimit;
     return limit > this.gasCap ? this.gasCap : limit;
@@ -140,7 +185,7 @@ export class CallExecutor {
   }
 
   /** One execution in a checkpoint that is always reverted, so runs do not see each other. */
-  private async run(vm: VM, req: CallRequest, block: Block, gas: bigint): Promise<Outcome> {
+  private async run(vm: VM, req: CallRequest, block: Block, gas: bigint, reportAccessList = false): Promise<Outcome> {
     const from = req.from ?? createZeroAddress();
     const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined;
     // Unpriced calls run with base fee 0, as geth does, so an empty account can call.
@@ -158,9 +203,10 @@ export class CallExecutor {
       if (!equalsBytes(acct.codeHash, KECCAK256_NULL)) return await this.runAsCall(vm, req, from, ctx, gas);
       const tx = buildTx(req, acct.nonce, gas, this.chain);
       (tx as { getSenderAddress: () => Address }).getSenderAddress = () => from;
-      const r = await runTx(vm, { tx, block: ctx, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true });
+      const r = await runTx(vm, { tx, block: ctx, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true, reportAccessList });
       const err = r.execResult.exceptionError?.error;
-      return { ok: err === undefined, gasUsed: r.totalGasSpent, refund: r.gasRefund, returnValue: r.execResult.returnValue, error: err };
+      const accessList = r.accessList?.map((e) => ({ address: e.address as Hex, storageKeys: e.storageKeys as Hex[] }));
+      return { ok: err === undefined, gasUsed: r.totalGasSpent, refund: r.gasRefund, returnValue: r.execResult.returnValue, error: err, accessList };
     } catch (err) {
       if (err instanceof ExecutionTimeoutError) throw err;
       return { ok: false, gasUsed: gas, refund: 0n, returnValue: new Uint8Array(), error: vmErrorMessage(err), invalid: true };
@@ -181,10 +227,26 @@ export class CallExecutor {
 function buildTx(req: CallRequest, nonce: bigint, gas: bigint, chain: Chain): TypedTransaction {
   const common = chain.common;
   const base = { nonce, gasLimit: gas, to: req.to, value: req.value ?? 0n, data: req.data ?? new Uint8Array() };
-  if (req.gasPrice !== undefined) return createLegacyTx({ ...base, gasPrice: req.gasPrice }, { common, freeze: false });
-  const maxFeePerGas = req.maxFeePerGas ?? 0n;
+  if (req.gasPrice !== undefined && req.accessList === undefined) return createLegacyTx({ ...base, gasPrice: req.gasPrice }, { common, freeze: false });
+  // a legacy price with an access list: the same price as both 1559 fees
+  const maxFeePerGas = req.maxFeePerGas ?? req.gasPrice ?? 0n;
   const maxPriorityFeePerGas = req.maxPriorityFeePerGas ?? (maxFeePerGas === 0n ? 0n : maxFeePerGas);
-  return createFeeMarket1559Tx({ ...base, maxFeePerGas, maxPriorityFeePerGas }, { common, freeze: false });
+  return createFeeMarket1559Tx({ ...base, maxFeePerGas, maxPriorityFeePerGas, accessList: req.accessList ?? [] }, { common, freeze: false });
+}
+
+function sameAccessList(a: readonly AccessListEntry[], b: readonly AccessListEntry[]): boolean {
+  const key = (l: readonly AccessListEntry[]) =>
+    l
+      .map(
+        (e) =>
+          `${e.address.toLowerCase()}:${[...e.storageKeys]
+            .map((k) => k.toLowerCase())
+            .sort()
+            .join(',')}`,
+      )
+      .sort()
+      .join(';');
+  return key(a) === key(b);
 }
 
 function zeroBaseFee(block: Block, chain: Chain): Block {

@@ -48,6 +48,15 @@ export const zCallRequest = z
     data: zData.optional(),
     input: zData.optional(),
     nonce: zQuantity.optional(),
+    accessList: z
+      .array(
+        z.object({
+          address: hexString.regex(/^0x[0-9a-fA-F]{40}$/, 'hex string has wrong length, want 20 bytes for an address').transform((s) => s.toLowerCase() as `0x${string}`),
+          storageKeys: z.array(hexString.regex(/^0x[0-9a-fA-F]{64}$/, 'hex string has length != 64, want 32 bytes').transform((s) => s.toLowerCase() as `0x${string}`)).max(10_000),
+        }),
+      )
+      .max(10_000)
+      .optional(),
   })
   .passthrough()
   .refine((r) => r.data === undefined || r.input === undefined || Buffer.compare(r.data, r.input) === 0, {

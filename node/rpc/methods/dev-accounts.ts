@@ -74,20 +74,26 @@ export function devAccountMethods(privateKeys: readonly Hex[]): Record<string, M
       const to = req.to ? (req.to.toString() as Hex) : undefined;
       const data = req.input ?? req.data;
       const value = req.value ?? 0n;
-      const estimate: Record<string, string> = { from, value: q(value) };
+      const estimate: Record<string, unknown> = { from, value: q(value) };
       if (to !== undefined) estimate.to = to;
       if (data !== undefined) estimate.input = bytesToHex(data);
+      const accessList = req.accessList?.map((e) => ({ address: e.address, storageKeys: e.storageKeys }));
+      // the list's intrinsic gas and its warm slots are part of what the transaction needs
+      if (accessList !== undefined) estimate.accessList = accessList;
       const nonce = req.nonce ?? BigInt(await call(stateMethods.eth_getTransactionCount!, [from, 'pending'], b));
       const gas = req.gas ?? BigInt(await call(stateMethods.eth_estimateGas!, [estimate], b));
       const tx = { to, value, data: data === undefined ? undefined : (bytesToHex(data) as Hex), nonce: Number(nonce), gas, chainId: Number(b.chain.common.chainId()) };
       let raw: Hex;
       if (req.gasPrice !== undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined) {
-        raw = await account.signTransaction({ ...tx, type: 'legacy', gasPrice: req.gasPrice });
+        raw =
+          accessList === undefined
+            ? await account.signTransaction({ ...tx, type: 'legacy', gasPrice: req.gasPrice })
+            : await account.signTransaction({ ...tx, type: 'eip2930', gasPrice: req.gasPrice, accessList });
       } else {
         const suggested = req.maxPriorityFeePerGas ?? BigInt(await call(feeMethods.eth_maxPriorityFeePerGas!, [], b));
         const maxFeePerGas = req.maxFeePerGas ?? 2n * b.nextBaseFee() + suggested;
         const maxPriorityFeePerGas = suggested < maxFeePerGas ? suggested : maxFeePerGas;
-        raw = await account.signTransaction({ ...tx, type: 'eip1559', maxFeePerGas, maxPriorityFeePerGas });
+        raw = await account.signTransaction({ ...tx, type: 'eip1559', maxFeePerGas, maxPriorityFeePerGas, ...(accessList === undefined ? {} : { accessList }) });
       }
       return (await b.pool.addRaw(Buffer.from(raw.slice(2), 'hex'))).hash;
     }),

@@ -41,6 +41,12 @@ export const stateMethods = {
     return bytesToHex(out);
   }),
 
+  eth_createAccessList: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
+    const block = await b.blockByRef(ref);
+    const r = await b.callGate.run(currentClient(), requestDeadline(), (budget) => b.calls.createAccessList(toCall(req), block, toOverrides(overrides), budget));
+    return { accessList: r.accessList, ...(r.error === undefined ? {} : { error: r.error }), gasUsed: q(r.gasUsed) };
+  }),
+
   eth_estimateGas: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
     const block = await b.blockByRef(ref);
     return q(await b.callGate.run(currentClient(), requestDeadline(), (budget) => b.calls.estimateGas(toCall(req), block, toOverrides(overrides), budget)));
@@ -87,6 +93,7 @@ function toCall(r: CallRequestParam): CallRequest {
     maxPriorityFeePerGas: r.maxPriorityFeePerGas,
     value: r.value,
     data: r.input ?? r.data,
+    ...(r.accessList === undefined ? {} : { accessList: r.accessList }),
   };
 }
 
