@@ -3,6 +3,7 @@ import { aiMethods } from './ai.ts';
 import { aiProofMethods } from './ai-proof.ts';
 import { basicMethods } from './basic.ts';
 import { blockMethods } from './blocks.ts';
+import { debugRawMethods } from './debug-raw.ts';
 import { feeMethods } from './fees.ts';
 import { logMethods } from './logs.ts';
 import { rollupMethods } from './rollup.ts';
@@ -10,5 +11,5 @@ import { stateMethods } from './state.ts';
 
 /** Every JSON-RPC method served over HTTP and WebSocket (eth_subscribe lives with the socket). */
 export function allMethods(extra: Record<string, MethodDef> = {}): Record<string, MethodDef> {
-  return { ...basicMethods, ...stateMethods, ...blockMethods, ...feeMethods, ...logMethods, ...aiMethods, ...aiProofMethods, ...rollupMethods, ...extra };
+  return { ...basicMethods, ...stateMethods, ...blockMethods, ...feeMethods, ...logMethods, ...aiMethods, ...aiProofMethods, ...rollupMethods, ...debugRawMethods, ...extra };
 }
