@@ -99,6 +99,30 @@ export class CallExecutor {
     return out.returnValue;
   }
 
+  /**
+   * debug_traceCall: the call run as eth_call runs it, with `observe` attached to its VM for the
+   * run (a tracer's hooks; it returns their removal). Answers the gas the call had and used,
+   * whether or not it succeeded; a transaction the VM refuses outright throws.
+   */
+  async traceCall(
+    req: CallRequest,
+    block: Block,
+    observe: (vm: VM) => () => void,
+    overrides?: StateOverrides,
+    budget?: ExecutionBudget,
+  ): Promise<{ gas: bigint; gasUsed: bigint }> {
+    const vm = await this.prepare(block, overrides, budget);
+    const gas = this.gasFor(req, block);
+    const detach = observe(vm);
+    try {
+      const out = await this.run(vm, req, block, gas);
+      if (out.invalid === true) throw failure(out);
+      return { gas, gasUsed: out.gasUsed };
+    } finally {
+      detach();
+    }
+  }
+
   async estimateGas(req: CallRequest, block: Block, overrides?: StateOverrides, budget?: ExecutionBudget): Promise<bigint> {
     const vm = await this.prepare(block, overrides, budget);
     let hi = this.gasFor(req, block);

@@ -13,6 +13,26 @@ import type { StoredReceipt } from '../chain/receipts.ts';
 import { InternalExecutionError, stateDepth, unwindState } from '../chain/state-layer.ts';
 import { CodedError } from '../../precompiles/errors.ts';
 
+/** The fields a block's execution starts from: its header less what execution computes. */
+export function assemblyHeader(block: Block): HeaderData & { gasLimit: bigint } {
+  const h = block.header;
+  return {
+    parentHash: h.parentHash,
+    uncleHash: h.uncleHash,
+    coinbase: h.coinbase,
+    difficulty: h.difficulty,
+    number: h.number,
+    gasLimit: h.gasLimit,
+    timestamp: h.timestamp,
+    extraData: h.extraData,
+    mixHash: h.mixHash,
+    nonce: h.nonce,
+    baseFeePerGas: h.baseFeePerGas,
+    excessBlobGas: h.excessBlobGas,
+    parentBeaconBlockRoot: h.parentBeaconBlockRoot,
+  };
+}
+
 interface Executed {
   tx: TypedTransaction;
   receipt: TxReceipt;

@@ -6,12 +6,12 @@
  * state root, receipts root, logs bloom and gas used, so a block that executes to anything else
  * is refused before a byte of it is written. Imports run one at a time: this is the single writer.
  */
-import type { Block, HeaderData } from '@ethereumjs/block';
+import type { Block } from '@ethereumjs/block';
 import type { Address } from '@ethereumjs/util';
 import { bytesToHex, equalsBytes } from '@ethereumjs/util';
 import type { VM } from '@ethereumjs/vm';
 import type { Logger } from 'pino';
-import { BlockAssembler } from '../rollup/block-assembler.ts';
+import { BlockAssembler, assemblyHeader } from '../rollup/block-assembler.ts';
 import type { Chain } from '../chain/chain.ts';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
@@ -31,25 +31,6 @@ interface Executed {
 }
 
 /** Header fields that re-execution cannot change and must therefore be taken as received. */
-function assemblyHeader(block: Block): HeaderData & { gasLimit: bigint } {
-  const h = block.header;
-  return {
-    parentHash: h.parentHash,
-    uncleHash: h.uncleHash,
-    coinbase: h.coinbase,
-    difficulty: h.difficulty,
-    number: h.number,
-    gasLimit: h.gasLimit,
-    timestamp: h.timestamp,
-    extraData: h.extraData,
-    mixHash: h.mixHash,
-    nonce: h.nonce,
-    baseFeePerGas: h.baseFeePerGas,
-    excessBlobGas: h.excessBlobGas,
-    parentBeaconBlockRoot: h.parentBeaconBlockRoot,
-  };
-}
-
 /** Which executed fields differ, for the log and the error (the hash alone says nothing). */
 function differences(got: Block, want: Block): string {
   const a = got.header;

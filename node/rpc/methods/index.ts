@@ -4,6 +4,7 @@ import { aiProofMethods } from './ai-proof.ts';
 import { basicMethods } from './basic.ts';
 import { blockMethods } from './blocks.ts';
 import { debugRawMethods } from './debug-raw.ts';
+import { debugTraceMethods } from './debug-trace.ts';
 import { feeMethods } from './fees.ts';
 import { logMethods } from './logs.ts';
 import { rollupMethods } from './rollup.ts';
@@ -11,5 +12,17 @@ import { stateMethods } from './state.ts';
 
 /** Every JSON-RPC method served over HTTP and WebSocket (eth_subscribe lives with the socket). */
 export function allMethods(extra: Record<string, MethodDef> = {}): Record<string, MethodDef> {
-  return { ...basicMethods, ...stateMethods, ...blockMethods, ...feeMethods, ...logMethods, ...aiMethods, ...aiProofMethods, ...rollupMethods, ...debugRawMethods, ...extra };
+  return {
+    ...basicMethods,
+    ...stateMethods,
+    ...blockMethods,
+    ...feeMethods,
+    ...logMethods,
+    ...aiMethods,
+    ...aiProofMethods,
+    ...rollupMethods,
+    ...debugRawMethods,
+    ...debugTraceMethods,
+    ...extra,
+  };
 }

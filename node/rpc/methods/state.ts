@@ -83,7 +83,7 @@ function padHex(s: string): PrefixedHexString {
   return `0x${body.length % 2 === 1 ? `0${body}` : body}`;
 }
 
-function toCall(r: CallRequestParam): CallRequest {
+export function toCall(r: CallRequestParam): CallRequest {
   return {
     from: r.from,
     to: r.to ?? undefined,
@@ -97,7 +97,7 @@ function toCall(r: CallRequestParam): CallRequest {
   };
 }
 
-function toOverrides(o: z.output<typeof zStateOverrides> | undefined): StateOverrides | undefined {
+export function toOverrides(o: z.output<typeof zStateOverrides> | undefined): StateOverrides | undefined {
   if (o === undefined) return undefined;
   const slots = (m?: Record<string, string>) =>
     m === undefined ? undefined : new Map(Object.entries(m).map(([k, v]) => [hexToBytes(k as PrefixedHexString), hexToBytes(v as PrefixedHexString)]));
