@@ -110,14 +110,14 @@ export class CallExecutor {
     observe: (vm: VM) => () => void,
     overrides?: StateOverrides,
     budget?: ExecutionBudget,
-  ): Promise<{ gas: bigint; gasUsed: bigint }> {
+  ): Promise<{ gas: bigint; gasUsed: bigint; failed: boolean; returnValue: Uint8Array }> {
     const vm = await this.prepare(block, overrides, budget);
     const gas = this.gasFor(req, block);
     const detach = observe(vm);
     try {
       const out = await this.run(vm, req, block, gas);
       if (out.invalid === true) throw failure(out);
-      return { gas, gasUsed: out.gasUsed };
+      return { gas, gasUsed: out.gasUsed, failed: !out.ok, returnValue: out.returnValue };
     } finally {
       detach();
     }

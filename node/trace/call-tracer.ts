@@ -165,7 +165,7 @@ export class CallTracer {
   }
 
   /** The top frame; its gasUsed is the whole transaction's (geth's), its gas what was left after the intrinsic gas. */
-  result(gasUsed: bigint): CallFrame {
+  result({ gasUsed }: { gasUsed: bigint }): CallFrame {
     if (this.root === undefined) throw new Error('no call was traced');
     if (this.config.withLog === true) numberLogs(this.root, { next: 0n });
     return { ...this.root, gasUsed: q(gasUsed) };

@@ -5,37 +5,49 @@
  * parent's state, which this node keeps for every block (no state pruning: an archive node).
  */
 import type { Block } from '@ethereumjs/block';
+import type { EVMInterface } from '@ethereumjs/evm';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { bytesToHex } from '@ethereumjs/util';
 import type { Chain } from '../chain/chain.ts';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 import { type ExecutionBudget, attachBudget } from '../chain/execution-budget.ts';
 import { BlockAssembler, assemblyHeader } from '../rollup/block-assembler.ts';
-import { type CallFrame, CallTracer, type CallTracerConfig } from './call-tracer.ts';
 
-export interface TracedTx {
-  txHash: string;
-  result: CallFrame;
+/** How one transaction ended, for a tracer's result. */
+export interface TxOutcome {
+  gasUsed: bigint;
+  failed: boolean;
+  returnValue: Uint8Array;
 }
 
-/** Traces the transactions of `block` at `indexes` (all when undefined) with geth's callTracer. */
-export async function traceBlock(chain: Chain, block: Block, config: CallTracerConfig, budget?: ExecutionBudget, indexes?: ReadonlySet<number>): Promise<TracedTx[]> {
+export interface Tracer<R> {
+  attach(evm: EVMInterface): void;
+  detach(evm: EVMInterface): void;
+  result(outcome: TxOutcome): R;
+}
+
+export interface TracedTx<R> {
+  txHash: string;
+  result: R;
+}
+
+/** Traces the transactions of `block` at `indexes` (all when undefined), each with a fresh tracer. */
+export async function traceBlock<R>(chain: Chain, block: Block, makeTracer: () => Tracer<R>, budget?: ExecutionBudget, indexes?: ReadonlySet<number>): Promise<TracedTx<R>[]> {
   if (block.header.number === 0n) return [];
   const parent = await chain.store.getBlockByHash(block.header.parentHash);
   if (parent === undefined) throw new Error(`parent of block ${block.header.number} is not stored`);
   const vm = await chain.vmAt(parent.header.stateRoot);
   if (budget !== undefined) attachBudget(vm, budget);
   const asm = await BlockAssembler.start(vm, assemblyHeader(block));
-  const out: TracedTx[] = [];
+  const out: TracedTx<R>[] = [];
   try {
     for (const [i, tx] of block.transactions.entries()) {
       budget?.check();
-      const traced = indexes === undefined || indexes.has(i);
-      const tracer = traced ? new CallTracer(config) : undefined;
+      const tracer = indexes === undefined || indexes.has(i) ? makeTracer() : undefined;
       tracer?.attach(vm.evm);
       try {
-        const gasUsed = await run(asm, tx);
-        if (tracer !== undefined) out.push({ txHash: bytesToHex(tx.hash()), result: tracer.result(gasUsed) });
+        const outcome = await run(asm, tx);
+        if (tracer !== undefined) out.push({ txHash: bytesToHex(tx.hash()), result: tracer.result(outcome) });
       } finally {
         tracer?.detach(vm.evm);
       }
@@ -47,9 +59,13 @@ export async function traceBlock(chain: Chain, block: Block, config: CallTracerC
   return out;
 }
 
-async function run(asm: BlockAssembler, tx: TypedTransaction): Promise<bigint> {
+async function run(asm: BlockAssembler, tx: TypedTransaction): Promise<TxOutcome> {
   // deposits travel in blocks as ethereumjs transactions (deposit-tx.ts asTyped)
   const dep: unknown = tx;
-  if (isDepositTx(dep)) return (await asm.addDeposit(dep)).gasUsed;
-  return (await asm.add(tx)).totalGasSpent;
+  if (isDepositTx(dep)) {
+    const r = await asm.addDeposit(dep);
+    return { gasUsed: r.gasUsed, failed: r.receipt.status === 0, returnValue: new Uint8Array() };
+  }
+  const r = await asm.add(tx);
+  return { gasUsed: r.totalGasSpent, failed: r.execResult.exceptionError !== undefined, returnValue: r.execResult.returnValue };
 }

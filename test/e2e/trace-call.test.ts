@@ -38,7 +38,7 @@ function normal(v: unknown): unknown {
   return v;
 }
 
-describe('callTracer, side by side with anvil', () => {
+describe('tracing (struct logger and callTracer), side by side with anvil', () => {
   let anvil: Anvil;
   let node: DevNode;
   let caller: Address;
@@ -70,7 +70,8 @@ describe('callTracer, side by side with anvil', () => {
 
   beforeAll(async () => {
     contracts = await compileContracts(['test/Tracing.sol']);
-    [anvil, node] = await Promise.all([startAnvil({ chainId: 1337 }), startDevNode()]);
+    // anvil records opcode steps only with --steps-tracing
+    [anvil, node] = await Promise.all([startAnvil({ chainId: 1337, args: ['--steps-tracing'] }), startDevNode()]);
     const deployHash = await sendBoth({ data: contracts.TraceCaller!.bytecode });
     caller = (await must(node.url, 'eth_getTransactionReceipt', [deployHash])).contractAddress;
     expect((await must(anvil.url, 'eth_getTransactionReceipt', [deployHash])).contractAddress).toBe(caller);
@@ -97,6 +98,25 @@ describe('callTracer, side by side with anvil', () => {
     const run = await must(node.url, 'debug_traceTransaction', [hashes[0], { tracer: 'callTracer' }]);
     expect(run.calls.map((c: { type: string }) => c.type)).toEqual(expect.arrayContaining(['CALL', 'STATICCALL', 'DELEGATECALL', 'CREATE', 'CREATE2']));
     expect(run.calls.find((c: { error?: string }) => c.error !== undefined)).toMatchObject({ error: 'execution reverted', revertReason: 'callee says no' });
+  });
+
+  it('the struct logger, with each of its options: the same entries as anvil', async () => {
+    const hashes = [
+      await sendBoth({ to: caller, data: encodeFunctionData({ abi: callerAbi, functionName: 'run', args: [11n] }) }),
+      await sendBoth({ to: caller, data: encodeFunctionData({ abi: callerAbi, functionName: 'boom' }) }),
+    ];
+    for (const hash of hashes) {
+      for (const cfg of [{}, { enableMemory: true, enableReturnData: true }, { disableStack: true, disableStorage: true }, { limit: 10 }]) {
+        const ours = await must(node.url, 'debug_traceTransaction', [hash, cfg]);
+        const theirs = await must(anvil.url, 'debug_traceTransaction', [hash, cfg]);
+        // geth stops at `limit` entries; anvil ignores the option, so its first `limit` are compared
+        if ('limit' in cfg) theirs.structLogs = theirs.structLogs.slice(0, cfg.limit);
+        const n = Math.max(ours.structLogs.length, theirs.structLogs.length);
+        expect(n).toBeGreaterThan(0);
+        for (let i = 0; i < n; i++) expect(normal(ours.structLogs[i]), `${hash} ${JSON.stringify(cfg)} entry ${i}`).toEqual(normal(theirs.structLogs[i]));
+        expect({ ...ours, structLogs: [] }).toEqual({ ...theirs, structLogs: [] });
+      }
+    }
   });
 
   it('withLog: each frame its own logs, at their position among its calls', async () => {

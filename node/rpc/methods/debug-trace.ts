@@ -1,14 +1,17 @@
 /**
- * geth's tracing methods with the built-in `callTracer` (options `onlyTopCall`, `withLog`), on
- * every node: debug_traceTransaction and debug_traceBlockByNumber/ByHash re-execute stored blocks
- * from their parent's state (node/trace/replay.ts), debug_traceCall runs a call as eth_call does.
- * Bounded like eth_call: the same call gate, deadline and per-client turns. The default struct
- * logger and the prestateTracer are not implemented yet and are refused with a clear error.
+ * geth's tracing methods, on every node: the default struct logger (`disableStack`,
+ * `disableStorage`, `enableMemory`, `enableReturnData`, `limit`) and the built-in `callTracer`
+ * (`onlyTopCall`, `withLog`). debug_traceTransaction and debug_traceBlockByNumber/ByHash re-execute
+ * stored blocks from their parent's state (node/trace/replay.ts); debug_traceCall runs a call as
+ * eth_call does. Bounded like eth_call: the same call gate, deadline and per-client turns, and a
+ * cap on struct-log entries. prestateTracer is not implemented yet and is refused as such.
  */
 import { hexToBytes } from '@ethereumjs/util';
 import { z } from 'zod';
-import { CallTracer, type CallTracerConfig } from '../../trace/call-tracer.ts';
+import { CallTracer } from '../../trace/call-tracer.ts';
+import type { Tracer, TxOutcome } from '../../trace/replay.ts';
 import { traceBlock } from '../../trace/replay.ts';
+import { StructLogger, structResult } from '../../trace/struct-logger.ts';
 import { currentClient } from '../client.ts';
 import { RpcCode, RpcError } from '../errors.ts';
 import { method } from '../method.ts';
@@ -21,63 +24,73 @@ const zTraceConfig = z
     tracer: z.string().optional(),
     tracerConfig: z.object({ onlyTopCall: z.boolean().optional(), withLog: z.boolean().optional() }).passthrough().optional(),
     timeout: z.string().optional(),
+    disableStack: z.boolean().optional(),
+    disableStorage: z.boolean().optional(),
+    enableMemory: z.boolean().optional(),
+    enableReturnData: z.boolean().optional(),
+    limit: z.number().int().nonnegative().optional(),
+    stateOverrides: zStateOverrides.optional(),
   })
   .passthrough()
   .optional();
 
 type TraceConfig = z.output<typeof zTraceConfig>;
 
-function callTracerConfig(c: TraceConfig): CallTracerConfig {
+/** The tracer a config names, as a factory (a block trace makes one per transaction). */
+function tracerFor(c: TraceConfig): () => Tracer<unknown> {
   const tracer = c?.tracer;
-  if (tracer === 'callTracer') return { onlyTopCall: c?.tracerConfig?.onlyTopCall === true, withLog: c?.tracerConfig?.withLog === true };
-  if (tracer === undefined) throw new RpcError(RpcCode.InvalidParams, 'the default struct logger is not supported yet: pass {"tracer": "callTracer"}');
-  throw new RpcError(RpcCode.InvalidParams, `tracer ${JSON.stringify(tracer)} is not supported (callTracer is)`);
+  if (tracer === 'callTracer') {
+    const cfg = { onlyTopCall: c?.tracerConfig?.onlyTopCall === true, withLog: c?.tracerConfig?.withLog === true };
+    return () => new CallTracer(cfg);
+  }
+  if (tracer === undefined || tracer === '' || tracer === 'structLogger') {
+    return () => {
+      const logger = new StructLogger(c ?? {});
+      return { attach: (evm) => logger.attach(evm), detach: (evm) => logger.detach(evm), result: (o: TxOutcome) => structResult(logger, o) };
+    };
+  }
+  throw new RpcError(RpcCode.InvalidParams, `tracer ${JSON.stringify(tracer)} is not supported (the struct logger and callTracer are)`);
 }
 
 export const debugTraceMethods = {
   debug_traceTransaction: method([zHash, zTraceConfig], async ([hash, config], b) => {
-    const cfg = callTracerConfig(config);
+    const make = tracerFor(config);
     const loc = await b.chain.store.getTxLocation(hexToBytes(hash));
     if (loc === undefined) throw new RpcError(RpcCode.Server, 'transaction not found');
     const block = await b.chain.store.getBlockByHash(loc.blockHash);
     if (block === undefined) throw new RpcError(RpcCode.Server, 'transaction not found');
-    const traced = await b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, cfg, budget, new Set([loc.index])));
+    const traced = await b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, make, budget, new Set([loc.index])));
     return traced[0]!.result;
   }),
 
   debug_traceBlockByNumber: method([zBlockRef, zTraceConfig], async ([ref, config], b) => {
-    const cfg = callTracerConfig(config);
+    const make = tracerFor(config);
     const block = await b.blockByRef(ref);
-    return b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, cfg, budget));
+    return b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, make, budget));
   }),
 
   debug_traceBlockByHash: method([zHash, zTraceConfig], async ([hash, config], b) => {
-    const cfg = callTracerConfig(config);
+    const make = tracerFor(config);
     const block = await b.chain.store.getBlockByHash(hexToBytes(hash));
     if (block === undefined) throw new RpcError(RpcCode.Server, `block ${hash} not found`);
-    return b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, cfg, budget));
+    return b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, make, budget));
   }),
 
-  debug_traceCall: method(
-    [zCallRequest, zBlockRef.optional().default('latest'), zTraceConfig.and(z.object({ stateOverrides: zStateOverrides.optional() }).passthrough().optional())],
-    async ([req, ref, config], b) => {
-      const cfg = callTracerConfig(config as TraceConfig);
-      const block = await b.blockByRef(ref);
-      const tracer = new CallTracer(cfg);
-      const overrides = toOverrides((config as { stateOverrides?: z.output<typeof zStateOverrides> } | undefined)?.stateOverrides);
-      const { gasUsed } = await b.callGate.run(currentClient(), requestDeadline(), (budget) =>
-        b.calls.traceCall(
-          toCall(req),
-          block,
-          (vm) => {
-            tracer.attach(vm.evm);
-            return () => tracer.detach(vm.evm);
-          },
-          overrides,
-          budget,
-        ),
-      );
-      return tracer.result(gasUsed);
-    },
-  ),
+  debug_traceCall: method([zCallRequest, zBlockRef.optional().default('latest'), zTraceConfig], async ([req, ref, config], b) => {
+    const tracer = tracerFor(config)();
+    const block = await b.blockByRef(ref);
+    const outcome = await b.callGate.run(currentClient(), requestDeadline(), (budget) =>
+      b.calls.traceCall(
+        toCall(req),
+        block,
+        (vm) => {
+          tracer.attach(vm.evm);
+          return () => tracer.detach(vm.evm);
+        },
+        toOverrides(config?.stateOverrides),
+        budget,
+      ),
+    );
+    return tracer.result(outcome);
+  }),
 };
