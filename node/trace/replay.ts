@@ -48,6 +48,10 @@ export async function traceBlock<R>(chain: Chain, block: Block, makeTracer: () =
       try {
         const outcome = await run(asm, tx);
         if (tracer !== undefined) out.push({ txHash: bytesToHex(tx.hash()), result: tracer.result(outcome) });
+      } catch (err) {
+        // the time budget ran out inside the EVM, which the assembler reports as an internal error: say so as eth_call does
+        budget?.check();
+        throw err;
       } finally {
         tracer?.detach(vm.evm);
       }

@@ -78,7 +78,10 @@ export class StructLogger {
     this.cap = limit > 0 && limit < MAX_STRUCT_LOGS ? limit : MAX_STRUCT_LOGS;
   }
 
+  private evm: EVMInterface | undefined;
+
   attach(evm: EVMInterface): void {
+    this.evm = evm;
     evm.events!.on('step', this.onStep as never);
     evm.events!.on('beforeMessage', this.onBefore);
     evm.events!.on('afterMessage', this.onAfter);
@@ -91,7 +94,11 @@ export class StructLogger {
   }
 
   private async step(s: Step): Promise<void> {
-    if (this.logs.length >= this.cap) return;
+    if (this.logs.length >= this.cap) {
+      // nothing more to record: the rest of the transaction runs without the per-opcode hook
+      this.evm?.events!.off('step', this.onStep as never);
+      return;
+    }
     const op = s.opcode;
     // ethereumjs hands the step its whole cost (static and dynamic) as dynamicFee
     let cost = op.dynamicFee ?? BigInt(op.fee);
