@@ -96,7 +96,7 @@ export class StructLogger {
   private async step(s: Step): Promise<void> {
     if (this.logs.length >= this.cap) {
       // nothing more to record: the rest of the transaction runs without the per-opcode hook
-      this.evm?.events!.off('step', this.onStep as never);
+      if (this.evm?.events !== undefined) this.evm.events.off('step', this.onStep as never);
       return;
     }
     const op = s.opcode;
