@@ -42,6 +42,7 @@ export function formatTx(tx: TypedTransaction, ctx: TxContext): Record<string, u
     value: q(tx.value),
     blockHash: ctx.block ? bytesToHex(ctx.block.hash()) : null,
     blockNumber: ctx.block ? q(ctx.block.header.number) : null,
+    ...(ctx.block ? { blockTimestamp: q(ctx.block.header.timestamp) } : {}),
     transactionIndex: ctx.index === undefined || ctx.block === undefined ? null : q(ctx.index),
   };
   delete out.data;
@@ -70,6 +71,7 @@ function formatDeposit(tx: DepositTx, ctx: TxContext): Record<string, unknown> {
     s: '0x0',
     blockHash: ctx.block ? bytesToHex(ctx.block.hash()) : null,
     blockNumber: ctx.block ? q(ctx.block.header.number) : null,
+    ...(ctx.block ? { blockTimestamp: q(ctx.block.header.timestamp) } : {}),
     transactionIndex: ctx.index === undefined || ctx.block === undefined ? null : q(ctx.index),
   };
 }
@@ -176,6 +178,7 @@ function receiptJson(block: Block, sender: Address, receipts: StoredReceipt[], i
     transactionIndex: q(i),
     blockHash: bytesToHex(block.hash()),
     blockNumber: q(block.header.number),
+    blockTimestamp: q(block.header.timestamp),
     from: sender.toString(),
     to: tx.to?.toString() ?? null,
     cumulativeGasUsed: q(r.cumulativeGasUsed),
@@ -184,8 +187,18 @@ function receiptJson(block: Block, sender: Address, receipts: StoredReceipt[], i
     contractAddress: tx.to === undefined ? createContractAddress(sender, r.depositNonce ?? tx.nonce).toString() : null,
     logs: r.logs.map((log) => formatLog(log, { block, txIndex: i, logIndex: logIndex++ })),
     logsBloom: bytesToHex(bloom.bitvector),
+    // the blob base fee of the block (Cancun receipts carry it; this chain's blocks hold no blobs)
+    blobGasPrice: q(blobGasPrice(block)),
     type: q(tx.type),
     status: q(r.status),
     ...(r.depositNonce === undefined ? {} : { depositNonce: q(r.depositNonce) }),
   };
+}
+
+function blobGasPrice(block: Block): bigint {
+  try {
+    return block.header.getBlobGasPrice();
+  } catch {
+    return 1n; // a header without excessBlobGas: the minimum blob base fee
+  }
 }

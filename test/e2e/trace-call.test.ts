@@ -100,6 +100,19 @@ describe('tracing (struct logger and callTracer), side by side with anvil', () =
     expect(run.calls.find((c: { error?: string }) => c.error !== undefined)).toMatchObject({ error: 'execution reverted', revertReason: 'callee says no' });
   });
 
+  it('transactions and receipts carry the fields anvil carries (blockTimestamp, blobGasPrice), with the same values', async () => {
+    const hash = await sendBoth({ to: caller, data: encodeFunctionData({ abi: callerAbi, functionName: 'run', args: [2n] }) });
+    for (const m of ['eth_getTransactionByHash', 'eth_getTransactionReceipt']) {
+      const ours = await must(node.url, m, [hash]);
+      const theirs = await must(anvil.url, m, [hash]);
+      expect(Object.keys(ours).sort(), m).toEqual(Object.keys(theirs).sort());
+      const block = await must(node.url, 'eth_getBlockByNumber', [ours.blockNumber, false]);
+      expect(ours.blockTimestamp).toBe(block.timestamp);
+      for (const l of ours.logs ?? []) expect(l.blockTimestamp).toBe(block.timestamp);
+    }
+    expect((await must(node.url, 'eth_getTransactionReceipt', [hash])).blobGasPrice).toBe((await must(anvil.url, 'eth_getTransactionReceipt', [hash])).blobGasPrice);
+  });
+
   it('the struct logger, with each of its options: the same entries as anvil', async () => {
     const hashes = [
       await sendBoth({ to: caller, data: encodeFunctionData({ abi: callerAbi, functionName: 'run', args: [11n] }) }),
