@@ -30,6 +30,20 @@ export interface ProducerDeps {
   onFatal(err: Error): void;
 }
 
+/**
+ * `--dev` test control (sequencer/dev-control.ts): a clock that can be moved, a fixed timestamp
+ * for the next block, and state edits applied at the start of the next block (so `latest` shows
+ * them once it is sealed). Absent on every other node.
+ */
+export interface DevHooks {
+  /** Seconds added to the wall clock (evm_increaseTime). */
+  offset: bigint;
+  /** The next block's timestamp (evm_setNextBlockTimestamp, evm_mine with a timestamp), used once. */
+  nextTimestamp?: bigint;
+  /** Applied to the block's state before its transactions, then cleared. */
+  edits: ((vm: VM) => Promise<void>)[];
+}
+
 /** Milliseconds one block may spend executing transactions before it is sealed anyway, so a flood cannot stall the chain. */
 const MAX_BUILD_MS = 2_000;
 
@@ -47,6 +61,8 @@ export class BlockProducer {
   private buildingNow: Promise<unknown> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly coinbase: Address;
+  /** Set by the dev controller on a --dev node. */
+  dev: DevHooks | undefined;
 
   constructor(
     private readonly opts: SequencerOptions,
@@ -85,6 +101,18 @@ export class BlockProducer {
     return this.sealOne();
   }
 
+  /** Runs `f` between two seals, with no block being built (a dev chain's snapshot revert). */
+  exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(async () => {
+      const r = await f();
+      this.vm = undefined;
+      this.vmHead = undefined;
+      return r;
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
   private sealOne(): Promise<Block | undefined> {
     const next = this.tail.then(() => this.produce());
     this.tail = next.catch(() => undefined);
@@ -93,7 +121,7 @@ export class BlockProducer {
 
   private schedule(): void {
     if (this.stopped) return;
-    const parentTs = Number(this.deps.chain.head.header.timestamp) * 1000;
+    const parentTs = Number(this.deps.chain.head.header.timestamp - (this.dev?.offset ?? 0n)) * 1000;
     const due = Math.max(parentTs + this.opts.blockTime * 1000 - Date.now(), 0);
     this.timer = setTimeout(() => {
       this.running = this.sealOne()
@@ -186,8 +214,9 @@ export class BlockProducer {
     const vm = await this.sealerVM();
     const nextBase = parent.header.calcNextBaseFee();
     const baseFee = nextBase > this.opts.minBaseFee ? nextBase : this.opts.minBaseFee;
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const timestamp = now > parent.header.timestamp ? now : parent.header.timestamp + 1n;
+    const now = BigInt(Math.floor(Date.now() / 1000)) + (this.dev?.offset ?? 0n);
+    const fixed = this.dev?.nextTimestamp;
+    const timestamp = fixed !== undefined && fixed > parent.header.timestamp ? fixed : now > parent.header.timestamp ? now : parent.header.timestamp + 1n;
     const asm = await BlockAssembler.start(vm, {
       parentHash: parent.hash(),
       number: parent.header.number + 1n,
@@ -198,6 +227,9 @@ export class BlockProducer {
     });
     const maxTxs = this.opts.blockTime === 0 ? 1 : Number.POSITIVE_INFINITY;
     const included: PoolTx[] = [];
+    const edits = this.dev?.edits.splice(0) ?? [];
+    if (this.dev !== undefined) this.dev.nextTimestamp = undefined;
+    for (const e of edits) await e(vm);
     let attrs: BlockAttributes | undefined;
     const depositSenders: Address[] = [];
     try {

@@ -217,6 +217,11 @@ export class Mempool {
     if (q !== undefined && q.txs.size === 0) this.senders.delete(p.senderHex);
   }
 
+  /** Drops every pooled transaction (a dev chain's snapshot revert). */
+  clear(): void {
+    for (const hash of [...this.byHash.keys()]) this.remove(hash);
+  }
+
   onAdded(l: (tx: PoolTx) => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);

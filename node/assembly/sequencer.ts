@@ -6,6 +6,7 @@ import { BlockProducer } from '../../sequencer/block-producer.ts';
 import { Mempool } from '../../sequencer/mempool.ts';
 import { devAccounts } from '../chain/genesis.ts';
 import { devAccountMethods } from '../rpc/methods/dev-accounts.ts';
+import { devControlMethods } from '../../sequencer/dev-control.ts';
 import { allMethods } from '../rpc/methods/index.ts';
 import type { SequencerNodeOptions } from './options.ts';
 import type { RoleServices, SharedParts } from './role.ts';
@@ -30,8 +31,8 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
   const producer = new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => shared.fatal(err) });
   return {
     pool,
-    // --dev only: the node signs with the funded dev accounts (anvil's and Hardhat's node-managed accounts)
-    methods: allMethods(options.dev ? devAccountMethods(devAccounts().map((a) => a.privateKey as `0x${string}`)) : {}),
+    // --dev only: the node signs with the funded dev accounts, and tests control mining, time, state and snapshots (anvil's and Hardhat's methods)
+    methods: allMethods(options.dev ? { ...devAccountMethods(devAccounts().map((a) => a.privateKey as `0x${string}`)), ...devControlMethods(producer, chain, pool) } : {}),
     rollup: l1?.rpc,
     producer,
     metrics: { l1 },

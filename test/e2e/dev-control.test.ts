@@ -1,0 +1,124 @@
+/**
+ * Test control on a --dev node, driven by viem's test client (mode 'anvil') unchanged: mining
+ * blocks, moving time, editing balances, nonces, code and storage, and snapshots that take the
+ * chain, its state and the pool back; a restart after a revert sees the reverted chain; and a
+ * node without --dev refuses every one of these methods with -32601.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestClient, http, parseEther, publicActions, walletActions } from 'viem';
+import type { Address, Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import { chainAt } from '../../contracts/abi/chain.ts';
+import { devAccounts } from '../../node/chain/genesis.ts';
+import { removeDir, rpc, startDevNode } from '../helpers/dev-node.ts';
+import type { DevNode } from '../helpers/dev-node.ts';
+
+const call = async (url: string, method: string, params: unknown[] = []) => (await rpc(url, { jsonrpc: '2.0', id: 1, method, params })).json;
+
+describe('test control on --dev (viem test client, mode anvil)', () => {
+  let node: DevNode;
+  let plain: DevNode;
+  const stranger = privateKeyToAccount(`0x${'5a'.repeat(32)}`).address;
+  const test = () =>
+    createTestClient({ chain: chainAt(1337, node.url), mode: 'anvil', transport: http(node.url) })
+      .extend(publicActions)
+      .extend(walletActions);
+
+  beforeAll(async () => {
+    // slow blocks, so that the blocks seen here are the ones the test mines
+    [node, plain] = await Promise.all([startDevNode({ blockTime: 30 }), startDevNode({ dev: false })]);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([node?.stop(), plain?.stop()]);
+    await removeDir(node?.datadir ?? '');
+    await removeDir(plain?.datadir ?? '');
+  });
+
+  it('mines on demand, with timestamps and intervals; time moves forward by increaseTime and setNextBlockTimestamp', async () => {
+    const t = test();
+    const start = await t.getBlockNumber({ cacheTime: 0 });
+    await t.mine({ blocks: 3 });
+    expect(await t.getBlockNumber({ cacheTime: 0 })).toBe(start + 3n);
+    await t.increaseTime({ seconds: 3600 });
+    const wall = BigInt(Math.floor(Date.now() / 1000));
+    await t.mine({ blocks: 1 });
+    expect((await t.getBlock()).timestamp).toBeGreaterThanOrEqual(wall + 3600n);
+    const next = (await t.getBlock()).timestamp + 1000n;
+    await t.setNextBlockTimestamp({ timestamp: next });
+    await t.mine({ blocks: 1 });
+    expect((await t.getBlock()).timestamp).toBe(next);
+    await t.request({ method: 'anvil_mine', params: ['0x3', '0x64'] } as never);
+    const last = await t.getBlock();
+    const first = await t.getBlock({ blockNumber: last.number - 2n });
+    expect(last.timestamp - first.timestamp).toBe(200n);
+    await t.request({ method: 'evm_mine', params: [{ timestamp: Number(last.timestamp + 50n) }] } as never);
+    expect((await t.getBlock()).timestamp).toBe(last.timestamp + 50n);
+    expect((await call(node.url, 'evm_setNextBlockTimestamp', ['0x1'])).error?.code).toBe(-32000);
+    expect((await call(node.url, 'anvil_mine', ['0x100000'])).error?.code).toBe(-32602);
+  });
+
+  it('edits balance, nonce, code and storage; latest shows them', async () => {
+    const t = test();
+    await t.setBalance({ address: stranger, value: parseEther('123') });
+    expect(await t.getBalance({ address: stranger })).toBe(parseEther('123'));
+    await t.setNonce({ address: stranger, nonce: 7 });
+    expect(await t.getTransactionCount({ address: stranger })).toBe(7);
+    const target: Address = '0x00000000000000000000000000000000000c0de0';
+    await t.setCode({ address: target, bytecode: '0x602a60005260206000f3' });
+    expect(await t.getCode({ address: target })).toBe('0x602a60005260206000f3');
+    expect(await t.call({ to: target })).toMatchObject({ data: `0x${'2a'.padStart(64, '0')}` });
+    await t.setStorageAt({ address: target, index: 5, value: `0x${'ff'.padStart(64, '0')}` });
+    expect(await t.getStorageAt({ address: target, slot: '0x5' })).toBe(`0x${'ff'.padStart(64, '0')}`);
+    // the edited account sends: its balance and nonce are real
+    const key = `0x${'5a'.repeat(32)}` as Hex;
+    const hash = await t.sendTransaction({ account: privateKeyToAccount(key), to: target, value: 1n });
+    await t.mine({ blocks: 1 });
+    expect((await t.waitForTransactionReceipt({ hash })).status).toBe('success');
+    expect(await t.getTransactionCount({ address: stranger })).toBe(8);
+  });
+
+  it('a snapshot and a revert take back blocks, state and the pool; a restart keeps the reverted chain', async () => {
+    const t = test();
+    const id = await t.snapshot();
+    const head = await t.getBlock();
+    const atSnapshot = await t.getBalance({ address: stranger });
+    await t.setBalance({ address: stranger, value: 1n });
+    await t.mine({ blocks: 2 });
+    // a transaction left in the pool (the next block is 30 s away)
+    const pending = await t.sendTransaction({ account: privateKeyToAccount(devAccounts(2)[1]!.privateKey as Hex), to: stranger, value: 5n });
+    expect(await t.getBlockNumber({ cacheTime: 0 })).toBe(head.number + 3n);
+    await t.revert({ id });
+    expect(await t.getBlockNumber({ cacheTime: 0 })).toBe(head.number);
+    expect((await t.getBlock()).hash).toBe(head.hash);
+    expect(await t.getBalance({ address: stranger })).toBe(atSnapshot);
+    expect(await call(node.url, 'eth_getTransactionByHash', [pending])).toMatchObject({ result: null });
+    // used once
+    expect(await call(node.url, 'evm_revert', [id])).toMatchObject({ result: false });
+    // the chain goes on from the reverted head, and a restart sees it
+    await t.mine({ blocks: 1 });
+    const after = await t.getBlock();
+    expect(after.number).toBe(head.number + 1n);
+    expect(await node.stop()).toBe(0);
+    node = await startDevNode({ blockTime: 30, datadir: node.datadir });
+    expect((await test().getBlock({ blockNumber: after.number })).hash).toBe(after.hash);
+  });
+
+  it('a node without --dev refuses every test-control method with -32601', async () => {
+    for (const m of [
+      'evm_mine',
+      'anvil_mine',
+      'hardhat_mine',
+      'evm_increaseTime',
+      'evm_setNextBlockTimestamp',
+      'anvil_setBalance',
+      'hardhat_setBalance',
+      'anvil_setCode',
+      'anvil_setNonce',
+      'anvil_setStorageAt',
+      'evm_snapshot',
+      'evm_revert',
+    ]) {
+      expect((await call(plain.url, m, [])).error?.code, m).toBe(-32601);
+    }
+  });
+});
