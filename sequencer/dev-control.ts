@@ -18,12 +18,18 @@ import type { Chain } from '../node/chain/chain.ts';
 import { RpcCode, RpcError, invalidParams } from '../node/rpc/errors.ts';
 import { q } from '../node/rpc/format.ts';
 import { type MethodDef, method } from '../node/rpc/method.ts';
-import { zAddress, zData, zQuantity } from '../node/rpc/schemas.ts';
+import { zAddress, zData } from '../node/rpc/schemas.ts';
 import type { BlockProducer, DevHooks } from './block-producer.ts';
 import type { Mempool } from './mempool.ts';
 
-/** A number as anvil takes it: a JSON integer or a hex quantity. */
-const zNum = z.union([zQuantity, z.number().int().nonnegative().transform(BigInt)]);
+/** A number as anvil takes it: a JSON integer, or hex up to 256 bits (leading zeros allowed: tools pad slots and values). */
+const zNum = z.union([
+  z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{1,64}$/, 'expected a hex number of at most 256 bits')
+    .transform((s) => BigInt(s)),
+  z.number().int().nonnegative().transform(BigInt),
+]);
 /** evm_mine's optional argument: a timestamp, or { timestamp, blocks }. */
 const zMineArg = z.union([zNum, z.object({ timestamp: zNum.optional(), blocks: zNum.optional() })]).optional();
 /** Most blocks one call mines: a caller cannot make the node seal forever. */
@@ -93,7 +99,7 @@ export function devControlMethods(producer: BlockProducer, chain: Chain, pool: M
       });
       return null;
     }),
-    anvil_setStorageAt: method([zAddress, zQuantity, z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, 'invalid storage value')], async ([a, slot, value]) => {
+    anvil_setStorageAt: method([zAddress, zNum, z.string().regex(/^0x[0-9a-fA-F]{1,64}$/, 'invalid storage value')], async ([a, slot, value]) => {
       await edit(async (vm) => {
         await vm.stateManager.putAccount(a, await account(vm, a));
         const v = setLengthLeft(Buffer.from(value.slice(2).padStart(64, '0'), 'hex'), 32);

@@ -69,6 +69,10 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
     expect(await t.call({ to: target })).toMatchObject({ data: `0x${'2a'.padStart(64, '0')}` });
     await t.setStorageAt({ address: target, index: 5, value: `0x${'ff'.padStart(64, '0')}` });
     expect(await t.getStorageAt({ address: target, slot: '0x5' })).toBe(`0x${'ff'.padStart(64, '0')}`);
+    // a 32-byte slot and value, as cast and Hardhat send them
+    expect(await call(node.url, 'anvil_setStorageAt', [target, `0x${'06'.padStart(64, '0')}`, `0x${'01'.padStart(64, '0')}`])).toMatchObject({ result: true });
+    expect(await t.getStorageAt({ address: target, slot: '0x6' })).toBe(`0x${'01'.padStart(64, '0')}`);
+    expect((await call(node.url, 'anvil_setBalance', [target, '0xnothex'])).error?.code).toBe(-32602);
     // the edited account sends: its balance and nonce are real
     const key = `0x${'5a'.repeat(32)}` as Hex;
     const hash = await t.sendTransaction({ account: privateKeyToAccount(key), to: target, value: 1n });
