@@ -1,6 +1,9 @@
 /** ABIs of the precompiles, as contracts/interfaces declares them (errors included). */
 import { parseAbi, toFunctionSelector } from 'viem';
 
+export const VERIFIER_ADDRESS = '0x0000000000000000000000000000000000000a01' as const;
+export const MODEL_EXEC_ADDRESS = '0x0000000000000000000000000000000000000a02' as const;
+
 export const verifierAbi = parseAbi([
   'error UnknownModel(bytes32 modelId)',
   'error ModelDeprecated(bytes32 modelId)',

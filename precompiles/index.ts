@@ -6,11 +6,10 @@ import type { CustomPrecompile } from '@ethereumjs/evm';
 import { initMcl } from './groth16/verify.ts';
 import { inferenceVerifierPrecompile } from './inference-verifier.ts';
 import { modelExecPrecompile } from './model-exec.ts';
+import { MODEL_EXEC_ADDRESS, VERIFIER_ADDRESS } from './abi.ts';
 import { REGISTRY_ADDRESS_HEX } from './registry-layout.ts';
 
 export const REGISTRY_ADDRESS = REGISTRY_ADDRESS_HEX;
-export const VERIFIER_ADDRESS = '0x0000000000000000000000000000000000000a01' as const;
-export const MODEL_EXEC_ADDRESS = '0x0000000000000000000000000000000000000a02' as const;
 
 /** Both precompiles with their addresses; resolves once mcl (BN254) is loaded. */
 export async function createAiPrecompiles(): Promise<CustomPrecompile[]> {
@@ -24,6 +23,6 @@ export async function createAiPrecompiles(): Promise<CustomPrecompile[]> {
 export { inferenceVerifierPrecompile } from './inference-verifier.ts';
 export { modelExecPrecompile } from './model-exec.ts';
 export * as gas from './gas.ts';
-export { verifierAbi, modelExecAbi } from './abi.ts';
+export { MODEL_EXEC_ADDRESS, VERIFIER_ADDRESS, verifierAbi, modelExecAbi } from './abi.ts';
 export { vkToBytes, decodeVk, proofToWords, publicSignalsToWords } from './groth16/encoding.ts';
 export { measureEcPairing, measurePrecompile, type GasRate } from './measure.ts';
