@@ -13,7 +13,7 @@
  * (rollup_getInfo), the output proofs (rollup_outputAtBlock) and the L2 side of a deposit.
  * Protocol: docs/protocol/deposits-withdrawals.md.
  */
-import { concatHex, encodeAbiParameters, keccak256, parseEventLogs, toRlp } from 'viem';
+import { concatHex, keccak256, parseEventLogs, toRlp } from 'viem';
 import type { Account, Address, Chain, Client, Hex, TransactionReceipt, Transport } from 'viem';
 import { getTransactionReceipt, readContract, simulateContract, waitForTransactionReceipt, writeContract } from 'viem/actions';
 import { bridgeAbi, messagePasserAbi } from '../contracts/abi/rollup.ts';
@@ -71,15 +71,7 @@ export function depositTransactionHash(d: Omit<Deposit, 'l2TransactionHash' | 'i
   return keccak256(concatHex(['0x7e', toRlp(fields)]));
 }
 
-/** keccak256(abi.encode(nonce, sender, target, value, gasLimit, data)), as the message passer stores it. */
-export function withdrawalHash(w: Pick<Withdrawal, 'nonce' | 'sender' | 'target' | 'value' | 'gasLimit' | 'data'>): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: 'uint256' }, { type: 'address' }, { type: 'address' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bytes' }],
-      [w.nonce, w.sender, w.target, w.value, w.gasLimit, w.data],
-    ),
-  );
-}
+export { withdrawalHash } from '../contracts/abi/withdrawals.ts';
 
 function depositsOf(receipt: TransactionReceipt): Deposit[] {
   return parseEventLogs({ abi: bridgeAbi, logs: receipt.logs, eventName: 'DepositQueued' }).map(({ args: a }) => {

@@ -19,6 +19,7 @@ import { createVM } from '@ethereumjs/vm';
 import { encodeAbiParameters, encodeFunctionData, getAddress, keccak256, pad, parseEther, toHex, type Address, type Hex } from 'viem';
 import { CONTRACTS_DIR } from '../compile.ts';
 import { MESSAGE_PASSER_ADDRESS, loadArtifact } from '../predeploys.ts';
+import { withdrawalHash, withdrawalSlot as slotOf } from '../abi/withdrawals.ts';
 
 export const FIXTURE_PATH = join(CONTRACTS_DIR, 'test/foundry/fixtures/BridgeFixture.sol');
 
@@ -68,17 +69,6 @@ const NAMED: Omit<Withdrawal, 'nonce'>[] = [
 const FILLERS = 28;
 
 const passerAbi = loadArtifact('L2ToL1MessagePasser').abi;
-
-function withdrawalHash(w: Withdrawal): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: 'uint256' }, { type: 'address' }, { type: 'address' }, { type: 'uint256' }, { type: 'uint256' }, { type: 'bytes' }],
-      [w.nonce, w.sender, w.target, w.value, w.gasLimit, w.data],
-    ),
-  );
-}
-
-const slotOf = (hash: Hex): Hex => keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [hash, 0n]));
 
 interface Fixture {
   stateRoot: Hex;

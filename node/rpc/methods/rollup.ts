@@ -1,12 +1,12 @@
 import type { Block } from '@ethereumjs/block';
 import { getMerkleStateProof } from '@ethereumjs/statemanager';
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
-import { encodeAbiParameters, keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { z } from 'zod';
 import { L1_BLOCK_ADDRESS, MESSAGE_PASSER_ADDRESS, MODEL_REGISTRY_ADDRESS } from '../../../contracts/predeploys.ts';
 import { outputAt } from '../../rollup/output-root.ts';
 import { rollupAbi } from '../../../contracts/abi/rollup.ts';
+import { withdrawalSlot } from '../../../contracts/abi/withdrawals.ts';
 import { readL1BlockInfo } from '../../chain/l1-block-info.ts';
 import type { RpcBackend } from '../backend.ts';
 import { RpcCode, RpcError } from '../errors.ts';
@@ -22,11 +22,6 @@ function rollupOf(b: RpcBackend) {
 }
 
 const ref = (block: Block) => ({ number: q(block.header.number), hash: bytesToHex(block.hash()), timestamp: q(block.header.timestamp) });
-
-/** The storage slot of sentMessages[withdrawalHash] in L2ToL1MessagePasser (mapping at slot 0). */
-export function withdrawalSlot(withdrawalHash: Hex): Hex {
-  return keccak256(encodeAbiParameters([{ type: 'bytes32' }, { type: 'uint256' }], [withdrawalHash, 0n]));
-}
 
 export const rollupMethods = {
   rollup_getInfo: method([], async (_p, b) => {
