@@ -102,16 +102,21 @@ function runMaxPool2d(l: MaxPool2dLayer, x: readonly number[]): number[] {
   return out;
 }
 
-function runPad2d(l: Pad2dLayer, x: readonly number[]): number[] {
+/** Copies `x` into `out` (already zero-filled, of the padded size) at the layer's offsets; any numeric arrays. */
+export function zeroPadInto(l: Pick<Pad2dLayer, 'input' | 'pads'>, x: ArrayLike<number>, out: { [i: number]: number }): void {
   const [H, W, C] = l.input;
-  const [top, left] = l.pads;
-  const [, OW] = layerOutputShape(l) as [number, number, number];
-  const out = new Array<number>(shapeSize(layerOutputShape(l))).fill(0);
+  const [top, left, , right] = l.pads;
+  const OW = W + left + right;
   for (let y = 0; y < H; y++) {
     for (let xx = 0; xx < W; xx++) {
       for (let c = 0; c < C; c++) out[((y + top) * OW + (xx + left)) * C + c] = x[(y * W + xx) * C + c]!;
     }
   }
+}
+
+function runPad2d(l: Pad2dLayer, x: readonly number[]): number[] {
+  const out = new Array<number>(shapeSize(layerOutputShape(l))).fill(0);
+  zeroPadInto(l, x, out);
   return out;
 }
 

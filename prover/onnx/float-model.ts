@@ -4,7 +4,8 @@
  * quantizer reads activation ranges from it and the report checks it against onnxruntime, which
  * catches a lowering that misread the graph before any int8 rounding is in the way.
  */
-import type { Pair, Shape, Shape3 } from '../../precompiles/model/format.ts';
+import { zeroPadInto } from '../../precompiles/model/executor.ts';
+import { type Pair, type Shape, type Shape3, layerOutputShape, shapeSize, windowOut } from '../../precompiles/model/format.ts';
 
 export interface FloatDense {
   readonly type: 'dense';
@@ -71,17 +72,13 @@ function runDense(l: FloatDense, x: Float64Array): Float64Array {
   return out;
 }
 
-function outExtent(n: number, k: number, s: number): number {
-  return Math.floor((n - k) / s) + 1;
-}
-
 function runConv(l: FloatConv2d, x: Float64Array): Float64Array {
   const [H, W, C] = l.input;
   const [KH, KW] = l.kernel;
   const [SY, SX] = l.stride;
   const K = l.outChannels;
-  const OH = outExtent(H, KH, SY);
-  const OW = outExtent(W, KW, SX);
+  const OH = windowOut(H, KH, SY);
+  const OW = windowOut(W, KW, SX);
   const out = new Float64Array(OH * OW * K);
   for (let oy = 0; oy < OH; oy++) {
     for (let ox = 0; ox < OW; ox++) {
@@ -105,8 +102,8 @@ function runMaxPool(l: FloatMaxPool2d, x: Float64Array): Float64Array {
   const [H, W, C] = l.input;
   const [PH, PW] = l.pool;
   const [SY, SX] = l.stride;
-  const OH = outExtent(H, PH, SY);
-  const OW = outExtent(W, PW, SX);
+  const OH = windowOut(H, PH, SY);
+  const OW = windowOut(W, PW, SX);
   const out = new Float64Array(OH * OW * C);
   for (let oy = 0; oy < OH; oy++) {
     for (let ox = 0; ox < OW; ox++) {
@@ -122,20 +119,9 @@ function runMaxPool(l: FloatMaxPool2d, x: Float64Array): Float64Array {
   return out;
 }
 
-export function runPad(input: Shape3, pads: readonly [number, number, number, number], x: ArrayLike<number>, out: { length: number; [i: number]: number }): void {
-  const [H, W, C] = input;
-  const [top, left, , right] = pads;
-  const OW = W + left + right;
-  for (let i = 0; i < out.length; i++) out[i] = 0;
-  for (let y = 0; y < H; y++) {
-    for (let xx = 0; xx < W; xx++) {
-      for (let c = 0; c < C; c++) out[((y + top) * OW + (xx + left)) * C + c] = x[(y * W + xx) * C + c]!;
-    }
-  }
-}
-
+/** The [H, W, C] a zero-padding layer makes of `input`. */
 export function paddedShape(input: Shape3, pads: readonly [number, number, number, number]): Shape3 {
-  return [input[0] + pads[0] + pads[2], input[1] + pads[1] + pads[3], input[2]];
+  return layerOutputShape({ type: 'pad2d', input, pads }) as Shape3;
 }
 
 /** Runs one layer in float64. */
@@ -148,9 +134,8 @@ export function runFloatLayer(l: FloatLayer, x: Float64Array): Float64Array {
     case 'maxpool2d':
       return runMaxPool(l, x);
     case 'pad2d': {
-      const s = paddedShape(l.input, l.pads);
-      const out = new Float64Array(s[0] * s[1] * s[2]);
-      runPad(l.input, l.pads, x, out);
+      const out = new Float64Array(shapeSize(paddedShape(l.input, l.pads)));
+      zeroPadInto(l, x, out);
       return out;
     }
   }
