@@ -6,7 +6,7 @@
  * lower `limit`) so a caller cannot make the node hold an unbounded trace.
  */
 import type { EVMInterface, EVMResult, Message } from '@ethereumjs/evm';
-import { bytesToHex, setLengthLeft } from '@ethereumjs/util';
+import { bigIntToBytes, bytesToHex, setLengthLeft } from '@ethereumjs/util';
 
 export interface StructLoggerConfig {
   disableStack?: boolean;
@@ -127,7 +127,7 @@ export class StructLogger {
       const seen = this.storage.get(contract) ?? {};
       this.storage.set(contract, seen);
       if (op.name === 'SLOAD') {
-        const value = await s.stateManager.getStorage(s.address, setLengthLeft(hexBytes(word(key).slice(2)), 32));
+        const value = await s.stateManager.getStorage(s.address, setLengthLeft(bigIntToBytes(key), 32));
         seen[word(key)] = bytesToHex(setLengthLeft(value, 32));
       } else {
         seen[word(key)] = word(s.stack[s.stack.length - 2]!);
@@ -148,8 +148,4 @@ export interface StructLoggerResult {
 
 export function structResult(logger: StructLogger, o: { gasUsed: bigint; failed: boolean; returnValue: Uint8Array }): StructLoggerResult {
   return { gas: Number(o.gasUsed), failed: o.failed, returnValue: bytesToHex(o.returnValue), structLogs: logger.logs };
-}
-
-function hexBytes(hex: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(hex, 'hex'));
 }
