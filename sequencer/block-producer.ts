@@ -44,6 +44,12 @@ export interface DevHooks {
   edits: ((vm: VM) => Promise<void>)[];
 }
 
+/**
+ * When blocks are sealed: one per transaction as it arrives (`auto`), on a timer (`interval`), or
+ * only on request (`none`, a dev chain's evm_setAutomine(false)).
+ */
+export type MiningMode = { kind: 'auto' } | { kind: 'interval'; seconds: number } | { kind: 'none' };
+
 /** Milliseconds one block may spend executing transactions before it is sealed anyway, so a flood cannot stall the chain. */
 const MAX_BUILD_MS = 2_000;
 
@@ -57,6 +63,9 @@ export class BlockProducer {
   private tail: Promise<unknown> = Promise.resolve();
   private again = false;
   private stopped = false;
+  private mode: MiningMode;
+  /** Bumped on every mode change, so a timer armed under the old mode does not re-arm itself. */
+  private generation = 0;
   /** Set while a block is being built: unpaid work (eth_call) waits for it (node/rpc/call-gate.ts). */
   private buildingNow: Promise<unknown> | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -69,13 +78,37 @@ export class BlockProducer {
     private readonly deps: ProducerDeps,
   ) {
     this.coinbase = createAddressFromString(opts.coinbase);
+    this.mode = opts.blockTime === 0 ? { kind: 'auto' } : { kind: 'interval', seconds: opts.blockTime };
   }
 
   start(): void {
-    if (this.opts.blockTime === 0) {
+    this.arm();
+  }
+
+  get mining(): MiningMode {
+    return this.mode;
+  }
+
+  /** Switches how blocks are sealed from now on (a dev chain's evm_setAutomine/evm_setIntervalMining). */
+  setMining(mode: MiningMode): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.mode = mode;
+    this.generation++;
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    if (this.mode.kind === 'auto') {
       this.unsubscribe = this.deps.pool.onAdded(() => this.trigger());
-    } else {
-      this.schedule();
+      // what waited in the pool while mining was off goes now, as a new arrival would (after a
+      // timer's seal still running, whose loop does not look for more)
+      void Promise.resolve(this.running).then(() => this.trigger());
+    } else if (this.mode.kind === 'interval') {
+      this.schedule(this.generation, this.mode.seconds);
     }
   }
 
@@ -119,16 +152,18 @@ export class BlockProducer {
     return next;
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
+  private schedule(generation: number, seconds: number): void {
+    if (this.stopped || generation !== this.generation) return;
     const parentTs = Number(this.deps.chain.head.header.timestamp - (this.dev?.offset ?? 0n)) * 1000;
-    const due = Math.max(parentTs + this.opts.blockTime * 1000 - Date.now(), 0);
+    // never more than one interval away: a parent stamped ahead of the clock (a dev chain's
+    // evm_setNextBlockTimestamp) must not stall the timer until the clock catches up
+    const due = Math.min(Math.max(parentTs + seconds * 1000 - Date.now(), 0), seconds * 1000);
     this.timer = setTimeout(() => {
       this.running = this.sealOne()
         .then(() => undefined)
         .finally(() => {
           this.running = undefined;
-          this.schedule();
+          this.schedule(generation, seconds);
         });
     }, due);
   }
@@ -225,7 +260,7 @@ export class BlockProducer {
       coinbase: this.coinbase,
       baseFeePerGas: baseFee,
     });
-    const maxTxs = this.opts.blockTime === 0 ? 1 : Number.POSITIVE_INFINITY;
+    const maxTxs = this.mode.kind === 'auto' ? 1 : Number.POSITIVE_INFINITY;
     const included: PoolTx[] = [];
     const edits = this.dev?.edits.splice(0) ?? [];
     if (this.dev !== undefined) this.dev.nextTimestamp = undefined;

@@ -1,8 +1,10 @@
 /**
  * anvil's and Hardhat's test-control methods, on a `--dev` sequencer only (every other node answers
  * them with -32601): mining on demand (evm_mine, anvil_mine), time (evm_increaseTime,
- * evm_setNextBlockTimestamp), state edits (anvil_setBalance, anvil_setCode, anvil_setNonce,
- * anvil_setStorageAt) and snapshots (evm_snapshot, evm_revert), with the hardhat_ aliases.
+ * evm_setNextBlockTimestamp), how blocks are sealed (evm_setAutomine, evm_setIntervalMining), the
+ * pool (anvil_dropTransaction and its kin), state edits (anvil_setBalance, anvil_setCode,
+ * anvil_setNonce, anvil_setStorageAt) and snapshots (evm_snapshot, evm_revert), with the hardhat_
+ * aliases.
  * Params and results as anvil's, so viem's test client (mode 'anvil') drives them unchanged.
  *
  * How they fit a chain of committed blocks: a state edit is applied at the start of the next block,
@@ -18,7 +20,7 @@ import type { Chain } from '../node/chain/chain.ts';
 import { RpcCode, RpcError, invalidParams } from '../node/rpc/errors.ts';
 import { q } from '../node/rpc/format.ts';
 import { type MethodDef, method } from '../node/rpc/method.ts';
-import { zAddress, zData } from '../node/rpc/schemas.ts';
+import { zAddress, zData, zHash } from '../node/rpc/schemas.ts';
 import type { BlockProducer, DevHooks } from './block-producer.ts';
 import type { Mempool } from './mempool.ts';
 
@@ -32,6 +34,8 @@ const zNum = z.union([
 ]);
 /** evm_mine's optional argument: a timestamp, or { timestamp, blocks }. */
 const zMineArg = z.union([zNum, z.object({ timestamp: zNum.optional(), blocks: zNum.optional() })]).optional();
+/** Longest interval evm_setIntervalMining takes (a day): longer would overflow Node's timers. */
+const MAX_INTERVAL = 86_400n;
 /** Most blocks one call mines: a caller cannot make the node seal forever. */
 const MAX_MINE = 10_000n;
 
@@ -107,6 +111,32 @@ export function devControlMethods(producer: BlockProducer, chain: Chain, pool: M
       });
       return true;
     }),
+    evm_setAutomine: method([z.boolean()], ([on]) => {
+      // as anvil: turning automine off stops mining unless a timer runs, which it leaves alone
+      if (on && producer.mining.kind !== 'auto') producer.setMining({ kind: 'auto' });
+      if (!on && producer.mining.kind === 'auto') producer.setMining({ kind: 'none' });
+      return null;
+    }),
+    anvil_getAutomine: method([], () => producer.mining.kind === 'auto'),
+    evm_setIntervalMining: method([zNum], ([seconds]) => {
+      if (seconds > MAX_INTERVAL) throw invalidParams(`at most ${MAX_INTERVAL} seconds`);
+      producer.setMining(seconds === 0n ? { kind: 'none' } : { kind: 'interval', seconds: Number(seconds) });
+      return null;
+    }),
+    anvil_getIntervalMining: method([], () => (producer.mining.kind === 'interval' ? producer.mining.seconds : null)),
+    anvil_dropTransaction: method([zHash], ([hash]) => {
+      const known = pool.get(hash) !== undefined;
+      pool.remove(hash);
+      return known ? hash : null;
+    }),
+    anvil_dropAllTransactions: method([], () => {
+      pool.clear();
+      return null;
+    }),
+    anvil_removePoolTransactions: method([zAddress], ([a]) => {
+      pool.removeSender(a.toString());
+      return null;
+    }),
     evm_snapshot: method([], () => {
       const id = nextSnapshot++;
       snapshots.set(id, chain.head.header.number);
@@ -126,6 +156,6 @@ export function devControlMethods(producer: BlockProducer, chain: Chain, pool: M
       return true;
     }),
   };
-  for (const m of ['mine', 'setBalance', 'setNonce', 'setCode', 'setStorageAt']) methods[`hardhat_${m}`] = methods[`anvil_${m}`]!;
+  for (const m of ['mine', 'setBalance', 'setNonce', 'setCode', 'setStorageAt', 'getAutomine', 'dropTransaction']) methods[`hardhat_${m}`] = methods[`anvil_${m}`]!;
   return methods;
 }

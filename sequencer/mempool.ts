@@ -64,7 +64,23 @@ export class Mempool {
     return ptx;
   }
 
-  private checkStateless(tx: TypedTransaction, size: number): PoolTx {
+  /**
+   * Admits a transaction whose sender the node vouches for instead of a signature: an account a
+   * `--dev` chain impersonates (anvil_impersonateAccount). Every other rule applies.
+   */
+  async addImpersonated(tx: TypedTransaction, sender: Address): Promise<PoolTx> {
+    const raw = tx.serialize();
+    if (raw.length > this.opts.maxTxBytes) {
+      throw new TxPoolError(E.Oversized, `oversized data: transaction size ${raw.length}, limit ${this.opts.maxTxBytes}`);
+    }
+    const ptx = this.checkStateless(tx, raw.length, sender);
+    const acct = await this.deps.state.account(ptx.sender);
+    this.checkStateful(ptx, acct);
+    this.insert(ptx, acct.nonce);
+    return ptx;
+  }
+
+  private checkStateless(tx: TypedTransaction, size: number, vouched?: Address): PoolTx {
     const { gasLimit, minFee } = this.deps.limits();
     const chainId = this.deps.common.chainId();
     if ('chainId' in tx && typeof tx.chainId === 'bigint' && tx.chainId !== chainId) {
@@ -72,7 +88,7 @@ export class Mempool {
     }
     let sender: Address;
     try {
-      sender = tx.getSenderAddress();
+      sender = vouched ?? tx.getSenderAddress();
     } catch (err) {
       throw new TxPoolError(E.InvalidSender, `invalid sender: ${(err as Error).message}`);
     }
@@ -215,6 +231,12 @@ export class Mempool {
     const q = this.senders.get(p.senderHex);
     q?.txs.delete(p.nonce);
     if (q !== undefined && q.txs.size === 0) this.senders.delete(p.senderHex);
+  }
+
+  /** Drops every pooled transaction of one sender (a dev chain's anvil_removePoolTransactions). */
+  removeSender(senderHex: string): void {
+    const q = this.senders.get(senderHex.toLowerCase());
+    for (const t of [...(q?.txs.values() ?? [])]) this.remove(t.hash);
   }
 
   /** Drops every pooled transaction (a dev chain's snapshot revert). */
