@@ -32,7 +32,7 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
   return {
     pool,
     // --dev only: the node signs with the funded dev accounts, and tests control mining, time, state and snapshots (anvil's and Hardhat's methods)
-    methods: allMethods(options.dev ? { ...devAccountMethods(devAccounts().map((a) => a.privateKey as `0x${string}`)), ...devControlMethods(producer, chain, pool) } : {}),
+    methods: allMethods(options.dev ? { ...devAccountMethods(devAccounts().map((a) => a.privateKey as `0x${string}`), (tx, sender) => pool.addImpersonated(tx, sender)), ...devControlMethods(producer, chain, pool) } : {}),
     rollup: l1?.rpc,
     producer,
     metrics: { l1 },

@@ -10,6 +10,7 @@ import type { TypedTransaction } from '@ethereumjs/tx';
 import { bytesToHex } from '@ethereumjs/util';
 import type { Chain } from '../chain/chain.ts';
 import { isDepositTx } from '../chain/deposit-tx.ts';
+import { isImpersonationMarked, withSender } from '../chain/impersonation.ts';
 import { type ExecutionBudget, attachBudget } from '../chain/execution-budget.ts';
 import { BlockAssembler, assemblyHeader } from '../rollup/block-assembler.ts';
 
@@ -40,8 +41,12 @@ export async function traceBlock<R>(chain: Chain, block: Block, makeTracer: () =
   if (budget !== undefined) attachBudget(vm, budget);
   const asm = await BlockAssembler.start(vm, assemblyHeader(block));
   const out: TracedTx<R>[] = [];
+  // a dev chain's impersonated transactions carry no signature: their senders are the stored ones
+  const marked = block.transactions.some(isImpersonationMarked);
+  const senders = marked ? await chain.store.getSenders(block.hash()) : [];
   try {
-    for (const [i, tx] of block.transactions.entries()) {
+    for (const [i, stored] of block.transactions.entries()) {
+      const tx = marked && isImpersonationMarked(stored) ? withSender(stored, senders[i]!) : stored;
       budget?.check();
       const tracer = indexes === undefined || indexes.has(i) ? makeTracer() : undefined;
       tracer?.attach(vm.evm);

@@ -19,6 +19,7 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
   let node: DevNode;
   let plain: DevNode;
   const stranger = privateKeyToAccount(`0x${'5a'.repeat(32)}`).address;
+  let impersonatedHash: Hex | undefined;
   const test = () =>
     createTestClient({ chain: chainAt(1337, node.url), mode: 'anvil', transport: http(node.url) })
       .extend(publicActions)
@@ -81,6 +82,80 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
     expect(await t.getTransactionCount({ address: stranger })).toBe(8);
   });
 
+  it('switches between automine, interval mining and none; drops pooled transactions', async () => {
+    const t = test();
+    const from = privateKeyToAccount(devAccounts(3)[2]!.privateKey as Hex);
+    expect(await t.getAutomine()).toBe(false);
+    expect(await call(node.url, 'anvil_getIntervalMining')).toMatchObject({ result: 30 });
+    await t.setAutomine(true);
+    expect(await t.getAutomine()).toBe(true);
+    expect(await call(node.url, 'anvil_getIntervalMining')).toMatchObject({ result: null });
+    const first = await t.sendTransaction({ account: from, to: stranger, value: 1n });
+    expect((await t.waitForTransactionReceipt({ hash: first, timeout: 10_000 })).status).toBe('success');
+    // off: nothing is sealed until asked
+    await t.setAutomine(false);
+    const start = await t.getBlockNumber({ cacheTime: 0 });
+    const dropped = await t.sendTransaction({ account: from, to: stranger, value: 2n });
+    expect(await call(node.url, 'anvil_dropTransaction', [dropped])).toMatchObject({ result: dropped });
+    expect(await call(node.url, 'anvil_dropTransaction', [dropped])).toMatchObject({ result: null });
+    expect(await t.getTransaction({ hash: dropped }).catch(() => null)).toBeNull();
+    const kept = await t.sendTransaction({ account: from, to: stranger, value: 3n });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await t.getBlockNumber({ cacheTime: 0 })).toBe(start);
+    // back on: what waited in the pool is sealed without a new arrival
+    await t.setAutomine(true);
+    expect((await t.waitForTransactionReceipt({ hash: kept, timeout: 10_000 })).blockNumber).toBe(start + 1n);
+    // a timer of 1 s, then none
+    await t.setIntervalMining({ interval: 1 });
+    expect(await t.getAutomine()).toBe(false);
+    const ticking = await t.getBlockNumber({ cacheTime: 0 });
+    for (let i = 0; i < 100 && (await t.getBlockNumber({ cacheTime: 0 })) < ticking + 2n; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await t.getBlockNumber({ cacheTime: 0 })).toBeGreaterThanOrEqual(ticking + 2n);
+    await t.setIntervalMining({ interval: 0 });
+    expect(await call(node.url, 'anvil_getIntervalMining')).toMatchObject({ result: null });
+    expect((await call(node.url, 'evm_setIntervalMining', [10 ** 9])).error?.code).toBe(-32602);
+    expect((await call(node.url, 'evm_setAutomine', ['yes'])).error?.code).toBe(-32602);
+    await t.setIntervalMining({ interval: 30 });
+  });
+
+  it('impersonates an account without its key: it sends unsigned, is traced as the sender, and is locked again after', async () => {
+    const t = test();
+    const [whale, other]: Address[] = ['0x00000000000000000000000000000000000a11ce', '0x0000000000000000000000000000000000000b0b'];
+    for (const a of [whale, other]) await t.setBalance({ address: a, value: parseEther('10') });
+    const send = (from: Address, value = '0x7') => call(node.url, 'eth_sendTransaction', [{ from, to: stranger, value }]);
+    expect((await send(whale)).error).toMatchObject({ code: -32000, message: 'unknown account' });
+    await t.impersonateAccount({ address: whale });
+    await t.impersonateAccount({ address: other });
+    const hash = await t.sendTransaction({ account: whale, to: stranger, value: 7n, chain: null });
+    impersonatedHash = hash;
+    // the same payload from another sender is another transaction (the hash covers the sender)
+    const twin = (await send(other)).result as Hex;
+    expect(twin).not.toBe(hash);
+    const before = await t.getBalance({ address: stranger });
+    await t.mine({ blocks: 1 });
+    const receipt = await t.waitForTransactionReceipt({ hash });
+    expect(receipt).toMatchObject({ status: 'success', from: whale });
+    expect((await t.waitForTransactionReceipt({ hash: twin })).from).toBe(other);
+    expect(await t.getBalance({ address: stranger })).toBe(before + 14n);
+    expect((await t.getTransaction({ hash })).from).toBe(whale);
+    // tracing re-executes the block with the stored sender, not one recovered from the marker
+    expect(await call(node.url, 'debug_traceTransaction', [hash, { tracer: 'callTracer' }])).toMatchObject({ result: { from: whale, to: stranger.toLowerCase(), value: '0x7' } });
+    await t.stopImpersonatingAccount({ address: whale });
+    expect((await send(whale)).error?.message).toBe('unknown account');
+    // viem's sendUnsignedTransaction, and anvil_autoImpersonateAccount for every account
+    const unsigned = await t.sendUnsignedTransaction({ from: other, to: stranger, value: 1n });
+    await call(node.url, 'anvil_autoImpersonateAccount', [true]);
+    const auto = (await send(whale, '0x1')).result as Hex;
+    await t.mine({ blocks: 1 });
+    for (const h of [unsigned, auto]) expect((await t.waitForTransactionReceipt({ hash: h })).status).toBe('success');
+    // an account with code cannot send here (EIP-3607 stays): a clear error, not a silent drop
+    await t.setCode({ address: whale, bytecode: '0x00' });
+    expect((await send(whale)).error?.message).toMatch(/has code \(EIP-3607\)/);
+    await call(node.url, 'anvil_autoImpersonateAccount', [false]);
+    await t.stopImpersonatingAccount({ address: other });
+    expect((await send(other)).error?.message).toBe('unknown account');
+  });
+
   it('a snapshot and a revert take back blocks, state and the pool; a restart keeps the reverted chain', async () => {
     const t = test();
     const id = await t.snapshot();
@@ -105,6 +180,9 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
     expect(await node.stop()).toBe(0);
     node = await startDevNode({ blockTime: 30, datadir: node.datadir });
     expect((await test().getBlock({ blockNumber: after.number })).hash).toBe(after.hash);
+    // read back from disk, an impersonated transaction still re-executes as its stored sender
+    const traced = await call(node.url, 'debug_traceTransaction', [impersonatedHash, { tracer: 'callTracer' }]);
+    expect(traced.result).toMatchObject({ from: '0x00000000000000000000000000000000000a11ce', value: '0x7' });
   });
 
   it('a node without --dev refuses every test-control method with -32601', async () => {
@@ -121,6 +199,14 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
       'anvil_setStorageAt',
       'evm_snapshot',
       'evm_revert',
+      'evm_setAutomine',
+      'anvil_getAutomine',
+      'evm_setIntervalMining',
+      'anvil_dropTransaction',
+      'anvil_impersonateAccount',
+      'anvil_stopImpersonatingAccount',
+      'anvil_autoImpersonateAccount',
+      'eth_sendUnsignedTransaction',
     ]) {
       expect((await call(plain.url, m, [])).error?.code, m).toBe(-32601);
     }
