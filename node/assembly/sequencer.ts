@@ -29,10 +29,13 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
   const rollup = options.rollup;
   const l1 = rollup === undefined ? undefined : await startL1({ ...options, rollup }, chain, logger, { calls, artifacts, jobInputs: p2p?.inputs });
   const producer = new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => shared.fatal(err) });
+  // --dev only: the node signs with the funded dev accounts (or impersonates any), and tests control
+  // mining, time, state and snapshots (anvil's and Hardhat's methods)
+  const devKeys = devAccounts().map((a) => a.privateKey as `0x${string}`);
+  const dev = options.dev ? { ...devAccountMethods(devKeys, (tx, sender) => pool.addImpersonated(tx, sender)), ...devControlMethods(producer, chain, pool) } : {};
   return {
     pool,
-    // --dev only: the node signs with the funded dev accounts, and tests control mining, time, state and snapshots (anvil's and Hardhat's methods)
-    methods: allMethods(options.dev ? { ...devAccountMethods(devAccounts().map((a) => a.privateKey as `0x${string}`), (tx, sender) => pool.addImpersonated(tx, sender)), ...devControlMethods(producer, chain, pool) } : {}),
+    methods: allMethods(dev),
     rollup: l1?.rpc,
     producer,
     metrics: { l1 },
