@@ -1,8 +1,18 @@
 import { createBlock } from '@ethereumjs/block';
 import type { Block } from '@ethereumjs/block';
+import type { EVMInterface } from '@ethereumjs/evm';
 import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
-import { Account, type Address, KECCAK256_NULL, bytesToHex, createContractAddress, createZeroAddress, equalsBytes } from '@ethereumjs/util';
+import {
+  Account,
+  type Address,
+  type EOACode7702AuthorizationListBytesItem,
+  KECCAK256_NULL,
+  bytesToHex,
+  createContractAddress,
+  createZeroAddress,
+  equalsBytes,
+} from '@ethereumjs/util';
 import { runTx } from '@ethereumjs/vm';
 import type { VM } from '@ethereumjs/vm';
 import { decodeErrorResult, getAddress } from 'viem';
@@ -49,6 +59,28 @@ export interface AccountOverride {
   stateDiff?: Map<Uint8Array, Uint8Array>;
 }
 export type StateOverrides = Map<Address, AccountOverride>;
+
+/** A transaction about to run, as a tracer sees it before the transaction changes any state. */
+export interface TxStart {
+  from: Address;
+  /** undefined for a contract creation */
+  to: Address | undefined;
+  coinbase: Address;
+  /** A set-code transaction's authorizations (EIP-7702), as signed. */
+  authorizations?: readonly EOACode7702AuthorizationListBytesItem[];
+}
+
+/**
+ * A tracer's hooks around one transaction or call: its EVM event listeners, and the two moments
+ * a tracer of state needs, before the sender's nonce and gas payment and after the fees and
+ * self-destructs, while the changes are still in the state (a trace unwinds them afterwards).
+ */
+export interface TxObserver {
+  attach(evm: EVMInterface): void;
+  detach(evm: EVMInterface): void;
+  start?(tx: TxStart): Promise<void>;
+  end?(): Promise<void>;
+}
 
 /** A call that did not succeed; `reverted` carries the contract's revert data. */
 export class ExecutionError extends CodedError {
@@ -100,26 +132,26 @@ export class CallExecutor {
   }
 
   /**
-   * debug_traceCall: the call run as eth_call runs it, with `observe` attached to its VM for the
-   * run (a tracer's hooks; it returns their removal). Answers the gas the call had and used,
-   * whether or not it succeeded; a transaction the VM refuses outright throws.
+   * debug_traceCall: the call run as eth_call runs it, with `observer` attached to its EVM for the
+   * run. Answers the gas the call had and used, whether or not it succeeded; a transaction the VM
+   * refuses outright throws.
    */
   async traceCall(
     req: CallRequest,
     block: Block,
-    observe: (vm: VM) => () => void,
+    observer: TxObserver,
     overrides?: StateOverrides,
     budget?: ExecutionBudget,
   ): Promise<{ gas: bigint; gasUsed: bigint; failed: boolean; returnValue: Uint8Array }> {
     const vm = await this.prepare(block, overrides, budget);
     const gas = this.gasFor(req, block);
-    const detach = observe(vm);
+    observer.attach(vm.evm);
     try {
-      const out = await this.run(vm, req, block, gas);
+      const out = await this.run(vm, req, block, gas, false, observer);
       if (out.invalid === true) throw failure(out);
       return { gas, gasUsed: out.gasUsed, failed: !out.ok, returnValue: out.returnValue };
     } finally {
-      detach();
+      observer.detach(vm.evm);
     }
   }
 
@@ -209,7 +241,7 @@ export class CallExecutor {
   }
 
   /** One execution in a checkpoint that is always reverted, so runs do not see each other. */
-  private async run(vm: VM, req: CallRequest, block: Block, gas: bigint, reportAccessList = false): Promise<Outcome> {
+  private async run(vm: VM, req: CallRequest, block: Block, gas: bigint, reportAccessList = false, observer?: TxObserver): Promise<Outcome> {
     const from = req.from ?? createZeroAddress();
     const priced = req.gasPrice !== undefined || req.maxFeePerGas !== undefined;
     // Unpriced calls run with base fee 0, as geth does, so an empty account can call.
@@ -224,13 +256,12 @@ export class CallExecutor {
         const error = `insufficient funds for gas * price + value: address ${getAddress(from.toString())} have ${acct.balance} want ${want}`;
         return { ok: false, gasUsed: gas, refund: 0n, returnValue: new Uint8Array(), error, invalid: true };
       }
-      if (!equalsBytes(acct.codeHash, KECCAK256_NULL)) return await this.runAsCall(vm, req, from, ctx, gas);
-      const tx = buildTx(req, acct.nonce, gas, this.chain);
-      (tx as { getSenderAddress: () => Address }).getSenderAddress = () => from;
-      const r = await runTx(vm, { tx, block: ctx, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true, reportAccessList });
-      const err = r.execResult.exceptionError?.error;
-      const accessList = r.accessList?.map((e) => ({ address: e.address as Hex, storageKeys: e.storageKeys as Hex[] }));
-      return { ok: err === undefined, gasUsed: r.totalGasSpent, refund: r.gasRefund, returnValue: r.execResult.returnValue, error: err, accessList };
+      await observer?.start?.({ from, to: req.to, coinbase: ctx.header.coinbase });
+      const out = equalsBytes(acct.codeHash, KECCAK256_NULL)
+        ? await this.runAsTx(vm, req, from, acct.nonce, ctx, gas, reportAccessList)
+        : await this.runAsCall(vm, req, from, ctx, gas);
+      await observer?.end?.();
+      return out;
     } catch (err) {
       if (err instanceof ExecutionTimeoutError) throw err;
       return { ok: false, gasUsed: gas, refund: 0n, returnValue: new Uint8Array(), error: vmErrorMessage(err), invalid: true };
@@ -238,6 +269,15 @@ export class CallExecutor {
       // a throw from inside the EVM leaves frames open: the next run of an estimate must start clean
       await unwindState(vm, depth);
     }
+  }
+
+  private async runAsTx(vm: VM, req: CallRequest, from: Address, nonce: bigint, block: Block, gas: bigint, reportAccessList: boolean): Promise<Outcome> {
+    const tx = buildTx(req, nonce, gas, this.chain);
+    (tx as { getSenderAddress: () => Address }).getSenderAddress = () => from;
+    const r = await runTx(vm, { tx, block, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true, reportAccessList });
+    const err = r.execResult.exceptionError?.error;
+    const accessList = r.accessList?.map((e) => ({ address: e.address as Hex, storageKeys: e.storageKeys as Hex[] }));
+    return { ok: err === undefined, gasUsed: r.totalGasSpent, refund: r.gasRefund, returnValue: r.execResult.returnValue, error: err, accessList };
   }
 
   /** Contracts cannot send transactions (EIP-3607), but eth_call from one is legitimate. */

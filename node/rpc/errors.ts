@@ -1,6 +1,7 @@
 import { TxPoolError } from '../txpool/errors.ts';
 import { ExecutionError } from '../chain/call.ts';
 import { ExecutionTimeoutError } from '../chain/execution-budget.ts';
+import { TraceTooLargeError } from '../trace/prestate-tracer.ts';
 import { CodedError } from '../../precompiles/errors.ts';
 
 /** JSON-RPC error codes as geth uses them; viem and ethers classify errors by these. */
@@ -40,6 +41,7 @@ export function toRpcError(err: unknown): RpcErrorBody {
   if (err instanceof RpcError) return withData({ code: err.code, message: err.message }, err.data);
   if (err instanceof TxPoolError) return { code: RpcCode.Server, message: err.message };
   if (err instanceof ExecutionTimeoutError) return { code: RpcCode.Server, message: err.message };
+  if (err instanceof TraceTooLargeError) return { code: RpcCode.LimitExceeded, message: err.message };
   if (err instanceof ExecutionError) {
     return withData({ code: err.reverted ? RpcCode.ExecutionReverted : RpcCode.Server, message: err.message }, err.data);
   }

@@ -5,9 +5,9 @@
  * parent's state, which this node keeps for every block (no state pruning: an archive node).
  */
 import type { Block } from '@ethereumjs/block';
-import type { EVMInterface } from '@ethereumjs/evm';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { bytesToHex } from '@ethereumjs/util';
+import type { TxObserver, TxStart } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 import { isImpersonationMarked, withSender } from '../chain/impersonation.ts';
@@ -21,9 +21,7 @@ export interface TxOutcome {
   returnValue: Uint8Array;
 }
 
-export interface Tracer<R> {
-  attach(evm: EVMInterface): void;
-  detach(evm: EVMInterface): void;
+export interface Tracer<R> extends TxObserver {
   result(outcome: TxOutcome): R;
 }
 
@@ -51,7 +49,9 @@ export async function traceBlock<R>(chain: Chain, block: Block, makeTracer: () =
       const tracer = indexes === undefined || indexes.has(i) ? makeTracer() : undefined;
       tracer?.attach(vm.evm);
       try {
+        await tracer?.start?.(txStart(tx, block));
         const outcome = await run(asm, tx);
+        await tracer?.end?.();
         if (tracer !== undefined) out.push({ txHash: bytesToHex(tx.hash()), result: tracer.result(outcome) });
       } catch (err) {
         // the time budget ran out inside the EVM, which the assembler reports as an internal error: say so as eth_call does
@@ -66,6 +66,14 @@ export async function traceBlock<R>(chain: Chain, block: Block, makeTracer: () =
     await asm.abort();
   }
   return out;
+}
+
+function txStart(tx: TypedTransaction, block: Block): TxStart {
+  const dep: unknown = tx;
+  const coinbase = block.header.coinbase;
+  if (isDepositTx(dep)) return { from: dep.from, to: dep.to, coinbase };
+  const authorizations = 'authorizationList' in tx ? tx.authorizationList : undefined;
+  return { from: tx.getSenderAddress(), to: tx.to, coinbase, authorizations };
 }
 
 async function run(asm: BlockAssembler, tx: TypedTransaction): Promise<TxOutcome> {

@@ -1,14 +1,17 @@
 /**
  * geth's tracing methods, on every node: the default struct logger (`disableStack`,
- * `disableStorage`, `enableMemory`, `enableReturnData`, `limit`) and the built-in `callTracer`
- * (`onlyTopCall`, `withLog`). debug_traceTransaction and debug_traceBlockByNumber/ByHash re-execute
- * stored blocks from their parent's state (node/trace/replay.ts); debug_traceCall runs a call as
- * eth_call does. Bounded like eth_call: the same call gate, deadline and per-client turns, and a
- * cap on struct-log entries. prestateTracer is not implemented yet and is refused as such.
+ * `disableStorage`, `enableMemory`, `enableReturnData`, `limit`), the built-in `callTracer`
+ * (`onlyTopCall`, `withLog`) and `prestateTracer` (`diffMode`, `disableCode`, `disableStorage`,
+ * `includeEmpty`). debug_traceTransaction and debug_traceBlockByNumber/ByHash re-execute stored
+ * blocks from their parent's state (node/trace/replay.ts); debug_traceCall runs a call as eth_call
+ * does. Bounded like eth_call: the same call gate, deadline and per-client turns, a cap on
+ * struct-log entries and one on the code a prestate trace returns. Other tracers (4byteTracer,
+ * JavaScript tracers...) are refused with -32602.
  */
 import { hexToBytes } from '@ethereumjs/util';
 import { z } from 'zod';
 import { CallTracer } from '../../trace/call-tracer.ts';
+import { PrestateTracer } from '../../trace/prestate-tracer.ts';
 import type { Tracer, TxOutcome } from '../../trace/replay.ts';
 import { traceBlock } from '../../trace/replay.ts';
 import { StructLogger, structResult } from '../../trace/struct-logger.ts';
@@ -22,7 +25,17 @@ import { toCall, toOverrides } from './state.ts';
 const zTraceConfig = z
   .object({
     tracer: z.string().optional(),
-    tracerConfig: z.object({ onlyTopCall: z.boolean().optional(), withLog: z.boolean().optional() }).passthrough().optional(),
+    tracerConfig: z
+      .object({
+        onlyTopCall: z.boolean().optional(),
+        withLog: z.boolean().optional(),
+        diffMode: z.boolean().optional(),
+        disableCode: z.boolean().optional(),
+        disableStorage: z.boolean().optional(),
+        includeEmpty: z.boolean().optional(),
+      })
+      .passthrough()
+      .optional(),
     timeout: z.string().optional(),
     disableStack: z.boolean().optional(),
     disableStorage: z.boolean().optional(),
@@ -43,13 +56,20 @@ function tracerFor(c: TraceConfig): () => Tracer<unknown> {
     const cfg = { onlyTopCall: c?.tracerConfig?.onlyTopCall === true, withLog: c?.tracerConfig?.withLog === true };
     return () => new CallTracer(cfg);
   }
+  if (tracer === 'prestateTracer') {
+    const t = c?.tracerConfig;
+    // geth's refusal: diffMode already leaves out what did not change, empty accounts included
+    if (t?.diffMode === true && t.includeEmpty === true) throw new RpcError(RpcCode.InvalidParams, 'cannot use diffMode with includeEmpty');
+    const cfg = { diffMode: t?.diffMode, disableCode: t?.disableCode, disableStorage: t?.disableStorage, includeEmpty: t?.includeEmpty };
+    return () => new PrestateTracer(cfg);
+  }
   if (tracer === undefined || tracer === '' || tracer === 'structLogger') {
     return () => {
       const logger = new StructLogger(c ?? {});
       return { attach: (evm) => logger.attach(evm), detach: (evm) => logger.detach(evm), result: (o: TxOutcome) => structResult(logger, o) };
     };
   }
-  throw new RpcError(RpcCode.InvalidParams, `tracer ${JSON.stringify(tracer)} is not supported (the struct logger and callTracer are)`);
+  throw new RpcError(RpcCode.InvalidParams, `tracer ${JSON.stringify(tracer)} is not supported (the struct logger, callTracer and prestateTracer are)`);
 }
 
 export const debugTraceMethods = {
@@ -80,16 +100,7 @@ export const debugTraceMethods = {
     const tracer = tracerFor(config)();
     const block = await b.blockByRef(ref);
     const outcome = await b.callGate.run(currentClient(), requestDeadline(), (budget) =>
-      b.calls.traceCall(
-        toCall(req),
-        block,
-        (vm) => {
-          tracer.attach(vm.evm);
-          return () => tracer.detach(vm.evm);
-        },
-        toOverrides(config?.stateOverrides),
-        budget,
-      ),
+      b.calls.traceCall(toCall(req), block, tracer, toOverrides(config?.stateOverrides), budget),
     );
     return tracer.result(outcome);
   }),
