@@ -213,10 +213,10 @@ export class BlockProducer {
     } finally {
       this.buildingNow = undefined;
     }
-    const { block, included, receipts, execMs, attrs, depositSenders } = built;
+    const { block, included, receipts, activity, execMs, attrs, depositSenders } = built;
     const sealed = Date.now();
     try {
-      await chain.commit(block, [...depositSenders, ...included.map((p) => p.sender)], receipts);
+      await chain.commit(block, [...depositSenders, ...included.map((p) => p.sender)], receipts, activity);
     } catch (err) {
       this.deps.onFatal(err as Error);
       return undefined;
@@ -252,14 +252,18 @@ export class BlockProducer {
     const now = BigInt(Math.floor(Date.now() / 1000)) + (this.dev?.offset ?? 0n);
     const fixed = this.dev?.nextTimestamp;
     const timestamp = fixed !== undefined && fixed > parent.header.timestamp ? fixed : now > parent.header.timestamp ? now : parent.header.timestamp + 1n;
-    const asm = await BlockAssembler.start(vm, {
-      parentHash: parent.hash(),
-      number: parent.header.number + 1n,
-      timestamp,
-      gasLimit: this.opts.gasLimit,
-      coinbase: this.coinbase,
-      baseFeePerGas: baseFee,
-    });
+    const asm = await BlockAssembler.start(
+      vm,
+      {
+        parentHash: parent.hash(),
+        number: parent.header.number + 1n,
+        timestamp,
+        gasLimit: this.opts.gasLimit,
+        coinbase: this.coinbase,
+        baseFeePerGas: baseFee,
+      },
+      { recordActivity: true },
+    );
     const maxTxs = this.mode.kind === 'auto' ? 1 : Number.POSITIVE_INFINITY;
     const included: PoolTx[] = [];
     const edits = this.dev?.edits.splice(0) ?? [];
@@ -304,6 +308,6 @@ export class BlockProducer {
     const block = await asm.seal();
     const receipts = asm.receipts;
     logger.trace({ hash: bytesToHex(block.hash()) }, 'built');
-    return { block, included, receipts, execMs, attrs, depositSenders };
+    return { block, included, receipts, activity: asm.activity, execMs, attrs, depositSenders };
   }
 }

@@ -13,6 +13,7 @@ import { OverlayDB } from '../db/overlay-db.ts';
 import { TrieDB } from '../db/trie-db.ts';
 import { buildGenesis } from './genesis.ts';
 import type { GenesisSpec } from './genesis.ts';
+import type { TxActivity } from './address-index.ts';
 import type { StoredReceipt } from './receipts.ts';
 import { L2StateManager } from './state-manager.ts';
 import { ChainStore } from './store.ts';
@@ -167,12 +168,12 @@ export class Chain {
   }
 
   /** Persists a block built or executed on top of the head, with the state it wrote, atomically. */
-  async commit(block: Block, senders: Address[], receipts: StoredReceipt[]): Promise<void> {
+  async commit(block: Block, senders: Address[], receipts: StoredReceipt[], activity?: readonly TxActivity[]): Promise<void> {
     if (!equalsBytes(block.header.parentHash, this._head.hash())) {
       throw new Error(`block ${block.header.number} does not extend head ${this._head.header.number}`);
     }
     try {
-      await this.store.commitBlock({ block, senders, receipts, stateOps: this.trieDB.takeWrites() });
+      await this.store.commitBlock({ block, senders, receipts, activity, stateOps: this.trieDB.takeWrites() });
     } finally {
       this.trieDB.settle();
     }

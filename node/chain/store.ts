@@ -4,7 +4,9 @@ import { Address, bytesToHex, concatBytes, equalsBytes } from '@ethereumjs/util'
 import { Prefix, be64, key, metaKey, readBe64 } from '../db/keys.ts';
 import { kvGet } from '../db/kv.ts';
 import type { KV, KVOp } from '../db/kv.ts';
+import { AddressIndex, type TxActivity, addressIndexOps } from './address-index.ts';
 import { decodeBlock } from './block-codec.ts';
+import { isDepositTx } from './deposit-tx.ts';
 import { decodeReceipts, encodeReceipts } from './receipts.ts';
 import type { StoredReceipt } from './receipts.ts';
 
@@ -39,18 +41,32 @@ export interface BlockRecord {
   receipts: StoredReceipt[];
   /** State trie writes produced while building or executing the block. */
   stateOps: KVOp[];
+  /** What each transaction touched, for the address index (absent for genesis). */
+  activity?: readonly TxActivity[];
 }
 
 /** Blocks, receipts, indexes and the head pointer. Knows nothing of execution. */
 export class ChainStore {
   private blockCache = new Map<string, Block>();
+  readonly addresses: AddressIndex;
   private receiptCache = new Map<string, StoredReceipt[]>();
 
   constructor(
     private readonly kv: KV,
     private readonly common: Common,
     private readonly indexed: readonly IndexedEvent[] = [],
-  ) {}
+  ) {
+    this.addresses = new AddressIndex(kv, (h, n, i) => this.isCanonicalTx(h, n, i));
+  }
+
+  /** Whether the transaction `hash` is in the canonical chain (at `number`, `index` when given). */
+  private async isCanonicalTx(hash: Uint8Array, number?: bigint, index?: number): Promise<boolean> {
+    const loc = await this.getTxLocation(hash);
+    if (loc === undefined || (index !== undefined && loc.index !== index)) return false;
+    const at = number ?? (await this.getBlockByHash(loc.blockHash))?.header.number;
+    const canonical = at === undefined ? undefined : await this.getCanonicalHash(at);
+    return canonical !== undefined && equalsBytes(canonical, loc.blockHash);
+  }
 
   async commitBlock(rec: BlockRecord, setHead = true): Promise<void> {
     const { block } = rec;
@@ -69,6 +85,15 @@ export class ChainStore {
       ops.push({ type: 'put', key: key(Prefix.txIndex, tx.hash()), value: loc });
     });
     if (this.indexed.length > 0) ops.push(...this.eventIndexOps(rec.receipts, hash, num));
+    if (rec.activity !== undefined) {
+      const txs = block.transactions.map((tx, i) => ({
+        hash: tx.hash(),
+        sender: rec.senders[i]!,
+        activity: rec.activity?.[i],
+        nonce: isDepositTx(tx as unknown) ? undefined : tx.nonce,
+      }));
+      ops.push(...addressIndexOps(block.header.number, txs));
+    }
     if (setHead) ops.push({ type: 'put', key: HEAD, value: hash });
     await this.kv.batch(ops);
     this.remember(block);

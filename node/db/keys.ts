@@ -14,6 +14,12 @@ export const Prefix = {
   derivationHead: 0x63,
   /** Indexed events (ChainOptions.indexedEvents): 'e' + address + topic0 + topic1 -> be64(number) ++ block hash ++ be32(log index in block); the newest write wins. */
   eventIndex: 0x65,
+  /** Address index (node/chain/address-index.ts): 'a' + address + be64(number) + be32(tx index) -> tx hash, per address a transaction touched. */
+  addressTx: 0x61,
+  /** 'k' + contract address -> hash of the transaction that created it ++ its creator's address; the newest write wins. */
+  contractCreator: 0x6b,
+  /** 'n' + sender + be64(nonce) -> tx hash. */
+  senderNonce: 0x6e,
 } as const;
 
 export function be64(n: bigint | number): Uint8Array {

@@ -7,6 +7,7 @@ import type { RunTxResult, TxReceipt, VM } from '@ethereumjs/vm';
 import { executeDeposit } from '../chain/deposit-exec.ts';
 import type { DepositResult } from '../chain/deposit-exec.ts';
 import type { DepositTx } from '../chain/deposit-tx.ts';
+import { ActivityRecorder, type TxActivity } from '../chain/address-index.ts';
 import { orderedTrieRoot } from '../chain/ordered-trie.ts';
 import { fromVmReceipt } from '../chain/receipts.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
@@ -38,6 +39,7 @@ interface Executed {
   receipt: TxReceipt;
   stored: StoredReceipt;
   bloom: Bloom;
+  activity?: TxActivity;
 }
 
 /**
@@ -64,27 +66,37 @@ export class BlockAssembler {
     private readonly header: HeaderData & { gasLimit: bigint },
     /** The committed state's depth, below the block's layer. */
     private readonly base: number,
+    private readonly recorder: ActivityRecorder | undefined,
   ) {
     this.context = createBlock({ header }, { common: vm.common, setHardfork: false });
   }
 
-  static async start(vm: VM, header: HeaderData & { gasLimit: bigint }): Promise<BlockAssembler> {
+  /** `recordActivity`: note what each transaction touches, for the address index (blocks to be committed). */
+  static async start(vm: VM, header: HeaderData & { gasLimit: bigint }, opts: { recordActivity?: boolean } = {}): Promise<BlockAssembler> {
     const base = stateDepth(vm);
     await vm.evm.journal.checkpoint();
-    return new BlockAssembler(vm, header, base);
+    const recorder = opts.recordActivity === true ? new ActivityRecorder() : undefined;
+    recorder?.attach(vm.evm);
+    return new BlockAssembler(vm, header, base, recorder);
   }
 
   get receipts(): StoredReceipt[] {
     return this.done.map((e) => e.stored);
   }
 
+  /** What each transaction touched, when recorded. */
+  get activity(): TxActivity[] | undefined {
+    return this.recorder === undefined ? undefined : this.done.map((e) => e.activity ?? { addresses: new Set(), created: [] });
+  }
+
   /** Runs a deposit; deposits never fail to apply (a failed call still has a receipt). */
   async addDeposit(dep: DepositTx): Promise<DepositResult> {
     if (dep.gasLimit > this.header.gasLimit - this.gasUsed) throw new Error('deposit has a higher gas limit than the remaining gas in the block');
     this.expectDepth(this.base + 1);
+    this.recorder?.reset();
     const r = await executeDeposit(this.vm, dep, this.context, this.gasUsed);
     const receipt: TxReceipt = { status: r.receipt.status, cumulativeBlockGasUsed: r.receipt.cumulativeGasUsed, bitvector: r.bloom.bitvector, logs: r.receipt.logs };
-    this.done.push({ tx: dep.asTyped(), receipt, stored: r.receipt, bloom: r.bloom });
+    this.done.push({ tx: dep.asTyped(), receipt, stored: r.receipt, bloom: r.bloom, activity: this.recorder?.take(dep.from, dep.to) });
     this.gasUsed += r.gasUsed;
     return r;
   }
@@ -98,6 +110,7 @@ export class BlockAssembler {
     const layer = this.base + 1;
     this.expectDepth(layer);
     let result: RunTxResult;
+    this.recorder?.reset();
     try {
       result = await runTx(this.vm, { tx, block: this.context, blockGasUsed: this.gasUsed, skipHardForkValidation: true });
     } catch (err) {
@@ -106,7 +119,7 @@ export class BlockAssembler {
       throw err;
     }
     this.expectDepth(layer);
-    this.done.push({ tx, receipt: result.receipt, stored: fromVmReceipt(result.receipt), bloom: result.bloom });
+    this.done.push({ tx, receipt: result.receipt, stored: fromVmReceipt(result.receipt), bloom: result.bloom, activity: this.recorder?.take(tx.getSenderAddress(), tx.to) });
     this.gasUsed += result.blockGasSpent;
     return result;
   }
@@ -132,6 +145,7 @@ export class BlockAssembler {
     );
     await this.vm.evm.journal.commit();
     this.expectDepth(this.base);
+    this.recorder?.detach(this.vm.evm);
     // The constructor takes the executed transaction objects as they are; createBlock would rebuild each.
     return new Block(
       header,
@@ -143,6 +157,7 @@ export class BlockAssembler {
   }
 
   async abort(): Promise<void> {
+    this.recorder?.detach(this.vm.evm);
     await unwindState(this.vm, this.base);
   }
 

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { BlockAssembler, assemblyHeader } from '../rollup/block-assembler.ts';
 import type { Chain } from '../chain/chain.ts';
 import { isDepositTx } from '../chain/deposit-tx.ts';
+import type { TxActivity } from '../chain/address-index.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
 import { SyncError, SyncErrorCode } from './errors.ts';
 
@@ -28,6 +29,7 @@ interface Executed {
   block: Block;
   senders: Address[];
   receipts: StoredReceipt[];
+  activity: TxActivity[] | undefined;
 }
 
 /** Header fields that re-execution cannot change and must therefore be taken as received. */
@@ -103,7 +105,7 @@ export class BlockImporter {
     const started = Date.now();
     const done = await this.execute(block, head);
     try {
-      await chain.commit(done.block, done.senders, done.receipts);
+      await chain.commit(done.block, done.senders, done.receipts, done.activity);
     } catch (err) {
       this.deps.onFatal(err as Error);
       throw err;
@@ -127,7 +129,7 @@ export class BlockImporter {
 
   private async execute(block: Block, parent: Block): Promise<Executed> {
     const vm = await this.vmAt(parent);
-    const asm = await BlockAssembler.start(vm, assemblyHeader(block));
+    const asm = await BlockAssembler.start(vm, assemblyHeader(block), { recordActivity: true });
     const senders: Address[] = [];
     let rebuilt: Block;
     try {
@@ -159,7 +161,7 @@ export class BlockImporter {
         `block ${block.header.number} ${bytesToHex(block.hash())} re-executes to ${bytesToHex(rebuilt.hash())}: ${differences(rebuilt, block)}`,
       );
     }
-    return { block: rebuilt, senders, receipts: asm.receipts };
+    return { block: rebuilt, senders, receipts: asm.receipts, activity: asm.activity };
   }
 
   /** The state writes of a refused block must never reach the next commit, nor its caches the next block. */
