@@ -7,6 +7,7 @@ import { debugRawMethods } from './debug-raw.ts';
 import { debugTraceMethods } from './debug-trace.ts';
 import { feeMethods } from './fees.ts';
 import { logMethods } from './logs.ts';
+import { otsMethods } from './ots.ts';
 import { rollupMethods } from './rollup.ts';
 import { stateMethods } from './state.ts';
 
@@ -23,6 +24,7 @@ export function allMethods(extra: Record<string, MethodDef> = {}): Record<string
     ...rollupMethods,
     ...debugRawMethods,
     ...debugTraceMethods,
+    ...otsMethods,
     ...extra,
   };
 }
