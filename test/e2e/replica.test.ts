@@ -132,6 +132,12 @@ describe('replicas follow the sequencer over libp2p: gossiped signed blocks, re-
       expect(r.status).toBe('0x1');
     }
     expect(await must(a.url, 'rollup_getInfo')).toEqual(await must(seq.url, 'rollup_getInfo'));
+    // replicas build the address index as they import: a sender's history and the deposit's recipient answer as on the sequencer
+    for (const who of [addr(senders[3]!), recipient]) {
+      const want = await must(seq.url, 'ots_searchTransactionsBefore', [who, 0, 10]);
+      expect(want.txs.length).toBeGreaterThan(0);
+      for (const node of [a, b]) expect(await must(node.url, 'ots_searchTransactionsBefore', [who, 0, 10])).toEqual(want);
+    }
   }, 600_000);
 
   it('forwards eth_sendRawTransaction (and pending nonces) to --sequencer-rpc; a replica without it refuses with -32000', async () => {
