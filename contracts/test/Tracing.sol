@@ -47,3 +47,20 @@ contract TraceCaller {
         revert("caller says no");
     }
 }
+
+/// @notice Gone at the end of the transaction that creates it (EIP-6780 deletes a contract that
+/// self-destructs in the transaction that created it), its value sent on to `heir`.
+contract TraceDoomed {
+    constructor(address payable heir) payable {
+        selfdestruct(heir);
+    }
+}
+
+/// @notice For prestate traces: a creation that self-destructs, and the opcodes that touch an
+/// account without calling it (BALANCE, EXTCODEHASH).
+contract TraceDoomer {
+    function doom(address payable heir, address other) external payable returns (bytes32) {
+        new TraceDoomed{value: msg.value}(heir);
+        return bytes32(heir.balance + other.balance) ^ other.codehash;
+    }
+}
