@@ -147,7 +147,10 @@ export class PrestateTracer implements Tracer<PrestateResult> {
       .finally(() => resolve?.());
   };
 
-  constructor(private readonly config: PrestateTracerConfig = {}) {}
+  constructor(
+    private readonly config: PrestateTracerConfig = {},
+    private readonly maxCodeBytes = MAX_PRESTATE_CODE_BYTES,
+  ) {}
 
   attach(evm: EVMInterface): void {
     this.state = evm.stateManager;
@@ -186,8 +189,8 @@ export class PrestateTracer implements Tracer<PrestateResult> {
 
   result(): PrestateResult {
     if (this.failure !== undefined) throw this.failure;
-    if (this.codeBytes > MAX_PRESTATE_CODE_BYTES) {
-      throw new TraceTooLargeError(`prestate trace holds more than ${MAX_PRESTATE_CODE_BYTES} bytes of code: trace with tracerConfig.disableCode`);
+    if (this.codeBytes > this.maxCodeBytes) {
+      throw new TraceTooLargeError(`prestate trace holds more than ${this.maxCodeBytes} bytes of code: trace with tracerConfig.disableCode`);
     }
     const pre: PrestateMap = {};
     for (const k of [...this.pre.keys()].sort()) {
@@ -272,7 +275,7 @@ export class PrestateTracer implements Tracer<PrestateResult> {
   /** Counts the code the answer will carry; past the cap, keeps none (result() refuses the trace). */
   private keepCode(code: Uint8Array): Uint8Array | undefined {
     this.codeBytes += code.length;
-    return this.codeBytes > MAX_PRESTATE_CODE_BYTES ? undefined : code;
+    return this.codeBytes > this.maxCodeBytes ? undefined : code;
   }
 
   /**
