@@ -22,11 +22,11 @@ const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2f
  */
 async function bridgeRoundTrip(l1Url: string, l2Url: string): Promise<void> {
   const l2Chain = chainAt(901, l2Url);
-  const l2 = createPublicClient({ chain: l2Chain, transport: http(l2Url) }).extend(aiRollupActions());
-  const l2Wallet = createWalletClient({ chain: l2Chain, transport: http(l2Url), account: privateKeyToAccount(DEV_KEY) }).extend(aiRollupActions());
+  const l2 = createPublicClient({ chain: l2Chain, transport: http(l2Url), pollingInterval: 100 }).extend(aiRollupActions());
+  const l2Wallet = createWalletClient({ chain: l2Chain, transport: http(l2Url), account: privateKeyToAccount(DEV_KEY), pollingInterval: 100 }).extend(aiRollupActions());
   const l1Chain = chainAt(Number(await call(l1Url, 'eth_chainId')), l1Url);
-  const l1 = createWalletClient({ chain: l1Chain, transport: http(l1Url), account: privateKeyToAccount(DEV_KEY) }).extend(aiRollupL1Actions({ l2 }));
-  const l1Public = createPublicClient({ chain: l1Chain, transport: http(l1Url) });
+  const l1 = createWalletClient({ chain: l1Chain, transport: http(l1Url), account: privateKeyToAccount(DEV_KEY), pollingInterval: 100 }).extend(aiRollupL1Actions({ l2 }));
+  const l1Public = createPublicClient({ chain: l1Chain, transport: http(l1Url), pollingInterval: 100 });
 
   // deposit: the SDK names the L2 transaction the deposit becomes before the sequencer includes it
   const depositTo = privateKeyToAccount(generatePrivateKey()).address;

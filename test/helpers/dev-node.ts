@@ -104,7 +104,8 @@ export async function removeDir(dir: string): Promise<void> {
 export function clients(node: DevNode, key: `0x${string}` = DEV_KEYS[0]) {
   const account = privateKeyToAccount(key);
   const publicClient = createPublicClient({ chain: node.chain, transport: http(node.url), pollingInterval: 100 });
-  const walletClient = createWalletClient({ chain: node.chain, transport: http(node.url), account });
+  // viem's default 4 s polling would make each SDK write (its receipt wait on this client) cost seconds
+  const walletClient = createWalletClient({ chain: node.chain, transport: http(node.url), account, pollingInterval: 100 });
   return { publicClient, walletClient, account };
 }
 

@@ -46,7 +46,7 @@ export function l1Clients(anvil: Anvil, key: Hex) {
   return {
     account,
     publicClient: createPublicClient({ chain, transport: http(anvil.url), pollingInterval: 100 }),
-    walletClient: createWalletClient({ chain, transport: http(anvil.url), account }),
+    walletClient: createWalletClient({ chain, transport: http(anvil.url), account, pollingInterval: 100 }),
   };
 }
 
