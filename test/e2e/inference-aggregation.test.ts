@@ -15,7 +15,7 @@ import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
-import { askConsumer, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
+import { askMany, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
 import { startProver, waitFor } from '../helpers/prover.ts';
 import type { ProverProc } from '../helpers/prover.ts';
 import { oracleBatchesFor, startL1, startRollupNode } from '../helpers/rollup.ts';
@@ -42,13 +42,6 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
   const inputs = new Map<bigint, number[]>();
   const dappKey = devAccounts()[0]!.privateKey as Hex;
   const c = () => clients(node, dappKey);
-
-  async function ask(m: (typeof models)[number], k: number): Promise<bigint> {
-    const input = inputOf(k);
-    const id = await askConsumer(c(), m.consumer, input, { private: m.private, fee: FEE });
-    inputs.set(id, input);
-    return id;
-  }
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'inference-aggregation-'));
@@ -101,8 +94,12 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
   });
 
   it('every inference lands on L1 in fewer leaves than inferences, and each reads as verified from its leaf', async () => {
-    const ids: bigint[] = [];
-    for (let k = 0; k < PRIVATE_REQUESTS + PUBLIC_REQUESTS; k++) ids.push(await ask(models[k % 5 === 4 ? 1 : 0]!, k));
+    const asks = [...Array(PRIVATE_REQUESTS + PUBLIC_REQUESTS).keys()].map((k) => {
+      const m = models[k % 5 === 4 ? 1 : 0]!;
+      return { consumer: m.consumer, input: inputOf(k), private: m.private, fee: FEE };
+    });
+    const ids = await askMany(c(), asks);
+    ids.forEach((id, i) => inputs.set(id, asks[i]!.input));
     expect(ids.filter((id) => inputs.has(id)).length).toBe(PRIVATE_REQUESTS + PUBLIC_REQUESTS);
     const fulfilled = async () => c().publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceFulfilled', fromBlock: 0n });
     await waitFor('all fulfilled', async () => (await fulfilled()).length >= ids.length, 300_000, 1_000).catch((err: Error) => {

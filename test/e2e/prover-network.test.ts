@@ -19,7 +19,7 @@ import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import type { BatchHeader } from '../../node/rollup/batch-codec.ts';
 import { inputHash, resultLeaf, resultsRoot } from '../../node/rollup/result-leaf.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
-import { askConsumer, consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
+import { askMany, consumerAbi, marketAbi, writeMarketGenesis } from '../helpers/market.ts';
 import { startProver, waitFor } from '../helpers/prover.ts';
 import type { ProverProc } from '../helpers/prover.ts';
 import { l1Clients, oracleBatchesFor, startL1, startRollupNode } from '../helpers/rollup.ts';
@@ -49,8 +49,6 @@ describe('prover network: two provers over libp2p, 16 requests over 2 models, ba
   const models: { id: Hex; consumer: Address; private: boolean }[] = [];
   const dappKey = devAccounts()[0]!.privateKey as Hex;
   const c = () => clients(node, dappKey);
-
-  const ask = (m: (typeof models)[number], k: number) => askConsumer(c(), m.consumer, inputOf(k), { private: m.private, fee: FEE });
 
   let genesis: string;
   let replica: DevNode | undefined;
@@ -123,8 +121,10 @@ describe('prover network: two provers over libp2p, 16 requests over 2 models, ba
   }, 120_000);
 
   it('every request is fulfilled and paid exactly once, one prover dying mid-run; results reach the dApps', async () => {
-    const ids: bigint[] = [];
-    for (let k = 0; k < REQUESTS; k++) ids.push(await ask(models[k % 2]!, k));
+    const ids = await askMany(
+      c(),
+      [...Array(REQUESTS).keys()].map((k) => ({ consumer: models[k % 2]!.consumer, input: inputOf(k), private: models[k % 2]!.private, fee: FEE })),
+    );
     // and one straight to the market through the SDK: a private input, hashed by it and handed to the node
     const priv = models.find((m) => m.private)!;
     const viaSdk = await c()

@@ -91,3 +91,41 @@ export async function askConsumer(c: Clients, consumer: Address, input: number[]
   if (opts.private) await c.publicClient.request({ method: 'ai_submitJobInput' as never, params: [`0x${id.toString(16)}`, input] as never });
   return id;
 }
+
+export interface Ask {
+  consumer: Address;
+  input: number[];
+  private: boolean;
+  fee: bigint;
+  ttl?: bigint;
+}
+
+/**
+ * askConsumer for many asks from one account, without a block's wait between them: each ask's
+ * gas estimated on the current state (a later ask costs no more: the consumer's counter is then
+ * already nonzero), all sent with consecutive nonces, then their receipts awaited. Returns the
+ * request ids in the order of `asks`; private inputs are handed to the node as askConsumer does.
+ */
+export async function askMany(c: Clients, asks: readonly Ask[]): Promise<bigint[]> {
+  const { publicClient, walletClient, account } = c;
+  const calls = asks.map((a) => ({
+    address: a.consumer,
+    abi: consumerAbi,
+    functionName: 'ask' as const,
+    args: [a.private ? [inputHash(Uint8Array.from(a.input))] : a.input.map(BigInt), a.ttl ?? 900n] as const,
+    value: a.fee,
+  }));
+  const gas = await Promise.all(calls.map((call) => publicClient.estimateContractGas({ ...call, account })));
+  const nonce = await publicClient.getTransactionCount({ address: account.address, blockTag: 'pending' });
+  const hashes: `0x${string}`[] = [];
+  for (const [i, call] of calls.entries()) hashes.push(await walletClient.writeContract({ ...call, gas: (gas[i]! * 12n) / 10n, nonce: nonce + i }));
+  const ids: bigint[] = [];
+  for (const [i, hash] of hashes.entries()) {
+    const r = await publicClient.waitForTransactionReceipt({ hash });
+    if (r.status !== 'success') throw new Error(`ask reverted (${hash})`);
+    const id = parseEventLogs({ abi: marketAbi, logs: r.logs, eventName: 'InferenceRequested' })[0]!.args.id;
+    if (asks[i]!.private) await publicClient.request({ method: 'ai_submitJobInput' as never, params: [`0x${id.toString(16)}`, asks[i]!.input] as never });
+    ids.push(id);
+  }
+  return ids;
+}
