@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { DEV_KEYS, clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { deploy } from '../helpers/contracts.ts';
-import { MODEL_EXEC, TINY_SPEC, VERIFIER, cliOk, execAbi, readJson, verifierAbi } from '../helpers/ai.ts';
+import { MODEL_EXEC, TINY_SPEC, VERIFIER, cliOk, execAbi, readJson, verifierAbi, compileModelCached } from '../helpers/ai.ts';
 import type { ProofFile } from '../helpers/ai.ts';
 import { must } from '../helpers/txs.ts';
 
@@ -49,7 +49,7 @@ describe('AI precompiles end to end: compile, register, prove, verify on chain, 
     work = await mkdtemp(join(tmpdir(), 'ai-e2e-'));
     node = await startDevNode({ blockTime: 0, args: ['--models', join(work, 'models')] });
     c = clients(node);
-    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'tiny')]);
+    await compileModelCached(TINY_SPEC, join(work, 'models', 'tiny'));
     const reg = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', 'tiny'), '--rpc', node.url, '--dev', '--weights', '--metadata-uri', 'ipfs://tiny']));
     modelId = reg.modelId;
     await writeFile(join(work, 'input.json'), JSON.stringify(input));

@@ -11,7 +11,7 @@ import { buildBatchSubmission } from '../../node/rollup/oracle-submission.ts';
 import type { InferenceProofInput } from '../../node/rollup/oracle-submission.ts';
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 import { inputHash } from '../../precompiles/model/input-hash.ts';
-import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
+import { TINY_SPEC, cliOk, compileModelCached } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
@@ -56,8 +56,8 @@ describe('inference aggregation: the poster proves 4 inferences per L1 proof whe
     const spec = JSON.parse(await readFile(TINY_SPEC, 'utf8'));
     spec.layers[1].biases[0] += 1; // one id holds one key: the private-input model needs other weights
     await writeFile(join(work, 'private.json'), JSON.stringify(spec));
-    await cliOk(['model', 'compile', join(work, 'private.json'), '--out', join(work, 'models', 'private'), '--private-input', '--aggregate', '4']);
-    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'public')]);
+    await compileModelCached(join(work, 'private.json'), join(work, 'models', 'private'), ['--private-input', '--aggregate', '4']);
+    await compileModelCached(TINY_SPEC, join(work, 'models', 'public'));
     const { InferenceConsumer } = await compileContracts(['examples/InferenceConsumer.sol']);
     for (const name of ['private', 'public']) {
       const dir = join(work, 'models', name);

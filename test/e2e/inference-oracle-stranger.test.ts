@@ -10,7 +10,7 @@ import { buildBatchSubmission } from '../../node/rollup/oracle-submission.ts';
 import type { InferenceProofInput } from '../../node/rollup/oracle-submission.ts';
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 import { rollupAbi } from '../../contracts/abi/rollup.ts';
-import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
+import { TINY_SPEC, cliOk, compileModelCached } from '../helpers/ai.ts';
 import { clients, removeDir } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { marketAbi } from '../helpers/market.ts';
@@ -55,7 +55,7 @@ describe('inference oracle: a stranger submitting first for a batch does not kee
     env = await startL1(work);
     // batcher and proposer, no inference poster yet
     node = await startRollupNode(env, { blockTime: 1, keys: false, args: ['--batcher-key', env.keys[1]!, '--proposer-key', env.keys[2]!, '--models', models()] });
-    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(models(), 'tiny')]);
+    await compileModelCached(TINY_SPEC, join(models(), 'tiny'));
     modelId = JSON.parse(await cliOk(['model', 'register', '--model', join(models(), 'tiny'), '--rpc', node.url, '--dev'])).modelId as Hex;
     prover = await startProver(['--rpc', node.url, '--dev-account', '6', '--stake', '1', '--concurrency', '1', '--datadir', join(work, 'prover'), '--poll-ms', '500']);
   }, 600_000);

@@ -10,7 +10,7 @@ import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
 import { inputHash } from '../../precompiles/model/input-hash.ts';
 import { encodeJob } from '../../node/ai/jobs/job-message.ts';
 import type { JobMessage } from '../../node/ai/jobs/job-message.ts';
-import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
+import { TINY_SPEC, cliOk, compileModelCached } from '../helpers/ai.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { marketAbi } from '../helpers/market.ts';
@@ -69,7 +69,7 @@ describe('fake proof jobs: checked against the chain before anyone relays or wor
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'prover-fake-jobs-'));
     node = await startDevNode({ blockTime: 1, args: ['--models', join(work, 'models'), '--p2p.listen', '/ip4/127.0.0.1/tcp/0'] });
-    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'tiny')]);
+    await compileModelCached(TINY_SPEC, join(work, 'models', 'tiny'));
     modelId = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', 'tiny'), '--rpc', node.url, '--dev'])).modelId as Hex;
     prover = await startProver([
       '--rpc',

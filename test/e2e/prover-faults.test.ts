@@ -8,7 +8,7 @@ import type { Hex } from 'viem';
 import { INFERENCE_MARKET_ADDRESS } from '../../contracts/predeploys.ts';
 import { devAccounts } from '../../node/chain/genesis.ts';
 import { RequestStatus } from '../../contracts/abi/market.ts';
-import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
+import { TINY_SPEC, cliOk, compileModelCached } from '../helpers/ai.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { marketAbi, writeMarketGenesis } from '../helpers/market.ts';
@@ -61,7 +61,7 @@ describe('provers that die or race: every job is paid exactly once', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'prover-faults-'));
     node = await startDevNode({ blockTime: 1, args: ['--genesis', await writeMarketGenesis(work, { claimWindow: CLAIM_WINDOW }), '--models', join(work, 'models')] });
-    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'tiny')]);
+    await compileModelCached(TINY_SPEC, join(work, 'models', 'tiny'));
     modelId = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', 'tiny'), '--rpc', node.url, '--dev'])).modelId;
   }, 600_000);
 

@@ -12,7 +12,7 @@ import { P2PService, TopicKind, p2pOptions } from '../../node/p2p/index.ts';
 import { buildBatchSubmission } from '../../node/rollup/oracle-submission.ts';
 import type { InferenceProofInput } from '../../node/rollup/oracle-submission.ts';
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
-import { TINY_SPEC, cli, cliOk } from '../helpers/ai.ts';
+import { TINY_SPEC, cli, cliOk, compileModelCached } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import { rollupAbi } from '../../contracts/abi/rollup.ts';
@@ -61,8 +61,8 @@ describe('prover network: two provers over libp2p, 16 requests over 2 models, ba
     const spec = JSON.parse(await readFile(TINY_SPEC, 'utf8'));
     spec.layers[1].biases[0] += 1; // one id holds one key: the private-input model needs other weights
     await writeFile(join(work, 'private.json'), JSON.stringify(spec));
-    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'public')]);
-    await cliOk(['model', 'compile', join(work, 'private.json'), '--out', join(work, 'models', 'private'), '--private-input']);
+    await compileModelCached(TINY_SPEC, join(work, 'models', 'public'));
+    await compileModelCached(join(work, 'private.json'), join(work, 'models', 'private'), ['--private-input']);
     const { InferenceConsumer } = await compileContracts(['examples/InferenceConsumer.sol']);
     for (const name of ['public', 'private']) {
       const id = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', name), '--rpc', node.url, '--dev'])).modelId as Hex;

@@ -13,7 +13,7 @@ import { deploy } from '../helpers/contracts.ts';
 import { devAccounts } from '../../node/chain/genesis.ts';
 import { runModel } from '../../precompiles/model/executor.ts';
 import { parseModelSpecText } from '../../precompiles/model/spec.ts';
-import { TINY_SPEC, cliOk } from '../helpers/ai.ts';
+import { TINY_SPEC, cliOk, compileModelCached } from '../helpers/ai.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { marketAbi, writeMarketGenesis } from '../helpers/market.ts';
@@ -45,7 +45,7 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
     port = await freePort();
     genesis = await writeMarketGenesis(work, { claimWindow: 30n });
     node = await startDevNode({ blockTime: 1, args: ['--genesis', genesis, '--rpc.port', String(port), '--models', join(work, 'models')] });
-    await cliOk(['model', 'compile', TINY_SPEC, '--out', join(work, 'models', 'tiny')]);
+    await compileModelCached(TINY_SPEC, join(work, 'models', 'tiny'));
     modelId = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', 'tiny'), '--rpc', node.url, '--dev'])).modelId;
   }, 600_000);
 
@@ -139,7 +139,7 @@ describe('ai-rollup prover: finds requests on chain, proves them in its pool, is
       ]),
     );
     expect(imported.evaluation.top1Agreement).toBeGreaterThanOrEqual(0.98);
-    await cliOk(['model', 'compile', spec, '--out', join(work, 'models', 'digits')]);
+    await compileModelCached(spec, join(work, 'models', 'digits'));
     const reg = JSON.parse(await cliOk(['model', 'register', '--model', join(work, 'models', 'digits'), '--rpc', node.url, '--dev', '--weights']));
     expect(reg.modelId).toBe(imported.modelId);
     const digitsModel = parseModelSpecText(readFileSync(spec, 'utf8')).model;
