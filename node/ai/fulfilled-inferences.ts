@@ -22,6 +22,10 @@ const FULFILLED = hexToBytes(encodeEventTopics({ abi: marketAbi, eventName: 'Inf
 
 /** The store's index of fulfilments by request id (ChainStore.findEvent; topic1 is the id). */
 export const FULFILMENT_EVENT: IndexedEvent = { address: MARKET.bytes, topic0: FULFILLED };
+/** Requests by id (topic1), for when a request was made (ai_getInferenceRequest). */
+export const REQUEST_EVENT: IndexedEvent = { address: MARKET.bytes, topic0: hexToBytes(encodeEventTopics({ abi: marketAbi, eventName: 'InferenceRequested' })[0] as Hex) };
+/** Provers by address (topic1), their last stake: the list of every prover (ai_listProvers). */
+export const PROVER_EVENT: IndexedEvent = { address: MARKET.bytes, topic0: hexToBytes(encodeEventTopics({ abi: marketAbi, eventName: 'ProverStaked' })[0] as Hex) };
 
 export interface FulfilledReader {
   fulfilledIn(from: bigint, to: bigint): Promise<FulfilledInference[]>;

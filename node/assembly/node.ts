@@ -14,7 +14,7 @@ import { openKV } from '../db/kv.ts';
 import type { KV } from '../db/kv.ts';
 import type { NodeOptions } from './options.ts';
 import { ArtifactStore } from '../ai/artifact-store.ts';
-import { FULFILMENT_EVENT, chainFulfilledInferences } from '../ai/fulfilled-inferences.ts';
+import { FULFILMENT_EVENT, PROVER_EVENT, REQUEST_EVENT, chainFulfilledInferences } from '../ai/fulfilled-inferences.ts';
 import { InferenceProofs } from '../ai/inference-proof.ts';
 import { RollupBatches } from '../l1/rollup-batches.ts';
 import type { RollupContext } from '../rpc/backend.ts';
@@ -25,6 +25,9 @@ import { Dispatcher } from '../rpc/dispatch.ts';
 import { FilterManager } from '../rpc/filters.ts';
 import { Retention } from '../rpc/retention.ts';
 import { RpcServer } from '../rpc/server.ts';
+import type { HttpPlugin } from '../rpc/server.ts';
+import { explorerRoutes } from '../explorer/routes.ts';
+import { ExplorerRpc } from '../explorer/rpc.ts';
 import { SubscriptionHub } from '../rpc/subscriptions.ts';
 import { startNodeP2P } from './p2p.ts';
 import { blockSync, replicaImporter, replicaRole } from './replica.ts';
@@ -95,7 +98,10 @@ export class RollupNode {
     if (overridden.length > 0) logger.warn({ predeploys: overridden }, 'genesis file replaces the code of protocol predeploys');
     const common = createL2Common({ chainId: options.chainId, customCrypto: nodeCrypto });
     const precompiles = await createAiPrecompiles();
-    const chain = await Chain.open({ common, genesis, precompiles, indexedEvents: [FULFILMENT_EVENT] }, { kv, logger: logger.child({ module: 'chain' }) });
+    const chain = await Chain.open(
+      { common, genesis, precompiles, indexedEvents: [FULFILMENT_EVENT, REQUEST_EVENT, PROVER_EVENT] },
+      { kv, logger: logger.child({ module: 'chain' }) },
+    );
     const calls = new CallExecutor(chain, options.rpc.gasCap);
     const artifacts = new ArtifactStore(options.modelsDir ?? join(options.datadir, 'models'), logger.child({ module: 'ai:artifacts' }));
     // a block write can fail before the node exists: serve() sets the full handler
@@ -155,8 +161,10 @@ export class RollupNode {
     backend.callGate = callGate(options, role.producer);
     const rpcLogger = logger.child({ module: 'rpc' });
     const dispatcher = new Dispatcher(role.methods, backend, rpcLogger, options.rpc.maxBatch, options.rpc.requestTimeoutMs);
-    server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts, ...metrics.rpc, onClientGone: (c) => filters.dropClient(c) });
-    const rpcUrl = await server.start();
+    let rpcUrl = '';
+    const plugins = options.explorer === false ? [] : [explorerPlugin(() => rpcUrl, logger.child({ module: 'explorer' }))];
+    server = new RpcServer(options.rpc, { dispatcher, subscriptions, logger: rpcLogger, artifacts, ...metrics.rpc, plugins, onClientGone: (c) => filters.dropClient(c) });
+    rpcUrl = await server.start();
     role.run();
     node = new RollupNode(options, chain, role, server, filters, kv, rpcUrl, logger, metrics, p2p);
     logger.info({ rpc: rpcUrl, chainId: options.chainId, head: chain.head.header.number, p2p: node.p2pAddrs, role: options.role }, 'node started');
@@ -178,6 +186,16 @@ export class RollupNode {
     })();
     return this.closing;
   }
+}
+
+/**
+ * The explorer on the node's own port, reading the node's own JSON-RPC over loopback (its URL is
+ * known once the server listens); artifact links stay relative, on the host the browser used.
+ */
+function explorerPlugin(url: () => string, logger: Logger): HttpPlugin {
+  let rpc: ExplorerRpc | undefined;
+  const loopback = () => url().replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+  return { prefix: '/explorer', register: (app) => explorerRoutes(app, { rpc: () => (rpc ??= new ExplorerRpc(loopback(), '')), logger }) };
 }
 
 /** Filters and subscriptions, with the one budget of what they hold for clients. */

@@ -171,6 +171,25 @@ export class ChainStore {
     return { number, blockHash, logIndex: new DataView(raw.buffer, raw.byteOffset).getUint32(40) };
   }
 
+  /**
+   * The topic1 values of indexed event (address, topic0) whose newest log is canonical, in key
+   * order, from `after` (exclusive) on: a walk of the index, never of the chain.
+   */
+  async *indexedKeys(address: Uint8Array, topic0: Uint8Array, after?: Uint8Array): AsyncGenerator<{ topic1: Uint8Array; location: EventLocation }> {
+    const prefix = key(Prefix.eventIndex, address, topic0);
+    const end = key(Prefix.eventIndex, address, topic0, new Uint8Array(32).fill(0xff));
+    const it = this.kv.iterator(after === undefined ? { gte: prefix, lte: end } : { gt: key(Prefix.eventIndex, address, topic0, after), lte: end });
+    try {
+      for await (const [k] of it) {
+        const topic1 = k.slice(prefix.length);
+        const location = await this.findEvent(address, topic0, topic1);
+        if (location !== undefined) yield { topic1, location };
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
   private eventIndexOps(receipts: readonly StoredReceipt[], hash: Uint8Array, num: Uint8Array): KVOp[] {
     const ops: KVOp[] = [];
     let logIndex = 0;

@@ -22,7 +22,12 @@ export function method<const S extends readonly z.ZodType[]>(schemas: S, run: (a
       if (list.length > schemas.length) throw invalidParams(`too many arguments, want at most ${schemas.length}`);
       if (list.length < required) throw invalidParams(`missing value for required argument ${list.length}`);
       return schemas.map((schema, i) => {
-        const r = schema.safeParse(list[i]);
+        // geth takes a JSON null in an optional position as the argument left out
+        let r = schema.safeParse(list[i]);
+        if (!r.success && list[i] === null) {
+          const absent = schema.safeParse(undefined);
+          if (absent.success) r = absent;
+        }
         if (!r.success) {
           const issue = specific(r.error.issues[0]);
           const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')})` : '';

@@ -7,7 +7,7 @@ import type { Address, Hex, TransactionReceipt } from 'viem';
 import { compileContracts } from '../../contracts/compile.ts';
 import { INFERENCE_MARKET_ADDRESS, loadArtifact } from '../../contracts/predeploys.ts';
 import { devAccounts } from '../../node/chain/genesis.ts';
-import { TINY_SPEC, cliOk, readJson, verifierAbi } from '../helpers/ai.ts';
+import { TINY_SPEC, cliOk, readJson, verifierAbi, compileModelCached } from '../helpers/ai.ts';
 import type { ProofFile } from '../helpers/ai.ts';
 import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
@@ -63,7 +63,7 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     const keys = devAccounts().map((x) => x.privateKey as Hex);
     [dapp, a, b, cc, nobody] = [0, 1, 2, 3, 4].map((i) => clients(node, keys[i]));
     const model = join(work, 'tiny');
-    await cliOk(['model', 'compile', TINY_SPEC, '--out', model]);
+    await compileModelCached(TINY_SPEC, model);
     modelId = JSON.parse(await cliOk(['model', 'register', '--model', model, '--rpc', node.url, '--dev'])).modelId;
     const input = Array.from({ length: 16 }, (_, i) => (i * 53 + 7) % 256);
     await writeFile(join(work, 'input.json'), JSON.stringify(input));
@@ -308,5 +308,49 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     expect(await prover(cc)).toMatchObject({ stake: 0n, locked: 0n, fulfilled: 1 });
     const next = await request();
     expect(await revertName(simulate(cc, 'claim', [next]))).toEqual({ name: 'NotRegistered', args: [cc.account.address, 0n, params.minStake] });
+  });
+
+  it('ai_getInferenceRequest and ai_listProvers answer from the index as the contract holds it; bad params are -32602', async () => {
+    const call = async (method: string, params: unknown[]) => {
+      const res = await fetch(node.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+      return (await res.json()) as { result?: any; error?: { code: number; message: string } };
+    };
+    const count = await read<bigint>('requestCount');
+    for (const id of [1n, count]) {
+      const r = (await call('ai_getInferenceRequest', [`0x${id.toString(16)}`])).result;
+      const onChain = await read<{ requester: string; fee: bigint; status: number; prover: string; outputs: readonly bigint[] }>('getRequest', [id]);
+      expect(r.requester).toBe(onChain.requester);
+      expect(BigInt(r.fee)).toBe(onChain.fee);
+      expect(r.status).toBe(['none', 'open', 'fulfilled', 'refunded'][onChain.status]);
+      expect(r.outputs.map(BigInt)).toEqual([...onChain.outputs]);
+      // where it was asked for: the block whose InferenceRequested log names it
+      const asked = await dapp.publicClient.getContractEvents({ address: INFERENCE_MARKET_ADDRESS, abi: marketAbi, eventName: 'InferenceRequested', args: { id }, fromBlock: 0n });
+      expect(asked).toHaveLength(1);
+      expect(r.requested).toMatchObject({ blockNumber: `0x${asked[0]!.blockNumber.toString(16)}`, blockHash: asked[0]!.blockHash, transactionHash: asked[0]!.transactionHash });
+      if (r.status === 'fulfilled') expect(BigInt(r.fulfilled.blockNumber)).toBeGreaterThanOrEqual(BigInt(r.requested.blockNumber));
+      else expect(r.fulfilled).toBeNull();
+    }
+    expect((await call('ai_getInferenceRequest', [`0x${(count + 1n).toString(16)}`])).result).toBeNull();
+
+    const all = (await call('ai_listProvers', [])).result;
+    expect(all.next).toBeNull();
+    const addresses = all.provers.map((p: { address: string }) => getAddress(p.address));
+    expect(addresses).toEqual(expect.arrayContaining([a, b, cc].map((x) => x.account.address)));
+    expect([...addresses].sort((x: string, y: string) => (x.toLowerCase() < y.toLowerCase() ? -1 : 1))).toEqual(addresses); // address order
+    for (const p of all.provers) {
+      const onChain = await read<{ stake: bigint; locked: bigint; fulfilled: number; missed: number; rejected: number }>('getProver', [p.address]);
+      expect({ stake: BigInt(p.stake), locked: BigInt(p.locked), fulfilled: p.fulfilled, missed: p.missed, rejected: p.rejected }).toEqual({ ...onChain });
+    }
+    // one page at a time, each starting after the last: the same list
+    const paged: string[] = [];
+    for (let after: string | null | undefined; after !== null; ) {
+      const page = (await call('ai_listProvers', after === undefined ? [undefined, '0x1'] : [after, '0x1'])).result;
+      expect(page.provers.length).toBeLessThanOrEqual(1);
+      paged.push(...page.provers.map((p: { address: string }) => getAddress(p.address)));
+      after = page.next;
+    }
+    expect(paged).toEqual(addresses);
+    for (const params of [[undefined, '0x0'], [undefined, '0x65'], ['0x1234'], ['not an address']]) expect((await call('ai_listProvers', params)).error?.code).toBe(-32602);
+    for (const params of [[], ['0x'], ['-1'], [`0x1${'0'.repeat(64)}`]]) expect((await call('ai_getInferenceRequest', params)).error?.code).toBe(-32602);
   });
 });

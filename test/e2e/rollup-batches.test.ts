@@ -102,6 +102,8 @@ describe('batches on L1 (real anvil, the node process)', () => {
     expect(b0.firstBlock).toBe('0x1');
     const tx = await env.l1.publicClient.getTransaction({ hash: b0.l1TransactionHash });
     expect(tx.to?.toLowerCase()).toBe(env.deployment.rollup.toLowerCase());
+    expect(BigInt(b0.l1CalldataBytes)).toBe(BigInt((tx.input.length - 2) / 2));
+    expect(BigInt(b0.l1GasUsed)).toBe((await env.l1.publicClient.getTransactionReceipt({ hash: b0.l1TransactionHash })).gasUsed);
     expect((await rpc(node.url, { jsonrpc: '2.0', id: 1, method: 'rollup_getBatch', params: ['0xffff'] })).json.result).toBeNull();
   }, 120_000);
 

@@ -1,5 +1,6 @@
 import type { MethodDef } from '../method.ts';
 import { aiMethods } from './ai.ts';
+import { aiMarketMethods } from './ai-market.ts';
 import { aiProofMethods } from './ai-proof.ts';
 import { basicMethods } from './basic.ts';
 import { blockMethods } from './blocks.ts';
@@ -20,6 +21,7 @@ export function allMethods(extra: Record<string, MethodDef> = {}): Record<string
     ...feeMethods,
     ...logMethods,
     ...aiMethods,
+    ...aiMarketMethods,
     ...aiProofMethods,
     ...rollupMethods,
     ...debugRawMethods,

@@ -86,6 +86,22 @@ export const rollupMethods = {
     };
   }),
 
+  /** Output `index` as L1 holds it: root, batch, L2 block, L1 time, final or not, and when its challenge window ends; null past the end. */
+  rollup_getOutput: method([zUint], async ([i], b) => {
+    const r = rollupOf(b);
+    const o = r.status.snapshot.outputs[i];
+    if (o === undefined) return null;
+    return {
+      index: q(o.index),
+      batchIndex: q(o.batchIndex),
+      outputRoot: o.root,
+      l2Block: q(o.l2Block),
+      l1Timestamp: q(o.timestamp),
+      finalized: o.finalized,
+      challengeWindowEnds: q(o.timestamp + r.config.challengeWindow),
+    };
+  }),
+
   rollup_getBatch: method([zUint], async ([i], b) => {
     const r = rollupOf(b);
     const index = BigInt(i);
@@ -108,6 +124,9 @@ export const rollupMethods = {
       fromBlock: BigInt(batch.l1Block),
       toBlock: BigInt(batch.l1Block),
     });
+    // what posting it cost on L1, for an explorer: two more L1 reads, for one batch at a time
+    const hash = logs[0]?.transactionHash ?? null;
+    const [tx, receipt] = hash === null ? [undefined, undefined] : await Promise.all([client.getTransaction({ hash }), client.getTransactionReceipt({ hash })]);
     return {
       index: q(index),
       hash: batch.hash,
@@ -116,7 +135,9 @@ export const rollupMethods = {
       depositCount: q(BigInt(batch.depositCount)),
       l1Block: q(BigInt(batch.l1Block)),
       l1Timestamp: q(BigInt(batch.timestamp)),
-      l1TransactionHash: logs[0]?.transactionHash ?? null,
+      l1TransactionHash: hash,
+      l1GasUsed: receipt === undefined ? null : q(receipt.gasUsed),
+      l1CalldataBytes: tx === undefined ? null : q(BigInt((tx.input.length - 2) / 2)),
     };
   }),
 };
