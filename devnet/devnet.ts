@@ -38,6 +38,8 @@ export interface DevnetOptions {
   exampleModels: boolean;
   /** The L2 node's p2p (job announcements, artifacts by hash); off when unset. */
   p2p?: NodeOptions['p2p'];
+  /** Serve the explorer at /explorer on the L2 port (default true). */
+  explorer?: boolean;
 }
 
 export interface ExampleModel {
@@ -67,6 +69,8 @@ export interface Devnet {
   state: DevnetState;
   datadir: string;
   models: ExampleModel[];
+  /** The explorer is served at `${l2Url}/explorer`. */
+  explorer: boolean;
   stop(): Promise<void>;
 }
 
@@ -120,12 +124,13 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
         batchMaxAgeMs: 4_000,
       },
       p2p: opts.p2p,
+      explorer: opts.explorer !== false,
       // blocks are gossiped to replicas only over p2p
       sequencerKey: opts.p2p === undefined ? undefined : state.keys.sequencer,
     };
     node = await RollupNode.init(nodeOptions, logger);
     for (const m of compiled) await registerExample(node.rpcUrl, m, log);
-    return { l1Url, l2Url: node.rpcUrl, p2p: node.p2pAddrs, state, datadir, models: compiled, stop };
+    return { l1Url, l2Url: node.rpcUrl, p2p: node.p2pAddrs, state, datadir, models: compiled, explorer: opts.explorer !== false, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -295,6 +300,7 @@ export function devnetBanner(d: Devnet): string {
     '',
     `L1 JSON-RPC:   ${d.l1Url}  (chain ${c.l1ChainId})`,
     `L2 JSON-RPC:   ${d.l2Url}  (chain ${c.l2ChainId}, WebSocket on the same port)`,
+    ...(d.explorer ? [`Explorer:      ${d.l2Url}/explorer`] : []),
     ...(d.p2p.length === 0 ? ['L2 P2P:        off'] : d.p2p.map((a, i) => (i === 0 ? 'L2 P2P:' : '').padEnd(15) + a)),
     `Datadir:       ${d.datadir}`,
     '',

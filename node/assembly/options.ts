@@ -27,6 +27,8 @@ interface BaseNodeOptions {
   p2p?: NodeP2POptions;
   /** `/metrics` and `/health` thresholds and an optional separate listener; node/metrics/options.ts defaults when unset. */
   metrics?: MetricsOptions;
+  /** Serve the block explorer at /explorer on the JSON-RPC port (default true). */
+  explorer?: boolean;
 }
 
 /** The sequencer: orders transactions into blocks; with `rollup`, includes L1 deposits and posts to L1. */

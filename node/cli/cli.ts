@@ -7,6 +7,7 @@ import { devAccounts, readGenesisFile, DEV_MNEMONIC } from '../chain/genesis.ts'
 import { modelCommand } from './model.ts';
 import { proverCommand } from './prover.ts';
 import { inferenceCommand } from './inference.ts';
+import { explorerCommand } from './explorer.ts';
 import { createLogger } from '../logger.ts';
 import type { LogLevel } from '../logger.ts';
 import { DEFAULT_CHAIN_ID, DEFAULT_P2P_LISTEN, defaultNodeOptions, defaultNodeP2POptions } from '../assembly/options.ts';
@@ -195,6 +196,7 @@ export function buildCli(): Command {
       int('--health.max-l1-down'),
       defaultMetricsOptions.maxL1DownSeconds,
     )
+    .option('--no-explorer', 'do not serve the block explorer at /explorer on the JSON-RPC port')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runNode(flags));
   program
@@ -215,11 +217,13 @@ export function buildCli(): Command {
     .option('--p2p.listen <multiaddr>', `L2 p2p listen address (repeatable or comma-separated; default ${DEFAULT_P2P_LISTEN})`, multiaddrs('--p2p.listen', false))
     .option('--p2p.bootnodes <multiaddrs>', 'peers the L2 node dials, comma-separated /ip4/.../tcp/.../p2p/<id>', multiaddrs('--p2p.bootnodes', true))
     .option('--no-p2p', 'run the L2 node without p2p (no job announcements to provers)')
+    .option('--no-explorer', 'do not serve the block explorer at /explorer on the L2 JSON-RPC port')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'))
     .action(async (flags: Record<string, unknown>) => runDevnet(flags));
   program.addCommand(modelCommand());
   program.addCommand(proverCommand());
   program.addCommand(inferenceCommand());
+  program.addCommand(explorerCommand());
   return program;
 }
 
@@ -244,6 +248,7 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
     dev: f.dev === true,
     logLevel: f.logLevel as LogLevel,
     modelsDir: f.models as string | undefined,
+    explorer: f.explorer !== false,
     metrics: { ...defaultMetricsOptions, port: f['metrics.port'] as number | undefined, maxL1DownSeconds: f['health.maxL1Down'] as number },
     rpc: {
       ...defaultNodeOptions.rpc,
@@ -335,6 +340,7 @@ async function runDevnet(f: Record<string, unknown>): Promise<void> {
       logLevel: f.logLevel as LogLevel,
       exampleModels: f.exampleModels !== false,
       p2p: nodeP2POptions(f, true),
+      explorer: f.explorer !== false,
     },
     logger,
   );

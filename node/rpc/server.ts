@@ -33,6 +33,13 @@ export interface RpcServerDeps {
   observer?: RpcObserver;
   /** A WebSocket client went away: what it held (its filters) can go too. */
   onClientGone?(client: string): void;
+  /** Whole route trees beside JSON-RPC under their own prefix (the explorer at /explorer), each encapsulated in its fastify plugin. */
+  plugins?: HttpPlugin[];
+}
+
+export interface HttpPlugin {
+  prefix: string;
+  register(app: FastifyInstance): Promise<void>;
 }
 
 /** WebSocket close code when the server is at its connection limit (1013: try again later). */
@@ -89,6 +96,7 @@ export class RpcServer {
         return reply.status(res.status).header('content-type', res.contentType).send(res.body);
       });
     }
+    for (const p of this.deps.plugins ?? []) await app.register(async (scope) => p.register(scope), { prefix: p.prefix });
     app.post('/', async (req, reply) => {
       const res = await withClient(`http:${req.ip}`, () => this.handleText(req.body as string));
       if (res === undefined) return reply.status(200).send('');

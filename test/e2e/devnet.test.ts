@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDir, rpc } from '../helpers/dev-node.ts';
+import { startDevnet } from '../helpers/devnet.ts';
 import { DEFAULT_GAS_LIMIT, devGenesis } from '../../node/chain/genesis.ts';
 import { createPublicClient, createWalletClient, http, parseEther } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
@@ -52,38 +53,6 @@ async function bridgeRoundTrip(l1Url: string, l2Url: string): Promise<void> {
   expect(await l1.getWithdrawalStatus({ withdrawal })).toBe('finalized');
   // a second finalization is refused with the Bridge's error, decoded
   await expect(l1.finalizeWithdrawal({ withdrawal })).rejects.toMatchObject({ name: 'AiRollupContractError', errorName: 'WithdrawalAlreadyFinalized' });
-}
-
-const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
-
-interface Devnet {
-  l1: string;
-  l2: string;
-  lines: string[];
-  stop(signal: NodeJS.Signals): Promise<number | null>;
-  pid: number;
-}
-
-function startDevnet(args: string[]): Promise<Devnet> {
-  const proc = spawn(process.execPath, [BIN, 'devnet', '--l1-port', '0', '--rpc.port', '0', '--l1-block-time', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const exited = new Promise<number | null>((res) => proc.once('exit', (c) => res(c)));
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`devnet did not start:\n${lines.join('\n')}`)), 90_000);
-    let l1: string | undefined;
-    const onLine = (line: string) => {
-      lines.push(line);
-      l1 ??= /^L1 JSON-RPC:\s+(\S+)/.exec(line)?.[1];
-      const l2 = /^L2 JSON-RPC:\s+(\S+)/.exec(line)?.[1];
-      if (l2 !== undefined && l1 !== undefined) {
-        clearTimeout(timer);
-        res({ l1, l2, lines, pid: proc.pid!, stop: (s) => (proc.kill(s), exited) });
-      }
-    };
-    createInterface({ input: proc.stdout! }).on('line', onLine);
-    createInterface({ input: proc.stderr! }).on('line', (l) => lines.push(l));
-    void exited.then((c) => rej(new Error(`devnet exited with ${c}:\n${lines.join('\n')}`)));
-  });
 }
 
 const call = async (url: string, method: string, params: unknown[] = []) => (await rpc(url, { jsonrpc: '2.0', id: 1, method, params })).json.result;

@@ -1,0 +1,123 @@
+/**
+ * The explorer's only source: a node's JSON-RPC over HTTP (its own, or a remote node's with
+ * `ai-rollup explorer --rpc`), through viem with request batching, so a page's few dozen reads
+ * travel in a handful of HTTP requests.
+ */
+import { type Abi, type Address, type Hex, type PublicClient, createPublicClient, http } from 'viem';
+
+/** The thing a page asked for does not exist: a not-found page, not an error. */
+export class NotFound extends Error {
+  constructor(readonly what: string) {
+    super(`${what} not found`);
+    this.name = 'NotFound';
+  }
+}
+
+export interface RpcBlock {
+  number: Hex;
+  hash: Hex;
+  parentHash: Hex;
+  timestamp: Hex;
+  gasUsed: Hex;
+  gasLimit: Hex;
+  baseFeePerGas?: Hex;
+  miner: Hex;
+  size: Hex;
+  stateRoot: Hex;
+  transactions: (Hex | RpcTx)[];
+}
+
+export interface RpcTx {
+  hash: Hex;
+  from: Hex;
+  to: Hex | null;
+  value: Hex;
+  nonce: Hex;
+  input: Hex;
+  gas: Hex;
+  type: Hex;
+  blockNumber: Hex | null;
+  blockHash: Hex | null;
+  transactionIndex: Hex | null;
+  gasPrice?: Hex;
+  maxFeePerGas?: Hex;
+}
+
+export interface RpcLog {
+  address: Hex;
+  topics: Hex[];
+  data: Hex;
+  logIndex: Hex;
+  blockNumber?: Hex;
+  transactionHash?: Hex;
+}
+
+export interface RpcReceipt {
+  transactionHash: Hex;
+  status: Hex;
+  gasUsed: Hex;
+  effectiveGasPrice: Hex;
+  contractAddress: Hex | null;
+  from: Hex;
+  to: Hex | null;
+  logs: RpcLog[];
+  blockNumber: Hex;
+  timestamp?: Hex;
+}
+
+export class ExplorerRpc {
+  readonly client: PublicClient;
+
+  /**
+   * `url`: the node's JSON-RPC. `artifactBase`: where a browser fetches the node's `/artifacts/`
+   * (empty when the explorer is served by that node, so links stay on the host the browser used).
+   */
+  constructor(
+    readonly url: string,
+    private readonly artifactBase = url.replace(/\/+$/, ''),
+  ) {
+    this.client = createPublicClient({ transport: http(url, { batch: { batchSize: 100, wait: 0 }, retryCount: 0, timeout: 15_000 }) });
+  }
+
+  artifactUrl(path: string): string {
+    return `${this.artifactBase}${path}`;
+  }
+
+  /** Any method, by name: the node's eth_, ots_, ai_ and rollup_ methods alike. */
+  call<T>(method: string, params: unknown[] = []): Promise<T> {
+    return this.client.request({ method, params } as never) as Promise<T>;
+  }
+
+  /** Like `call`, but a method this node does not serve (a chain without rollup_, say) is undefined. */
+  async optional<T>(method: string, params: unknown[] = []): Promise<T | undefined> {
+    try {
+      return await this.call<T>(method, params);
+    } catch (err) {
+      if (/-32601|not (found|served)|does not exist|needs a rollup node/i.test(String((err as Error).message) + String((err as { code?: number }).code))) return undefined;
+      throw err;
+    }
+  }
+
+  /** A view function of a contract at the head (eth_call through viem's ABI coding). */
+  read<T>(address: Address, abi: Abi, functionName: string, args: unknown[] = []): Promise<T> {
+    return this.client.readContract({ address, abi, functionName, args } as never) as Promise<T>;
+  }
+
+  async logs(filter: { address: Address; topics: (Hex | null)[]; fromBlock: bigint; toBlock: bigint }): Promise<RpcLog[]> {
+    const hex = (n: bigint) => `0x${n.toString(16)}`;
+    return this.call<RpcLog[]>('eth_getLogs', [{ address: filter.address, topics: filter.topics, fromBlock: hex(filter.fromBlock), toBlock: hex(filter.toBlock) }]);
+  }
+
+  async head(): Promise<bigint> {
+    return BigInt(await this.call<Hex>('eth_blockNumber'));
+  }
+
+  async block(id: bigint | Hex | 'latest', full = false): Promise<RpcBlock> {
+    const b =
+      typeof id === 'string' && id.length === 66
+        ? await this.call<RpcBlock | null>('eth_getBlockByHash', [id, full])
+        : await this.call<RpcBlock | null>('eth_getBlockByNumber', [typeof id === 'bigint' ? `0x${id.toString(16)}` : id, full]);
+    if (b === null) throw new NotFound(`block ${typeof id === 'bigint' ? id : id}`);
+    return b;
+  }
+}
