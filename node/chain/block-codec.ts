@@ -3,6 +3,7 @@ import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
 import { createTxFromBlockBodyData } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
+import { nativeKeccak256 } from './crypto.ts';
 import { DEPOSIT_TX_TYPE, decodeDepositTx } from './deposit-tx.ts';
 import { CodedError } from '../../precompiles/errors.ts';
 
@@ -41,4 +42,44 @@ export function blockFromValues(values: unknown, common: Common): Block {
     if (err instanceof BlockDecodeError) throw err;
     throw new BlockDecodeError(`invalid block: ${(err as Error).message}`);
   }
+}
+
+/** What a log needs of its block: number, hash, time and its transactions' hashes. */
+export interface LogBlock {
+  number: bigint;
+  hash: Uint8Array;
+  timestamp: bigint;
+  txHash(index: number): Uint8Array;
+}
+
+const toBig = (b: Uint8Array): bigint => (b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b).toString('hex')}`));
+
+/**
+ * A stored block read for its logs only: the header's number and time, and each transaction's
+ * hash from its own bytes (a typed one, deposits included, is hashed as it stands; a legacy one as
+ * its RLP list), without building the header and transaction objects decodeBlock builds, which
+ * cost several times more on a long eth_getLogs scan. `hash` is the block's, known to the caller.
+ */
+export function decodeLogBlock(bytes: Uint8Array, hash: Uint8Array): LogBlock {
+  const values = RLP.decode(bytes) as unknown;
+  if (!Array.isArray(values) || !Array.isArray(values[0]) || !Array.isArray(values[1])) throw new BlockDecodeError('block must be an RLP list of header and body');
+  const header = values[0] as Uint8Array[];
+  const txs = values[1] as (Uint8Array | Uint8Array[])[];
+  const hashes: (Uint8Array | undefined)[] = [];
+  return {
+    number: toBig(header[8]!),
+    hash,
+    timestamp: toBig(header[11]!),
+    txHash: (i) => {
+      const t = txs[i];
+      if (t === undefined) throw new BlockDecodeError(`block has no transaction ${i}`);
+      hashes[i] ??= nativeKeccak256(t instanceof Uint8Array ? t : RLP.encode(t));
+      return hashes[i];
+    },
+  };
+}
+
+/** The same from a decoded block (one the store has cached). */
+export function logBlockOf(block: Block): LogBlock {
+  return { number: block.header.number, hash: block.hash(), timestamp: block.header.timestamp, txHash: (i) => block.transactions[i]!.hash() };
 }

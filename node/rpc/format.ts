@@ -7,6 +7,7 @@ import { Bloom } from '@ethereumjs/vm';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 import type { DepositTx } from '../chain/deposit-tx.ts';
 import type { StoredReceipt } from '../chain/receipts.ts';
+import { type LogBlock, logBlockOf } from '../chain/block-codec.ts';
 import { feeCaps } from '../txpool/pool-tx.ts';
 
 /** JSON-RPC quantity encoding. */
@@ -110,7 +111,7 @@ export function formatBlock(block: Block, senders: Address[], full: boolean): Re
 }
 
 export interface LogContext {
-  block: Block;
+  block: LogBlock;
   txIndex: number;
   logIndex: number;
   /** The block left the canonical chain (a reorg): geth's `removed: true`. */
@@ -122,10 +123,10 @@ export function formatLog(log: StoredReceipt['logs'][number], ctx: LogContext): 
     address: bytesToHex(log[0]),
     topics: log[1].map((t) => bytesToHex(t)),
     data: bytesToHex(log[2]),
-    blockNumber: q(ctx.block.header.number),
-    blockHash: bytesToHex(ctx.block.hash()),
-    blockTimestamp: q(ctx.block.header.timestamp),
-    transactionHash: bytesToHex(ctx.block.transactions[ctx.txIndex]!.hash()),
+    blockNumber: q(ctx.block.number),
+    blockHash: bytesToHex(ctx.block.hash),
+    blockTimestamp: q(ctx.block.timestamp),
+    transactionHash: bytesToHex(ctx.block.txHash(ctx.txIndex)),
     transactionIndex: q(ctx.txIndex),
     logIndex: q(ctx.logIndex),
     removed: ctx.removed === true,
@@ -133,8 +134,14 @@ export function formatLog(log: StoredReceipt['logs'][number], ctx: LogContext): 
 }
 
 /** The block's logs that `keep` accepts, formatted (log indexes count every log of the block). */
-export function formatBlockLogs(block: Block, receipts: StoredReceipt[], keep: (log: StoredReceipt['logs'][number]) => boolean, removed = false): Record<string, unknown>[] {
+export function formatBlockLogs(
+  source: Block | LogBlock,
+  receipts: StoredReceipt[],
+  keep: (log: StoredReceipt['logs'][number]) => boolean,
+  removed = false,
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
+  const block = 'header' in source ? logBlockOf(source) : source;
   let logIndex = 0;
   receipts.forEach((r, txIndex) => {
     for (const log of r.logs) {
@@ -173,6 +180,7 @@ function receiptJson(block: Block, sender: Address, receipts: StoredReceipt[], i
     for (const t of log[1]) bloom.add(t);
   }
   let logIndex = firstLog;
+  const logBlock = logBlockOf(block);
   return {
     transactionHash: bytesToHex(tx.hash()),
     transactionIndex: q(i),
@@ -185,7 +193,7 @@ function receiptJson(block: Block, sender: Address, receipts: StoredReceipt[], i
     gasUsed: q(gasUsed),
     effectiveGasPrice: formatTx(tx, { block, index: i, sender }).gasPrice,
     contractAddress: tx.to === undefined ? createContractAddress(sender, r.depositNonce ?? tx.nonce).toString() : null,
-    logs: r.logs.map((log) => formatLog(log, { block, txIndex: i, logIndex: logIndex++ })),
+    logs: r.logs.map((log) => formatLog(log, { block: logBlock, txIndex: i, logIndex: logIndex++ })),
     logsBloom: bytesToHex(bloom.bitvector),
     // the blob base fee of the block (Cancun receipts carry it; this chain's blocks hold no blobs)
     blobGasPrice: q(blobGasPrice(block)),

@@ -3,6 +3,7 @@ import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util';
 import { nativeKeccak256 } from '../chain/crypto.ts';
 import type { RawLog, StoredReceipt } from '../chain/receipts.ts';
 import type { ChainStore } from '../chain/store.ts';
+import type { LogBlock } from '../chain/block-codec.ts';
 import type { RpcOptions } from './options.ts';
 import { RpcCode, RpcError, headerNotFound, invalidParams } from './errors.ts';
 import { formatBlockLogs, q } from './format.ts';
@@ -69,17 +70,20 @@ export function bloomMatcher(c: LogCriteria): (bloom: Uint8Array) => boolean {
 
 /** What a log query reads: the store, the head and tags, and the query caps (RpcBackend is one). */
 export interface LogSource {
-  readonly chain: { readonly store: Pick<ChainStore, 'getReceipts' | 'getBlockByHash' | 'getBlockByNumber' | 'blooms'> };
+  readonly chain: { readonly store: Pick<ChainStore, 'getReceipts' | 'getBlockByHash' | 'getBlockByNumber' | 'getLogBlocks' | 'blooms'> };
   readonly head: Block;
   readonly options: Pick<RpcOptions, 'logQueryLimit' | 'logsMaxRange' | 'logsMaxResults'>;
   blockByTag(tag: BlockTag): Promise<Block | undefined>;
 }
 
 /** The matching logs of one block, formatted for JSON-RPC. */
-export async function blockLogs(b: LogSource, block: Block, c: LogCriteria): Promise<Record<string, unknown>[]> {
-  const receipts = (await b.chain.store.getReceipts(block.hash())) ?? [];
+export async function blockLogs(b: LogSource, block: Block | LogBlock, c: LogCriteria): Promise<Record<string, unknown>[]> {
+  const receipts = (await b.chain.store.getReceipts('header' in block ? block.hash() : block.hash)) ?? [];
   return formatBlockLogs(block, receipts, (log) => logMatches(log, c));
 }
+
+/** Candidate blocks of eth_getLogs read from LevelDB in one call. */
+const LOG_READ_CHUNK = 64;
 
 /** eth_getLogs: blooms narrow the range to candidate blocks before any receipt is read. */
 export async function queryLogs(b: LogSource, f: FilterParam): Promise<Record<string, unknown>[]> {
@@ -99,13 +103,18 @@ export async function queryLogs(b: LogSource, f: FilterParam): Promise<Record<st
   }
   const out: Record<string, unknown>[] = [];
   const mayMatch = bloomMatcher(c);
-  for await (const { number, bloom } of b.chain.store.blooms(from, to)) {
-    if (!mayMatch(bloom)) continue;
-    const block = await b.chain.store.getBlockByNumber(number);
-    if (block === undefined) throw headerNotFound();
-    out.push(...(await blockLogs(b, block, c)));
-    if (out.length > b.options.logsMaxResults) {
-      throw new RpcError(RpcCode.LimitExceeded, `query returned more than ${b.options.logsMaxResults} results`);
+  const keep = (log: StoredReceipt['logs'][number]) => logMatches(log, c);
+  for await (const page of b.chain.store.blooms(from, to)) {
+    const candidates = page.filter((p) => mayMatch(p.bloom)).map((p) => p.number);
+    // a page's candidate blocks read together; checked against the result cap every CHUNK blocks
+    for (let i = 0; i < candidates.length; i += LOG_READ_CHUNK) {
+      for (const got of await b.chain.store.getLogBlocks(candidates.slice(i, i + LOG_READ_CHUNK))) {
+        if (got === undefined) throw headerNotFound();
+        out.push(...formatBlockLogs(got.block, got.receipts, keep));
+      }
+      if (out.length > b.options.logsMaxResults) {
+        throw new RpcError(RpcCode.LimitExceeded, `query returned more than ${b.options.logsMaxResults} results`);
+      }
     }
   }
   return out;

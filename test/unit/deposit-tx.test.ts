@@ -4,7 +4,7 @@ import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx';
 import { Account, bytesToHex, createAddressFromString, createContractAddress, hexToBytes, randomBytes } from '@ethereumjs/util';
 import { describe, expect, it } from 'vitest';
 import { createL2Common } from '../../node/chain/common.ts';
-import { decodeBlock, BlockDecodeError } from '../../node/chain/block-codec.ts';
+import { decodeBlock, decodeLogBlock, BlockDecodeError } from '../../node/chain/block-codec.ts';
 import { executeDeposit } from '../../node/chain/deposit-exec.ts';
 import { DepositTx, DepositTxError, decodeDepositTx } from '../../node/chain/deposit-tx.ts';
 import { VmFactory } from '../../node/chain/vm-factory.ts';
@@ -56,6 +56,11 @@ describe('deposit transactions (type 0x7E)', () => {
     expect(bytesToHex(back.hash())).toBe(bytesToHex(block.hash()));
     expect(back.transactions.map((t) => t.type)).toEqual([0x7e, 0, 2]);
     expect(await back.transactionsTrieIsValid()).toBe(true);
+    // what eth_getLogs reads of a stored block, without decoding it whole: the same hashes
+    const light = decodeLogBlock(block.serialize(), block.hash());
+    expect([light.number, light.timestamp]).toEqual([1n, 10n]);
+    expect(block.transactions.map((_, i) => bytesToHex(light.txHash(i)))).toEqual(block.transactions.map((t) => bytesToHex(t.hash())));
+    expect(() => light.txHash(3)).toThrow(BlockDecodeError);
     expect(() => decodeBlock(Uint8Array.of(0xc0), common)).toThrow(BlockDecodeError);
     expect(() => decodeBlock(block.serialize().subarray(0, 50), common)).toThrow(BlockDecodeError);
     // an empty body works as well
