@@ -39,6 +39,37 @@ export interface ExplorerOptions {
   /** The node to read: resolved per request, since the node's own URL is known only once it listens. */
   rpc(): ExplorerRpc;
   logger: Logger;
+  /** Pages rendered at once (default 8), and waiting beyond those (default 64); past both, 503. */
+  concurrency?: number;
+  queue?: number;
+}
+
+/**
+ * A page is dozens of JSON-RPC reads: renders take turns, and a flood beyond the queue gets 503
+ * at once rather than piling work onto the node.
+ */
+class Turns {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly queue: number,
+  ) {}
+
+  async run<T>(f: () => Promise<T>): Promise<T | undefined> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.queue) return undefined;
+      await new Promise<void>((go) => this.waiting.push(go));
+    } else this.running++;
+    try {
+      return await f();
+    } finally {
+      const next = this.waiting.shift();
+      if (next === undefined) this.running--;
+      else next(); // the slot passes on
+    }
+  }
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -74,10 +105,13 @@ export async function explorerRoutes(app: FastifyInstance, opts: ExplorerOptions
   });
   app.get('/assets/style.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CSS));
   app.get('/assets/live.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'max-age=300').send(LIVE_JS));
+  const turns = new Turns(opts.concurrency ?? 8, opts.queue ?? 64);
   app.get('/search', async (req, reply) => {
     const q = str((req.query as Record<string, unknown>).q) ?? '';
     try {
-      return reply.redirect(`${BASE}${await searchTarget(opts.rpc(), q.slice(0, 200))}`, 303);
+      const target = await turns.run(() => searchTarget(opts.rpc(), q.slice(0, 200)));
+      if (target === undefined) return busy(reply);
+      return reply.redirect(`${BASE}${target}`, 303);
     } catch (err) {
       return failed(reply, err);
     }
@@ -85,7 +119,8 @@ export async function explorerRoutes(app: FastifyInstance, opts: ExplorerOptions
   for (const [path, render] of PAGES) {
     app.get(path, async (req, reply) => {
       try {
-        const body = await render(opts.rpc(), req.params as Record<string, string>, (req.query ?? {}) as Record<string, unknown>);
+        const body = await turns.run(() => render(opts.rpc(), req.params as Record<string, string>, (req.query ?? {}) as Record<string, unknown>));
+        if (body === undefined) return busy(reply);
         return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
       } catch (err) {
         return failed(reply, err);
@@ -93,6 +128,11 @@ export async function explorerRoutes(app: FastifyInstance, opts: ExplorerOptions
     });
   }
   app.setNotFoundHandler((req, reply) => notFound(reply, `the path ${req.url.slice(0, 120)}`));
+
+  function busy(reply: FastifyReply) {
+    const body = html`<div class="notfound"><h1>Busy</h1><p>The explorer is serving as many pages as it may at once. Try again in a moment.</p></div>`;
+    return reply.status(503).header('retry-after', '2').type('text/html; charset=utf-8').send(page('Busy', body));
+  }
 
   function failed(reply: FastifyReply, err: unknown) {
     if (err instanceof NotFound) return notFound(reply, err.what);

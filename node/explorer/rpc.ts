@@ -103,9 +103,33 @@ export class ExplorerRpc {
     return this.client.readContract({ address, abi, functionName, args } as never) as Promise<T>;
   }
 
-  async logs(filter: { address: Address; topics: (Hex | null)[]; fromBlock: bigint; toBlock: bigint }): Promise<RpcLog[]> {
+  async logs(filter: { address: Address; topics: (Hex | Hex[] | null)[]; fromBlock: bigint; toBlock: bigint }): Promise<RpcLog[]> {
     const hex = (n: bigint) => `0x${n.toString(16)}`;
     return this.call<RpcLog[]>('eth_getLogs', [{ address: filter.address, topics: filter.topics, fromBlock: hex(filter.fromBlock), toBlock: hex(filter.toBlock) }]);
+  }
+
+  /**
+   * The newest logs matching `filter` in the last `window` blocks up to `head`, read backwards in
+   * chunks and stopped once `max` are found: a page's cost is bounded by both the blocks and the
+   * logs it reads, however busy the chain. `from` is the oldest block read; `capped` says it
+   * stopped early.
+   */
+  async recentLogs(
+    filter: { address: Address; topics: (Hex | Hex[] | null)[] },
+    head: bigint,
+    opts: { window: bigint; chunk?: bigint; max: number },
+  ): Promise<{ logs: RpcLog[]; from: bigint; capped: boolean }> {
+    const chunk = opts.chunk ?? 1_000n;
+    const floor = head >= opts.window ? head - opts.window + 1n : 0n;
+    const logs: RpcLog[] = [];
+    let to = head;
+    for (;;) {
+      const from = to - chunk + 1n > floor ? to - chunk + 1n : floor;
+      logs.unshift(...(await this.logs({ ...filter, fromBlock: from, toBlock: to })));
+      if (logs.length >= opts.max && from > floor) return { logs, from, capped: true };
+      if (from === floor) return { logs, from, capped: false };
+      to = from - 1n;
+    }
   }
 
   async head(): Promise<bigint> {

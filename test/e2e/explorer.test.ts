@@ -175,7 +175,7 @@ describe('block explorer: a devnet read in headless Chromium, checked against JS
     expect((await field(page, 'Owner').locator('a').getAttribute('href'))?.toLowerCase()).toBe(`/explorer/address/${m.owner}`.toLowerCase());
     expect(await field(page, 'Weights').innerText()).toBe('published on chain');
     expect(await field(page, 'Metadata').innerText()).toBe('ipfs://tiny');
-    expect(await field(page, 'Requests').innerText()).toMatch(/^2 requested, 1 fulfilled/);
+    expect(await field(page, 'Requests').innerText()).toMatch(/^2 in blocks 0–\d+$/);
     expect(await field(page, 'Input mode').innerText()).toBe((await call(devnet.l2, 'ai_modelArtifacts', [modelId])).inputMode);
     await expect(page.locator('figure', { hasText: 'Lineage' }).locator('rect').count()).resolves.toBe(1);
 
@@ -259,6 +259,30 @@ describe('block explorer: a devnet read in headless Chromium, checked against JS
     expect(await search('no such thing')).toBe('/explorer/search');
     expect(await page.locator('h1').innerText()).toBe('Not found');
     await shot('search-not-found');
+  });
+
+  it('a flood of page loads gets pages or 503 "busy", while the node keeps sealing blocks and answering other clients', async () => {
+    const before = BigInt(await call(devnet.l2, 'eth_blockNumber'));
+    const paths = ['/provers', '/requests', `/model/${modelId}`, '/', `/request/${fulfilledId}`, '/search?q=1'];
+    const flood = Promise.all(
+      Array.from({ length: 240 }, async (_, i) => {
+        const res = await fetch(`${base}${paths[i % paths.length]}`, { redirect: 'manual' });
+        await res.arrayBuffer();
+        return res.status;
+      }),
+    );
+    // meanwhile another client is served
+    expect(BigInt((await call(devnet.l2, 'eth_getBalance', [dapp.address, 'latest'])) ?? 0)).toBeGreaterThan(0n);
+    const statuses = await flood;
+    const counts = statuses.reduce<Record<number, number>>((m, s) => ({ ...m, [s]: (m[s] ?? 0) + 1 }), {});
+    expect(
+      Object.keys(counts).every((s) => ['200', '303', '503'].includes(s)),
+      JSON.stringify(counts),
+    ).toBe(true);
+    expect(counts[503] ?? 0, JSON.stringify(counts)).toBeGreaterThan(0); // the queue is bounded
+    expect(counts[200] ?? 0, JSON.stringify(counts)).toBeGreaterThan(0);
+    await until('a new block', async () => (BigInt(await call(devnet.l2, 'eth_blockNumber')) > before ? true : undefined), 15_000);
+    await visit('/provers'); // and the explorer serves again once the flood is over
   });
 
   it('bad input gets a not-found page (404), never a blank page or a crash, and the node goes on', async () => {

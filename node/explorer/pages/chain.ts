@@ -7,7 +7,7 @@ import type { Hex } from 'viem';
 import { barChart } from '../charts.ts';
 import { decodeLog, decodeRevert } from '../decode.ts';
 import { type Node, addrLink, blockLink, eth, fragment, href, html, num, page, short, status, txLink, when } from '../html.ts';
-import { type ExplorerRpc, NotFound, type RpcBlock, type RpcReceipt, type RpcTx } from '../rpc.ts';
+import { type ExplorerRpc, NotFound, type RpcReceipt, type RpcTx } from '../rpc.ts';
 
 /** Blocks shown in the home page's chart. */
 const CHART_BLOCKS = 60n;

@@ -12,6 +12,8 @@ import { type ExplorerRpc, NotFound } from '../rpc.ts';
 
 /** Recent blocks a model's usage is counted over: a bounded read, never the whole chain. */
 export const USAGE_WINDOW = 10_000n;
+/** Logs a page reads at most for a count over the window (the newest first): past it, "N+". */
+export const USAGE_MAX = 200;
 const PAGE = 50;
 /** Versions followed up a line: the registry allows any depth, a page shows this many. */
 const MAX_LINEAGE = 24;
@@ -39,8 +41,14 @@ interface Artifacts {
 
 const ZERO = `0x${'0'.repeat(64)}`;
 export const isHash = (s: string): s is Hex => /^0x[0-9a-fA-F]{64}$/.test(s);
-export const topic = (event: 'InferenceRequested' | 'InferenceFulfilled' | 'Claimed' | 'ClaimMissed' | 'ProofRejected' | 'Refunded') =>
-  encodeEventTopics({ abi: marketAbi, eventName: event })[0] as Hex;
+type MarketEvent = 'InferenceRequested' | 'InferenceFulfilled' | 'Claimed' | 'ClaimMissed' | 'ProofRejected' | 'Refunded';
+const TOPICS = new Map<MarketEvent, Hex>();
+/** A market event's topic 0. */
+export const topic = (event: MarketEvent): Hex => {
+  let t = TOPICS.get(event);
+  if (t === undefined) TOPICS.set(event, (t = encodeEventTopics({ abi: marketAbi, eventName: event })[0] as Hex));
+  return t;
+};
 
 export async function modelsPage(rpc: ExplorerRpc, offsetParam?: string): Promise<string> {
   const offset = offsetParam !== undefined && /^\d{1,9}$/.test(offsetParam) ? Number(offsetParam) : 0;
@@ -98,13 +106,13 @@ export async function modelPage(rpc: ExplorerRpc, id: string): Promise<string> {
   const m = await rpc.call<Model | null>('ai_getModel', [id]);
   if (m === null) throw new NotFound(`model ${id}`);
   const head = await rpc.head();
-  const from = head >= USAGE_WINDOW ? head - USAGE_WINDOW + 1n : 0n;
-  const [artifacts, graph, requested, fulfilled] = await Promise.all([
+  const [artifacts, graph, usage] = await Promise.all([
     rpc.optional<Artifacts | null>('ai_modelArtifacts', [id]),
     lineage(rpc, m),
-    rpc.logs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('InferenceRequested'), null, id], fromBlock: from, toBlock: head }),
-    rpc.logs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('InferenceFulfilled'), null, id], fromBlock: from, toBlock: head }),
+    rpc.recentLogs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('InferenceRequested'), null, id] }, head, { window: USAGE_WINDOW, max: USAGE_MAX }),
   ]);
+  const requested = usage.logs;
+  const from = usage.from;
   const recent = requested.slice(-10).reverse();
   return page(
     `Model ${short(id)}`,
@@ -121,7 +129,7 @@ export async function modelPage(rpc: ExplorerRpc, id: string): Promise<string> {
         <dt>Metadata</dt><dd>${m.metadataURI === '' ? html`<span class="muted">none</span>` : m.metadataURI}</dd>
         <dt>Input mode</dt><dd>${artifacts?.inputMode ?? html`<span class="muted">unknown (this node holds no artifacts for it)</span>`}</dd>
         ${artifacts?.constraints ? html`<dt>Constraints</dt><dd>${artifacts.constraints.toLocaleString('en-US')}</dd>` : null}
-        <dt>Requests</dt><dd>${requested.length} requested, ${fulfilled.length} fulfilled in blocks ${from.toString()}–${head.toString()}</dd>
+        <dt>Requests</dt><dd>${requested.length}${usage.capped ? '+' : ''} in blocks ${from.toString()}–${head.toString()}</dd>
       </dl>
       ${lineageGraph(graph)}
       <h2>Artifacts</h2>

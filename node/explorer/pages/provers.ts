@@ -8,7 +8,7 @@ import { marketAbi } from '../../../contracts/abi/market.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../../contracts/predeploys.ts';
 import { blockLink, eth, href, html, num, page, proverLink, requestLink, short, txLink } from '../html.ts';
 import { type ExplorerRpc, NotFound } from '../rpc.ts';
-import { USAGE_WINDOW, topic } from './models.ts';
+import { USAGE_MAX, USAGE_WINDOW, topic } from './models.ts';
 import { fulfilmentFee } from './requests.ts';
 
 /** Pages of ai_listProvers a leaderboard reads (100 each): past this it says it is partial. */
@@ -64,14 +64,18 @@ interface ProverRecord {
 export async function proverPage(rpc: ExplorerRpc, address: string): Promise<string> {
   if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new NotFound(`prover ${address}`);
   const head = await rpc.head();
-  const from = head >= USAGE_WINDOW ? head - USAGE_WINDOW + 1n : 0n;
   const who = `0x${address.slice(2).toLowerCase().padStart(64, '0')}` as Hex;
-  const [p, fulfilled, rejected, missed] = await Promise.all([
+  // a rejection and a missed claim name the prover as topic 2, a fulfilment as topic 3
+  const bounds = { window: USAGE_WINDOW, max: USAGE_MAX };
+  const [p, done, failed] = await Promise.all([
     rpc.read<ProverRecord>(INFERENCE_MARKET_ADDRESS, marketAbi, 'getProver', [address]),
-    rpc.logs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('InferenceFulfilled'), null, null, who], fromBlock: from, toBlock: head }),
-    rpc.logs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('ProofRejected'), null, who], fromBlock: from, toBlock: head }),
-    rpc.logs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('ClaimMissed'), null, who], fromBlock: from, toBlock: head }),
+    rpc.recentLogs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('InferenceFulfilled'), null, null, who] }, head, bounds),
+    rpc.recentLogs({ address: INFERENCE_MARKET_ADDRESS, topics: [[topic('ProofRejected'), topic('ClaimMissed')], null, who] }, head, bounds),
   ]);
+  const fulfilled = done.logs;
+  const from = done.from;
+  const rejected = failed.logs.filter((l) => l.topics[0] === topic('ProofRejected'));
+  const missed = failed.logs.filter((l) => l.topics[0] === topic('ClaimMissed'));
   if (p.stake === 0n && p.fulfilled === 0 && p.missed === 0 && p.rejected === 0 && fulfilled.length === 0) throw new NotFound(`prover ${address}`);
   const earned = fulfilled.reduce((sum, l) => sum + fulfilmentFee(l.data, l.topics), 0n);
   const work = [...fulfilled.map((l) => ({ l, what: 'fulfilled' })), ...rejected.map((l) => ({ l, what: 'proof rejected' })), ...missed.map((l) => ({ l, what: 'claim missed' }))]
@@ -86,7 +90,7 @@ export async function proverPage(rpc: ExplorerRpc, address: string): Promise<str
         <dt>Fulfilled</dt><dd>${p.fulfilled}</dd>
         <dt>Missed claims</dt><dd>${p.missed}</dd>
         <dt>Rejected proofs</dt><dd>${p.rejected}</dd>
-        <dt>Earnings</dt><dd>${eth(earned)} from ${fulfilled.length} fulfilment${fulfilled.length === 1 ? '' : 's'} in blocks ${from.toString()}–${head.toString()}</dd>
+        <dt>Earnings</dt><dd>${eth(earned)}${done.capped ? '+' : ''} from ${fulfilled.length}${done.capped ? '+' : ''} fulfilment${fulfilled.length === 1 ? '' : 's'} in blocks ${from.toString()}–${head.toString()}</dd>
         <dt>Account</dt><dd><a href=${href(`/address/${address}`)}>balance and transactions</a></dd>
       </dl>
       <h2>Recent work</h2>
