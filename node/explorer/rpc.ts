@@ -3,13 +3,15 @@
  * `ai-rollup explorer --rpc`), through viem with request batching, so a page's few dozen reads
  * travel in a handful of HTTP requests.
  */
+import { CodedError } from '../../precompiles/errors.ts';
 import { type Abi, type Address, type Hex, type PublicClient, createPublicClient, http } from 'viem';
 
 /** The thing a page asked for does not exist: a not-found page, not an error. */
-export class NotFound extends Error {
+export class NotFound extends CodedError<'NOT_FOUND'> {
+  override readonly code = 'NOT_FOUND';
+
   constructor(readonly what: string) {
     super(`${what} not found`);
-    this.name = 'NotFound';
   }
 }
 
