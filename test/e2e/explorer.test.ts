@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { type Hex, createPublicClient, createWalletClient, decodeErrorResult, formatEther, http, parseEther } from 'viem';
@@ -18,6 +20,7 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots of every page visited, for review. */
 const SHOTS = resolve(import.meta.dirname, '../../test-output/explorer');
 const FEE = parseEther('0.01');
+const BIN = resolve(import.meta.dirname, '../../bin/ai-rollup.js');
 
 const call = async <T = any>(url: string, method: string, params: unknown[] = []): Promise<T> => {
   const r = await rpc(url, { jsonrpc: '2.0', id: 1, method, params });
@@ -283,6 +286,37 @@ describe('block explorer: a devnet read in headless Chromium, checked against JS
     expect(counts[200] ?? 0, JSON.stringify(counts)).toBeGreaterThan(0);
     await until('a new block', async () => (BigInt(await call(devnet.l2, 'eth_blockNumber')) > before ? true : undefined), 15_000);
     await visit('/provers'); // and the explorer serves again once the flood is over
+  });
+
+  it('`ai-rollup explorer --rpc` serves the same pages from a port of its own, reading the node over JSON-RPC only', async () => {
+    const proc = spawn(process.execPath, [BIN, 'explorer', '--rpc', devnet.l2, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error('explorer did not start')), 30_000);
+        createInterface({ input: proc.stdout! }).on('line', (l) => {
+          const m = /^Explorer: (\S+)/.exec(l);
+          if (m) {
+            clearTimeout(timer);
+            res(m[1]!);
+          }
+        });
+        proc.once('exit', (c) => rej(new Error(`explorer exited with ${c}`)));
+      });
+      const res = await fetch(`${url}model/${modelId}`);
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      expect(body).toContain(modelId);
+      // its artifact links go to the node, not to the explorer's own port
+      expect(body).toContain(`href="${devnet.l2}/artifacts/`);
+      expect((await fetch(`${url}request/999999`)).status).toBe(404);
+    } finally {
+      proc.kill('SIGTERM');
+    }
+    const bad = spawn(process.execPath, [BIN, 'explorer', '--rpc', 'not a url', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    bad.stderr!.on('data', (d) => (err += String(d)));
+    expect(await new Promise((res) => bad.once('exit', res))).not.toBe(0);
+    expect(err).toContain('--rpc must be an http(s) URL');
   });
 
   it('bad input gets a not-found page (404), never a blank page or a crash, and the node goes on', async () => {
