@@ -61,6 +61,7 @@ export class BlockProducer {
   private running: Promise<void> | undefined;
   /** Every seal runs after the previous one: the timer, automine and mineOne must never overlap. */
   private tail: Promise<unknown> = Promise.resolve();
+  private sealedListeners: ((t: { execMs: number; sealMs: number; commitMs: number }) => void)[] = [];
   private again = false;
   private stopped = false;
   private mode: MiningMode;
@@ -127,6 +128,14 @@ export class BlockProducer {
       () => undefined,
       () => undefined,
     );
+  }
+
+  /** Told each block's phase times once it is committed (metrics). */
+  onSealed(f: (t: { execMs: number; sealMs: number; commitMs: number }) => void): () => void {
+    this.sealedListeners.push(f);
+    return () => {
+      this.sealedListeners = this.sealedListeners.filter((x) => x !== f);
+    };
   }
 
   /** Seals one block now with whatever is pending (used by tests and evm_mine-like tooling). */
@@ -230,17 +239,9 @@ export class BlockProducer {
     for (const p of included) nonces.set(p.senderHex, p.nonce + 1n);
     pool.onBlockIncluded(nonces);
     if (attrs !== undefined && attrs.deposits.length > 0) this.deps.l1?.onConsumed?.(attrs.depositCount);
-    logger.debug(
-      {
-        number: block.header.number,
-        txs: block.transactions.length,
-        gasUsed: block.header.gasUsed,
-        execMs,
-        sealMs: sealed - started - execMs,
-        commitMs: Date.now() - sealed,
-      },
-      'sealed block',
-    );
+    const times = { execMs, sealMs: sealed - started - execMs, commitMs: Date.now() - sealed };
+    for (const f of this.sealedListeners) f(times);
+    logger.debug({ number: block.header.number, txs: block.transactions.length, gasUsed: block.header.gasUsed, ...times }, 'sealed block');
     return block;
   }
 

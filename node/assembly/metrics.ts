@@ -19,6 +19,7 @@ import type { NodeP2P } from './p2p.ts';
 import { allMethods } from '../rpc/methods/index.ts';
 import type { HttpRoute, RpcObserver } from '../rpc/server.ts';
 import { chainMetrics } from '../metrics/chain-metrics.ts';
+import { type SealSource, producerMetrics } from '../metrics/producer-metrics.ts';
 import { challengerMetrics } from '../metrics/challenger-metrics.ts';
 import { evaluateHealth } from '../metrics/health.ts';
 import type { HealthReport } from '../metrics/health.ts';
@@ -49,6 +50,8 @@ export interface MetricsDeps {
   challenger?: Challenger;
   /** Filters, subscriptions and WebSockets open now. */
   rpcLoad?: () => RpcLoad;
+  /** The sequencer's block producer: per-block phase times. */
+  producer?: SealSource;
 }
 
 export interface NodeMetrics {
@@ -73,6 +76,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
   const chainWatch = chainMetrics(reg, { chain: deps.chain, pool: deps.pool, sealing });
   const observer = rpcMetrics(reg, new Set([...Object.keys(allMethods()), 'eth_subscribe', 'eth_unsubscribe']));
   if (deps.rpcLoad !== undefined) rpcLoadMetrics(reg, deps.rpcLoad);
+  const unwatchProducer = deps.producer === undefined ? undefined : producerMetrics(reg, deps.producer);
   if (deps.p2p !== undefined) p2pMetrics(reg, deps.p2p.service);
   const l1 = deps.l1 === undefined ? undefined : wireL1(reg, options, deps.chain, deps.l1);
   const challenger = deps.challenger;
@@ -116,6 +120,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
       l1?.probe.stop();
       l1?.watch.stop();
       unwatchChallenger?.();
+      unwatchProducer?.();
       await listener?.close();
     },
   };

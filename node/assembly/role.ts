@@ -4,6 +4,7 @@
  * blocks and derives the chain from L1 (node/assembly/replica.ts). The shared node serves
  * JSON-RPC over whatever the role hands back here.
  */
+import type { SealSource } from '../metrics/producer-metrics.ts';
 import type { Logger } from 'pino';
 import type { BlockProducer } from '../../sequencer/block-producer.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
@@ -49,7 +50,7 @@ export interface RoleServices {
   /** The sequencer's block producer (benchmarks and tools seal blocks with it). */
   producer?: BlockProducer;
   /** What metrics read of the role: the sequencer's L1 side, a replica's challenger. */
-  metrics: { l1?: L1Parts; challenger?: Challenger };
+  metrics: { l1?: L1Parts; challenger?: Challenger; producer?: SealSource };
   /** Starts what waits for JSON-RPC to serve (block production, the inference poster). */
   run(): void;
   /** Stopped first, in this order (block production first, so the last block is fully written). */

@@ -38,7 +38,7 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
     methods: allMethods(dev),
     rollup: l1?.rpc,
     producer,
-    metrics: { l1 },
+    metrics: { l1, producer },
     run() {
       producer.start();
       l1?.startPoster();

@@ -80,6 +80,7 @@ const STANDALONE = [
   'ai_rollup_deposits_included_total',
   'ai_rollup_gas_used_total',
   'ai_rollup_block_commit_delay_seconds',
+  'ai_rollup_block_phase_seconds',
   'ai_rollup_mempool_pending',
   'ai_rollup_mempool_queued',
   'ai_rollup_rpc_requests_total',
@@ -149,6 +150,8 @@ describe('metrics and health on a dev node', () => {
     const raw = (name: string, labels: Record<string, string>) => delta(name, labels, mid, after);
 
     expect(delta('ai_rollup_blocks_sealed_total')).toBeGreaterThan(0);
+    // every sealed block is timed in each of its phases
+    for (const phase of ['execute', 'seal', 'commit']) expect(delta('ai_rollup_block_phase_seconds_count', { phase })).toBe(delta('ai_rollup_blocks_sealed_total'));
     expect(delta('ai_rollup_transactions_included_total')).toBe(3);
     expect(delta('ai_rollup_gas_used_total')).toBe(3 * 21_000);
     expect(delta('ai_rollup_rpc_requests_total', { method: 'eth_sendRawTransaction', code: 'ok' })).toBe(3);
