@@ -3,9 +3,12 @@
  * N pre-signed transactions from S senders (default 10,000 from 100), sent as eth_sendRawTransaction
  * in JSON-RPC batches of 100, timed from the first send until every sender's nonce shows its last
  * transaction included: ETH transfers, then ERC-20 transfers of contracts/test/TestToken.sol.
- * Both nodes mine on a 1-second interval with a 30M gas limit. Prints figures, asserts nothing.
+ * Both nodes mine on a 1-second interval, by default at a 30M gas limit (where the limit binds)
+ * and again at 300M (where it does not); for this node it also prints where the time went, from
+ * its own /metrics: RPC ingest per transaction and each block's execute, seal and commit phases.
+ * Prints figures, asserts nothing.
  *
- *   npx tsx bench/rpc.ts [--only anvil|ours] [--txs N] [--senders N]
+ *   npx tsx bench/rpc.ts [--only anvil|ours] [--txs N] [--senders N] [--gas-limit GAS]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,14 +24,16 @@ import { ROOT, anvilBinary, freePort, rpc, rpcBatch, sleep, startTarget, table }
 import type { Target } from './lib.ts';
 
 const { values: args } = parseArgs({
-  options: { only: { type: 'string' }, txs: { type: 'string', default: '10000' }, senders: { type: 'string', default: '100' } },
+  options: { only: { type: 'string' }, txs: { type: 'string', default: '10000' }, senders: { type: 'string', default: '100' }, 'gas-limit': { type: 'string' } },
 });
 const TXS = Number(args.txs);
 const SENDERS = Number(args.senders);
 if (!(Number.isInteger(TXS) && TXS > 0 && Number.isInteger(SENDERS) && SENDERS > 0)) throw new Error('--txs and --senders take positive integers');
 if (args.only !== undefined && args.only !== 'anvil' && args.only !== 'ours') throw new Error('--only takes anvil or ours');
 
-const GAS_LIMIT = 30_000_000;
+/** The capped run (the limit binds, as on a busy chain) and the uncapped one (the engine binds). */
+const GAS_LIMITS = args['gas-limit'] === undefined ? [30_000_000, 300_000_000] : [Number(args['gas-limit'])];
+if (!GAS_LIMITS.every((g) => Number.isInteger(g) && g >= 21_000)) throw new Error('--gas-limit takes a gas amount');
 const BATCH = 100;
 const IN_FLIGHT = 1; // sequential batches keep each sender's nonces in order on arrival
 const STALL_MS = 60_000; // no sender's nonce moved for this long: the node lost transactions
@@ -153,6 +158,34 @@ interface Figures {
   gas: bigint;
   failed: number;
   blocks: number;
+  /** Ours only: where the time went, from /metrics over the workload. */
+  phases?: Phases;
+}
+
+interface Phases {
+  ingestMsPerTx: number;
+  sealed: number;
+  executeMs: number;
+  sealMs: number;
+  commitMs: number;
+}
+
+/** Sums and counts of this node's /metrics (histograms' _sum and _count lines, by label). */
+async function scrape(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+(?:\{[^}]*\})?) ([0-9.e+-]+)$/.exec(line);
+    if (m) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+function phasesBetween(a: Map<string, number>, b: Map<string, number>, txs: number): Phases {
+  const d = (k: string) => (b.get(k) ?? 0) - (a.get(k) ?? 0);
+  const phase = (p: string) => d(`ai_rollup_block_phase_seconds_sum{phase="${p}"}`) * 1000;
+  const rpcSeconds = d('ai_rollup_rpc_request_duration_seconds_sum{method="batch"}') + d('ai_rollup_rpc_request_duration_seconds_sum{method="eth_sendRawTransaction"}');
+  return { ingestMsPerTx: (rpcSeconds * 1000) / txs, sealed: d('ai_rollup_blocks_sealed_total'), executeMs: phase('execute'), sealMs: phase('seal'), commitMs: phase('commit') };
 }
 
 async function sendAndWait(t: Target, raws: Hex[], label: string): Promise<void> {
@@ -175,6 +208,7 @@ async function measure(t: Target, w: Workload): Promise<Figures> {
     )
   ).map((r) => Number(r.result));
   const firstBlock = Number(await rpc<Hex>(t.url, 'eth_blockNumber')) + 1;
+  const metricsBefore = t.name === 'ours' ? await scrape(t.url) : undefined;
   const t0 = performance.now();
   await sendAndWait(t, w.measured, w.name);
   await waitNonces(
@@ -183,6 +217,7 @@ async function measure(t: Target, w: Workload): Promise<Figures> {
     before.map((b, s) => b + perSender[s]!),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const phases = metricsBefore === undefined ? undefined : phasesBetween(metricsBefore, await scrape(t.url), w.measured.length);
 
   // After the clock stops: receipts give gas and status (a reverted transfer must not pass for
   // throughput). Per block, not per transaction: ours formats a whole block's receipts for each
@@ -204,12 +239,12 @@ async function measure(t: Target, w: Workload): Promise<Figures> {
     if (mine > 0) blocks++;
   }
   if (pending.size > 0) throw new Error(`${w.name}: ${pending.size} transactions have no receipt in blocks ${firstBlock}..${lastBlock}`);
-  return { txs: w.measured.length, seconds, gas, failed, blocks };
+  return { txs: w.measured.length, seconds, gas, failed, blocks, phases };
 }
 
 type Result = { figs: Figures[]; rss: number; gasLimit: number } | string;
 
-async function runTarget(name: 'anvil' | 'ours', token: CompiledContract): Promise<Result> {
+async function runTarget(name: 'anvil' | 'ours', token: CompiledContract, gasLimit: number): Promise<Result> {
   const port = await freePort();
   const datadir = name === 'ours' ? await mkdtemp(join(tmpdir(), 'bench-rpc-')) : undefined;
   let t: Target;
@@ -217,7 +252,7 @@ async function runTarget(name: 'anvil' | 'ours', token: CompiledContract): Promi
   try {
     t =
       name === 'anvil'
-        ? await startTarget('anvil', anvilBinary(), ['--port', String(port), '--block-time', '1', '--chain-id', '31337', '--gas-limit', String(GAS_LIMIT), '--silent'], port)
+        ? await startTarget('anvil', anvilBinary(), ['--port', String(port), '--block-time', '1', '--chain-id', '31337', '--gas-limit', String(gasLimit), '--silent'], port)
         : await startTarget(
             'ours',
             process.execPath,
@@ -232,7 +267,7 @@ async function runTarget(name: 'anvil' | 'ours', token: CompiledContract): Promi
               '--block-time',
               '1',
               '--gas-limit',
-              String(GAS_LIMIT),
+              String(gasLimit),
               '--log-level',
               'warn',
             ],
@@ -254,8 +289,8 @@ async function runTarget(name: 'anvil' | 'ours', token: CompiledContract): Promi
       figs.push(f);
       console.log(`  ${name}: ${w.name} included in ${f.seconds.toFixed(1)} s over ${f.blocks} block${f.blocks === 1 ? '' : 's'}${f.failed > 0 ? `, ${f.failed} reverted` : ''}`);
     }
-    const gasLimit = Number((await rpc<{ gasLimit: Hex }>(t.url, 'eth_getBlockByNumber', ['latest', false])).gasLimit);
-    return { figs, rss: t.peakRssMiB(), gasLimit };
+    const headGasLimit = Number((await rpc<{ gasLimit: Hex }>(t.url, 'eth_getBlockByNumber', ['latest', false])).gasLimit);
+    return { figs, rss: t.peakRssMiB(), gasLimit: headGasLimit };
   } catch (err) {
     return (err as Error).message;
   } finally {
@@ -267,13 +302,17 @@ async function runTarget(name: 'anvil' | 'ours', token: CompiledContract): Promi
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:rpc — ${TXS} transactions from ${SENDERS} senders per workload, batches of ${BATCH}, 1 s blocks, ${GAS_LIMIT / 1e6}M gas`);
   const { TestToken } = await compileContracts(['test/TestToken.sol']);
+  for (const gasLimit of GAS_LIMITS) await runAt(gasLimit, TestToken!);
+}
+
+async function runAt(gasLimit: number, token: CompiledContract): Promise<void> {
+  console.log(`\nbench:rpc — ${TXS} transactions from ${SENDERS} senders per workload, batches of ${BATCH}, 1 s blocks, ${gasLimit / 1e6}M gas`);
   const targets = args.only === undefined ? (['anvil', 'ours'] as const) : [args.only as 'anvil' | 'ours'];
   const results: Partial<Record<'anvil' | 'ours', Result>> = {};
   for (const name of targets) {
     console.log(`${name}:`);
-    results[name] = await runTarget(name, TestToken!);
+    results[name] = await runTarget(name, token, gasLimit);
   }
   for (const [name, r] of Object.entries(results)) if (typeof r === 'string') console.log(`\n${name} FAILED: ${r}`);
 
@@ -303,7 +342,14 @@ async function main(): Promise<void> {
     if (a !== undefined && o !== undefined) {
       rows.push({ node: 'ours/anvil', 'tx/s': (o.tps / a.tps).toFixed(2), 'Mgas/s': (o.mgas / a.mgas).toFixed(2), 'peak RSS MiB': (o.rss / a.rss).toFixed(2) });
     }
-    console.log(`\n${w}\n${table(rows)}`);
+    console.log(`\n${w} at ${gasLimit / 1e6}M gas\n${table(rows)}`);
+    const p = ok.find(([name]) => name === 'ours')?.[1].figs[i]?.phases;
+    if (p !== undefined && p.sealed > 0) {
+      const per = (ms: number) => `${(ms / p.sealed).toFixed(1)} ms`;
+      console.log(
+        `ours, where the time went (its /metrics): RPC ingest ${p.ingestMsPerTx.toFixed(3)} ms per transaction (${((p.ingestMsPerTx * TXS) / 1000).toFixed(1)} s in all); per block over ${p.sealed} blocks: execute ${per(p.executeMs)}, seal ${per(p.sealMs)}, commit ${per(p.commitMs)}`,
+      );
+    }
   }
 }
 
