@@ -3,7 +3,7 @@
  * committed artifact carries an untyped `Abi`); test/unit/market-abi.test.ts checks it against
  * what solc emits.
  */
-import { parseAbi } from 'viem';
+import { type ContractFunctionReturnType, parseAbi } from 'viem';
 
 export const marketAbi = parseAbi([
   'struct Request { address requester; uint64 deadline; uint8 status; address callback; uint32 callbackGas; uint32 outputCount; address claimant; uint64 claimedUntil; address prover; bytes32 modelId; uint256 fee; uint256 claimLock; uint256[] inputSignals; uint256[] outputs; }',
@@ -60,3 +60,6 @@ export const marketAbi = parseAbi([
 
 /** IInferenceMarket.Status */
 export const RequestStatus = { None: 0, Open: 1, Fulfilled: 2, Refunded: 3 } as const;
+
+/** IInferenceMarket.Prover as getProver returns it through viem: stake, locked, fulfilled, missed, rejected. */
+export type MarketProver = ContractFunctionReturnType<typeof marketAbi, 'view', 'getProver'>;

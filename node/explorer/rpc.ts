@@ -4,7 +4,7 @@
  * travel in a handful of HTTP requests.
  */
 import { CodedError } from '../../precompiles/errors.ts';
-import { type Abi, type Address, type Hex, type PublicClient, createPublicClient, http } from 'viem';
+import { type Abi, type Address, type Hex, type PublicClient, createPublicClient, http, toHex } from 'viem';
 
 /** The thing a page asked for does not exist: a not-found page, not an error. */
 export class NotFound extends CodedError<'NOT_FOUND'> {
@@ -106,8 +106,7 @@ export class ExplorerRpc {
   }
 
   async logs(filter: { address: Address; topics: (Hex | Hex[] | null)[]; fromBlock: bigint; toBlock: bigint }): Promise<RpcLog[]> {
-    const hex = (n: bigint) => `0x${n.toString(16)}`;
-    return this.call<RpcLog[]>('eth_getLogs', [{ address: filter.address, topics: filter.topics, fromBlock: hex(filter.fromBlock), toBlock: hex(filter.toBlock) }]);
+    return this.call<RpcLog[]>('eth_getLogs', [{ address: filter.address, topics: filter.topics, fromBlock: toHex(filter.fromBlock), toBlock: toHex(filter.toBlock) }]);
   }
 
   /**
@@ -142,7 +141,7 @@ export class ExplorerRpc {
     const b =
       typeof id === 'string' && id.length === 66
         ? await this.call<RpcBlock | null>('eth_getBlockByHash', [id, full])
-        : await this.call<RpcBlock | null>('eth_getBlockByNumber', [typeof id === 'bigint' ? `0x${id.toString(16)}` : id, full]);
+        : await this.call<RpcBlock | null>('eth_getBlockByNumber', [typeof id === 'bigint' ? toHex(id) : id, full]);
     if (b === null) throw new NotFound(`block ${typeof id === 'bigint' ? id : id}`);
     return b;
   }

@@ -3,7 +3,7 @@
  * `request N` a request, 20 bytes an address; 32 bytes may be a transaction, a block or a model,
  * asked in that order.
  */
-import type { Hex } from 'viem';
+import { isAddress, isHash } from 'viem';
 import { type ExplorerRpc, NotFound } from './rpc.ts';
 
 export async function searchTarget(rpc: ExplorerRpc, raw: string): Promise<string> {
@@ -11,12 +11,12 @@ export async function searchTarget(rpc: ExplorerRpc, raw: string): Promise<strin
   if (/^\d{1,15}$/.test(q)) return `/block/${BigInt(q)}`;
   const request = /^(?:#|request\s*#?|req\s*#?)(\d{1,30})$/i.exec(q);
   if (request !== null) return `/request/${BigInt(request[1]!)}`;
-  if (/^0x[0-9a-fA-F]{40}$/.test(q)) return `/address/${q}`;
-  if (/^0x[0-9a-fA-F]{64}$/.test(q)) {
+  if (isAddress(q, { strict: false })) return `/address/${q}`;
+  if (isHash(q)) {
     const [tx, block, model] = await Promise.all([
       rpc.call<unknown>('eth_getTransactionByHash', [q]),
       rpc.call<unknown>('eth_getBlockByHash', [q, false]),
-      rpc.optional<unknown>('ai_getModel', [q as Hex]),
+      rpc.optional<unknown>('ai_getModel', [q]),
     ]);
     if (tx !== null) return `/tx/${q}`;
     if (block !== null) return `/block/${q}`;

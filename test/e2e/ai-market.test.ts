@@ -13,6 +13,7 @@ import { deploy } from '../helpers/contracts.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { abiDrift, advancePast, consumerAbi, marketAbi, revertName, writeMarketGenesis } from '../helpers/market.ts';
+import type { MarketProver } from '../../contracts/abi/market.ts';
 
 const P = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 /** Short enough that the miss case takes a few blocks, long enough to claim and fulfil inside it. */
@@ -338,7 +339,7 @@ describe('inference market predeploy: staked provers fulfil paid requests with r
     expect(addresses).toEqual(expect.arrayContaining([a, b, cc].map((x) => x.account.address)));
     expect([...addresses].sort((x: string, y: string) => (x.toLowerCase() < y.toLowerCase() ? -1 : 1))).toEqual(addresses); // address order
     for (const p of all.provers) {
-      const onChain = await read<{ stake: bigint; locked: bigint; fulfilled: number; missed: number; rejected: number }>('getProver', [p.address]);
+      const onChain = await read<MarketProver>('getProver', [p.address]);
       expect({ stake: BigInt(p.stake), locked: BigInt(p.locked), fulfilled: p.fulfilled, missed: p.missed, rejected: p.rejected }).toEqual({ ...onChain });
     }
     // one page at a time, each starting after the last: the same list

@@ -3,7 +3,7 @@
  * live part re-rendered as a fragment), a block, a transaction (decoded logs, revert reason), an
  * address (balance, code, creator, history from the node's address index).
  */
-import type { Hex } from 'viem';
+import { type Hex, isAddress, isHash } from 'viem';
 import { barChart } from '../charts.ts';
 import { decodeLog, decodeRevert } from '../decode.ts';
 import { type Node, addrLink, blockLink, eth, fragment, href, html, num, page, short, status, txLink, when } from '../html.ts';
@@ -95,7 +95,7 @@ function txTable(txs: RpcTx[], receipts: Map<string, RpcReceipt>) {
 }
 
 export async function blockPage(rpc: ExplorerRpc, id: string): Promise<string> {
-  const ref = /^0x[0-9a-fA-F]{64}$/.test(id) ? (id as Hex) : /^\d{1,15}$/.test(id) ? BigInt(id) : undefined;
+  const ref = isHash(id) ? id : /^\d{1,15}$/.test(id) ? BigInt(id) : undefined;
   if (ref === undefined) throw new NotFound(`block ${id}`);
   const b = await rpc.block(ref, true);
   const receipts = (await rpc.call<RpcReceipt[] | null>('eth_getBlockReceipts', [b.hash])) ?? [];
@@ -122,7 +122,7 @@ export async function blockPage(rpc: ExplorerRpc, id: string): Promise<string> {
 }
 
 export async function txPage(rpc: ExplorerRpc, hash: string): Promise<string> {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new NotFound(`transaction ${hash}`);
+  if (!isHash(hash)) throw new NotFound(`transaction ${hash}`);
   const [tx, receipt] = await Promise.all([rpc.call<RpcTx | null>('eth_getTransactionByHash', [hash]), rpc.call<RpcReceipt | null>('eth_getTransactionReceipt', [hash])]);
   if (tx === null) throw new NotFound(`transaction ${hash}`);
   const failed = receipt !== null && receipt.status !== '0x1';
@@ -172,7 +172,7 @@ interface History {
 }
 
 export async function addressPage(rpc: ExplorerRpc, address: string, before?: string): Promise<string> {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new NotFound(`address ${address}`);
+  if (!isAddress(address, { strict: false })) throw new NotFound(`address ${address}`);
   const at = before !== undefined && /^\d{1,15}$/.test(before) ? Number(before) : 0;
   const [balance, nonce, code, creator, history] = await Promise.all([
     rpc.call<Hex>('eth_getBalance', [address, 'latest']),

@@ -3,7 +3,7 @@
  * artifacts this node holds, its lineage from the registry's parent and latest links, and its
  * use in the market over a bounded window of recent blocks).
  */
-import { type Hex, encodeEventTopics } from 'viem';
+import { type Hex, encodeEventTopics, isHash, toHex } from 'viem';
 import { marketAbi } from '../../../contracts/abi/market.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../../contracts/predeploys.ts';
 import { type LineageNode, lineageGraph } from '../charts.ts';
@@ -40,7 +40,6 @@ interface Artifacts {
 }
 
 const ZERO = `0x${'0'.repeat(64)}`;
-export const isHash = (s: string): s is Hex => /^0x[0-9a-fA-F]{64}$/.test(s);
 type MarketEvent = 'InferenceRequested' | 'InferenceFulfilled' | 'Claimed' | 'ClaimMissed' | 'ProofRejected' | 'Refunded';
 const TOPICS = new Map<MarketEvent, Hex>();
 /** A market event's topic 0. */
@@ -52,7 +51,7 @@ export const topic = (event: MarketEvent): Hex => {
 
 export async function modelsPage(rpc: ExplorerRpc, offsetParam?: string): Promise<string> {
   const offset = offsetParam !== undefined && /^\d{1,9}$/.test(offsetParam) ? Number(offsetParam) : 0;
-  const list = await rpc.call<{ total: Hex; models: (Model | null)[]; nextOffset: Hex | null }>('ai_listModels', [`0x${offset.toString(16)}`, `0x${PAGE.toString(16)}`]);
+  const list = await rpc.call<{ total: Hex; models: (Model | null)[]; nextOffset: Hex | null }>('ai_listModels', [toHex(offset), toHex(PAGE)]);
   const models = list.models.filter((m): m is Model => m !== null);
   return page(
     'Models',

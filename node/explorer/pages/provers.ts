@@ -3,8 +3,8 @@
  * fulfilments) and one prover (its market record now, its earnings and work over a bounded window
  * of recent blocks from the market's logs).
  */
-import type { Hex } from 'viem';
-import { marketAbi } from '../../../contracts/abi/market.ts';
+import { type Hex, isAddress } from 'viem';
+import { type MarketProver, marketAbi } from '../../../contracts/abi/market.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../../contracts/predeploys.ts';
 import { blockLink, eth, href, html, num, page, proverLink, requestLink, short, txLink } from '../html.ts';
 import { type ExplorerRpc, NotFound } from '../rpc.ts';
@@ -53,22 +53,14 @@ export async function proversPage(rpc: ExplorerRpc): Promise<string> {
   );
 }
 
-interface ProverRecord {
-  stake: bigint;
-  locked: bigint;
-  fulfilled: number;
-  missed: number;
-  rejected: number;
-}
-
 export async function proverPage(rpc: ExplorerRpc, address: string): Promise<string> {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address)) throw new NotFound(`prover ${address}`);
+  if (!isAddress(address, { strict: false })) throw new NotFound(`prover ${address}`);
   const head = await rpc.head();
   const who = `0x${address.slice(2).toLowerCase().padStart(64, '0')}` as Hex;
   // a rejection and a missed claim name the prover as topic 2, a fulfilment as topic 3
   const bounds = { window: USAGE_WINDOW, max: USAGE_MAX };
   const [p, done, failed] = await Promise.all([
-    rpc.read<ProverRecord>(INFERENCE_MARKET_ADDRESS, marketAbi, 'getProver', [address]),
+    rpc.read<MarketProver>(INFERENCE_MARKET_ADDRESS, marketAbi, 'getProver', [address]),
     rpc.recentLogs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('InferenceFulfilled'), null, null, who] }, head, bounds),
     rpc.recentLogs({ address: INFERENCE_MARKET_ADDRESS, topics: [[topic('ProofRejected'), topic('ClaimMissed')], null, who] }, head, bounds),
   ]);

@@ -3,7 +3,7 @@
  * latency and fee charts and requests per block), and one request with its status, outputs,
  * prover, every market event about it and its result's standing on L1 (ai_getInferenceProof).
  */
-import { type Hex, decodeEventLog } from 'viem';
+import { type Hex, decodeEventLog, toHex } from 'viem';
 import { marketAbi } from '../../../contracts/abi/market.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../../contracts/predeploys.ts';
 import { barChart } from '../charts.ts';
@@ -62,7 +62,7 @@ export async function requestsPage(rpc: ExplorerRpc, beforeParam?: string): Prom
   const head = await rpc.head();
   const from = head >= RATE_BLOCKS ? head - RATE_BLOCKS + 1n : 0n;
   const [requests, recentLogs] = await Promise.all([
-    Promise.all(ids.map((id) => rpc.call<InferenceRequest | null>('ai_getInferenceRequest', [`0x${id.toString(16)}`]))),
+    Promise.all(ids.map((id) => rpc.call<InferenceRequest | null>('ai_getInferenceRequest', [toHex(id)]))),
     rpc.logs({ address: INFERENCE_MARKET_ADDRESS, topics: [topic('InferenceRequested')], fromBlock: from, toBlock: head }),
   ]);
   const shown = requests.filter((r): r is InferenceRequest => r !== null);
@@ -123,7 +123,7 @@ async function l1Status(rpc: ExplorerRpc, id: bigint, fulfilled: boolean): Promi
   if (!fulfilled) return html`<span class="muted">not fulfilled yet</span>`;
   let p: ProofStatus | null | undefined;
   try {
-    p = await rpc.optional<ProofStatus | null>('ai_getInferenceProof', [`0x${id.toString(16)}`]);
+    p = await rpc.optional<ProofStatus | null>('ai_getInferenceProof', [toHex(id)]);
   } catch (err) {
     return html`<span class="bad">cannot say: ${(err as Error).message.split('\n')[0]}</span>`;
   }
@@ -142,12 +142,12 @@ export async function requestPage(rpc: ExplorerRpc, idParam: string): Promise<st
   const m = /^#?(\d{1,30})$/.exec(idParam);
   if (m === null || BigInt(m[1]!) === 0n || BigInt(m[1]!) >= 1n << 256n) throw new NotFound(`inference request ${idParam}`);
   const id = BigInt(m[1]!);
-  const r = await rpc.call<InferenceRequest | null>('ai_getInferenceRequest', [`0x${id.toString(16)}`]);
+  const r = await rpc.call<InferenceRequest | null>('ai_getInferenceRequest', [toHex(id)]);
   if (r === null) throw new NotFound(`inference request ${id}`);
   const head = await rpc.head();
   const start = r.requested === null ? (head >= USAGE_WINDOW ? head - USAGE_WINDOW + 1n : 0n) : num(r.requested.blockNumber);
   const end = r.fulfilled === null ? (start + USAGE_WINDOW - 1n < head ? start + USAGE_WINDOW - 1n : head) : num(r.fulfilled.blockNumber);
-  const idTopic = `0x${id.toString(16).padStart(64, '0')}` as Hex;
+  const idTopic = toHex(id, { size: 32 });
   const [events, proof] = await Promise.all([
     rpc.logs({ address: INFERENCE_MARKET_ADDRESS, topics: [null, idTopic], fromBlock: start, toBlock: end }),
     l1Status(rpc, id, r.status === 'fulfilled'),

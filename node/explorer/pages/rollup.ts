@@ -3,7 +3,7 @@
  * covered, calldata bytes, L1 gas) and outputs (rollup_getOutput: root, challenge window left,
  * finalized), and one batch with the outputs over it. A node without L1 says so.
  */
-import type { Hex } from 'viem';
+import { type Hex, toHex } from 'viem';
 import { type Node, blockLink, href, html, num, page, short, when } from '../html.ts';
 import { type ExplorerRpc, NotFound } from '../rpc.ts';
 
@@ -40,7 +40,6 @@ interface Output {
   challengeWindowEnds: Hex;
 }
 
-const hex = (n: bigint) => `0x${n.toString(16)}`;
 const noL1 = () => page('Batches', html`<h1>Batches and outputs</h1><p class="notfound">This node has no L1 (a dev chain): nothing is batched.</p>`);
 
 function windowLeft(o: Output): Node {
@@ -76,8 +75,8 @@ export async function batchesPage(rpc: ExplorerRpc): Promise<string> {
   const sync = await rpc.optional<SyncStatus>('rollup_syncStatus');
   if (sync === undefined) return noL1();
   const [batches, outputs] = await Promise.all([
-    Promise.all(newest(num(sync.batchCount)).map((i) => rpc.call<Batch | null>('rollup_getBatch', [hex(i)]))),
-    Promise.all(newest(num(sync.outputCount)).map((i) => rpc.call<Output | null>('rollup_getOutput', [hex(i)]))),
+    Promise.all(newest(num(sync.batchCount)).map((i) => rpc.call<Batch | null>('rollup_getBatch', [toHex(i)]))),
+    Promise.all(newest(num(sync.outputCount)).map((i) => rpc.call<Output | null>('rollup_getOutput', [toHex(i)]))),
   ]);
   return page(
     'Batches',
@@ -101,14 +100,16 @@ export async function batchPage(rpc: ExplorerRpc, indexParam: string): Promise<s
   const sync = await rpc.optional<SyncStatus>('rollup_syncStatus');
   if (sync === undefined) return noL1();
   const index = BigInt(indexParam);
-  const b = await rpc.call<Batch | null>('rollup_getBatch', [hex(index)]);
+  const b = await rpc.call<Batch | null>('rollup_getBatch', [toHex(index)]);
   if (b === null) throw new NotFound(`batch ${index}`);
   // outputs follow batches in order: the newest few hold this batch's, if it has one
   const count = num(sync.outputCount);
   const near = Array.from({ length: Number(count < PAGE ? count : PAGE) }, (_, i) => (index + 2n >= count ? count - 1n - BigInt(i) : index + 2n - BigInt(i))).filter(
     (i) => i >= 0n,
   );
-  const outputs = (await Promise.all(near.map((i) => rpc.call<Output | null>('rollup_getOutput', [hex(i)])))).filter((o): o is Output => o !== null && num(o.batchIndex) === index);
+  const outputs = (await Promise.all(near.map((i) => rpc.call<Output | null>('rollup_getOutput', [toHex(i)])))).filter(
+    (o): o is Output => o !== null && num(o.batchIndex) === index,
+  );
   const safe = num(b.lastBlock) <= num(sync.safe.number);
   return page(
     `Batch ${index}`,

@@ -6,7 +6,7 @@
  */
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
 import type { Hex } from 'viem';
-import { marketAbi } from '../../../contracts/abi/market.ts';
+import { type MarketProver, marketAbi } from '../../../contracts/abi/market.ts';
 import { INFERENCE_MARKET_ADDRESS } from '../../../contracts/predeploys.ts';
 import { FULFILMENT_EVENT, PROVER_EVENT, REQUEST_EVENT } from '../../ai/fulfilled-inferences.ts';
 import { ExecutionError } from '../../chain/call.ts';
@@ -38,14 +38,6 @@ interface RequestRecord {
   claimLock: bigint;
   inputSignals: readonly bigint[];
   outputs: readonly bigint[];
-}
-
-interface ProverRecord {
-  stake: bigint;
-  locked: bigint;
-  fulfilled: number;
-  missed: number;
-  rejected: number;
 }
 
 const word = (n: bigint): Uint8Array => hexToBytes(`0x${n.toString(16).padStart(64, '0')}`);
@@ -122,7 +114,7 @@ async function listProvers(b: RpcBackend, after: Uint8Array | undefined, limit: 
       break;
     }
     const address = bytesToHex(topic1.slice(12));
-    const p = (await readContractAt(b.calls, b.chain.head, MARKET, marketAbi, 'getProver', [address])) as ProverRecord;
+    const p = (await readContractAt(b.calls, b.chain.head, MARKET, marketAbi, 'getProver', [address])) as MarketProver;
     provers.push({ address, stake: q(p.stake), locked: q(p.locked), fulfilled: p.fulfilled, missed: p.missed, rejected: p.rejected, lastStakedAt: q(location.number) });
   }
   return { provers, next: more ? (provers.at(-1)?.address ?? null) : null };
