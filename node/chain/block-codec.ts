@@ -1,6 +1,7 @@
 import { Block, createBlockHeaderFromBytesArray } from '@ethereumjs/block';
 import type { Common } from '@ethereumjs/common';
 import { RLP } from '@ethereumjs/rlp';
+import { bytesToBigInt } from '@ethereumjs/util';
 import { createTxFromBlockBodyData } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { nativeKeccak256 } from './crypto.ts';
@@ -52,8 +53,6 @@ export interface LogBlock {
   txHash(index: number): Uint8Array;
 }
 
-const toBig = (b: Uint8Array): bigint => (b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b).toString('hex')}`));
-
 /**
  * A stored block read for its logs only: the header's number and time, and each transaction's
  * hash from its own bytes (a typed one, deposits included, is hashed as it stands; a legacy one as
@@ -67,9 +66,9 @@ export function decodeLogBlock(bytes: Uint8Array, hash: Uint8Array): LogBlock {
   const txs = values[1] as (Uint8Array | Uint8Array[])[];
   const hashes: (Uint8Array | undefined)[] = [];
   return {
-    number: toBig(header[8]!),
+    number: bytesToBigInt(header[8]!),
     hash,
-    timestamp: toBig(header[11]!),
+    timestamp: bytesToBigInt(header[11]!),
     txHash: (i) => {
       const t = txs[i];
       if (t === undefined) throw new BlockDecodeError(`block has no transaction ${i}`);

@@ -141,16 +141,19 @@ export class ChainStore {
     const missing = hashes.flatMap((h, i) => (h !== undefined && cached[i] === undefined ? [h] : []));
     const raws = missing.length === 0 ? [] : await this.kv.getMany(missing.map((h) => key(Prefix.block, h)));
     const rawOf = new Map(missing.map((h, i) => [bytesToHex(h), raws[i]]));
-    const receipts = await this.kv.getMany(hashes.flatMap((h) => (h === undefined ? [] : [key(Prefix.receipts, h)])));
-    let r = 0;
+    // receipts the cache holds are not read again
+    const unread = hashes.flatMap((h) => (h !== undefined && !this.receiptCache.has(bytesToHex(h)) ? [h] : []));
+    const rawReceipts = unread.length === 0 ? [] : await this.kv.getMany(unread.map((h) => key(Prefix.receipts, h)));
+    const receiptsOf = new Map(unread.map((h, i) => [bytesToHex(h), rawReceipts[i]]));
     return hashes.map((h, i) => {
       if (h === undefined) return undefined;
-      const rawReceipts = receipts[r++];
+      const hex = bytesToHex(h);
       const c = cached[i];
-      const raw = c === undefined ? rawOf.get(bytesToHex(h)) : undefined;
+      const raw = c === undefined ? rawOf.get(hex) : undefined;
       if (c === undefined && raw === undefined) return undefined;
       const block = c === undefined ? decodeLogBlock(raw!, h) : logBlockOf(c);
-      return { block, receipts: this.receiptCache.get(bytesToHex(h)) ?? (rawReceipts === undefined ? [] : decodeReceipts(rawReceipts)) };
+      const stored = receiptsOf.get(hex);
+      return { block, receipts: this.receiptCache.get(hex) ?? (stored === undefined ? [] : decodeReceipts(stored)) };
     });
   }
 
@@ -236,10 +239,9 @@ export class ChainStore {
     return ops;
   }
 
-  /** Logs blooms of canonical blocks in [from, to], read in one ordered scan. */
   /**
-   * The blooms of blocks `from`..`to`, in pages of up to BLOOM_PAGE read by one LevelDB call each:
-   * one await per entry cost more than the bloom tests themselves on a long range.
+   * The logs blooms of canonical blocks `from`..`to`, in pages of up to BLOOM_PAGE, each read by
+   * one LevelDB call: one await per entry cost more than the bloom tests on a long range.
    */
   async *blooms(from: bigint, to: bigint): AsyncGenerator<{ number: bigint; bloom: Uint8Array }[]> {
     const it = this.kv.iterator({ gte: key(Prefix.bloom, be64(from)), lte: key(Prefix.bloom, be64(to)) });

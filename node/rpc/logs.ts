@@ -3,7 +3,6 @@ import { bytesToHex, equalsBytes, hexToBytes } from '@ethereumjs/util';
 import { nativeKeccak256 } from '../chain/crypto.ts';
 import type { RawLog, StoredReceipt } from '../chain/receipts.ts';
 import type { ChainStore } from '../chain/store.ts';
-import type { LogBlock } from '../chain/block-codec.ts';
 import type { RpcOptions } from './options.ts';
 import { RpcCode, RpcError, headerNotFound, invalidParams } from './errors.ts';
 import { formatBlockLogs, q } from './format.ts';
@@ -77,8 +76,8 @@ export interface LogSource {
 }
 
 /** The matching logs of one block, formatted for JSON-RPC. */
-export async function blockLogs(b: LogSource, block: Block | LogBlock, c: LogCriteria): Promise<Record<string, unknown>[]> {
-  const receipts = (await b.chain.store.getReceipts('header' in block ? block.hash() : block.hash)) ?? [];
+export async function blockLogs(b: LogSource, block: Block, c: LogCriteria): Promise<Record<string, unknown>[]> {
+  const receipts = (await b.chain.store.getReceipts(block.hash())) ?? [];
   return formatBlockLogs(block, receipts, (log) => logMatches(log, c));
 }
 
