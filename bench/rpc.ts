@@ -8,7 +8,10 @@
  * its own /metrics: RPC ingest per transaction and each block's execute, seal and commit phases.
  * Prints figures, asserts nothing.
  *
- *   npx tsx bench/rpc.ts [--only anvil|ours] [--txs N] [--senders N] [--gas-limit GAS]
+ *   npx tsx bench/rpc.ts [--only anvil|ours] [--txs N] [--senders N] [--gas-limit GAS] [--cpu-prof DIR]
+ *
+ * `--cpu-prof DIR` runs this node under V8's profiler and leaves its .cpuprofile in DIR (open it in
+ * Chrome's DevTools or speedscope).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,7 +27,13 @@ import { ROOT, anvilBinary, freePort, rpc, rpcBatch, sleep, startTarget, table }
 import type { Target } from './lib.ts';
 
 const { values: args } = parseArgs({
-  options: { only: { type: 'string' }, txs: { type: 'string', default: '10000' }, senders: { type: 'string', default: '100' }, 'gas-limit': { type: 'string' } },
+  options: {
+    only: { type: 'string' },
+    txs: { type: 'string', default: '10000' },
+    senders: { type: 'string', default: '100' },
+    'gas-limit': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  },
 });
 const TXS = Number(args.txs);
 const SENDERS = Number(args.senders);
@@ -257,6 +266,7 @@ async function runTarget(name: 'anvil' | 'ours', token: CompiledContract, gasLim
             'ours',
             process.execPath,
             [
+              ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])]),
               resolve(ROOT, 'bin/ai-rollup.js'),
               'node',
               '--dev',

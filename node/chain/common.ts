@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common';
 import type { CommonOpts, CustomCrypto } from '@ethereumjs/common';
 import { pointEvaluationKzg } from './kzg.ts';
+// transactions made with this chain's Common hash their sender's key into an address once
+import './tx-sender-cache.ts';
 
 /**
  * Prague's execution EIPs on a Cancun base. The beacon-chain system contracts of Prague
@@ -33,6 +35,8 @@ class SharedCommon extends Common {
   // `declare`: the base constructor already calls the overrides below, before field initializers run
   declare private merged: WeakSet<object> | undefined;
   declare private sealed: boolean | undefined;
+  declare private eipList: number[] | undefined;
+  declare private eipSet: Set<number> | undefined;
 
   constructor(opts: CommonOpts) {
     super(opts);
@@ -49,6 +53,18 @@ class SharedCommon extends Common {
     if (this.merged.has(params)) return;
     this.merged.add(params);
     super.updateParams(params);
+  }
+
+  /**
+   * The EVM asks this several times per opcode; the base class scans an array of ~60 EIPs each
+   * time. The Set follows the array (which is replaced, never edited, when the EIPs change).
+   */
+  override isActivatedEIP(eip: number): boolean {
+    if (this.eipList !== this._activatedEIPsCache) {
+      this.eipList = this._activatedEIPsCache;
+      this.eipSet = new Set(this.eipList);
+    }
+    return this.eipSet!.has(eip);
   }
 
   override setHardfork(hardfork: string | Hardfork): void {

@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { VM } from '@ethereumjs/vm';
 import { CodedError } from '../../precompiles/errors.ts';
+import { interpreterPrototype } from './evm-interpreter.ts';
 
 /**
  * A wall-clock budget for one EVM execution that is not a block's (eth_call, eth_estimateGas):
@@ -77,16 +75,10 @@ interface InterpreterProto {
   [BUDGET]?: true;
 }
 
-/**
- * @ethereumjs/evm keeps its Interpreter out of the package's exports; its module is loaded by file
- * from beside the entry point, which is the same module instance the EVM imports, and its runStep
- * is wrapped once. The version check keeps a silent no-op from passing for a timeout.
- */
+/** The Interpreter's runStep is wrapped once; the check keeps a silent no-op from passing for a timeout. */
 async function installBudgetHook(): Promise<void> {
-  const mod = (await import(interpreterUrl())) as { Interpreter?: { prototype: InterpreterProto } };
-  const proto = mod.Interpreter?.prototype;
-  if (proto === undefined || typeof proto.runStep !== 'function')
-    throw new Error('@ethereumjs/evm: Interpreter.prototype.runStep not found; the execution budget cannot be enforced');
+  const proto = (await interpreterPrototype()) as unknown as InterpreterProto;
+  if (typeof proto.runStep !== 'function') throw new Error('@ethereumjs/evm: Interpreter.prototype.runStep not found; the execution budget cannot be enforced');
   if (proto[BUDGET] === true) return;
   const original = proto.runStep;
   proto.runStep = function (op) {
@@ -94,16 +86,6 @@ async function installBudgetHook(): Promise<void> {
     return wait === undefined ? original.call(this, op) : wait.then(() => original.call(this, op));
   };
   proto[BUDGET] = true;
-}
-
-/**
- * dist/esm/interpreter.js of @ethereumjs/evm. import.meta.resolve gives the ESM entry; where it is
- * missing (vitest's module runner) the CommonJS entry is found and its sibling ESM file taken.
- */
-function interpreterUrl(): string {
-  if (typeof import.meta.resolve === 'function') return new URL('./interpreter.js', import.meta.resolve('@ethereumjs/evm')).href;
-  const cjs = createRequire(import.meta.url).resolve('@ethereumjs/evm');
-  return pathToFileURL(join(dirname(cjs), '..', 'esm', 'interpreter.js')).href;
 }
 
 /** Go's time.Duration formatting, as geth prints the limit: 5s, 1.5s, 500ms. */

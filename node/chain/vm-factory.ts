@@ -2,6 +2,8 @@ import type { Common } from '@ethereumjs/common';
 import type { CustomPrecompile, EVMMockBlockchainInterface } from '@ethereumjs/evm';
 import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { createVM } from '@ethereumjs/vm';
+// every VM of the node analyses a contract's jumps once, not per call
+import './jump-analysis-cache.ts';
 import type { VM } from '@ethereumjs/vm';
 
 /** What a VM needs of the chain: block hashes for BLOCKHASH. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { describe, expect, it } from 'vitest';
-import { nativeKeccak256 } from '../../node/chain/crypto.ts';
+import { keccakIsNative, nativeKeccak256 } from '../../node/chain/crypto.ts';
 
 describe('nativeKeccak256', () => {
   it('matches noble keccak_256 at every length around the 136-byte rate, and on views into a larger buffer', () => {
@@ -12,6 +12,10 @@ describe('nativeKeccak256', () => {
       expect(nativeKeccak256(whole)).toEqual(keccak_256(whole));
       expect(nativeKeccak256(view)).toEqual(keccak_256(view));
     }
+  });
+
+  it('uses the addon on this platform (the prebuilt linux-x64 binary), not the JS fallback', () => {
+    expect(keccakIsNative).toBe(true);
   });
 
   it('returns a fresh plain Uint8Array (not a Buffer into a shared pool)', () => {
