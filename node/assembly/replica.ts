@@ -147,7 +147,8 @@ export function replicaMethods(replica: ReplicaOptions): Record<string, MethodDe
     // the pool that knows pending nonces is the sequencer's; a replica's stays empty
     eth_getTransactionCount: {
       parse: (params) => nonce.parse(params),
-      run: async (args, backend) => (url !== undefined && args[1] === 'pending' ? forward(url, 'eth_getTransactionCount', [String(args[0]), 'pending']) : nonce.run(args, backend)),
+      run: async (args, backend, scope) =>
+        url !== undefined && args[1] === 'pending' ? forward(url, 'eth_getTransactionCount', [String(args[0]), 'pending']) : nonce.run(args, backend, scope),
     },
   });
 }

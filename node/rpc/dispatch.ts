@@ -3,7 +3,7 @@ import type { RpcBackend } from './backend.ts';
 import { RpcCode, RpcError, toRpcError } from './errors.ts';
 import type { RpcErrorBody } from './errors.ts';
 import type { MethodDef } from './method.ts';
-import { withRequestDeadline } from './request-scope.ts';
+import { type RequestScope, requestScope } from './request-scope.ts';
 
 type Id = string | number | null;
 export interface RpcResponse {
@@ -31,13 +31,16 @@ export class Dispatcher {
     private readonly requestTimeoutMs = 30_000,
   ) {}
 
-  /** Returns undefined when nothing is to be sent back (only notifications). */
-  handle(body: unknown, local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
-    return withRequestDeadline(this.requestTimeoutMs, () => this.handleRequest(body, local));
+  /**
+   * Returns undefined when nothing is to be sent back (only notifications). `client` names the
+   * sender for per-client caps (server.ts); in-process callers are `internal`.
+   */
+  handle(body: unknown, client = 'internal', local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
+    return this.handleRequest(body, requestScope(client, this.requestTimeoutMs), local);
   }
 
-  private async handleRequest(body: unknown, local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
-    if (!Array.isArray(body)) return this.one(body, local);
+  private async handleRequest(body: unknown, scope: RequestScope, local?: LocalHandler): Promise<RpcResponse | RpcResponse[] | undefined> {
+    if (!Array.isArray(body)) return this.one(body, scope, local);
     if (body.length === 0) return errorResponse(null, RpcCode.InvalidRequest, 'empty batch');
     if (body.length > this.maxBatch) {
       // geth: one error for the whole batch, as a batch, carrying the id of the first call
@@ -45,12 +48,12 @@ export class Dispatcher {
       const first = ids.find((id) => id !== undefined && id !== null && validId(id)) as Id | undefined;
       return [errorResponse(first ?? null, RpcCode.InvalidRequest, `batch too large: ${body.length} calls, max ${this.maxBatch}`)];
     }
-    const out = await Promise.all(body.map((r) => this.one(r, local)));
+    const out = await Promise.all(body.map((r) => this.one(r, scope, local)));
     const sent = out.filter((r): r is RpcResponse => r !== undefined);
     return sent.length === 0 ? undefined : sent;
   }
 
-  private async one(req: unknown, local?: LocalHandler): Promise<RpcResponse | undefined> {
+  private async one(req: unknown, scope: RequestScope, local?: LocalHandler): Promise<RpcResponse | undefined> {
     if (typeof req !== 'object' || req === null || Array.isArray(req)) {
       return errorResponse(null, RpcCode.InvalidRequest, 'invalid request');
     }
@@ -61,7 +64,7 @@ export class Dispatcher {
     }
     const isNotification = id === undefined;
     try {
-      const result = await this.call(method, params, local);
+      const result = await this.call(method, params, scope, local);
       return isNotification ? undefined : { jsonrpc: '2.0', id: rid, result: result ?? null };
     } catch (err) {
       const e = toRpcError(err);
@@ -70,11 +73,11 @@ export class Dispatcher {
     }
   }
 
-  private async call(method: string, params: unknown, local?: LocalHandler): Promise<unknown> {
+  private async call(method: string, params: unknown, scope: RequestScope, local?: LocalHandler): Promise<unknown> {
     const handled = local?.(method, params);
     if (handled !== undefined) return handled;
     const def = Object.hasOwn(this.methods, method) ? this.methods[method] : undefined;
     if (def === undefined) throw new RpcError(RpcCode.MethodNotFound, `the method ${method} does not exist/is not available`);
-    return def.run(def.parse(params), this.backend);
+    return def.run(def.parse(params), this.backend, scope);
   }
 }

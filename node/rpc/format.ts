@@ -174,7 +174,7 @@ function receiptJson(block: Block, sender: Address, receipts: StoredReceipt[], i
   const r = receipts[i]!;
   const tx = block.transactions[i]!;
   const gasUsed = r.cumulativeGasUsed - (i === 0 ? 0n : receipts[i - 1]!.cumulativeGasUsed);
-  const bloom = new Bloom();
+  const bloom = new Bloom(undefined, tx.common);
   for (const log of r.logs) {
     bloom.add(log[0]);
     for (const t of log[1]) bloom.add(t);

@@ -1,19 +1,20 @@
 import type { z } from 'zod';
 import { invalidParams } from './errors.ts';
 import type { RpcBackend } from './backend.ts';
+import type { RequestScope } from './request-scope.ts';
 
 type Outputs<S extends readonly z.ZodType[]> = { [K in keyof S]: z.output<S[K]> };
 
 export interface MethodDef {
   parse(params: unknown): unknown[];
-  run(args: unknown[], backend: RpcBackend): Promise<unknown>;
+  run(args: unknown[], backend: RpcBackend, scope: RequestScope): Promise<unknown>;
 }
 
 /**
  * Declares a method with positional parameter schemas; params are validated before the
  * handler runs, with geth's "invalid argument N: ..." wording.
  */
-export function method<const S extends readonly z.ZodType[]>(schemas: S, run: (args: Outputs<S>, backend: RpcBackend) => unknown): MethodDef {
+export function method<const S extends readonly z.ZodType[]>(schemas: S, run: (args: Outputs<S>, backend: RpcBackend, scope: RequestScope) => unknown): MethodDef {
   const required = schemas.filter((s) => !s.safeParse(undefined).success).length;
   return {
     parse(params: unknown): unknown[] {
@@ -36,8 +37,8 @@ export function method<const S extends readonly z.ZodType[]>(schemas: S, run: (a
         return r.data;
       });
     },
-    async run(args, backend) {
-      return run(args as Outputs<S>, backend);
+    async run(args, backend, scope) {
+      return run(args as Outputs<S>, backend, scope);
     },
   };
 }

@@ -4,7 +4,6 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
-import { withClient } from './client.ts';
 import type { Dispatcher, RpcResponse } from './dispatch.ts';
 import { errorResponse } from './dispatch.ts';
 import { RpcCode } from './errors.ts';
@@ -98,7 +97,7 @@ export class RpcServer {
     }
     for (const p of this.deps.plugins ?? []) await app.register(async (scope) => p.register(scope), { prefix: p.prefix });
     app.post('/', async (req, reply) => {
-      const res = await withClient(`http:${req.ip}`, () => this.handleText(req.body as string));
+      const res = await this.handleText(req.body as string, `http:${req.ip}`);
       if (res === undefined) return reply.status(200).send('');
       return reply.header('content-type', 'application/json').send(JSON.stringify(res));
     });
@@ -114,7 +113,7 @@ export class RpcServer {
     this.app = undefined;
   }
 
-  private async handleText(text: string, local?: Parameters<Dispatcher['handle']>[1]) {
+  private async handleText(text: string, client: string, local?: Parameters<Dispatcher['handle']>[2]) {
     const started = performance.now();
     let body: unknown;
     let res: RpcResponse | RpcResponse[] | undefined;
@@ -123,7 +122,7 @@ export class RpcServer {
     } catch {
       res = errorResponse(null, RpcCode.ParseError, 'parse error');
     }
-    res ??= await this.deps.dispatcher.handle(body, local);
+    res ??= await this.deps.dispatcher.handle(body, client, local);
     this.deps.observer?.onMessage(body, res, (performance.now() - started) / 1000);
     return res;
   }
@@ -162,7 +161,7 @@ export class RpcServer {
     };
     const conn = this.deps.subscriptions.connect(client, sink);
     socket.on('message', (data) => {
-      void withClient(client, () => this.handleText(data.toString(), (m, p) => conn.handle(m, p))).then((res) => {
+      void this.handleText(data.toString(), client, (m, p) => conn.handle(m, p)).then((res) => {
         if (res === undefined || socket.readyState !== socket.OPEN) return;
         const text = JSON.stringify(res);
         // a client that sends requests but does not read the answers: same bound as notifications

@@ -13,10 +13,9 @@ import { ExecutionError } from '../../chain/call.ts';
 import { readContractAt } from '../../chain/contract-read.ts';
 import type { EventLocation, IndexedEvent } from '../../chain/store.ts';
 import type { RpcBackend } from '../backend.ts';
-import { currentClient } from '../client.ts';
 import { q } from '../format.ts';
 import { method } from '../method.ts';
-import { requestDeadline } from '../request-scope.ts';
+import type { RequestScope } from '../request-scope.ts';
 import { zAddress, zRequestId, zUint } from '../schemas.ts';
 import { AI_LIST_MAX } from './ai.ts';
 
@@ -62,7 +61,7 @@ async function located(b: RpcBackend, ev: IndexedEvent, topic1: Uint8Array) {
 
 export const aiMarketMethods = {
   /** A market request as the contract holds it now, with when it was requested and fulfilled; null for an unknown id. */
-  ai_getInferenceRequest: method([zRequestId], ([id], b) => b.callGate.run(currentClient(), requestDeadline(), () => inferenceRequest(b, id))),
+  ai_getInferenceRequest: method([zRequestId], ([id], b, s) => b.callGate.run(s.client, s.deadline, () => inferenceRequest(b, id))),
 
   /** Every prover that ever staked, in address order after `after`, with its record now (up to 100 contract reads: they take turns with eth_call). */
   ai_listProvers: method(
@@ -73,7 +72,7 @@ export const aiMarketMethods = {
         .optional()
         .default(AI_LIST_MAX),
     ],
-    ([after, limit], b) => b.callGate.run(currentClient(), requestDeadline(), () => listProvers(b, after?.bytes, limit)),
+    ([after, limit], b, s) => b.callGate.run(s.client, s.deadline, () => listProvers(b, after?.bytes, limit)),
   ),
 };
 

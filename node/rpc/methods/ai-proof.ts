@@ -2,10 +2,9 @@ import { InferenceProofError } from '../../ai/inference-proof.ts';
 import { RollupBatchError } from '../../l1/rollup-batches.ts';
 import { inferenceProofJson } from '../../rollup/result-proof.ts';
 import type { RpcBackend } from '../backend.ts';
-import { currentClient } from '../client.ts';
 import { RpcCode, RpcError } from '../errors.ts';
 import { method } from '../method.ts';
-import { requestDeadline } from '../request-scope.ts';
+import type { RequestScope } from '../request-scope.ts';
 import { zRequestId } from '../schemas.ts';
 
 function proofsOf(b: RpcBackend) {
@@ -19,9 +18,9 @@ export const aiProofMethods = {
    * while no block of this chain fulfilled it. Reading a batch's fulfilments is bounded work a
    * caller can trigger, so it takes turns with eth_call under the same per-client limits.
    */
-  ai_getInferenceProof: method([zRequestId], async ([id], b) => {
+  ai_getInferenceProof: method([zRequestId], async ([id], b, s) => {
     const proofs = proofsOf(b);
-    return b.callGate.run(currentClient(), requestDeadline(), async () => {
+    return b.callGate.run(s.client, s.deadline, async () => {
       try {
         const p = await proofs.get(id);
         return p === null ? null : inferenceProofJson(p);

@@ -15,10 +15,9 @@ import { PrestateTracer } from '../../trace/prestate-tracer.ts';
 import type { Tracer, TxOutcome } from '../../trace/replay.ts';
 import { traceBlock } from '../../trace/replay.ts';
 import { StructLogger, structResult } from '../../trace/struct-logger.ts';
-import { currentClient } from '../client.ts';
 import { RpcCode, RpcError } from '../errors.ts';
 import { method } from '../method.ts';
-import { requestDeadline } from '../request-scope.ts';
+import type { RequestScope } from '../request-scope.ts';
 import { zBlockRef, zCallRequest, zHash, zStateOverrides } from '../schemas.ts';
 import { toCall, toOverrides } from './state.ts';
 
@@ -73,35 +72,33 @@ function tracerFor(c: TraceConfig): () => Tracer<unknown> {
 }
 
 export const debugTraceMethods = {
-  debug_traceTransaction: method([zHash, zTraceConfig], async ([hash, config], b) => {
+  debug_traceTransaction: method([zHash, zTraceConfig], async ([hash, config], b, s) => {
     const make = tracerFor(config);
     const loc = await b.chain.store.getTxLocation(hexToBytes(hash));
     if (loc === undefined) throw new RpcError(RpcCode.Server, 'transaction not found');
     const block = await b.chain.store.getBlockByHash(loc.blockHash);
     if (block === undefined) throw new RpcError(RpcCode.Server, 'transaction not found');
-    const traced = await b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, make, budget, new Set([loc.index])));
+    const traced = await b.callGate.run(s.client, s.deadline, (budget) => traceBlock(b.chain, block, make, budget, new Set([loc.index])));
     return traced[0]!.result;
   }),
 
-  debug_traceBlockByNumber: method([zBlockRef, zTraceConfig], async ([ref, config], b) => {
+  debug_traceBlockByNumber: method([zBlockRef, zTraceConfig], async ([ref, config], b, s) => {
     const make = tracerFor(config);
     const block = await b.blockByRef(ref);
-    return b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, make, budget));
+    return b.callGate.run(s.client, s.deadline, (budget) => traceBlock(b.chain, block, make, budget));
   }),
 
-  debug_traceBlockByHash: method([zHash, zTraceConfig], async ([hash, config], b) => {
+  debug_traceBlockByHash: method([zHash, zTraceConfig], async ([hash, config], b, s) => {
     const make = tracerFor(config);
     const block = await b.chain.store.getBlockByHash(hexToBytes(hash));
     if (block === undefined) throw new RpcError(RpcCode.Server, `block ${hash} not found`);
-    return b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, make, budget));
+    return b.callGate.run(s.client, s.deadline, (budget) => traceBlock(b.chain, block, make, budget));
   }),
 
-  debug_traceCall: method([zCallRequest, zBlockRef.optional().default('latest'), zTraceConfig], async ([req, ref, config], b) => {
+  debug_traceCall: method([zCallRequest, zBlockRef.optional().default('latest'), zTraceConfig], async ([req, ref, config], b, s) => {
     const tracer = tracerFor(config)();
     const block = await b.blockByRef(ref);
-    const outcome = await b.callGate.run(currentClient(), requestDeadline(), (budget) =>
-      b.calls.traceCall(toCall(req), block, tracer, toOverrides(config?.stateOverrides), budget),
-    );
+    const outcome = await b.callGate.run(s.client, s.deadline, (budget) => b.calls.traceCall(toCall(req), block, tracer, toOverrides(config?.stateOverrides), budget));
     return tracer.result(outcome);
   }),
 };

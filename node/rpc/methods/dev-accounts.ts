@@ -26,6 +26,7 @@ import { type MethodDef, method } from '../method.ts';
 import { type CallRequestParam as CallRequest, zAddress, zCallRequest, zData } from '../schemas.ts';
 import { feeMethods } from './fees.ts';
 import { stateMethods } from './state.ts';
+import type { RequestScope } from '../request-scope.ts';
 
 /** EIP-712 typed data, as an object or (MetaMask's form) a JSON string of one. */
 const zTypedData = z.union([
@@ -41,8 +42,8 @@ const zTypedData = z.union([
 ]);
 
 /** Runs another method with JSON-RPC params: the same parsing, limits and answers as from outside. */
-async function call(def: MethodDef, params: unknown[], b: RpcBackend): Promise<string> {
-  return (await def.run(def.parse(params), b)) as string;
+async function call(def: MethodDef, params: unknown[], b: RpcBackend, s: RequestScope): Promise<string> {
+  return (await def.run(def.parse(params), b, s)) as string;
 }
 
 /**
@@ -67,7 +68,7 @@ interface TxFields {
 }
 
 /** Fills what the caller left out as geth does: nonce from the pool, gas by estimate, fees from the next base fee. */
-async function fill(req: CallRequest, b: RpcBackend): Promise<TxFields> {
+async function fill(req: CallRequest, b: RpcBackend, s: RequestScope): Promise<TxFields> {
   const from = getAddress(req.from!.toString());
   const to = req.to ? (req.to.toString() as Hex) : undefined;
   const data = req.input ?? req.data;
@@ -78,13 +79,13 @@ async function fill(req: CallRequest, b: RpcBackend): Promise<TxFields> {
   const accessList = req.accessList?.map((e) => ({ address: e.address as Hex, storageKeys: e.storageKeys as Hex[] }));
   // the list's intrinsic gas and its warm slots are part of what the transaction needs
   if (accessList !== undefined) estimate.accessList = accessList;
-  const nonce = req.nonce ?? BigInt(await call(stateMethods.eth_getTransactionCount!, [from, 'pending'], b));
-  const gas = req.gas ?? BigInt(await call(stateMethods.eth_estimateGas!, [estimate], b));
+  const nonce = req.nonce ?? BigInt(await call(stateMethods.eth_getTransactionCount!, [from, 'pending'], b, s));
+  const gas = req.gas ?? BigInt(await call(stateMethods.eth_estimateGas!, [estimate], b, s));
   const base = { to, value, data: data === undefined ? undefined : (bytesToHex(data) as Hex), nonce: Number(nonce), gas, chainId: Number(b.chain.common.chainId()) };
   if (req.gasPrice !== undefined && req.maxFeePerGas === undefined && req.maxPriorityFeePerGas === undefined) {
     return accessList === undefined ? { ...base, type: 'legacy', gasPrice: req.gasPrice } : { ...base, type: 'eip2930', gasPrice: req.gasPrice, accessList };
   }
-  const suggested = req.maxPriorityFeePerGas ?? BigInt(await call(feeMethods.eth_maxPriorityFeePerGas!, [], b));
+  const suggested = req.maxPriorityFeePerGas ?? BigInt(await call(feeMethods.eth_maxPriorityFeePerGas!, [], b, s));
   const maxFeePerGas = req.maxFeePerGas ?? 2n * b.nextBaseFee() + suggested;
   const maxPriorityFeePerGas = suggested < maxFeePerGas ? suggested : maxFeePerGas;
   return { ...base, type: 'eip1559', maxFeePerGas, maxPriorityFeePerGas, ...(accessList === undefined ? {} : { accessList }) };
@@ -124,15 +125,15 @@ export function devAccountMethods(privateKeys: readonly Hex[], admitImpersonated
   };
 
   /** Sends `req` from a dev account (signed with its key) or an impersonated one (vouched for). */
-  const send = async (req: CallRequest, b: RpcBackend): Promise<string> => {
+  const send = async (req: CallRequest, b: RpcBackend, s: RequestScope): Promise<string> => {
     if (req.from === undefined) throw new RpcError(RpcCode.Server, 'from: missing sender address');
     const account = accounts.get(req.from.toString());
     if (account === undefined && !autoImpersonate && !impersonated.has(req.from.toString())) throw new RpcError(RpcCode.Server, 'unknown account');
-    const fields = await fill(req, b);
+    const fields = await fill(req, b, s);
     if (account !== undefined) return (await b.pool.addRaw(hexToBytes(await account.signTransaction(fields as never)))).hash;
     // ethereumjs enforces EIP-3607 for every transaction (anvil lifts it for impersonated ones):
     // refused here, where the caller hears why, rather than dropped silently at block building
-    const code = await call(stateMethods.eth_getCode!, [req.from.toString(), 'latest'], b);
+    const code = await call(stateMethods.eth_getCode!, [req.from.toString(), 'latest'], b, s);
     const delegated = code.length === 48 && code.startsWith('0xef0100'); // an EIP-7702 EOA may send
     if (code !== '0x' && !delegated) {
       throw new RpcError(
@@ -157,9 +158,9 @@ export function devAccountMethods(privateKeys: readonly Hex[], admitImpersonated
       }
     }),
 
-    eth_sendTransaction: method([zCallRequest], ([req], b) => send(req, b)),
+    eth_sendTransaction: method([zCallRequest], ([req], b, s) => send(req, b, s)),
     // what viem's sendUnsignedTransaction calls: the same, for an impersonated sender
-    eth_sendUnsignedTransaction: method([zCallRequest], ([req], b) => send(req, b)),
+    eth_sendUnsignedTransaction: method([zCallRequest], ([req], b, s) => send(req, b, s)),
 
     anvil_impersonateAccount: method([zAddress], ([a]) => {
       impersonated.add(a.toString());

@@ -12,11 +12,10 @@ import type { IndexedTx } from '../../chain/address-index.ts';
 import { type CallFrame, CallTracer } from '../../trace/call-tracer.ts';
 import { traceBlock } from '../../trace/replay.ts';
 import type { RpcBackend } from '../backend.ts';
-import { currentClient } from '../client.ts';
 import { RpcCode, RpcError, invalidParams } from '../errors.ts';
 import { formatBlock, formatReceipts, formatTx, q } from '../format.ts';
 import { method } from '../method.ts';
-import { requestDeadline } from '../request-scope.ts';
+import type { RequestScope } from '../request-scope.ts';
 import { zAddress, zBlockTag, zHash, zUint } from '../schemas.ts';
 
 /** Otterscan sends block numbers and page sizes as JSON numbers; other tools as hex. */
@@ -95,11 +94,11 @@ function internalOps(frame: CallFrame, out: unknown[]): unknown[] {
 }
 
 /** The transaction's call tree, re-executed. */
-async function callTree(b: RpcBackend, hash: string): Promise<CallFrame> {
+async function callTree(b: RpcBackend, s: RequestScope, hash: string): Promise<CallFrame> {
   const loc = await b.chain.store.getTxLocation(hexToBytes(hash as `0x${string}`));
   const block = loc === undefined ? undefined : await b.chain.store.getBlockByHash(loc.blockHash);
   if (loc === undefined || block === undefined) throw new RpcError(RpcCode.Server, 'transaction not found');
-  const traced = await b.callGate.run(currentClient(), requestDeadline(), (budget) => traceBlock(b.chain, block, () => new CallTracer({}), budget, new Set([loc.index])));
+  const traced = await b.callGate.run(s.client, s.deadline, (budget) => traceBlock(b.chain, block, () => new CallTracer({}), budget, new Set([loc.index])));
   return traced[0]!.result;
 }
 
@@ -171,15 +170,15 @@ export const otsMethods = {
     return c === undefined ? null : { hash: c.hash, creator: c.creator };
   }),
 
-  ots_traceTransaction: method([zHash], async ([hash], b) => traceEntries(await callTree(b, hash), 0, [])),
+  ots_traceTransaction: method([zHash], async ([hash], b, s) => traceEntries(await callTree(b, s, hash), 0, [])),
 
-  ots_getInternalOperations: method([zHash], async ([hash], b) => internalOps(await callTree(b, hash), [])),
+  ots_getInternalOperations: method([zHash], async ([hash], b, s) => internalOps(await callTree(b, s, hash), [])),
 
-  ots_getTransactionError: method([zHash], async ([hash], b) => {
+  ots_getTransactionError: method([zHash], async ([hash], b, s) => {
     const loc = await b.chain.store.getTxLocation(hexToBytes(hash));
     if (loc === undefined) throw new RpcError(RpcCode.Server, 'transaction not found');
     const receipts = await b.chain.store.getReceipts(loc.blockHash);
     if (receipts?.[loc.index]?.status !== 0) return '0x';
-    return (await callTree(b, hash)).output ?? '0x';
+    return (await callTree(b, s, hash)).output ?? '0x';
   }),
 };

@@ -3,9 +3,8 @@ import { Address, bytesToHex, hexToBytes, setLengthLeft } from '@ethereumjs/util
 import type { PrefixedHexString } from '@ethereumjs/util';
 import { z } from 'zod';
 import type { CallRequest, StateOverrides } from '../../chain/call.ts';
-import { currentClient } from '../client.ts';
 import { q } from '../format.ts';
-import { requestDeadline } from '../request-scope.ts';
+import type { RequestScope } from '../request-scope.ts';
 import { method } from '../method.ts';
 import { zAddress, zBlockRef, zCallRequest, zStateOverrides } from '../schemas.ts';
 import type { CallRequestParam } from '../schemas.ts';
@@ -35,26 +34,26 @@ export const stateMethods = {
     return bytesToHex(setLengthLeft(value, 32));
   }),
 
-  eth_call: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
+  eth_call: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b, s) => {
     const block = await b.blockByRef(ref);
-    const out = await b.callGate.run(currentClient(), requestDeadline(), (budget) => b.calls.call(toCall(req), block, toOverrides(overrides), budget));
+    const out = await b.callGate.run(s.client, s.deadline, (budget) => b.calls.call(toCall(req), block, toOverrides(overrides), budget));
     return bytesToHex(out);
   }),
 
-  eth_createAccessList: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
+  eth_createAccessList: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b, s) => {
     const block = await b.blockByRef(ref);
-    const r = await b.callGate.run(currentClient(), requestDeadline(), (budget) => b.calls.createAccessList(toCall(req), block, toOverrides(overrides), budget));
+    const r = await b.callGate.run(s.client, s.deadline, (budget) => b.calls.createAccessList(toCall(req), block, toOverrides(overrides), budget));
     return { accessList: r.accessList, ...(r.error === undefined ? {} : { error: r.error }), gasUsed: q(r.gasUsed) };
   }),
 
-  eth_estimateGas: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b) => {
+  eth_estimateGas: method([zCallRequest, latest, zStateOverrides.optional()], async ([req, ref, overrides], b, s) => {
     const block = await b.blockByRef(ref);
-    return q(await b.callGate.run(currentClient(), requestDeadline(), (budget) => b.calls.estimateGas(toCall(req), block, toOverrides(overrides), budget)));
+    return q(await b.callGate.run(s.client, s.deadline, (budget) => b.calls.estimateGas(toCall(req), block, toOverrides(overrides), budget)));
   }),
 
   // proofs are read work nobody pays for, like calls: the same turns, limits and request deadline
-  eth_getProof: method([zAddress, z.array(zSlot).max(1024), latest], async ([addr, slots, ref], b) =>
-    b.callGate.run(currentClient(), requestDeadline(), async (budget) => {
+  eth_getProof: method([zAddress, z.array(zSlot).max(1024), latest], async ([addr, slots, ref], b, s) =>
+    b.callGate.run(s.client, s.deadline, async (budget) => {
       const state = await b.stateAt(ref);
       const keys = slots.map((s) => setLengthLeft(hexToBytes(padHex(s)), 32));
       const proof = await getMerkleStateProof(state, addr, keys.slice(0, PROOF_CHUNK));
