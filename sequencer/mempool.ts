@@ -22,6 +22,11 @@ export interface PoolDeps {
   logger: Logger;
   /** Current block gas limit and minimum acceptable fee cap. */
   limits(): { gasLimit: bigint; minFee: bigint };
+  /**
+   * The sender's public key recovered off the main thread from a raw transaction, or undefined
+   * (the pool then recovers it itself): node/txpool/ingest-recovery.ts.
+   */
+  recoverKey?(raw: Uint8Array): Promise<Uint8Array | undefined>;
 }
 
 interface SenderQueue {
@@ -55,6 +60,9 @@ export class Mempool {
       throw new TxPoolError(E.Oversized, `oversized data: transaction size ${raw.length}, limit ${this.opts.maxTxBytes}`);
     }
     const tx = decode(raw, this.deps.common);
+    const key = await this.deps.recoverKey?.(raw);
+    // getSenderPublicKey returns a frozen transaction's cached key (the one its bytes give)
+    if (key !== undefined && Object.isFrozen(tx) && tx.cache.senderPubKey === undefined) tx.cache.senderPubKey = key;
     const ptx = this.checkStateless(tx, raw.length);
     const known = this.byHash.get(ptx.hash);
     if (known !== undefined) throw new TxPoolError(E.AlreadyKnown, 'already known');

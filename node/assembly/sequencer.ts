@@ -11,10 +11,16 @@ import { allMethods } from '../rpc/methods/index.ts';
 import type { SequencerNodeOptions } from './options.ts';
 import type { RoleServices, SharedParts } from './role.ts';
 import { startL1 } from './sequencer-l1.ts';
+import { IngestRecovery } from '../txpool/ingest-recovery.ts';
+import { SenderRecovery } from '../sync/sender-recovery.ts';
 
 export async function sequencerRole(options: SequencerNodeOptions, shared: SharedParts): Promise<RoleServices> {
   const { chain, calls, artifacts, p2p, logger } = shared;
   const seq = options.sequencer;
+  // senders of arriving transactions are recovered on a thread of their own (until it is up, ~250 ms, on the main one)
+  const senders = new SenderRecovery({ chainId: chain.common.chainId() }, { logger });
+  void senders.start();
+  const ingest = new IngestRecovery(senders);
   const pool = new Mempool(seq.pool, {
     common: chain.common,
     logger: logger.child({ module: 'mempool' }),
@@ -25,6 +31,7 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
       },
     },
     limits: () => ({ gasLimit: seq.gasLimit, minFee: seq.minBaseFee }),
+    recoverKey: (raw) => ingest.key(raw),
   });
   const rollup = options.rollup;
   const l1 = rollup === undefined ? undefined : await startL1({ ...options, rollup }, chain, logger, { calls, artifacts, jobInputs: p2p?.inputs });
@@ -44,6 +51,6 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
       l1?.startPoster();
       if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());
     },
-    services: [producer, ...(l1?.services ?? [])],
+    services: [producer, ...(l1?.services ?? []), senders],
   };
 }

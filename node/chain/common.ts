@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { Common, Hardfork, Mainnet } from '@ethereumjs/common';
 import type { CommonOpts, CustomCrypto } from '@ethereumjs/common';
 import { pointEvaluationKzg } from './kzg.ts';
-// transactions made with this chain's Common hash their sender's key into an address once
-import './tx-sender-cache.ts';
+// frozen transactions keep their sender's address and their encoding (tx-caches.ts)
+import './tx-caches.ts';
 
 /**
  * Prague's execution EIPs on a Cancun base. The beacon-chain system contracts of Prague

@@ -33,7 +33,7 @@ function recover(job: RecoveryJob): { keys: ArrayBuffer; txRoot: ArrayBuffer } {
       // left zero: the main thread recovers it itself and reports the error with the block
     }
   }
-  return { keys: keys.buffer, txRoot: Uint8Array.from(orderedTrieRoot(txs)).buffer };
+  return { keys: keys.buffer, txRoot: job.root ? Uint8Array.from(orderedTrieRoot(txs)).buffer : new ArrayBuffer(0) };
 }
 
 port.on('message', (job: RecoveryJob) => {

@@ -30,6 +30,8 @@ export interface RecoveryJob {
   id: number;
   bytes: ArrayBuffer;
   ends: Uint32Array;
+  /** Whether to compute the transactions root too (a block's, not a pool's arrivals). */
+  root: boolean;
 }
 
 export type RecoveryResult = { ready: true } | { id: number; keys: ArrayBuffer; txRoot: ArrayBuffer };
@@ -38,9 +40,11 @@ export type RecoveryResult = { ready: true } | { id: number; keys: ArrayBuffer; 
 export interface RecoveryItem {
   number: bigint;
   txs: Uint8Array[];
+  /** False for transactions that are not a block (the pool's arrivals): no root computed. */
+  root?: boolean;
 }
 
-/** What the worker found: PUBKEY_BYTES per transaction (zero: not recovered), and the transactions root. */
+/** What the worker found: PUBKEY_BYTES per transaction (zero: not recovered), and the transactions root (empty when not asked). */
 export interface Recovered {
   keys: Uint8Array;
   txRoot: Uint8Array;
@@ -81,6 +85,11 @@ export class SenderRecovery {
     deps: { logger: Logger },
   ) {
     this.log = deps.logger.child({ module: 'sync:senders' });
+  }
+
+  /** Up and not failed: work handed over now will be done. */
+  get available(): boolean {
+    return this.up && !this.down;
   }
 
   /** Starts the worker; resolves once it is ready to take work, or has failed to start (never rejects). */
@@ -141,7 +150,7 @@ export class SenderRecovery {
       const job: Job = { done, resolve };
       const id = this.nextId++;
       try {
-        this.worker.postMessage({ id, bytes: bytes.buffer, ends } satisfies RecoveryJob, [bytes.buffer, ends.buffer]);
+        this.worker.postMessage({ id, bytes: bytes.buffer, ends, root: item.root !== false } satisfies RecoveryJob, [bytes.buffer, ends.buffer]);
       } catch (err) {
         this.fail(err as Error);
         return;

@@ -20,13 +20,7 @@ import { loadFixture, REGISTRY, registryAbi, type RegistryVm, registryVm, releas
 
 /** What prepareKey did before keys were checked for forgeability: points only. */
 function unchecked(k: VerifyingKey): PreparedKey {
-  return {
-    nPublic: k.ic.length - 1,
-    alphaBeta: mcl.pairing(toG1(k.alpha), toG2(k.beta)),
-    gamma: new mcl.PrecomputedG2(toG2(k.gamma)),
-    delta: new mcl.PrecomputedG2(toG2(k.delta)),
-    ic: k.ic.map((p) => toG1(p)),
-  };
+  return { nPublic: k.ic.length - 1, negAlpha: mcl.neg(toG1(k.alpha)), beta: toG2(k.beta), gamma: toG2(k.gamma), delta: toG2(k.delta), ic: k.ic.map((p) => toG1(p)) };
 }
 
 const checkKeyData = (vk: Uint8Array): Hex => encodeFunctionData({ abi: verifierAbi, functionName: 'checkKey', args: [bytesToHex(vk)] });
