@@ -29,7 +29,7 @@ describe('transaction caches (node/chain/tx-caches.ts)', () => {
     const tx = createTxFromRLP(raw, { common, freeze: false });
     expect(bytesToHex(tx.serialize())).toBe(bytesToHex(raw));
     expect(tx.getSenderAddress().bytes).toEqual(privateToAddress(KEY_A));
-    expect(tx.cache.serialized).toBeUndefined();
+    expect((tx.cache as { serialized?: unknown }).serialized).toBeUndefined();
     expect((tx.cache as { senderAddress?: unknown }).senderAddress).toBeUndefined();
   });
 
