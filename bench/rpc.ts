@@ -8,10 +8,11 @@
  * its own /metrics: RPC ingest per transaction and each block's execute, seal and commit phases.
  * Prints figures, asserts nothing.
  *
- *   npx tsx bench/rpc.ts [--only anvil|ours] [--txs N] [--senders N] [--gas-limit GAS] [--cpu-prof DIR]
+ *   npx tsx bench/rpc.ts [--only anvil|ours] [--txs N] [--senders N] [--gas-limit GAS] [--cpu-prof DIR] [--node-flags FLAGS]
  *
  * `--cpu-prof DIR` runs this node under V8's profiler and leaves its .cpuprofile in DIR (open it in
- * Chrome's DevTools or speedscope).
+ * Chrome's DevTools or speedscope); `--node-flags "..."` passes flags to this node's Node.js (GC
+ * settings, for instance).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     senders: { type: 'string', default: '100' },
     'gas-limit': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'node-flags': { type: 'string' },
   },
 });
 const TXS = Number(args.txs);
@@ -267,6 +269,7 @@ async function runTarget(name: 'anvil' | 'ours', token: CompiledContract, gasLim
             process.execPath,
             [
               ...(args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', resolve(args['cpu-prof'])]),
+              ...(args['node-flags']?.split(/\s+/).filter((f) => f !== '') ?? []),
               resolve(ROOT, 'bin/ai-rollup.js'),
               'node',
               '--dev',

@@ -17,6 +17,7 @@ import { readRollupConfig } from '../rollup-config.ts';
 import { defaultMetricsOptions } from '../metrics/options.ts';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import { limitHeapGrowth } from './heap-growth.ts';
 
 const int = (name: string) => (v: string) => {
   if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
@@ -484,6 +485,7 @@ function printDevBanner(rpcUrl: string, datadir: string, p2p: string[]): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  limitHeapGrowth();
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
