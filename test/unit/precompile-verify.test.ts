@@ -1,11 +1,23 @@
 import * as mcl from 'mcl-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BN254_P, BN254_R, decodeVk, proofToWords, publicSignalsToWords, readWord, vkToBytes } from '../../precompiles/groth16/encoding.ts';
-import { initMcl, InvalidKeyError, ProofCode, prepareKey, verifyGroth16 } from '../../precompiles/groth16/verify.ts';
+import { inG2Subgroup, toG2 } from '../../precompiles/groth16/points.ts';
+import {
+  checkKey,
+  clearKeyCache,
+  initMcl,
+  InvalidKeyError,
+  KeyCode,
+  ProofCode,
+  prepareKey,
+  verifyGroth16,
+  verifyPrepared,
+  withPreparedKey,
+} from '../../precompiles/groth16/verify.ts';
 import { type Fixture, type FixtureProof, loadFixture, proveFixture, releaseFixture, snarkjsVerify } from './precompile-fixture.ts';
 
-/** A point on the sextic twist y^2 = x^3 + 3/(9+u) that is (overwhelmingly likely) outside G2. */
-function twistPointOutsideSubgroup(): [bigint, bigint, bigint, bigint] {
+/** Points of the sextic twist y^2 = x^3 + 3/(9+u) with x = i + j u, in order of i (most lie outside G2). */
+function* twistPoints(j = 0): Generator<mcl.G2> {
   const three = new mcl.Fp2();
   three.setInt(3, 0);
   const xi = new mcl.Fp2();
@@ -13,7 +25,7 @@ function twistPointOutsideSubgroup(): [bigint, bigint, bigint, bigint] {
   const b = mcl.div(three, xi);
   for (let i = 1; ; i++) {
     const x = new mcl.Fp2();
-    x.setInt(i, 0);
+    x.setInt(i, j);
     const [ok, y] = mcl.squareRoot(mcl.add(mcl.mul(mcl.sqr(x), x), b));
     if (!ok) continue;
     const p = new mcl.G2();
@@ -23,10 +35,28 @@ function twistPointOutsideSubgroup(): [bigint, bigint, bigint, bigint] {
     one.setInt(1, 0);
     p.setZ(one);
     expect(p.isValid()).toBe(true);
-    if (p.isValidOrder()) continue;
-    const big = (f: mcl.Fp): bigint => BigInt(f.getStr(10));
-    return [big(x.get_a()), big(x.get_b()), big(y.get_a()), big(y.get_b())];
+    yield p;
   }
+}
+
+const big = (f: mcl.Fp): bigint => BigInt(f.getStr(10));
+
+/** A twist point's affine coordinates, as [x.c0, x.c1, y.c0, y.c1]. */
+function coords(p: mcl.G2): [bigint, bigint, bigint, bigint] {
+  const q = mcl.normalize(p);
+  return [big(q.getX().get_a()), big(q.getX().get_b()), big(q.getY().get_a()), big(q.getY().get_b())];
+}
+
+function twistPointOutsideSubgroup(): [bigint, bigint, bigint, bigint] {
+  for (const p of twistPoints()) if (!p.isValidOrder()) return coords(p);
+  throw new Error('unreachable');
+}
+
+/** [r]P: what is left of a twist point once its G2 part is gone (order dividing the cofactor). */
+function cofactorPart(p: mcl.G2): mcl.G2 {
+  const rMinus1 = new mcl.Fr();
+  rMinus1.setStr((BN254_R - 1n).toString(16), 16);
+  return mcl.add(p, mcl.mul(p, rMinus1));
 }
 
 /** Overwrites word i of a key. */
@@ -91,6 +121,61 @@ describe('groth16 verify (mcl)', () => {
     // the same point as the key's gamma: the key itself is refused
     const key = setWord(setWord(setWord(setWord(vk, 6, x1), 7, x0), 8, y1), 9, y0);
     expect(() => prepareKey(key)).toThrow(InvalidKeyError);
+  });
+
+  it("the endomorphism subgroup test agrees with mcl's [r]P = 0 on G2, off it, and on their sums", () => {
+    let inside = 0;
+    let outside = 0;
+    let n = 0;
+    for (const j of [0, 1, 5]) {
+      for (const t of twistPoints(j)) {
+        if (++n % 40 === 0) break;
+        const q = mcl.hashAndMapToG2(`g2-${n}`);
+        const h = cofactorPart(t);
+        const sample = [t, q, h, mcl.add(q, h), mcl.add(q, t), mcl.dbl(t), mcl.neg(mcl.add(q, h))];
+        for (const p of sample) {
+          if (p.isZero()) continue;
+          const expected = p.isValidOrder();
+          expect(inG2Subgroup(p), `point ${n}`).toBe(expected);
+          if (expected) inside++;
+          else outside++;
+        }
+      }
+    }
+    expect(inside).toBeGreaterThan(100);
+    expect(outside).toBeGreaterThan(100);
+  });
+
+  it("refuses a B that is a G2 point plus a point of the cofactor's order, and a key holding one", () => {
+    const words = proofToWords(good.proof);
+    const inputs = publicSignalsToWords(good.publicSignals);
+    const b = toG2([
+      [words[3]!, words[2]!],
+      [words[5]!, words[4]!],
+    ]);
+    const [x0, x1, y0, y1] = coords(mcl.add(b, cofactorPart(twistPoints(1).next().value!)));
+    expect(verifyGroth16(vk, inputs, [words[0]!, words[1]!, x1, x0, y1, y0, words[6]!, words[7]!])).toEqual({ kind: 'proof', code: ProofCode.NotInSubgroup });
+    expect(verifyGroth16(vk, inputs, words)).toEqual({ kind: 'ok', valid: true });
+    const delta = decodeVk(vk).delta;
+    const [d0, d1, e0, e1] = coords(mcl.add(toG2(delta), cofactorPart(twistPoints(5).next().value!)));
+    const key = setWord(setWord(setWord(setWord(vk, 10, d1), 11, d0), 12, e1), 13, e0);
+    expect(checkKey(key)).toBe(KeyCode.NotInSubgroup);
+  });
+
+  it('the first use of a key (alpha, beta folded into its loop), the second (that loop kept) and later ones agree', () => {
+    const inputs = publicSignalsToWords(good.publicSignals);
+    const words = proofToWords(good.proof);
+    const wrong = [(inputs[0]! + 1n) % BN254_R, ...inputs.slice(1)];
+    for (const order of [
+      [true, false, true, false],
+      [false, true, false, true],
+    ]) {
+      clearKeyCache();
+      for (const valid of order) expect(verifyGroth16(vk, valid ? inputs : wrong, words)).toEqual({ kind: 'ok', valid });
+    }
+    clearKeyCache();
+    expect(withPreparedKey(vk, false, (k) => verifyPrepared(k, inputs, words))).toEqual({ kind: 'ok', valid: true });
+    expect(withPreparedKey(vk, false, (k) => verifyPrepared(k, wrong, words))).toEqual({ kind: 'ok', valid: false });
   });
 
   it('refuses malformed keys', () => {
