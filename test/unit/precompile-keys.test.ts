@@ -4,16 +4,28 @@
  * state; and the forgeries they would allow are real (checked with the same pairing code, minus
  * the checks).
  */
-import { hexToBytes, setLengthLeft } from '@ethereumjs/util';
+import type { EVM } from '@ethereumjs/evm';
+import { type Address, hexToBytes, setLengthLeft } from '@ethereumjs/util';
 import * as mcl from 'mcl-wasm';
 import { bytesToHex, decodeErrorResult, decodeFunctionResult, encodeErrorResult, encodeFunctionData, type Hex, keccak256, toHex } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifierAbi } from '../../precompiles/abi.ts';
 import { BN254_P, type VerifyingKey, vkFromSnarkjs, vkToBytes } from '../../precompiles/groth16/encoding.ts';
 import { toG1, toG2 } from '../../precompiles/groth16/points.ts';
-import { checkKey, initMcl, InvalidKeyError, KeyCode, type PreparedKey, prepareKey, verifyGroth16, verifyPrepared } from '../../precompiles/groth16/verify.ts';
+import {
+  checkKey,
+  clearKeyCache,
+  initMcl,
+  InvalidKeyError,
+  isKeyCached,
+  KeyCode,
+  type PreparedKey,
+  prepareKey,
+  verifyGroth16,
+  verifyPrepared,
+} from '../../precompiles/groth16/verify.ts';
 import { CALL_BASE, keyCheckGas, verifyGas } from '../../precompiles/gas.ts';
-import { VERIFIER_ADDRESS } from '../../precompiles/index.ts';
+import { inferenceVerifierPrecompile, VERIFIER_ADDRESS } from '../../precompiles/index.ts';
 import { readBytesHeader, REGISTRY_ACCOUNT, verifyingKeySlot } from '../../precompiles/registry-layout.ts';
 import { degenerateKeys, forgeBetaIsMultipleOfGamma, forgeGammaIsDelta, keyBytes, keyHex, mulG2, randomKey } from '../helpers/keys.ts';
 import { loadFixture, REGISTRY, registryAbi, type RegistryVm, registryVm, releaseFixture } from './precompile-fixture.ts';
@@ -129,5 +141,56 @@ describe('verifying keys that make forgery trivial are refused', () => {
     const res = await precompile(data);
     expect(refusal(res.returnValue)).toEqual(['InvalidVerifyingKey', id]);
     expect(res.executionGasUsed).toBe(verifyGas(3));
+  });
+
+  it('a view with eth_call overrides: an overridden key is checked like any other, and no key it reads enters the cache', async () => {
+    const sound = randomKey(3, 'override');
+    const id = keccak256(toHex('override'));
+    await r.register(id, keyHex(sound), '');
+    const sm = r.vm.stateManager;
+    const header = await readBytesHeader(sm, verifyingKeySlot(hexToBytes(id)));
+    const base = BigInt(keccak256(toHex(setLengthLeft(hexToBytes(toHex(header.slot)), 32))));
+    /** The state as an eth_call with a stateDiff over the stored key sees it (StorageReader.foreignWrites). */
+    const overridden = (key: Uint8Array) => {
+      const words = new Map<string, Uint8Array>();
+      for (let i = 0; i < key.length / 32; i++) words.set(toHex(setLengthLeft(hexToBytes(toHex(base + BigInt(i))), 32)), key.subarray(i * 32, i * 32 + 32));
+      return { foreignWrites: true, getStorage: (a: Address, k: Uint8Array) => Promise.resolve(words.get(toHex(k)) ?? sm.getStorage(a, k)) };
+    };
+    const run = (view: ReturnType<typeof overridden> | typeof sm, proof: readonly bigint[]) =>
+      inferenceVerifierPrecompile({
+        data: hexToBytes(
+          encodeFunctionData({
+            abi: verifierAbi,
+            functionName: 'verify',
+            args: [id, MADE_UP, proof as unknown as readonly [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint]],
+          }),
+        ),
+        gasLimit: 10_000_000n,
+        common: r.vm.common,
+        _EVM: { stateManager: view } as unknown as EVM,
+      });
+    clearKeyCache();
+    // the attacker's forgeable key (gamma = delta) and the proof it makes for any input: refused, never true, never cached
+    const bad = { ...sound, delta: sound.gamma };
+    let res = await run(overridden(keyBytes(bad)), forgeGammaIsDelta(bad, MADE_UP));
+    expect(refusal(res.returnValue)).toEqual(['InvalidVerifyingKey', id]);
+    expect(isKeyCached(keyBytes(bad))).toBe(false);
+    // a sound key of the attacker's: verified (false for a made-up proof), but not remembered
+    const other = randomKey(3, 'override-other');
+    const junk = forgeGammaIsDelta(bad, MADE_UP);
+    res = await run(overridden(keyBytes(other)), junk);
+    expect([res.exceptionError, bytesToHex(res.returnValue)]).toEqual([undefined, `0x${'0'.repeat(64)}`]);
+    expect(isKeyCached(keyBytes(other))).toBe(false);
+    // the stored key through the same kind of view: checked and used, still not remembered
+    res = await run(overridden(keyBytes(sound)), junk);
+    expect(res.exceptionError).toBeUndefined();
+    expect(isKeyCached(keyBytes(sound))).toBe(false);
+    // only state that transactions wrote fills the cache
+    res = await run(sm, junk);
+    expect(res.exceptionError).toBeUndefined();
+    expect(isKeyCached(keyBytes(sound))).toBe(true);
+    // and a cached key stays the stored key: an override view cannot swap its bytes in under the same entry
+    res = await run(overridden(keyBytes(bad)), forgeGammaIsDelta(bad, MADE_UP));
+    expect(refusal(res.returnValue)).toEqual(['InvalidVerifyingKey', id]);
   });
 });
