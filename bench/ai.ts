@@ -7,7 +7,8 @@
  * predeploy, the model registered through it, the precompile reached by a CALL), gas charged,
  * and gas per second next to the EVM's ecPairing precompile (0x08, 4 pairs) measured the same
  * way. Model execution: gas, time and gas/s for both models, and the worst case of every layer
- * type next to ecPairing (bench/ai-worst.ts), which the gas schedule must keep at or above parity.
+ * type next to ecPairing (bench/ai-worst.ts), which the gas schedule must keep at or above parity;
+ * the same for the verifier (a key in no cache, read through a cold trie) and its checkKey.
  *
  * First run: the MNIST circuit needs a K=14 Powers of Tau, generated locally (~10 min here) and
  * cached in .cache/ptau. `--quick` runs only the small model.
@@ -31,7 +32,7 @@ import { createAiPrecompiles } from '../precompiles/index.ts';
 import { execAbi, verifierAbi } from '../test/helpers/ai.ts';
 import { serializeModel } from '../precompiles/model/codec.ts';
 import { execWork } from '../precompiles/exec-gas.ts';
-import { measureWorstCase, worstCases, worstTable } from './ai-worst.ts';
+import { checkKeyTable, measureCheckKeyWorstCases, measureVerifierWorstCases, measureWorstCase, verifierWorstTable, worstCases, worstTable } from './ai-worst.ts';
 import type { Model } from '../precompiles/model/format.ts';
 import { mulberry32, randomInput } from '../precompiles/model/random.ts';
 import { parseModelSpecText } from '../precompiles/model/spec.ts';
@@ -207,6 +208,15 @@ async function main(): Promise<void> {
       '',
     );
     lines.push(...worstTable(worst, Number(pairingAgain.gas) / pairingAgain.ms));
+    // the same rule for the verifier: a key in no cache, read through a cold trie; and checkKey, which caches nothing
+    lines.push(
+      '',
+      'Inference verifier, worst case (prepared-key cache empty, state read through a trie with no cache; ecPairing timed between the calls):',
+      '',
+      ...verifierWorstTable(await measureVerifierWorstCases(quick ? 15 : 40)),
+      '',
+      ...checkKeyTable(await measureCheckKeyWorstCases(quick ? 15 : 40)),
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
