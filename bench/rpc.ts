@@ -222,6 +222,7 @@ async function measure(t: Target, w: Workload): Promise<Figures> {
   const firstBlock = Number(await rpc<Hex>(t.url, 'eth_blockNumber')) + 1;
   const metricsBefore = t.name === 'ours' ? await scrape(t.url) : undefined;
   const t0 = performance.now();
+  const mono0 = process.hrtime.bigint() / 1000n;
   await sendAndWait(t, w.measured, w.name);
   await waitNonces(
     t.url,
@@ -229,6 +230,8 @@ async function measure(t: Target, w: Workload): Promise<Figures> {
     before.map((b, s) => b + perSender[s]!),
   );
   const seconds = (performance.now() - t0) / 1000;
+  // the profile's timestamps are microseconds of the same monotonic clock: this window is the workload's
+  if (args['cpu-prof'] !== undefined && t.name === 'ours') console.log(`  profile window of ${w.name}: ${mono0}..${process.hrtime.bigint() / 1000n} us`);
   const phases = metricsBefore === undefined ? undefined : phasesBetween(metricsBefore, await scrape(t.url), w.measured.length);
 
   // After the clock stops: receipts give gas and status (a reverted transfer must not pass for
