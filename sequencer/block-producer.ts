@@ -52,6 +52,12 @@ export type MiningMode = { kind: 'auto' } | { kind: 'interval'; seconds: number 
 
 /** Milliseconds one block may spend executing transactions before it is sealed anyway, so a flood cannot stall the chain. */
 const MAX_BUILD_MS = 2_000;
+/**
+ * Milliseconds of building between two turns of the event loop. With its state in memory the EVM
+ * never waits on I/O, so a block of thousands of transactions held every socket for hundreds of
+ * milliseconds: transactions sent meanwhile waited, and a client sending in turn stalled.
+ */
+const BUILD_SLICE_MS = 10;
 
 /** Seals blocks from the pool on a timer (or per transaction in automine mode). */
 export class BlockProducer {
@@ -282,8 +288,14 @@ export class BlockProducer {
           depositSenders.push(dep.from);
         }
       }
+      // the selector reads the live pool: arrivals while the block is built can still go in it
       const sel = pool.selector(baseFee);
+      let sliceStart = Date.now();
       for (let p = sel.peek(); p !== undefined && included.length < maxTxs; p = sel.peek()) {
+        if (Date.now() - sliceStart > BUILD_SLICE_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sliceStart = Date.now();
+        }
         if (this.opts.gasLimit - asm.gasUsed < p.tx.gasLimit) {
           sel.pop();
           continue;
