@@ -15,7 +15,6 @@ import type { EventLocation, IndexedEvent } from '../../chain/store.ts';
 import type { RpcBackend } from '../backend.ts';
 import { q } from '../format.ts';
 import { method } from '../method.ts';
-import type { RequestScope } from '../request-scope.ts';
 import { zAddress, zRequestId, zUint } from '../schemas.ts';
 import { AI_LIST_MAX } from './ai.ts';
 

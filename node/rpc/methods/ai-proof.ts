@@ -4,7 +4,6 @@ import { inferenceProofJson } from '../../rollup/result-proof.ts';
 import type { RpcBackend } from '../backend.ts';
 import { RpcCode, RpcError } from '../errors.ts';
 import { method } from '../method.ts';
-import type { RequestScope } from '../request-scope.ts';
 import { zRequestId } from '../schemas.ts';
 
 function proofsOf(b: RpcBackend) {

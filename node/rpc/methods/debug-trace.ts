@@ -17,7 +17,6 @@ import { traceBlock } from '../../trace/replay.ts';
 import { StructLogger, structResult } from '../../trace/struct-logger.ts';
 import { RpcCode, RpcError } from '../errors.ts';
 import { method } from '../method.ts';
-import type { RequestScope } from '../request-scope.ts';
 import { zBlockRef, zCallRequest, zHash, zStateOverrides } from '../schemas.ts';
 import { toCall, toOverrides } from './state.ts';
 

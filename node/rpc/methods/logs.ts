@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { criteriaOf, queryLogs } from '../logs.ts';
 import { method } from '../method.ts';
 import { zFilter } from '../schemas.ts';
-import type { RequestScope } from '../request-scope.ts';
 
 const zId = z.string().regex(/^0x[0-9a-fA-F]+$/, 'invalid filter id');
 

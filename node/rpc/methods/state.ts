@@ -4,7 +4,6 @@ import type { PrefixedHexString } from '@ethereumjs/util';
 import { z } from 'zod';
 import type { CallRequest, StateOverrides } from '../../chain/call.ts';
 import { q } from '../format.ts';
-import type { RequestScope } from '../request-scope.ts';
 import { method } from '../method.ts';
 import { zAddress, zBlockRef, zCallRequest, zStateOverrides } from '../schemas.ts';
 import type { CallRequestParam } from '../schemas.ts';
