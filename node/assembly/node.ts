@@ -114,11 +114,14 @@ export class RollupNode {
       options.p2p === undefined
         ? undefined
         : await startNodeP2P({ chainId: options.chainId, datadir: options.datadir, p2p: options.p2p }, { chain, calls, artifacts, logger, blocks });
+    let role: RoleServices | undefined;
     try {
       const shared: SharedParts = { kv, chain, calls, artifacts, p2p, logger, fatal: onFatal, importer, progress };
-      const role = options.role === 'sequencer' ? await sequencerRole(options, shared) : await replicaRole(options, shared);
+      role = options.role === 'sequencer' ? await sequencerRole(options, shared) : await replicaRole(options, shared);
       return await RollupNode.serve(options, hooks, shared, role, fatal);
     } catch (err) {
+      // a node that fails to start leaves nothing running (threads, timers) behind
+      for (const s of role?.services ?? []) await s.stop().catch(() => undefined);
       await p2p?.stop();
       throw err;
     }

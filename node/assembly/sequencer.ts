@@ -19,7 +19,6 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
   const seq = options.sequencer;
   // senders of arriving transactions are recovered on a thread of their own (until it is up, ~250 ms, on the main one)
   const senders = new SenderRecovery({ chainId: chain.common.chainId() }, { logger });
-  void senders.start();
   const ingest = new IngestRecovery(senders);
   const pool = new Mempool(seq.pool, {
     common: chain.common,
@@ -35,6 +34,8 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
   });
   const rollup = options.rollup;
   const l1 = rollup === undefined ? undefined : await startL1({ ...options, rollup }, chain, logger, { calls, artifacts, jobInputs: p2p?.inputs });
+  // started once what can refuse the configuration (the L1 checks) has passed
+  void senders.start();
   const producer = new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => shared.fatal(err) });
   // --dev only: the node signs with the funded dev accounts (or impersonates any), and tests control
   // mining, time, state and snapshots (anvil's and Hardhat's methods)

@@ -107,6 +107,9 @@ export class SenderRecovery {
       worker.unref();
       worker.on('message', (msg: RecoveryResult) => {
         if ('ready' in msg) {
+          // unref'd again: the worker's start-up (tsx's loader) leaves a port that kept a process
+          // whose node failed to start alive
+          worker.unref();
           this.up = true;
           resolve();
         } else this.finish(msg.id, msg.keys, msg.txRoot);
