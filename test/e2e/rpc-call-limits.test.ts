@@ -17,8 +17,14 @@ import { sendLoad } from '../helpers/load.ts';
 import { batch, call, must, sign, waitReceipt } from '../helpers/txs.ts';
 import { WsRpc } from '../helpers/ws-rpc.ts';
 
-/** JUMPDEST PUSH1 0 JUMP: an endless loop, placed by a state override (no deployment needed). */
-const LOOP = '0x5b600056';
+/**
+ * An endless loop, placed by a state override (no deployment needed), that calls the identity
+ * precompile each turn: JUMPDEST PUSH1 0 DUP1 DUP1 DUP1 PUSH1 4 GAS STATICCALL POP PUSH1 0 JUMP.
+ * ~143 gas per turn, a call frame each: 30M gas of it takes seconds, where a bare JUMP loop
+ * (12 gas per turn) ran through 30M gas in under the 1 s timeout once the EVM got faster, and
+ * the estimate ended "gas required exceeds allowance" instead of timing out.
+ */
+const LOOP = '0x5b600080808060045afa50600056';
 const LOOPER = privateKeyToAccount(generatePrivateKey()).address;
 const loopCall = (gas = '0x2faf080') => ({ method: 'eth_call', params: [{ to: LOOPER, gas }, 'latest', { [LOOPER]: { code: LOOP } }] });
 
