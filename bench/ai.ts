@@ -20,7 +20,6 @@ import { createEVM } from '@ethereumjs/evm';
 import type { EVM } from '@ethereumjs/evm';
 import { MerkleStateManager } from '@ethereumjs/statemanager';
 import { Account, createAddressFromString, hexToBytes } from '@ethereumjs/util';
-import { bn254 } from '@noble/curves/bn254.js';
 import { createBlock } from '@ethereumjs/block';
 import { encodeFunctionData, keccak256, toHex } from 'viem';
 import type { Hex } from 'viem';
@@ -32,7 +31,16 @@ import { createAiPrecompiles } from '../precompiles/index.ts';
 import { execAbi, verifierAbi } from '../test/helpers/ai.ts';
 import { serializeModel } from '../precompiles/model/codec.ts';
 import { execWork } from '../precompiles/exec-gas.ts';
-import { checkKeyTable, measureCheckKeyWorstCases, measureVerifierWorstCases, measureWorstCase, verifierWorstTable, worstCases, worstTable } from './ai-worst.ts';
+import {
+  checkKeyTable,
+  measureCheckKeyWorstCases,
+  pairingCheckInput,
+  measureVerifierWorstCases,
+  measureWorstCase,
+  verifierWorstTable,
+  worstCases,
+  worstTable,
+} from './ai-worst.ts';
 import type { Model } from '../precompiles/model/format.ts';
 import { mulberry32, randomInput } from '../precompiles/model/random.ts';
 import { parseModelSpecText } from '../precompiles/model/spec.ts';
@@ -77,20 +85,6 @@ async function timeCall(evm: EVM, to: typeof REGISTRY, data: Hex, n: number): Pr
   }
   ms.sort((a, b) => a - b);
   return { ms: ms[ms.length >> 1]!, gas: first.executionGasUsed, ret: first.returnValue };
-}
-
-/** ecPairing input of 4 pairs whose product is 1: e(P,Q) e(-P,Q) e(2P,Q) e(-2P,Q). */
-function pairingInput(): Hex {
-  const G1 = bn254.G1.Point.BASE;
-  const G2 = bn254.G2.Point.BASE.toAffine();
-  const w = (v: bigint) => v.toString(16).padStart(64, '0');
-  const g2 = w(G2.x.c1) + w(G2.x.c0) + w(G2.y.c1) + w(G2.y.c0);
-  let hex = '';
-  for (const p of [G1, G1.negate(), G1.double(), G1.double().negate()]) {
-    const a = p.toAffine();
-    hex += w(a.x) + w(a.y) + g2;
-  }
-  return `0x${hex}`;
 }
 
 interface Row {
@@ -176,7 +170,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-ai-'));
   try {
     const evm = await makeEvm();
-    const pairing = await timeCall(evm, ECPAIRING, pairingInput(), 20);
+    const pairing = await timeCall(evm, ECPAIRING, toHex(pairingCheckInput()), 20);
     const tiny = parseModelSpecText(readFileSync(new URL('../precompiles/model/examples/tiny-16-16-4.json', import.meta.url), 'utf8')).model;
     const rows: Row[] = [];
     for (const mode of ['public', 'private'] as const) rows.push(await benchModel('16-16-4', tiny, mode, work, 5));
@@ -201,7 +195,7 @@ async function main(): Promise<void> {
     const worstEvm = await makeEvm();
     const worst = [];
     for (const c of worstCases()) worst.push(await measureWorstCase(worstEvm, c, quick ? 10 : 30));
-    const pairingAgain = await timeCall(evm, ECPAIRING, pairingInput(), 20);
+    const pairingAgain = await timeCall(evm, ECPAIRING, toHex(pairingCheckInput()), 20);
     lines.push(
       '',
       `Model execution, worst case of every layer type (ecPairing timed again beside them: ${f1(pairingAgain.ms)} ms, ${mgps(pairingAgain.gas, pairingAgain.ms)} Mgas/s):`,

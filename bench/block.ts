@@ -17,8 +17,7 @@ import { createTxFromRLP } from '@ethereumjs/tx';
 import type { TypedTransaction } from '@ethereumjs/tx';
 import { hexToBytes } from '@ethereumjs/util';
 import pino from 'pino';
-import native from 'secp256k1';
-import { bytesToHex, encodeDeployData, encodeFunctionData, getContractAddress, keccak256, parseEther, serializeTransaction, toHex } from 'viem';
+import { encodeDeployData, encodeFunctionData, getContractAddress, keccak256, parseEther, toHex } from 'viem';
 import type { Address, Hex, TransactionSerializableEIP1559 } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { compileContracts } from '../contracts/compile.ts';
@@ -28,7 +27,7 @@ import { nodeCrypto } from '../node/chain/crypto.ts';
 import { devAccounts, devGenesis } from '../node/chain/genesis.ts';
 import { openKV } from '../node/db/kv.ts';
 import { BlockAssembler } from '../node/rollup/block-assembler.ts';
-import { table } from './lib.ts';
+import { signTx as sign, table } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,12 +43,6 @@ const PER_BLOCK = Number(args['per-block']);
 const CHAIN_ID = 1337;
 const GAS_LIMIT = 1_000_000_000n;
 const FEES = { maxFeePerGas: 100_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n };
-
-function sign(tx: TransactionSerializableEIP1559, key: Hex): Hex {
-  const hash = hexToBytes(keccak256(serializeTransaction(tx)));
-  const { signature, recid } = native.ecdsaSign(hash, hexToBytes(key));
-  return serializeTransaction(tx, { r: bytesToHex(signature.slice(0, 32)), s: bytesToHex(signature.slice(32)), yParity: recid });
-}
 
 interface Phase {
   execMs: number;

@@ -18,13 +18,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import native from 'secp256k1';
-import { bytesToHex, encodeDeployData, encodeFunctionData, getContractAddress, hexToBytes, keccak256, parseEther, serializeTransaction, toHex } from 'viem';
+import { encodeDeployData, encodeFunctionData, getContractAddress, keccak256, parseEther, toHex } from 'viem';
 import type { Address, Hex, TransactionSerializableEIP1559 } from 'viem';
 import { privateKeyToAddress } from 'viem/accounts';
 import { compileContracts } from '../contracts/compile.ts';
 import type { CompiledContract } from '../contracts/compile.ts';
-import { ROOT, anvilBinary, freePort, rpc, rpcBatch, sleep, startTarget, table } from './lib.ts';
+import { ROOT, anvilBinary, freePort, rpc, rpcBatch, signTx as sign, sleep, startTarget, table } from './lib.ts';
 import type { Target } from './lib.ts';
 
 const { values: args } = parseArgs({
@@ -57,16 +56,6 @@ const keys = Array.from({ length: SENDERS }, (_, i) => keccak256(toHex(`bench-se
 const addrs = keys.map((k) => privateKeyToAddress(k));
 /** Transactions per sender in each workload; the first TXS % SENDERS senders send one more. */
 const perSender = addrs.map((_, s) => Math.floor(TXS / SENDERS) + (s < TXS % SENDERS ? 1 : 0));
-
-/**
- * Signs with libsecp256k1 instead of viem's signTransaction: the pure-JS curve takes ~1.5 ms per
- * signature (30 s for one target's 20,000), libsecp256k1 ~0.2 ms. Same serialisation, via viem.
- */
-function sign(tx: TransactionSerializableEIP1559, key: Hex): Hex {
-  const hash = hexToBytes(keccak256(serializeTransaction(tx)));
-  const { signature, recid } = native.ecdsaSign(hash, hexToBytes(key));
-  return serializeTransaction(tx, { r: bytesToHex(signature.slice(0, 32)), s: bytesToHex(signature.slice(32)), yParity: recid });
-}
 
 interface Workload {
   name: string;
