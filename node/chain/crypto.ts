@@ -32,10 +32,9 @@ interface KeccakState {
  */
 function loadSponge(): KeccakState | undefined {
   try {
-    const require = createRequire(import.meta.url);
-    const dir = dirname(require.resolve('keccak/package.json'));
-    const load = createRequire(require.resolve('keccak/package.json'))('node-gyp-build') as (dir: string) => unknown;
-    const Ctor = load(dir);
+    const pkg = createRequire(import.meta.url).resolve('keccak/package.json');
+    const load = createRequire(pkg)('node-gyp-build') as (dir: string) => unknown;
+    const Ctor = load(dirname(pkg));
     return typeof Ctor === 'function' ? new (Ctor as new () => KeccakState)() : undefined;
   } catch {
     return undefined;

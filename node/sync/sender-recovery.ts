@@ -50,13 +50,19 @@ export interface Recovered {
   txRoot: Uint8Array;
 }
 
+/** Transaction i's key in what the worker found, or undefined where it recovered none. */
+export function keyAt(keys: Uint8Array, i: number): Uint8Array | undefined {
+  const key = keys.slice(i * PUBKEY_BYTES, (i + 1) * PUBKEY_BYTES);
+  return key.length === PUBKEY_BYTES && key.some((b) => b !== 0) ? key : undefined;
+}
+
 /** Puts recovered keys into the transactions' caches (not deposits', nor where the worker found none). */
 export function applyKeys(block: Block, keys: Uint8Array): void {
   block.transactions.forEach((tx, i) => {
     const dep: unknown = tx;
     if (isDepositTx(dep) || tx.cache.senderPubKey !== undefined) return;
-    const key = keys.slice(i * PUBKEY_BYTES, (i + 1) * PUBKEY_BYTES);
-    if (key.length === PUBKEY_BYTES && key.some((b) => b !== 0)) tx.cache.senderPubKey = key;
+    const key = keyAt(keys, i);
+    if (key !== undefined) tx.cache.senderPubKey = key;
   });
 }
 

@@ -1,5 +1,5 @@
 import type { RecoveryItem, SenderRecovery } from '../sync/sender-recovery.ts';
-import { PUBKEY_BYTES } from '../sync/sender-recovery.ts';
+import { keyAt } from '../sync/sender-recovery.ts';
 
 /**
  * Sender recovery for transactions arriving over JSON-RPC, on the sender-recovery thread
@@ -36,9 +36,6 @@ export class IngestRecovery {
     const item: RecoveryItem = { number: 0n, txs: batch.raws, root: false };
     this.recovery.prime([item]);
     const got = await this.recovery.ready(item);
-    batch.waiters.forEach((resolve, i) => {
-      const key = got?.keys.slice(i * PUBKEY_BYTES, (i + 1) * PUBKEY_BYTES);
-      resolve(key !== undefined && key.length === PUBKEY_BYTES && key.some((b) => b !== 0) ? key : undefined);
-    });
+    batch.waiters.forEach((resolve, i) => resolve(got === undefined ? undefined : keyAt(got.keys, i)));
   }
 }
