@@ -4,12 +4,13 @@
  * its submitBatch calldata, as derivation reads it; the Rollup stores only its hash) and the
  * InferenceOracle's verified submissions for a batch (BatchProofsVerified logs carry every leaf).
  */
-import { decodeFunctionData } from 'viem';
+import { decodeFunctionData, getAbiItem } from 'viem';
 import type { Address, Hex, PublicClient } from 'viem';
 import { inferenceOracleAbi } from '../../contracts/abi/oracle.ts';
 import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { CodedError } from '../../precompiles/errors.ts';
 import { batchHash } from '../rollup/batch-codec.ts';
+import { getLogsInRanges } from './log-range.ts';
 import type { BatchHeader } from '../rollup/batch-codec.ts';
 
 /** IRollup.Batch as stored, with its index. */
@@ -48,6 +49,7 @@ export class RollupBatchError extends CodedError {
 }
 
 const HEADER_CACHE = 256;
+const batchProofsVerified = getAbiItem({ abi: inferenceOracleAbi, name: 'BatchProofsVerified' });
 
 export class RollupBatches {
   /** Headers by batch hash: content-keyed, so a batch replaced after a challenge is never served stale. */
@@ -126,14 +128,9 @@ export class RollupBatches {
   /** Every verified oracle submission for batch `index`, oldest first (none without an oracle). */
   async oracleRecords(index: bigint, fromBlock: bigint): Promise<OracleRecord[]> {
     if (this.oracle === undefined) return [];
-    const logs = await this.client.getContractEvents({
-      address: this.oracle,
-      abi: inferenceOracleAbi,
-      eventName: 'BatchProofsVerified',
-      args: { batchIndex: index },
-      fromBlock,
-      toBlock: 'latest',
-    });
+    // from the batch's L1 block to the head, which grows without bound: chunked, as providers cap ranges
+    const head = await this.client.getBlockNumber();
+    const logs = await getLogsInRanges(this.client, { address: this.oracle, event: batchProofsVerified, args: { batchIndex: index }, fromBlock, toBlock: head, strict: true });
     return logs.map((l) => ({
       submitter: l.args.submitter as Address,
       root: l.args.root as Hex,
