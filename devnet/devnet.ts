@@ -11,6 +11,7 @@ import { predeploys } from '../contracts/predeploys.ts';
 import { DEFAULT_GAS_LIMIT, devAccounts, devGenesis } from '../node/chain/genesis.ts';
 import type { RollupNode } from '../node/assembly/node.ts';
 import { defaultNodeOptions } from '../node/assembly/options.ts';
+import { DEFAULT_REJOURNAL_MS } from '../sequencer/options.ts';
 import type { NodeOptions } from '../node/assembly/options.ts';
 import { parseRollupConfig, rollupConfigJson } from '../node/rollup-config.ts';
 import type { RollupConfig } from '../node/rollup-config.ts';
@@ -113,7 +114,12 @@ export async function startDevnet(opts: DevnetOptions, logger: Logger): Promise<
       dev: true,
       logLevel: opts.logLevel,
       rpc: { ...defaultNodeOptions.rpc, host: opts.rpcHost, port: opts.rpcPort },
-      sequencer: { ...defaultNodeOptions.sequencer, blockTime: opts.blockTime },
+      sequencer: {
+        ...defaultNodeOptions.sequencer,
+        blockTime: opts.blockTime,
+        // as `node`: local transactions survive a restart of a devnet kept in a --datadir
+        pool: { ...defaultNodeOptions.sequencer.pool, journal: temp ? undefined : { path: join(datadir, 'l2', 'transactions.rlp'), rejournalMs: DEFAULT_REJOURNAL_MS } },
+      },
       rollup: {
         config: state.rollup,
         l1Rpc: l1Url,

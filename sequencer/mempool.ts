@@ -54,8 +54,8 @@ export class Mempool {
     return this.byHash.size;
   }
 
-  /** Decodes, validates and admits a signed transaction; returns its hash. */
-  async addRaw(raw: Uint8Array): Promise<PoolTx> {
+  /** Decodes, validates and admits a signed transaction; `local`: it came over this node's JSON-RPC (PoolTx.local). */
+  async addRaw(raw: Uint8Array, origin: { local?: boolean } = {}): Promise<PoolTx> {
     if (raw.length > this.opts.maxTxBytes) {
       throw new TxPoolError(E.Oversized, `oversized data: transaction size ${raw.length}, limit ${this.opts.maxTxBytes}`);
     }
@@ -64,6 +64,7 @@ export class Mempool {
     // getSenderPublicKey returns a frozen transaction's cached key (the one its bytes give)
     if (key !== undefined && Object.isFrozen(tx) && tx.cache.senderPubKey === undefined) tx.cache.senderPubKey = key;
     const ptx = this.checkStateless(tx, raw.length);
+    if (origin.local === true) ptx.local = true;
     const known = this.byHash.get(ptx.hash);
     if (known !== undefined) throw new TxPoolError(E.AlreadyKnown, 'already known');
     const acct = await this.deps.state.account(ptx.sender);
@@ -194,6 +195,14 @@ export class Mempool {
 
   get(hash: string): PoolTx | undefined {
     return this.byHash.get(hash.toLowerCase());
+  }
+
+  /** The local transactions in the pool, in the order they were admitted (what the journal is rewritten with). */
+  locals(): PoolTx[] {
+    const out: PoolTx[] = [];
+    // byHash keeps insertion order, and a replacement is deleted and re-inserted: admission order
+    for (const p of this.byHash.values()) if (p.local === true) out.push(p);
+    return out;
   }
 
   /** Next nonce a sender should use, counting its pending transactions. */

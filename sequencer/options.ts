@@ -20,7 +20,19 @@ export interface PoolOptions {
   maxTxBytes: number;
   /** Fee bump, in percent, that a replacement must pay on both fee fields (geth: 10). */
   priceBumpPercent: bigint;
+  /** Keep local transactions across restarts in this journal (sequencer/local-journal.ts); unset: kept in memory only. */
+  journal?: PoolJournalOptions;
 }
+
+/** geth's `--txpool.journal` and `--txpool.rejournal`. */
+export interface PoolJournalOptions {
+  /** The journal file (geth: `transactions.rlp` in the datadir). */
+  path: string;
+  /** Milliseconds between rewrites of the journal with the pool's local transactions (geth: 1 hour). */
+  rejournalMs: number;
+}
+
+export const DEFAULT_REJOURNAL_MS = 3_600_000;
 
 export const defaultPoolOptions: PoolOptions = {
   maxTotal: 20_000,

@@ -4,6 +4,7 @@
  */
 import { BlockProducer } from '../../sequencer/block-producer.ts';
 import { Mempool } from '../../sequencer/mempool.ts';
+import { LocalTxJournal } from '../../sequencer/local-journal.ts';
 import { devAccounts } from '../chain/genesis.ts';
 import { devAccountMethods } from '../rpc/methods/dev-accounts.ts';
 import { devControlMethods } from '../../sequencer/dev-control.ts';
@@ -32,6 +33,12 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
     limits: () => ({ gasLimit: seq.gasLimit, minFee: seq.minBaseFee }),
     recoverKey: (raw) => ingest.key(raw),
   });
+  // replayed before anything else can reach the pool; JSON-RPC submits through the journal
+  const journal =
+    seq.pool.journal === undefined
+      ? undefined
+      : new LocalTxJournal({ ...seq.pool.journal, maxTxBytes: seq.pool.maxTxBytes }, { pool, logger: logger.child({ module: 'txpool:journal' }) });
+  await journal?.start();
   const rollup = options.rollup;
   const l1 = rollup === undefined ? undefined : await startL1({ ...options, rollup }, chain, logger, { calls, artifacts, jobInputs: p2p?.inputs });
   // started once what can refuse the configuration (the L1 checks) has passed
@@ -42,7 +49,7 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
   const devKeys = devAccounts().map((a) => a.privateKey as `0x${string}`);
   const dev = options.dev ? { ...devAccountMethods(devKeys, (tx, sender) => pool.addImpersonated(tx, sender)), ...devControlMethods(producer, chain, pool) } : {};
   return {
-    pool,
+    pool: journal?.view() ?? pool,
     methods: allMethods(dev),
     rollup: l1?.rpc,
     producer,
@@ -52,6 +59,6 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
       l1?.startPoster();
       if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());
     },
-    services: [producer, ...(l1?.services ?? []), senders],
+    services: [producer, ...(journal === undefined ? [] : [journal]), ...(l1?.services ?? []), senders],
   };
 }

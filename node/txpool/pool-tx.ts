@@ -13,6 +13,11 @@ export interface PoolTx {
   maxTip: bigint;
   size: number;
   seq: number;
+  /**
+   * Submitted to this node over its JSON-RPC: the sequencer journals such transactions so they
+   * survive a restart (sequencer/local-journal.ts). Gives no other privilege: every rule applies.
+   */
+  local?: boolean;
 }
 
 export function feeCaps(tx: TypedTransaction): { maxFee: bigint; maxTip: bigint } {

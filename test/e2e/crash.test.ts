@@ -26,8 +26,12 @@ const dirs: string[] = [];
 /** 300 transfers per block, so the load spans several blocks and a kill lands mid-load. */
 const GAS_LIMIT = 300n * 21_000n;
 
+/**
+ * Without the pool journal: the test resends whatever the chain lacks after a crash, as clients do,
+ * and a pool restored from the journal would answer "already known" (test/e2e/pool-journal.test.ts).
+ */
 async function start(datadir: string): Promise<DevNode> {
-  const node = await startDevNode({ datadir, blockTime: 1, args: ['--gas-limit', GAS_LIMIT.toString()] });
+  const node = await startDevNode({ datadir, blockTime: 1, args: ['--gas-limit', GAS_LIMIT.toString(), '--txpool.nolocals'] });
   nodes.push(node);
   return node;
 }
