@@ -21,6 +21,8 @@ import type { HttpRoute, RpcObserver } from '../rpc/server.ts';
 import { chainMetrics } from '../metrics/chain-metrics.ts';
 import { type SealSource, producerMetrics } from '../metrics/producer-metrics.ts';
 import { challengerMetrics } from '../metrics/challenger-metrics.ts';
+import { l1RpcMetrics } from '../metrics/l1-rpc-metrics.ts';
+import type { L1RpcCounts } from '../l1/l1-rpc-stats.ts';
 import { evaluateHealth } from '../metrics/health.ts';
 import type { HealthReport } from '../metrics/health.ts';
 import { L1Probe } from '../metrics/l1-probe.ts';
@@ -52,6 +54,8 @@ export interface MetricsDeps {
   rpcLoad?: () => RpcLoad;
   /** The sequencer's block producer: per-block phase times. */
   producer?: SealSource;
+  /** A replica's L1 transport (a sequencer's is in `l1`). */
+  l1Rpc?: { stats: L1RpcCounts };
 }
 
 export interface NodeMetrics {
@@ -78,6 +82,8 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
   if (deps.rpcLoad !== undefined) rpcLoadMetrics(reg, deps.rpcLoad);
   const unwatchProducer = deps.producer === undefined ? undefined : producerMetrics(reg, deps.producer);
   if (deps.p2p !== undefined) p2pMetrics(reg, deps.p2p.service);
+  const l1Rpc = deps.l1?.l1Rpc ?? deps.l1Rpc;
+  if (l1Rpc !== undefined) l1RpcMetrics(reg, l1Rpc.stats);
   const l1 = deps.l1 === undefined ? undefined : wireL1(reg, options, deps.chain, deps.l1);
   const challenger = deps.challenger;
   const unwatchChallenger = challenger === undefined ? undefined : challengerMetrics(reg, challenger);

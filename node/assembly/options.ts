@@ -3,6 +3,7 @@ import { defaultSequencerOptions } from '../../sequencer/options.ts';
 import type { LogLevel } from '../logger.ts';
 import type { Hex } from 'viem';
 import type { RollupConfig } from '../rollup-config.ts';
+import type { L1TransportOptions } from '../l1/l1-transport.ts';
 import type { MetricsOptions } from '../metrics/options.ts';
 import type { RpcOptions } from '../rpc/options.ts';
 import { defaultRpcOptions } from '../rpc/options.ts';
@@ -68,6 +69,8 @@ export interface ReplicaOptions {
     l1PollMs: number;
     /** The Rollup's challenger key (needs l1Rpc): wrong outputs the replica finds are deleted on L1. */
     challengerKey?: Hex;
+    /** Fallback endpoints, timeout, retries and rate bound of every L1 client (defaultL1TransportOptions). */
+    l1Transport?: Partial<L1TransportOptions>;
   };
   sync: SyncOptions;
 }
@@ -102,6 +105,8 @@ export interface RollupNodeOptions {
   inferencePosterKey?: Hex;
   /** Milliseconds between L1 polls. */
   l1PollMs: number;
+  /** Fallback endpoints, timeout, retries and rate bound of every L1 client (defaultL1TransportOptions). */
+  l1Transport?: Partial<L1TransportOptions>;
   /** Post a batch once its oldest block is this old (ms), even if not full. */
   batchMaxAgeMs: number;
 }

@@ -7,8 +7,8 @@
  * (node/derivation), which gives the safe/finalized tags, and the rollup_ methods.
  */
 import { bytesToHex } from '@ethereumjs/util';
-import { createPublicClient, createWalletClient, http } from 'viem';
-import type { Hex, PublicClient } from 'viem';
+import { createPublicClient, createWalletClient } from 'viem';
+import type { Hex, PublicClient, Transport } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
 import { chainResultsRoot } from '../ai/batch-results.ts';
@@ -19,6 +19,7 @@ import type { KV } from '../db/kv.ts';
 import { Challenger } from '../derivation/challenger.ts';
 import type { ChallengerDeps } from '../derivation/challenger.ts';
 import { Derivation, DerivedRollupStatus, SerialImporter, defaultDerivationOptions } from '../derivation/index.ts';
+import { L1Rpc } from '../l1/l1-transport.ts';
 import { RollupStatus } from '../l1/rollup-status.ts';
 import type { NodeOptions, ReplicaOptions } from './options.ts';
 import { TopicKind } from '../p2p/index.ts';
@@ -191,12 +192,14 @@ export async function startReplicaL1(
   chainId: bigint,
   logger: Logger,
   deps: ReplicaL1Deps,
-): Promise<{ rpc: RollupContext; challenger: Challenger; services: Stoppable[] } | undefined> {
+): Promise<{ rpc: RollupContext; challenger: Challenger; l1Rpc: L1Rpc; services: Stoppable[] } | undefined> {
   const r = replica.rollup;
   if (r === undefined) return undefined;
   if (r.config.l2ChainId !== chainId) throw new Error(`rollup config is for L2 chain ${r.config.l2ChainId}, this node runs chain ${chainId}`);
   if (r.l1Rpc === undefined || deps.importer === undefined) return undefined;
-  const client = createPublicClient({ transport: http(r.l1Rpc, { retryCount: 0, timeout: 10_000 }) }) as PublicClient;
+  // one transport for derivation, status and the challenger: shared retries, fallbacks and rate bound
+  const l1Rpc = new L1Rpc(r.l1Rpc, { ...r.l1Transport, chainId: r.config.l1ChainId }, logger.child({ module: 'l1:rpc' }));
+  const client = createPublicClient({ transport: l1Rpc.transport() }) as PublicClient;
   const rollup = r.config.contracts.rollup as Hex;
   const derivation = new Derivation(
     { ...defaultDerivationOptions, pollMs: r.l1PollMs, l1Start: r.config.l1Start, rollup },
@@ -214,7 +217,7 @@ export async function startReplicaL1(
   deps.progress?.track(() => status.batchedOnL1);
   await status.start();
   await derivation.start();
-  const challenger = outputChallenger(r.config.l1ChainId, r.l1Rpc, r.challengerKey, r.l1PollMs, {
+  const challenger = outputChallenger(r.config.l1ChainId, r.l1Rpc, l1Rpc.transport(), r.challengerKey, r.l1PollMs, {
     chain: deps.chain,
     safe: () => derivation.safe.number,
     invalidFrom: () => derivation.invalidFrom,
@@ -224,13 +227,13 @@ export async function startReplicaL1(
   });
   challenger.start();
   // the challenger reads derived blocks, so it stops before derivation; the importer stops last
-  return { rpc: { config: r.config, status, client }, challenger, services: [challenger, derivation, status, deps.importer] };
+  return { rpc: { config: r.config, status, client }, challenger, l1Rpc, services: [challenger, derivation, status, deps.importer] };
 }
 
 /** Every L1-deriving replica checks the proposer's outputs; only one with the challenger key deletes wrong ones. */
-function outputChallenger(l1ChainId: bigint, l1Rpc: string, key: Hex | undefined, pollMs: number, deps: Omit<ChallengerDeps, 'wallet'>): Challenger {
+function outputChallenger(l1ChainId: bigint, l1Rpc: string, transport: Transport, key: Hex | undefined, pollMs: number, deps: Omit<ChallengerDeps, 'wallet'>): Challenger {
   const l1 = chainAt(l1ChainId, l1Rpc, `l1-${l1ChainId}`);
-  const wallet = key === undefined ? undefined : createWalletClient({ account: privateKeyToAccount(key), chain: l1, transport: http(l1Rpc, { retryCount: 0, timeout: 30_000 }) });
+  const wallet = key === undefined ? undefined : createWalletClient({ account: privateKeyToAccount(key), chain: l1, transport });
   return new Challenger({ ...deps, wallet }, { pollMs });
 }
 
@@ -251,7 +254,7 @@ export async function replicaRole(options: ReplicaNodeOptions, shared: SharedPar
     pool: emptyPool,
     methods: replicaMethods(options.replica),
     rollup: l1?.rpc,
-    metrics: { challenger: l1?.challenger },
+    metrics: { challenger: l1?.challenger, l1Rpc: l1?.l1Rpc },
     run() {},
     services: l1?.services ?? [],
   };

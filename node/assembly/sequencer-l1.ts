@@ -4,7 +4,7 @@
  * its own key, so their transactions never race for a nonce).
  */
 import { dirname } from 'node:path';
-import { createPublicClient, createWalletClient, http } from 'viem';
+import { createPublicClient, createWalletClient } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
@@ -21,6 +21,7 @@ import { chainResultsRoot } from '../ai/batch-results.ts';
 import type { JobInputs } from '../ai/job-inputs.ts';
 import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
+import { L1Rpc } from '../l1/l1-transport.ts';
 import { L1Watcher } from '../l1/l1-watcher.ts';
 import { RollupStatus } from '../l1/rollup-status.ts';
 import type { RollupNodeOptions, SequencerNodeOptions } from './options.ts';
@@ -45,8 +46,9 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
   const r = options.rollup;
   const cfg = r.config;
   if (cfg.l2ChainId !== options.chainId) throw new Error(`rollup config is for L2 chain ${cfg.l2ChainId}, this node runs chain ${options.chainId}`);
-  // no retries inside viem: the watcher and status loops retry on their own schedule
-  const client = createPublicClient({ transport: http(r.l1Rpc, { retryCount: 0, timeout: 10_000 }) });
+  // one transport for every L1 client: its retries, fallbacks and rate bound cover them all
+  const l1Rpc = new L1Rpc(r.l1Rpc, { ...r.l1Transport, chainId: cfg.l1ChainId }, logger.child({ module: 'l1:rpc' }));
+  const client = createPublicClient({ transport: l1Rpc.transport() });
   const l1Logger = logger.child({ module: 'l1' });
   let reachable = false;
   try {
@@ -67,8 +69,7 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
   await watcher.start();
   await status.start();
   const services: { stop(): Promise<void> }[] = [watcher, status];
-  const wallet = (key: Hex) =>
-    createWalletClient({ account: privateKeyToAccount(key), chain: l1Chain(cfg.l1ChainId, r.l1Rpc), transport: http(r.l1Rpc, { retryCount: 0, timeout: 30_000 }) });
+  const wallet = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), chain: l1Chain(cfg.l1ChainId, r.l1Rpc), transport: l1Rpc.transport() });
   let batcher: Batcher | undefined;
   if (r.batcherKey !== undefined) {
     batcher = new Batcher(
@@ -110,6 +111,7 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
     poster,
     producer: { view: watcher, start, onConsumed: (count: bigint) => watcher.consumed(count) },
     rpc: { config: cfg, status, client: client as PublicClient },
+    l1Rpc,
     services,
     /** Starts what waits for the node to serve (the inference poster). */
     startPoster() {

@@ -18,8 +18,8 @@ import { defaultMetricsOptions } from '../metrics/options.ts';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { limitHeapGrowth } from './heap-growth.ts';
-import { JOURNAL_FILE, poolJournalOptions } from './txpool.ts';
-import { DEFAULT_REJOURNAL_MS } from '../../sequencer/options.ts';
+import { count, fallbackUrls, l1TransportOptions } from './l1-flags.ts';
+import { defaultL1TransportOptions as l1d } from '../l1/l1-transport.ts';
 
 const int = (name: string) => (v: string) => {
   if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
@@ -30,14 +30,14 @@ const big = (name: string) => (v: string) => {
   return BigInt(v);
 };
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** A duration as geth writes one (5s, 1.5s, 500ms, 1m, 1h); a bare number is seconds. Milliseconds out. */
+/** A duration as geth writes one (5s, 1.5s, 500ms, 1m); a bare number is seconds. Milliseconds out. */
 const duration = (name: string) => (v: string) => {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(v);
-  if (m === null) throw new InvalidArgumentError(`${name} must be a duration such as 5s, 500ms, 1m or 1h`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(v);
+  if (m === null) throw new InvalidArgumentError(`${name} must be a duration such as 5s, 500ms or 1m`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
 };
-const showMs = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+const showMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /** Multiaddrs, repeatable and comma-separated; checked here so a typo fails before anything starts. */
 const multiaddrs =
@@ -82,16 +82,6 @@ export function buildCli(): Command {
     .addOption(bigOption('--min-base-fee <wei>', 'base fee floor; cheaper transactions are refused', d.sequencer.minBaseFee))
     .option('--txpool.max <n>', 'most transactions in the pool', int('--txpool.max'), d.sequencer.pool.maxTotal)
     .option('--txpool.max-per-sender <n>', 'most transactions per sender in the pool', int('--txpool.max-per-sender'), d.sequencer.pool.maxPerSender)
-    .option(
-      '--txpool.journal <file>',
-      `journal of the transactions submitted over JSON-RPC, replayed into the pool at start (default: <datadir>/${JOURNAL_FILE}; none for --dev without --datadir); a relative file is inside the datadir`,
-    )
-    .addOption(
-      new Option('--txpool.rejournal <duration>', "how often the journal is rewritten with the pool's local transactions (geth: 1h); also at a clean stop")
-        .argParser(duration('--txpool.rejournal'))
-        .default(DEFAULT_REJOURNAL_MS, showMs(DEFAULT_REJOURNAL_MS)),
-    )
-    .option('--txpool.nolocals', "treat no transaction as local: nothing is journaled (geth's flag; locals have no other privilege here)")
     .option('--rpc.max-batch <n>', 'most calls in one JSON-RPC batch', int('--rpc.max-batch'), d.rpc.maxBatch)
     .option('--rpc.logs-max-range <blocks>', 'widest block range of eth_getLogs', int('--rpc.logs-max-range'), d.rpc.logsMaxRange)
     .option(
@@ -170,6 +160,24 @@ export function buildCli(): Command {
     .option('--proposer-key <key>', 'L1 key that posts output roots (or env AI_ROLLUP_PROPOSER_KEY)')
     .option('--inference-poster-key <key>', "L1 key that posts each batch's inference proofs to the InferenceOracle (or env AI_ROLLUP_INFERENCE_POSTER_KEY)")
     .option('--l1-poll-ms <ms>', 'milliseconds between L1 polls', int('--l1-poll-ms'), 1000)
+    .option(
+      '--l1.fallback-rpc <urls>',
+      "L1 endpoints to switch to, in order, when --l1-rpc keeps failing (comma-separated or repeated; each must serve the rollup config's L1 chain); --l1-rpc is tried again after a minute",
+      fallbackUrls,
+    )
+    .option(
+      '--l1.max-rps <n>',
+      'most L1 requests per second, all L1 clients of the node together, retries included (0: unbounded); more wait',
+      count('--l1.max-rps', 0),
+      l1d.maxRps,
+    )
+    .option('--l1.timeout-ms <ms>', 'milliseconds one L1 request may take before it counts as failed', count('--l1.timeout-ms', 1), l1d.timeoutMs)
+    .option(
+      '--l1.retries <n>',
+      'retries of an L1 request after a transient failure (connection, timeout, 5xx, 429, rate-limit errors), with backoff; 0: none',
+      count('--l1.retries', 0),
+      l1d.retries,
+    )
     .option('--batch-max-age <ms>', 'post a batch once its oldest block is this old, even if not full', int('--batch-max-age'), 30_000)
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
     .option(
@@ -277,12 +285,7 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
       gasLimit: f.gasLimit as bigint,
       coinbase: f.coinbase as string,
       minBaseFee: f.minBaseFee as bigint,
-      pool: {
-        ...defaultNodeOptions.sequencer.pool,
-        maxTotal: f['txpool.max'] as number,
-        maxPerSender: f['txpool.maxPerSender'] as number,
-        journal: poolJournalOptions(f, datadir ?? defaultNodeOptions.datadir, tempDir !== undefined),
-      },
+      pool: { ...defaultNodeOptions.sequencer.pool, maxTotal: f['txpool.max'] as number, maxPerSender: f['txpool.maxPerSender'] as number },
     },
   };
   const cleanup = async () => {
@@ -427,7 +430,7 @@ async function replicaOptions(f: Record<string, unknown>): Promise<ReplicaOption
   return {
     signer: (configured ?? address) as Hex | undefined,
     sequencerRpc,
-    rollup: config === undefined ? undefined : { config, l1Rpc, l1PollMs: f.l1PollMs as number, challengerKey: challengerKey(f, l1Rpc) },
+    rollup: config === undefined ? undefined : { config, l1Rpc, l1PollMs: f.l1PollMs as number, challengerKey: challengerKey(f, l1Rpc), l1Transport: l1TransportOptions(f) },
     sync: defaultSyncOptions,
   };
 }
@@ -485,6 +488,7 @@ async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['r
     proposerKey: key('proposerKey', 'AI_ROLLUP_PROPOSER_KEY'),
     inferencePosterKey: key('inferencePosterKey', 'AI_ROLLUP_INFERENCE_POSTER_KEY'),
     l1PollMs: f.l1PollMs as number,
+    l1Transport: l1TransportOptions(f),
     batchMaxAgeMs: f.batchMaxAge as number,
   };
 }
