@@ -20,6 +20,8 @@ import { privateKeyToAccount } from 'viem/accounts';
 import { limitHeapGrowth } from './heap-growth.ts';
 import { count, fallbackUrls, l1TransportOptions } from './l1-flags.ts';
 import { defaultL1TransportOptions as l1d } from '../l1/l1-transport.ts';
+import { JOURNAL_FILE, poolJournalOptions } from './txpool.ts';
+import { DEFAULT_REJOURNAL_MS } from '../../sequencer/options.ts';
 
 const int = (name: string) => (v: string) => {
   if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
@@ -30,14 +32,14 @@ const big = (name: string) => (v: string) => {
   return BigInt(v);
 };
 
-/** A duration as geth writes one (5s, 1.5s, 500ms, 1m); a bare number is seconds. Milliseconds out. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** A duration as geth writes one (5s, 1.5s, 500ms, 1m, 1h); a bare number is seconds. Milliseconds out. */
 const duration = (name: string) => (v: string) => {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(v);
-  if (m === null) throw new InvalidArgumentError(`${name} must be a duration such as 5s, 500ms or 1m`);
-  const n = Number(m[1]);
-  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(v);
+  if (m === null) throw new InvalidArgumentError(`${name} must be a duration such as 5s, 500ms, 1m or 1h`);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!);
 };
-const showMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+const showMs = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /** Multiaddrs, repeatable and comma-separated; checked here so a typo fails before anything starts. */
 const multiaddrs =
@@ -82,6 +84,16 @@ export function buildCli(): Command {
     .addOption(bigOption('--min-base-fee <wei>', 'base fee floor; cheaper transactions are refused', d.sequencer.minBaseFee))
     .option('--txpool.max <n>', 'most transactions in the pool', int('--txpool.max'), d.sequencer.pool.maxTotal)
     .option('--txpool.max-per-sender <n>', 'most transactions per sender in the pool', int('--txpool.max-per-sender'), d.sequencer.pool.maxPerSender)
+    .option(
+      '--txpool.journal <file>',
+      `journal of the transactions submitted over JSON-RPC, replayed into the pool at start (default: <datadir>/${JOURNAL_FILE}; none for --dev without --datadir); a relative file is inside the datadir`,
+    )
+    .addOption(
+      new Option('--txpool.rejournal <duration>', "how often the journal is rewritten with the pool's local transactions (geth: 1h); also at a clean stop")
+        .argParser(duration('--txpool.rejournal'))
+        .default(DEFAULT_REJOURNAL_MS, showMs(DEFAULT_REJOURNAL_MS)),
+    )
+    .option('--txpool.nolocals', "treat no transaction as local: nothing is journaled (geth's flag; locals have no other privilege here)")
     .option('--rpc.max-batch <n>', 'most calls in one JSON-RPC batch', int('--rpc.max-batch'), d.rpc.maxBatch)
     .option('--rpc.logs-max-range <blocks>', 'widest block range of eth_getLogs', int('--rpc.logs-max-range'), d.rpc.logsMaxRange)
     .option(
@@ -285,7 +297,12 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
       gasLimit: f.gasLimit as bigint,
       coinbase: f.coinbase as string,
       minBaseFee: f.minBaseFee as bigint,
-      pool: { ...defaultNodeOptions.sequencer.pool, maxTotal: f['txpool.max'] as number, maxPerSender: f['txpool.maxPerSender'] as number },
+      pool: {
+        ...defaultNodeOptions.sequencer.pool,
+        maxTotal: f['txpool.max'] as number,
+        maxPerSender: f['txpool.maxPerSender'] as number,
+        journal: poolJournalOptions(f, datadir ?? defaultNodeOptions.datadir, tempDir !== undefined),
+      },
     },
   };
   const cleanup = async () => {
