@@ -165,7 +165,7 @@ export class Batcher extends L1Poster {
       this.logger.info({ ...log, l1Block: receipt.blockNumber, gasUsed: receipt.gasUsed, tx: receipt.transactionHash }, 'batch posted');
     } catch (err) {
       // a revert on chain means L1 moved under us: the next step re-reads it and rebuilds
-      if (err instanceof L1TxError && err.code === L1TxErrorCode.RevertedOnChain) {
+      if (err instanceof L1TxError && (err.code === L1TxErrorCode.RevertedOnChain || err.code === L1TxErrorCode.Dropped)) {
         this.logger.warn({ ...log, err: err.message }, 'batch reverted on L1; re-reading the Rollup');
         return 'busy';
       }

@@ -241,6 +241,17 @@ export class Mempool {
     }
   }
 
+  /**
+   * After the chain was rewound (an L1 reorg on the sequencer): senders' state nonces went back,
+   * so the transactions of the dropped blocks can come back in, below what the pool had pending.
+   */
+  onRewound(nonces: Map<string, bigint>): void {
+    for (const [hex, n] of nonces) {
+      const q = this.senders.get(hex);
+      if (q !== undefined && n < q.stateNonce) q.stateNonce = n;
+    }
+  }
+
   remove(hash: string): void {
     const p = this.byHash.get(hash);
     if (p === undefined) return;

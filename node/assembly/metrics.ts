@@ -23,6 +23,7 @@ import { type SealSource, producerMetrics } from '../metrics/producer-metrics.ts
 import { challengerMetrics } from '../metrics/challenger-metrics.ts';
 import { l1RpcMetrics } from '../metrics/l1-rpc-metrics.ts';
 import type { L1RpcCounts } from '../l1/l1-rpc-stats.ts';
+import { type ReorgSource, reorgMetrics } from '../metrics/reorg-metrics.ts';
 import { evaluateHealth } from '../metrics/health.ts';
 import type { HealthReport } from '../metrics/health.ts';
 import { L1Probe } from '../metrics/l1-probe.ts';
@@ -54,6 +55,8 @@ export interface MetricsDeps {
   rpcLoad?: () => RpcLoad;
   /** The sequencer's block producer: per-block phase times. */
   producer?: SealSource;
+  /** The sequencer's L1 reorg handling (rollup mode). */
+  reorgs?: ReorgSource;
   /** A replica's L1 transport (a sequencer's is in `l1`). */
   l1Rpc?: { stats: L1RpcCounts };
 }
@@ -81,6 +84,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
   const observer = rpcMetrics(reg, new Set([...Object.keys(allMethods()), 'eth_subscribe', 'eth_unsubscribe']));
   if (deps.rpcLoad !== undefined) rpcLoadMetrics(reg, deps.rpcLoad);
   const unwatchProducer = deps.producer === undefined ? undefined : producerMetrics(reg, deps.producer);
+  if (deps.reorgs !== undefined) reorgMetrics(reg, deps.reorgs);
   if (deps.p2p !== undefined) p2pMetrics(reg, deps.p2p.service);
   const l1Rpc = deps.l1?.l1Rpc ?? deps.l1Rpc;
   if (l1Rpc !== undefined) l1RpcMetrics(reg, l1Rpc.stats);

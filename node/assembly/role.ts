@@ -5,6 +5,7 @@
  * JSON-RPC over whatever the role hands back here.
  */
 import type { SealSource } from '../metrics/producer-metrics.ts';
+import type { ReorgSource } from '../metrics/reorg-metrics.ts';
 import type { L1RpcCounts } from '../l1/l1-rpc-stats.ts';
 import type { Logger } from 'pino';
 import type { BlockProducer } from '../../sequencer/block-producer.ts';
@@ -51,7 +52,7 @@ export interface RoleServices {
   /** The sequencer's block producer (benchmarks and tools seal blocks with it). */
   producer?: BlockProducer;
   /** What metrics read of the role: the sequencer's L1 side, a replica's challenger. */
-  metrics: { l1?: L1Parts; challenger?: Challenger; producer?: SealSource; l1Rpc?: { stats: L1RpcCounts } };
+  metrics: { l1?: L1Parts; challenger?: Challenger; producer?: SealSource; reorgs?: ReorgSource; l1Rpc?: { stats: L1RpcCounts } };
   /** Starts what waits for JSON-RPC to serve (block production, the inference poster). */
   run(): void;
   /** Stopped first, in this order (block production first, so the last block is fully written). */

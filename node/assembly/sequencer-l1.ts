@@ -12,7 +12,8 @@ import { Batcher } from '../../sequencer/batcher.ts';
 import { InferencePoster } from '../../sequencer/inference-poster.ts';
 import { checkDepositCapacity } from '../rollup/l1-attributes.ts';
 import type { L1BlockRef } from '../rollup/l1-attributes.ts';
-import { bridgeAbi } from '../../contracts/abi/rollup.ts';
+import { bridgeAbi, rollupAbi } from '../../contracts/abi/rollup.ts';
+import { readL1BlockInfo } from '../chain/l1-block-info.ts';
 import { Proposer } from '../../sequencer/proposer.ts';
 import { posterAggregation } from '../../prover/aggregate/batch-aggregator.ts';
 import type { ArtifactStore } from '../ai/artifact-store.ts';
@@ -66,6 +67,8 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
     logger.child({ module: 'l1:watcher' }),
   );
   const status = new RollupStatus(client as PublicClient, cfg.contracts.rollup, r.l1PollMs, logger.child({ module: 'l1:status' }));
+  // deposits are read from where the first one L2 has not consumed can be, not from the Bridge's deployment
+  watcher.resume((await readL1BlockInfo(chain.headState())).depositCount);
   await watcher.start();
   await status.start();
   const services: { stop(): Promise<void> }[] = [watcher, status];
@@ -112,6 +115,11 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
     producer: { view: watcher, start, onConsumed: (count: bigint) => watcher.consumed(count) },
     rpc: { config: cfg, status, client: client as PublicClient },
     l1Rpc,
+    /** The newest L2 block a batch on L1 covers (the sequencer never rewinds below it). */
+    async batchedUpTo(): Promise<bigint> {
+      const next = await client.readContract({ address: cfg.contracts.rollup, abi: rollupAbi, functionName: 'nextBlock' });
+      return BigInt(next) - 1n;
+    },
     services,
     /** Starts what waits for the node to serve (the inference poster). */
     startPoster() {

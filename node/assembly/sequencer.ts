@@ -12,6 +12,7 @@ import { allMethods } from '../rpc/methods/index.ts';
 import type { SequencerNodeOptions } from './options.ts';
 import type { RoleServices, SharedParts } from './role.ts';
 import { startL1 } from './sequencer-l1.ts';
+import { L1ReorgHandler } from '../../sequencer/l1-reorg.ts';
 import { IngestRecovery } from '../txpool/ingest-recovery.ts';
 import { SenderRecovery } from '../sync/sender-recovery.ts';
 
@@ -44,6 +45,20 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
   // started once what can refuse the configuration (the L1 checks) has passed
   void senders.start();
   const producer = new BlockProducer(seq, { chain, pool, l1: l1?.producer, logger: logger.child({ module: 'sequencer' }), onFatal: (err) => shared.fatal(err) });
+  const batcher = l1?.batcher;
+  const reorgs =
+    l1 === undefined
+      ? undefined
+      : new L1ReorgHandler({
+          chain,
+          producer,
+          pool,
+          l1: l1.watcher,
+          batchedUpTo: () => l1.batchedUpTo(),
+          holdBatcher: batcher === undefined ? undefined : (f) => batcher.hold(f),
+          logger: logger.child({ module: 'l1-reorg' }),
+        });
+  l1?.watcher.onReorg(() => void reorgs?.check().catch(() => undefined));
   // --dev only: the node signs with the funded dev accounts (or impersonates any), and tests control
   // mining, time, state and snapshots (anvil's and Hardhat's methods)
   const devKeys = devAccounts().map((a) => a.privateKey as `0x${string}`);
@@ -53,12 +68,19 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
     methods: allMethods(dev),
     rollup: l1?.rpc,
     producer,
-    metrics: { l1, producer },
+    metrics: {
+      l1,
+      producer,
+      reorgs:
+        reorgs === undefined || l1 === undefined ? undefined : { l1Reorgs: () => l1.watcher.reorgs, rewinds: () => reorgs.rewinds, blocksDropped: () => reorgs.blocksDropped },
+    },
     run() {
+      // the node may have been down while L1 reorganised under its head's origin
+      void reorgs?.check().catch(() => undefined);
       producer.start();
       l1?.startPoster();
       if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());
     },
-    services: [producer, ...(journal === undefined ? [] : [journal]), ...(l1?.services ?? []), senders],
+    services: [...(reorgs === undefined ? [] : [reorgs]), producer, ...(journal === undefined ? [] : [journal]), ...(l1?.services ?? []), senders],
   };
 }

@@ -39,6 +39,8 @@ export const L1TxErrorCode = {
   Unreachable: 'L1_UNREACHABLE',
   /** The L1 refused the transaction (funds, fee cap, ...). */
   Refused: 'REFUSED',
+  /** The transaction is gone from L1, neither mined nor pending (an L1 reorg, an evicted transaction). */
+  Dropped: 'DROPPED',
 } as const;
 export type L1TxErrorCode = (typeof L1TxErrorCode)[keyof typeof L1TxErrorCode];
 
@@ -172,8 +174,27 @@ export class L1TxSender {
         if (receipt.status !== 'success') throw new L1TxError(L1TxErrorCode.RevertedOnChain, `${what} reverted on L1 (${receipt.transactionHash})`);
         return receipt;
       }
+      if (await this.dropped(tx)) {
+        this.inflight = undefined;
+        throw new L1TxError(L1TxErrorCode.Dropped, `${what}: nonce ${nonce} is neither mined nor pending (an L1 reorg took the transaction out, or the pool dropped it)`);
+      }
       if (Date.now() - tx.sentAt > this.opts.resubmitAfterMs) await this.replace(tx);
     }
+  }
+
+  /**
+   * L1 no longer knows any version of `tx`: an L1 reorg removed the block that had mined it (a
+   * dev L1 does not put it back in its pool), or the pool evicted it. The caller rebuilds from
+   * what L1 holds now rather than send again what it built for the old chain.
+   */
+  private async dropped(tx: InFlight): Promise<boolean> {
+    const pending = await rpc(() => this.l1.public.getTransactionCount({ address: this.address, blockTag: 'pending' }));
+    if (pending > tx.nonce) return false;
+    for (const hash of tx.hashes) {
+      const known = await rpc(() => this.l1.public.getTransaction({ hash }).catch((err: unknown) => (isNetwork(err) ? Promise.reject(err) : undefined)));
+      if (known !== undefined) return false;
+    }
+    return true;
   }
 
   private async ensureChainId(): Promise<number> {

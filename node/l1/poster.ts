@@ -26,7 +26,19 @@ export abstract class L1Poster<Sender extends L1TxSender | undefined = L1TxSende
     options: LoopOptions,
     protected readonly sender: Sender,
   ) {
-    this.loop = new ServiceLoop(options, logger, (signal) => this.step(signal), unreachableIsWarning);
+    this.loop = new ServiceLoop(options, logger, (signal) => this.hold(() => this.step(signal)), unreachableIsWarning);
+  }
+
+  private passes: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs `f` between two passes: no pass, so none of this poster's L1 transactions, is in
+   * progress meanwhile (the sequencer's L1 reorg handler reads what L1 holds under it).
+   */
+  hold<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.passes.then(f);
+    this.passes = run.catch(() => undefined);
+    return run;
   }
 
   /** One pass: read L1 and the chain, send what is due; `busy` runs the next pass at once. */

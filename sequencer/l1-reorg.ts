@@ -1,0 +1,201 @@
+/**
+ * The sequencer's answer to an L1 reorg: L2 blocks whose L1 origin L1 no longer has (and so
+ * whose deposits may be gone too) are rewound, and the chain is built again on the new L1 chain,
+ * as a replica deriving from L1 would see it. Run when the L1 watcher sees its tips replaced,
+ * and once at start-up (the node may have been down during the reorg).
+ *
+ * Which blocks: origins never go back along the L2 chain and L1 forks at one block, so the L2
+ * blocks whose origin is still on L1 are a prefix of the chain; a binary search over L2 numbers
+ * finds its end, reading one block's L1 values (the L1Block predeploy) and at most one L1 header
+ * per probe. A block's deposits come from L1 blocks at or below its origin, so they are on L1
+ * whenever its origin is.
+ *
+ * What is never rewound: the L2 blocks a batch on L1 covers (the Rollup's nextBlock, read with
+ * the batcher held between two passes, so no batch of ours is in flight). Origins are taken
+ * `l1Confirmations` deep, so a batch's origins can only be reorged out by a deeper reorg, which
+ * also takes out the batch's own transaction (it was sent after its blocks' origins existed)
+ * unless L1 includes it again on the new chain. In that last case the batch on L1 is one
+ * derivation refuses: logged as an error, and the rewind stops at the batch.
+ */
+import type { Block } from '@ethereumjs/block';
+import { bytesToHex } from '@ethereumjs/util';
+import type { Logger } from 'pino';
+import type { Hex } from 'viem';
+import type { Chain } from '../node/chain/chain.ts';
+import { isDepositTx } from '../node/chain/deposit-tx.ts';
+import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
+import type { BlockProducer } from './block-producer.ts';
+import type { Mempool } from './mempool.ts';
+
+export interface ReorgDeps {
+  chain: Chain;
+  producer: Pick<BlockProducer, 'exclusive'>;
+  pool: Pick<Mempool, 'addRaw' | 'onRewound'>;
+  l1: {
+    /** L1's hash at `n` now (undefined: no such block). */
+    hashAt(n: bigint): Promise<Hex | undefined>;
+    /** Scan again for deposits from this index on. */
+    resume(consumed: bigint): void;
+  };
+  /** The newest L2 block a batch on L1 covers (0: none). */
+  batchedUpTo(): Promise<bigint>;
+  /** Runs `f` with the batcher between two passes (no batch in flight); absent without a batcher. */
+  holdBatcher?<T>(f: () => Promise<T>): Promise<T>;
+  logger: Logger;
+}
+
+export interface ReorgOutcome {
+  from: bigint;
+  to: bigint;
+  /** User transactions of the dropped blocks that went back into the pool. */
+  requeued: number;
+}
+
+/** Pause before checking again after a failed check (L1 did not answer). */
+const RETRY_MS = 1_000;
+/** Longest wait for the batcher's pass in progress before a check goes on without it. */
+const HOLD_WAIT_MS = 3_000;
+
+export class L1ReorgHandler {
+  private running: Promise<ReorgOutcome | undefined> = Promise.resolve(undefined);
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** L2 rewinds done (metrics). */
+  rewinds = 0;
+  /** L2 blocks dropped by them in all. */
+  blocksDropped = 0n;
+
+  constructor(private readonly deps: ReorgDeps) {}
+
+  /**
+   * Checks the head's L1 origin and rewinds what L1 no longer carries; calls run one after
+   * another, and a check L1 failed to answer is tried again until one completes.
+   */
+  check(): Promise<ReorgOutcome | undefined> {
+    if (this.retry !== undefined) clearTimeout(this.retry);
+    this.retry = undefined;
+    const next = this.running.then(() => this.hold(() => this.deps.producer.exclusive(() => this.once())));
+    this.running = next.catch((err) => {
+      this.deps.logger.warn({ err: (err as Error).message, retryInMs: RETRY_MS }, 'L1 reorg check failed; trying again');
+      if (!this.stopped) this.retry = setTimeout(() => void this.check().catch(() => undefined), RETRY_MS);
+      return undefined;
+    });
+    return next;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry !== undefined) clearTimeout(this.retry);
+    await this.running;
+  }
+
+  /**
+   * Runs `f` with the batcher between two passes, waiting at most HOLD_WAIT_MS for the pass in
+   * progress: a pass can wait long for its L1 transaction (fees, a slow L1), and the L2 blocks
+   * built on a dead origin meanwhile are worse than the small chance that the batch in flight
+   * lands over blocks about to be rewound (it is then one derivation refuses, as in the
+   * module comment).
+   */
+  private async hold<T>(f: () => Promise<T>): Promise<T> {
+    const holdBatcher = this.deps.holdBatcher;
+    if (holdBatcher === undefined) return f();
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = false;
+    const got = new Promise<void>((resolve) => {
+      void holdBatcher(async () => {
+        held = true;
+        resolve();
+        await released;
+      }).catch(() => undefined);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([got, new Promise<void>((r) => (timer = setTimeout(r, HOLD_WAIT_MS)))]);
+    clearTimeout(timer);
+    if (!held) this.deps.logger.warn({ waitedMs: HOLD_WAIT_MS }, "the batcher's pass is still running (an L1 transaction in flight); checking without it");
+    try {
+      return await f();
+    } finally {
+      release();
+    }
+  }
+
+  private async once(): Promise<ReorgOutcome | undefined> {
+    const { chain, logger } = this.deps;
+    const head = chain.head.header.number;
+    const origins = new Map<bigint, boolean>();
+    const onL1 = async (n: bigint): Promise<boolean> => {
+      if (n === 0n) return true;
+      const block = await chain.store.getBlockByNumber(n);
+      if (block === undefined) throw new Error(`L2 block ${n} is missing from the canonical chain`);
+      const info = await readL1BlockInfo(chain.stateAt(block.header.stateRoot));
+      let ok = origins.get(info.number);
+      if (ok === undefined) {
+        ok = (await this.deps.l1.hashAt(info.number))?.toLowerCase() === bytesToHex(info.hash);
+        origins.set(info.number, ok);
+      }
+      return ok;
+    };
+    if (await onL1(head)) return undefined;
+    let lo = 0n;
+    let hi = head;
+    while (hi - lo > 1n) {
+      const mid = (lo + hi) / 2n;
+      if (await onL1(mid)) lo = mid;
+      else hi = mid;
+    }
+    const batched = await this.deps.batchedUpTo();
+    let to = lo;
+    if (to < batched) {
+      logger.error(
+        { lastOnL1: lo, batchedUpTo: batched },
+        'a batch on L1 covers L2 blocks whose L1 origin is gone (a reorg deeper than l1Confirmations that kept the batch transaction): derivation will refuse that batch; not rewinding below it',
+      );
+      to = batched;
+    }
+    if (to >= head) return undefined;
+    return this.rewind(head, to);
+  }
+
+  private async rewind(head: bigint, to: bigint): Promise<ReorgOutcome> {
+    const { chain, logger } = this.deps;
+    const dropped: Block[] = [];
+    for (let n = to + 1n; n <= head; n++) {
+      const b = await chain.store.getBlockByNumber(n);
+      if (b !== undefined) dropped.push(b);
+    }
+    await chain.rewind(to);
+    const info = await readL1BlockInfo(chain.headState());
+    this.deps.l1.resume(info.depositCount);
+    const requeued = await this.requeue(dropped);
+    this.rewinds++;
+    this.blocksDropped += head - to;
+    logger.warn({ from: head, to, origin: info.number, depositsConsumed: info.depositCount, requeued }, 'L1 reorg: rewound the L2 blocks built on what L1 no longer has');
+    return { from: head, to, requeued };
+  }
+
+  /** The dropped blocks' user transactions go back to the pool (as geth's pool does on a reorg), oldest first. */
+  private async requeue(dropped: Block[]): Promise<number> {
+    const { chain, pool } = this.deps;
+    const state = chain.headState();
+    const nonces = new Map<string, bigint>();
+    const txs = dropped.flatMap((b) => b.transactions.filter((tx) => !isDepositTx(tx)));
+    for (const tx of txs) {
+      const sender = tx.getSenderAddress();
+      const hex = sender.toString();
+      if (!nonces.has(hex)) nonces.set(hex, (await state.getAccount(sender))?.nonce ?? 0n);
+    }
+    pool.onRewound(nonces);
+    let requeued = 0;
+    for (const tx of txs) {
+      try {
+        // they came in over JSON-RPC (the only way in): local, so the pool journal keeps them
+        await pool.addRaw(tx.serialize(), { local: true });
+        requeued++;
+      } catch (err) {
+        this.deps.logger.debug({ hash: bytesToHex(tx.hash()), err: (err as Error).message }, 'a dropped block transaction did not go back to the pool');
+      }
+    }
+    return requeued;
+  }
+}
