@@ -76,6 +76,54 @@ function prng(seed: number): () => number {
   };
 }
 
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  list: RpcCall[];
+  batch: boolean;
+  blockNumber: (tag: unknown) => Promise<bigint>;
+}
+
+/** Applies the part of `f` that comes before forwarding; true when that already answered (or dropped) the request. */
+async function answerInstead(f: Fault, x: Exchange): Promise<boolean> {
+  const rpcError = (code: number, message: string) => {
+    const errs = x.list.map((c) => ({ jsonrpc: '2.0', id: c.id ?? null, error: { code, message } }));
+    x.res.writeHead(200, { 'content-type': 'application/json' });
+    x.res.end(JSON.stringify(x.batch ? errs : errs[0]));
+  };
+  switch (f.kind) {
+    case 'drop':
+      x.req.socket.destroy();
+      return true;
+    case 'http429':
+      x.res.writeHead(429, { 'content-type': 'text/plain', ...(f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}) });
+      x.res.end('Too Many Requests');
+      return true;
+    case 'http502':
+      x.res.writeHead(502, { 'content-type': 'text/html' });
+      x.res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+      return true;
+    case 'rpcLimit':
+      rpcError(f.code ?? -32005, f.message ?? 'limit exceeded');
+      return true;
+    case 'logRange': {
+      const wide = x.list.find((c) => c.method === 'eth_getLogs');
+      const filter = (wide?.params?.[0] ?? {}) as { fromBlock?: unknown; toBlock?: unknown; blockHash?: unknown };
+      if (wide === undefined || filter.blockHash !== undefined) return false;
+      const [from, to] = [await x.blockNumber(filter.fromBlock ?? 'latest'), await x.blockNumber(filter.toBlock ?? 'latest')];
+      if (to - from + 1n <= BigInt(f.maxBlocks)) return false;
+      const hex = (n: bigint) => `0x${n.toString(16)}`;
+      rpcError(f.code ?? -32005, f.message ?? `query returned more than 10000 results. Try with this block range [${hex(from)}, ${hex(from + BigInt(f.maxBlocks) - 1n)}].`);
+      return true;
+    }
+    case 'delay':
+      await new Promise((r) => setTimeout(r, f.ms));
+      return false;
+    default:
+      return false;
+  }
+}
+
 export async function startL1FaultProxy(target: string, opts: { seed?: number } = {}): Promise<L1FaultProxy> {
   const rules: ProxyRule[] = [];
   const calls: { at: number; method: string }[] = [];
@@ -112,48 +160,9 @@ export async function startL1FaultProxy(target: string, opts: { seed?: number } 
     const now = Date.now();
     for (const c of list) calls.push({ at: now, method: c.method ?? '?' });
     const rule = pick(list.map((c) => c.method ?? '?'));
-    const json = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(payload));
-    };
-    const rpcError = (code: number, message: string) => {
-      const errs = list.map((c) => ({ jsonrpc: '2.0', id: c.id ?? null, error: { code, message } }));
-      json(200, Array.isArray(parsed) ? errs : errs[0]);
-    };
     const f = rule?.fault;
-    switch (f?.kind) {
-      case 'drop':
-        req.socket.destroy();
-        return;
-      case 'http429':
-        res.writeHead(429, { 'content-type': 'text/plain', ...(f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {}) });
-        res.end('Too Many Requests');
-        return;
-      case 'http502':
-        res.writeHead(502, { 'content-type': 'text/html' });
-        res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
-        return;
-      case 'rpcLimit':
-        rpcError(f.code ?? -32005, f.message ?? 'limit exceeded');
-        return;
-      case 'logRange': {
-        const wide = list.find((c) => c.method === 'eth_getLogs');
-        const filter = (wide?.params?.[0] ?? {}) as { fromBlock?: unknown; toBlock?: unknown; blockHash?: unknown };
-        if (wide !== undefined && filter.blockHash === undefined) {
-          const [from, to] = [await blockNumber(filter.fromBlock ?? 'latest'), await blockNumber(filter.toBlock ?? 'latest')];
-          if (to - from + 1n > BigInt(f.maxBlocks)) {
-            const hex = (n: bigint) => `0x${n.toString(16)}`;
-            rpcError(f.code ?? -32005, f.message ?? `query returned more than 10000 results. Try with this block range [${hex(from)}, ${hex(from + BigInt(f.maxBlocks) - 1n)}].`);
-            return;
-          }
-        }
-        rule!.hits--; // narrow enough: not a fault
-        break;
-      }
-      case 'delay':
-        await new Promise((r) => setTimeout(r, f.ms));
-        break;
-    }
+    if (f !== undefined && (await answerInstead(f, { req, res, list, batch: Array.isArray(parsed), blockNumber }))) return;
+    if (f?.kind === 'logRange') rule!.hits--; // narrow enough: not a fault
     const up = await forward(body);
     if (f?.kind === 'lostReply') {
       req.socket.destroy();
