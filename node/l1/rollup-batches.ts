@@ -129,7 +129,7 @@ export class RollupBatches {
   async oracleRecords(index: bigint, fromBlock: bigint): Promise<OracleRecord[]> {
     if (this.oracle === undefined) return [];
     // from the batch's L1 block to the head, which grows without bound: chunked, as providers cap ranges
-    const head = await this.client.getBlockNumber();
+    const head = await this.client.getBlockNumber({ cacheTime: 0 }); // uncached: a record that just landed must be found
     const logs = await getLogsInRanges(this.client, { address: this.oracle, event: batchProofsVerified, args: { batchIndex: index }, fromBlock, toBlock: head, strict: true });
     return logs.map((l) => ({
       submitter: l.args.submitter as Address,
