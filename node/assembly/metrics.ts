@@ -21,6 +21,8 @@ import type { HttpRoute, RpcObserver } from '../rpc/server.ts';
 import { chainMetrics } from '../metrics/chain-metrics.ts';
 import { type SealSource, producerMetrics } from '../metrics/producer-metrics.ts';
 import { challengerMetrics } from '../metrics/challenger-metrics.ts';
+import { derivationMetrics } from '../metrics/derivation-metrics.ts';
+import type { DerivationSource } from '../metrics/derivation-metrics.ts';
 import { l1RpcMetrics } from '../metrics/l1-rpc-metrics.ts';
 import type { L1RpcCounts } from '../l1/l1-rpc-stats.ts';
 import { type ReorgSource, reorgMetrics } from '../metrics/reorg-metrics.ts';
@@ -51,6 +53,8 @@ export interface MetricsDeps {
   syncing?: () => boolean;
   /** A replica's output challenger (startReplicaL1). */
   challenger?: Challenger;
+  /** A replica's derivation from L1 (startReplicaL1). */
+  derivation?: DerivationSource;
   /** Filters, subscriptions and WebSockets open now. */
   rpcLoad?: () => RpcLoad;
   /** The sequencer's block producer: per-block phase times. */
@@ -91,6 +95,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
   const l1 = deps.l1 === undefined ? undefined : wireL1(reg, options, deps.chain, deps.l1);
   const challenger = deps.challenger;
   const unwatchChallenger = challenger === undefined ? undefined : challengerMetrics(reg, challenger);
+  const derivation = deps.derivation === undefined ? undefined : derivationMetrics(reg, deps.derivation);
   let fatal: string | undefined;
   const health = (): HealthReport => {
     const head = deps.chain.head;
@@ -107,6 +112,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
         syncing: deps.syncing?.() ?? false,
         fatal,
         l1: l1?.watch.health(),
+        derivation: derivation?.health(),
       },
       opts,
     );
@@ -130,6 +136,7 @@ export async function wireMetrics(options: NodeOptions, deps: MetricsDeps): Prom
       l1?.probe.stop();
       l1?.watch.stop();
       unwatchChallenger?.();
+      derivation?.stop();
       unwatchProducer?.();
       await listener?.close();
     },

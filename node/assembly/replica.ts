@@ -192,7 +192,7 @@ export async function startReplicaL1(
   chainId: bigint,
   logger: Logger,
   deps: ReplicaL1Deps,
-): Promise<{ rpc: RollupContext; challenger: Challenger; l1Rpc: L1Rpc; services: Stoppable[] } | undefined> {
+): Promise<{ rpc: RollupContext; challenger: Challenger; derivation: Derivation; l1Rpc: L1Rpc; services: Stoppable[] } | undefined> {
   const r = replica.rollup;
   if (r === undefined) return undefined;
   if (r.config.l2ChainId !== chainId) throw new Error(`rollup config is for L2 chain ${r.config.l2ChainId}, this node runs chain ${chainId}`);
@@ -227,7 +227,7 @@ export async function startReplicaL1(
   });
   challenger.start();
   // the challenger reads derived blocks, so it stops before derivation; the importer stops last
-  return { rpc: { config: r.config, status, client }, challenger, l1Rpc, services: [challenger, derivation, status, deps.importer] };
+  return { rpc: { config: r.config, status, client }, challenger, derivation, l1Rpc, services: [challenger, derivation, status, deps.importer] };
 }
 
 /** Every L1-deriving replica checks the proposer's outputs; only one with the challenger key deletes wrong ones. */
@@ -254,7 +254,7 @@ export async function replicaRole(options: ReplicaNodeOptions, shared: SharedPar
     pool: emptyPool,
     methods: replicaMethods(options.replica),
     rollup: l1?.rpc,
-    metrics: { challenger: l1?.challenger, l1Rpc: l1?.l1Rpc },
+    metrics: { challenger: l1?.challenger, derivation: l1?.derivation, l1Rpc: l1?.l1Rpc },
     run() {},
     services: l1?.services ?? [],
   };

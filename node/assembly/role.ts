@@ -14,6 +14,7 @@ import type { CallExecutor } from '../chain/call.ts';
 import type { Chain } from '../chain/chain.ts';
 import type { KV } from '../db/kv.ts';
 import type { Challenger } from '../derivation/challenger.ts';
+import type { DerivationSource } from '../metrics/derivation-metrics.ts';
 import type { SerialImporter } from '../derivation/index.ts';
 import type { RollupContext } from '../rpc/backend.ts';
 import type { MethodDef } from '../rpc/method.ts';
@@ -51,8 +52,8 @@ export interface RoleServices {
   rollup?: RollupContext;
   /** The sequencer's block producer (benchmarks and tools seal blocks with it). */
   producer?: BlockProducer;
-  /** What metrics read of the role: the sequencer's L1 side, a replica's challenger. */
-  metrics: { l1?: L1Parts; challenger?: Challenger; producer?: SealSource; reorgs?: ReorgSource; l1Rpc?: { stats: L1RpcCounts } };
+  /** What metrics read of the role: the sequencer's L1 side, a replica's challenger and derivation. */
+  metrics: { l1?: L1Parts; challenger?: Challenger; derivation?: DerivationSource; producer?: SealSource; reorgs?: ReorgSource; l1Rpc?: { stats: L1RpcCounts } };
   /** Starts what waits for JSON-RPC to serve (block production, the inference poster). */
   run(): void;
   /** Stopped first, in this order (block production first, so the last block is fully written). */

@@ -8,7 +8,7 @@ export const Prefix = {
   txIndex: 0x74, // 't' + tx hash -> block hash ++ be32(index)
   bloom: 0x6c, // 'l' + be64(number) -> 256-byte logs bloom
   meta: 0x6d, // 'm' + name -> small metadata (head, chain id, ...)
-  /** Derivation's L1 traversal: 'd' + be64(L1 number) -> L1 hash ++ be64(safe L2 number) ++ safe L2 hash after that L1 block. */
+  /** Derivation's L1 traversal: 'd' + be64(L1 number) -> L1 hash ++ be64(safe L2 number) ++ safe L2 hash after that L1 block [++ be64(invalidFrom)]; pruned below L1's finalized block. */
   derivedL1: 0x64,
   /** Derivation's cursor: 'c' + 'derivation' -> be64(last L1 block processed); its record (derivedL1) holds the rest. */
   derivationHead: 0x63,

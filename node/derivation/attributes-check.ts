@@ -4,8 +4,9 @@
  * Bridge's rolling hash after that many deposits. The blocks themselves are the sequencer's
  * word, so each block's system deposit (L1Block.setL1BlockValues) and user deposits must agree:
  *
- *   - the origin it records is a block L1 has (number, hash, timestamp, base fee), not newer
- *     than the L1 block that carries the batch, never older than the parent's origin, with the
+ *   - the origin it records is a block of L1's chain (the block L1 has at its number carries its
+ *     hash, timestamp and base fee), not newer than the L1 block that carries the batch, so on
+ *     that block's chain, never older than the parent's origin, with the
  *     sequence number restarting at 0 on a new origin and counting up on the same one;
  *   - its deposits, in order, continue the rolling hash from the parent's (index, fields and
  *     keccak256(data) give each one's sourceHash, as IBridge computes it), to the count and hash
@@ -14,7 +15,7 @@
  *
  * The rolling hash is a hash chain ending at a value the Rollup checked against the Bridge, so a
  * deposit the Bridge never queued (free ETH, a message from nobody), a dropped or reordered one,
- * is a keccak256 collision away. A batch that fails is L1 data this node cannot derive: fatal.
+ * is a keccak256 collision away. A batch that fails is invalid: refused (batch-rule.ts).
  */
 import type { Block } from '@ethereumjs/block';
 import { bytesToHex } from '@ethereumjs/util';
@@ -46,7 +47,7 @@ export interface L1Header {
   baseFee: bigint;
 }
 
-/** L1 headers by hash, kept for the few origins a run of batches refers to. */
+/** L1 headers by hash, kept for the few origins a run of batches refers to; only blocks of L1's current chain. */
 const ORIGIN_CACHE = 256;
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -55,6 +56,14 @@ export class AttributesCheck {
   private readonly origins = new Map<Hex, L1Header>();
 
   constructor(private readonly deps: { chain: Chain; client: PublicClient }) {}
+
+  /**
+   * Forgets every L1 block (after an L1 reorg): one the reorg took away is no origin any more, and
+   * a replica that saw it must answer as one that never did.
+   */
+  forget(): void {
+    this.origins.clear();
+  }
 
   /** An L1 block known first hand (the traversal read it): no request when a block names it as its origin. */
   remember(hash: Hex, header: L1Header): void {
@@ -120,7 +129,7 @@ export class AttributesCheck {
     if (info.number < prev.number) throw bad(`block ${n}: L1 origin ${info.number} is older than its parent's ${prev.number}`);
     if (info.sequenceNumber !== 0n) throw bad(`block ${n}: a new L1 origin with sequence number ${info.sequenceNumber}, not 0`);
     if (info.number > carriedIn) throw bad(`block ${n}: L1 origin ${info.number} is newer than L1 block ${carriedIn}, which carries its batch`);
-    const l1 = await this.l1Header(info.hash);
+    const l1 = await this.l1Header(info.number, info.hash);
     if (l1 === undefined || l1.number !== info.number || l1.timestamp !== info.timestamp || l1.baseFee !== info.basefee) {
       throw bad(
         `block ${n}: L1 origin ${info.number} ${info.hash} (time ${info.timestamp}, base fee ${info.basefee}) is not on L1${l1 === undefined ? '' : ` (L1 has number ${l1.number}, time ${l1.timestamp}, base fee ${l1.baseFee})`}`,
@@ -128,18 +137,23 @@ export class AttributesCheck {
     }
   }
 
-  private async l1Header(hash: Hex): Promise<L1Header | undefined> {
+  /**
+   * L1's block `number` if its hash is `hash`. Read by number, not by hash: a node serves blocks
+   * of chains a reorg left behind by hash too, and whether it still has one differs by node.
+   */
+  private async l1Header(number: bigint, hash: Hex): Promise<L1Header | undefined> {
     const hit = this.origins.get(hash);
     if (hit !== undefined) return hit;
-    let got: L1Header;
+    let b;
     try {
-      const b = await this.deps.client.getBlock({ blockHash: hash });
-      got = { number: b.number, timestamp: b.timestamp, baseFee: b.baseFeePerGas ?? 0n };
+      b = await this.deps.client.getBlock({ blockNumber: number });
     } catch (err) {
-      // an unknown hash is an answer; anything else (L1 unreachable) is retried from the checkpoint
-      if (/not found|could not be found/i.test((err as Error).message)) return undefined;
-      throw new DerivationError(DerivationErrorCode.L1Moved, `L1 block ${hash}: ${(err as Error).message}`);
+      // no such block is an answer; anything else (L1 unreachable) is retried from the checkpoint
+      if ((err as Error).name === 'BlockNotFoundError') return undefined;
+      throw new DerivationError(DerivationErrorCode.L1Moved, `L1 block ${number}: ${(err as Error).message}`);
     }
+    if (b.hash === null || !same(b.hash, hash)) return undefined;
+    const got = { number: b.number, timestamp: b.timestamp, baseFee: b.baseFeePerGas ?? 0n };
     this.remember(hash, got);
     return got;
   }

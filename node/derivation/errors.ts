@@ -9,7 +9,11 @@ export const DerivationErrorCode = {
   L1Moved: 'L1_MOVED',
   /** A BatchSubmitted log whose transaction is not a direct submitBatch call to the Rollup. */
   NotDirect: 'NOT_DIRECT',
-  /** The calldata's header is not the one the log names, or keccak256(data) is not its dataHash. */
+  /**
+   * The calldata's header is not the one the log names, or keccak256(data) is not its dataHash
+   * (thrown: L1 cannot hold that); or its data is not blocks that build on the derived chain
+   * (undecodable, another count than the header's range, parent hashes not linking): an invalid batch.
+   */
   BadBatch: 'BAD_BATCH',
   /** A batch whose blocks do not continue the derived chain (numbers, parent hashes). */
   Discontinuous: 'DISCONTINUOUS',
@@ -32,17 +36,22 @@ export class DerivationError extends CodedError {
   }
 }
 
-/** Errors that stop derivation for good (retrying would give the same answer). */
-export const FATAL_CODES: ReadonlySet<DerivationErrorCode> = new Set([
-  DerivationErrorCode.WrongL1,
-  DerivationErrorCode.ReorgTooDeep,
-  DerivationErrorCode.ImportFailed,
+/**
+ * Errors that stop derivation for good: this node's rollup config does not fit its L1 (retrying
+ * would give the same answer, and no later L1 block can change it).
+ */
+export const FATAL_CODES: ReadonlySet<DerivationErrorCode> = new Set([DerivationErrorCode.WrongL1, DerivationErrorCode.ReorgTooDeep]);
+
+/**
+ * Errors that prove one batch invalid (no valid chain has its blocks): the batch is refused and
+ * derivation goes on with L1 (docs/protocol/derivation.md, "Invalid batches").
+ */
+export const INVALID_BATCH_CODES: ReadonlySet<DerivationErrorCode> = new Set([
+  DerivationErrorCode.BadBatch,
   DerivationErrorCode.BadAttributes,
+  DerivationErrorCode.ImportFailed,
   DerivationErrorCode.BadResults,
 ]);
-
-/** Fatal errors that prove the batch invalid (no valid chain has its blocks), not this node's L1 config. */
-export const INVALID_BATCH_CODES: ReadonlySet<DerivationErrorCode> = new Set([DerivationErrorCode.ImportFailed, DerivationErrorCode.BadAttributes, DerivationErrorCode.BadResults]);
 
 export function isDerivationError(err: unknown, code?: DerivationErrorCode): err is DerivationError {
   return err instanceof DerivationError && (code === undefined || err.code === code);

@@ -2,6 +2,7 @@
  * The health rules, as one pure function of what the node's services report, so that what
  * `/health` answers is decided in one readable place (README "Metrics and health").
  */
+import { defaultMetricsOptions } from './options.ts';
 import type { MetricsOptions } from './options.ts';
 
 export const HealthCode = {
@@ -13,6 +14,12 @@ export const HealthCode = {
   PendingStalled: 'PENDING_STALLED',
   /** Rollup mode: L1 has not answered for `maxL1DownSeconds`. */
   L1Unreachable: 'L1_UNREACHABLE',
+  /** A deriving replica refused a batch L1 holds: no valid chain has its blocks, so nothing past it is derived. */
+  DerivationInvalidBatch: 'DERIVATION_INVALID_BATCH',
+  /** A deriving replica's derivation stopped for good (its rollup config does not fit its L1). */
+  DerivationStopped: 'DERIVATION_STOPPED',
+  /** A deriving replica is more than `maxDerivationLagBlocks` behind L1's head and has been for `maxDerivationLagSeconds`. */
+  DerivationLagging: 'DERIVATION_LAGGING',
 } as const;
 export type HealthCode = (typeof HealthCode)[keyof typeof HealthCode];
 
@@ -37,6 +44,21 @@ export interface L1Health {
   proposerError?: string;
 }
 
+/** A deriving replica's derivation (node/metrics/derivation-metrics.ts); numbers are -1 while unknown. */
+export interface DerivationHealth {
+  l1Block: number;
+  l1Head: number;
+  lagBlocks: number;
+  /** Wall-clock ms of the last time derivation had reached L1's head. */
+  caughtUpAtMs?: number;
+  safe: number;
+  finalized: number;
+  /** First L2 block of the refused batch in force. */
+  invalidFrom?: number;
+  /** The error code derivation stopped on for good. */
+  stopped?: string;
+}
+
 export interface HealthInputs {
   nowMs: number;
   startedAtMs: number;
@@ -52,6 +74,7 @@ export interface HealthInputs {
   syncing: boolean;
   fatal: string | undefined;
   l1: L1Health | undefined;
+  derivation?: DerivationHealth;
 }
 
 export interface HealthReport {
@@ -66,9 +89,11 @@ export interface HealthReport {
   syncing: boolean;
   pendingTxs: number;
   l1?: L1Health;
+  derivation?: DerivationHealth;
 }
 
-type Limits = Pick<MetricsOptions, 'maxHeadAgeBlocks' | 'maxPendingWaitSeconds' | 'maxL1DownSeconds'>;
+type Limits = Pick<MetricsOptions, 'maxHeadAgeBlocks' | 'maxPendingWaitSeconds' | 'maxL1DownSeconds'> &
+  Partial<Pick<MetricsOptions, 'maxDerivationLagBlocks' | 'maxDerivationLagSeconds'>>;
 
 export function evaluateHealth(i: HealthInputs, limits: Limits): HealthReport {
   const now = i.nowMs / 1000;
@@ -80,6 +105,7 @@ export function evaluateHealth(i: HealthInputs, limits: Limits): HealthReport {
   if (i.l1 !== undefined && i.l1.reachable === false && i.l1.downSeconds > limits.maxL1DownSeconds) {
     problems.push({ code: HealthCode.L1Unreachable, message: `L1 unreachable for ${i.l1.downSeconds} s (limit ${limits.maxL1DownSeconds} s): ${i.l1.lastError ?? 'no answer'}` });
   }
+  if (i.derivation !== undefined) problems.push(...derivationProblems(i.derivation, i, limits, now));
   return {
     status: problems.length === 0 ? 'ok' : 'unhealthy',
     ...(problems.length > 0 ? { reason: problems[0]!.message } : {}),
@@ -91,7 +117,30 @@ export function evaluateHealth(i: HealthInputs, limits: Limits): HealthReport {
     syncing: i.syncing,
     pendingTxs: i.pendingTxs,
     ...(i.l1 !== undefined ? { l1: i.l1 } : {}),
+    ...(i.derivation !== undefined ? { derivation: i.derivation } : {}),
   };
+}
+
+function derivationProblems(d: DerivationHealth, i: HealthInputs, limits: Limits, now: number): HealthProblem[] {
+  const out: HealthProblem[] = [];
+  if (d.stopped !== undefined) out.push({ code: HealthCode.DerivationStopped, message: `derivation stopped for good (${d.stopped})` });
+  if (d.invalidFrom !== undefined) {
+    out.push({
+      code: HealthCode.DerivationInvalidBatch,
+      message: `derivation refused the batch from L2 block ${d.invalidFrom}: no valid chain has it, nothing past it is derived until an L1 reorg removes it`,
+    });
+  }
+  const maxBlocks = limits.maxDerivationLagBlocks ?? defaultMetricsOptions.maxDerivationLagBlocks;
+  const maxSeconds = limits.maxDerivationLagSeconds ?? defaultMetricsOptions.maxDerivationLagSeconds;
+  // counted from the last time it was at L1's head, or the process start: a catch-up gets its time
+  const behind = Math.floor(now - Math.max(d.caughtUpAtMs ?? 0, i.startedAtMs) / 1000);
+  if (d.lagBlocks > maxBlocks && behind > maxSeconds) {
+    out.push({
+      code: HealthCode.DerivationLagging,
+      message: `derivation ${d.lagBlocks} L1 blocks behind L1's head (limit ${maxBlocks}), not caught up for ${behind} s (limit ${maxSeconds} s)`,
+    });
+  }
+  return out;
 }
 
 function sealingProblems(i: HealthInputs, limits: Limits, now: number): HealthProblem[] {

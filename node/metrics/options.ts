@@ -10,6 +10,10 @@ export interface MetricsOptions {
   maxPendingWaitSeconds: number;
   /** Health in rollup mode: seconds the L1 endpoint may stay unreachable. */
   maxL1DownSeconds: number;
+  /** Health of a deriving replica: L1 blocks derivation may be behind L1's head... */
+  maxDerivationLagBlocks: number;
+  /** ...for longer than this many seconds since it was last at L1's head. */
+  maxDerivationLagSeconds: number;
 }
 
 export const defaultMetricsOptions: MetricsOptions = {
@@ -17,4 +21,7 @@ export const defaultMetricsOptions: MetricsOptions = {
   maxPendingWaitSeconds: 10,
   // an L1 provider blip of a few polls must not make a load balancer drop the sequencer
   maxL1DownSeconds: 60,
+  // about 13 minutes of 12 s L1 blocks, for 5 minutes on end: a catch-up, not a replica briefly behind
+  maxDerivationLagBlocks: 64,
+  maxDerivationLagSeconds: 300,
 };

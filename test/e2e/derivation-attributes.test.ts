@@ -5,9 +5,11 @@
  * a batch of one block built and executed by hand (so it re-executes to its own hashes), the
  * header carrying the Bridge's real deposit count and rolling hash (so the Rollup accepts it),
  * and a fresh replica derives from L1: with the real second deposit it derives the block; with
- * that deposit's mint raised, or with a deposit the Bridge never queued, it stops there
+ * that deposit's mint raised, or with a deposit the Bridge never queued, it refuses the batch
  * (BAD_ATTRIBUTES) and none of that block's ETH appears; an output proposed over such a batch is
- * deleted by a replica with the challenger key.
+ * deleted by a replica with the challenger key. A replica that refused a batch keeps following
+ * L1: it skips the batch posted on top of the refused one, reports both in /metrics and /health,
+ * and once an L1 reorg takes them away and a good batch is posted instead, derives it.
  */
 import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,6 +34,7 @@ import { devGenesis, withPredeploys } from '../../node/chain/genesis.ts';
 import { readL1BlockInfo } from '../../node/chain/l1-block-info.ts';
 import { openKV } from '../../node/db/kv.ts';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
+import { health, metricValue, scrapeMetrics } from '../helpers/metrics.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { bridgeTestAbi, l1Call, startL1, startRollupNode } from '../helpers/rollup.ts';
 import type { L1Env } from '../helpers/rollup.ts';
@@ -96,7 +99,7 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
 
   it('refuses a real deposit with its mint raised: its fields no longer hash to its sourceHash', async () => {
     const r = await deriveForged(queued, { ...queued, mint: parseEther('1000') });
-    const stopped = await stoppedOn(r);
+    const stopped = await refusedOn(r);
     expect(stopped.code).toBe('BAD_ATTRIBUTES');
     expect(stopped.err).toMatch(/deposit 1 \(transaction 1\) is not the Bridge's deposit 1/);
     await expectUntouched(r);
@@ -106,7 +109,7 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
     const fields = { index: 1n, from: ATTACKER, to: ATTACKER, mint: parseEther('1000'), value: 0n, gasLimit: 100_000n, isCreation: false, data: '0x' as Hex };
     const fabricated: L1Deposit = { ...fields, l1Block: queued.l1Block, depositHash: nextDepositHash(queued.prevHash, fields) };
     const r = await deriveForged(fabricated, fabricated, ['--challenger-key', env.keys[3]!]);
-    const stopped = await stoppedOn(r);
+    const stopped = await refusedOn(r);
     expect(stopped.code).toBe('BAD_ATTRIBUTES');
     expect(stopped.err).toMatch(/its header \(checked by the Rollup against the Bridge\) says 2/);
     await expectUntouched(r);
@@ -117,12 +120,55 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
 
   it('refuses a valid block in a batch whose header commits to inference results its blocks do not have; the output over it is deleted', async () => {
     const r = await deriveForged(queued, queued, ['--challenger-key', env.keys[3]!], keccak256(toHex('a result nobody fulfilled')));
-    const stopped = await stoppedOn(r);
+    const stopped = await refusedOn(r);
     expect(stopped.code).toBe('BAD_RESULTS');
     expect(stopped.err).toMatch(/resultsRoot 0x[0-9a-f]{64} is not its blocks' 0x0{64}/);
     await expectUntouched(r);
     await expectOutputDeleted(r);
   }, 120_000);
+
+  it('after a refused batch the replica follows L1: skips the batch on top of it, reports it, and derives the good batch an L1 reorg puts in its place', async () => {
+    const r = await deriveForged(queued, { ...queued, mint: parseEther('1000') });
+    expect((await refusedOn(r)).code).toBe('BAD_ATTRIBUTES');
+    const invalidFrom = lastBatched + 1n;
+    // the Rollup chains every later batch onto the refused one: it does not continue the derived chain
+    await postBatch([await handBuilt(lastBatched, queued, queued)], lastBatched + 2n, 2n, queued.depositHash);
+    await l1Call(env, 'anvil_mine', ['0x3']);
+    const l1Head = await env.l1.publicClient.getBlockNumber();
+    const m = await waitFor(
+      'the checkpoint past the skipped batch',
+      async () => {
+        const s = await scrapeMetrics(r.url);
+        return (metricValue(s, 'ai_rollup_derivation_l1_block') ?? 0) >= Number(l1Head) ? s : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(r.logs.some((l) => l.includes('batch skipped: it extends a refused batch'))).toBe(true);
+    expect(r.logs.some((l) => l.includes('derivation stopped'))).toBe(false);
+    expect(metricValue(m, 'ai_rollup_derivation_invalid_from')).toBe(Number(invalidFrom));
+    expect(metricValue(m, 'ai_rollup_derivation_batches_invalid_total', { code: 'BAD_ATTRIBUTES' })).toBe(1);
+    expect(metricValue(m, 'ai_rollup_derivation_batches_skipped_total')).toBe(1);
+    expect(metricValue(m, 'ai_rollup_derivation_safe_head_number')).toBe(Number(lastBatched));
+    expect(metricValue(m, 'ai_rollup_derivation_l1_lag_blocks')).toBe(0);
+    const sick = await health(r.url);
+    expect(sick.status).toBe(503);
+    expect(sick.body.problems.map((p: { code: string }) => p.code)).toEqual(['DERIVATION_INVALID_BATCH']);
+    expect(sick.body.derivation).toMatchObject({ invalidFrom: Number(invalidFrom), safe: Number(lastBatched) });
+
+    // L1 reorganises: both batches gone, the good one posted in their place
+    expect(await l1Call(env, 'evm_revert', [snapshot])).toBe(true);
+    snapshot = await l1Call(env, 'evm_snapshot');
+    await postBatch([await handBuilt(lastBatched, queued, queued)], lastBatched + 1n, 2n, queued.depositHash);
+    await waitFor('the good batch derived', async () => (await safeOf(r)) === invalidFrom, 60_000, 200);
+    expect(await clients(r).publicClient.getBalance({ address: LATER })).toBe(parseEther('3'));
+    const healed = await scrapeMetrics(r.url);
+    expect(metricValue(healed, 'ai_rollup_derivation_invalid_from')).toBe(-1);
+    expect(metricValue(healed, 'ai_rollup_derivation_l1_reorgs_total')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(healed, 'ai_rollup_derivation_l1_reorg_depth_blocks_count')).toBe(metricValue(healed, 'ai_rollup_derivation_l1_reorgs_total'));
+    expect(metricValue(healed, 'ai_rollup_derivation_batches_derived_total')).toBeGreaterThanOrEqual(1);
+    expect((await health(r.url)).status).toBe(200);
+  }, 180_000);
 
   /** An output over the refused batch (whatever its root) is deleted by the challenging replica. */
   async function expectOutputDeleted(r: DevNode): Promise<void> {
@@ -176,11 +222,11 @@ describe("derivation checks every block's deposits and L1 origin against L1", ()
     return replica;
   }
 
-  async function stoppedOn(r: DevNode): Promise<{ code: string; err: string }> {
+  async function refusedOn(r: DevNode): Promise<{ code: string; err: string }> {
     return waitFor(
-      'derivation to stop on the forged batch',
+      'derivation to refuse the forged batch',
       () => {
-        const line = r.logs.find((l) => l.includes('derivation stopped'));
+        const line = r.logs.find((l) => l.includes('batch refused'));
         return line === undefined ? undefined : (JSON.parse(line) as { code: string; err: string });
       },
       60_000,

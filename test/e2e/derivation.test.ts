@@ -1,8 +1,10 @@
 /**
  * Derivation from L1 (node/derivation): a sequencer with its batcher posts batches to a real
  * anvil; a replica with no p2p at all derives every block from the Rollup's calldata, restarts
- * from its checkpoint, and follows an L1 reorg that removes a batch (safe head back, then the
- * re-posted batch derived again on the new L1 chain).
+ * from its checkpoint, and follows an L1 reorg that removes batches (safe head back, then the
+ * different blocks the new L1 chain's batches carry replace the local ones). A fresh replica catches up over 2,000
+ * finalized L1 blocks reading their logs in ranges: a few dozen requests where walking every
+ * block took two each, with its progress in /metrics.
  */
 import { cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,8 @@ import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { sendLoad } from '../helpers/load.ts';
 import { chainOf } from '../helpers/replica.ts';
+import { startL1FaultProxy } from '../helpers/l1-fault-proxy.ts';
+import { metricValue, scrapeMetrics } from '../helpers/metrics.ts';
 import { l1Call, startL1, startRollupNode } from '../helpers/rollup.ts';
 import type { L1Env } from '../helpers/rollup.ts';
 import { addr, blockNumber, must, nonceOf, sign, waitReceipt } from '../helpers/txs.ts';
@@ -57,8 +61,8 @@ describe('derivation: a replica follows the chain from L1 batches alone', () => 
   let replica: DevNode | undefined;
   /** Sequencer datadirs left behind by restarts on another datadir. */
   const dirs: string[] = [];
-  const startDeriving = (datadir?: string) =>
-    startDevNode({ datadir, chainId: Number(env.config.l2ChainId), args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'] });
+  const startDeriving = (datadir?: string, l1 = env.anvil.url) =>
+    startDevNode({ datadir, chainId: Number(env.config.l2ChainId), args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', l1, '--l1-poll-ms', '200'] });
   const startSequencer = (datadir?: string) => startRollupNode(env, { blockTime: 1, datadir });
 
   beforeAll(async () => {
@@ -78,7 +82,11 @@ describe('derivation: a replica follows the chain from L1 batches alone', () => 
 
   /** Waits until the replica's safe head reaches `n`, then compares blocks 0..n with the sequencer's. */
   async function derivedUpTo(n: bigint): Promise<void> {
-    await waitFor(`replica safe head at ${n}`, async () => (await safeOf(replica!)).safe >= n, 180_000, 250);
+    await waitFor(`replica safe head at ${n}`, async () => (await safeOf(replica!)).safe >= n, 180_000, 250).catch((err: Error) => {
+      // what derivation last said is what a timeout needs to be understood
+      const said = replica!.logs.filter((l) => l.includes('"module":"derivation')).slice(-15);
+      throw new Error(`${err.message}; derivation's last log lines:\n${said.join('\n')}`);
+    });
     expect(await chainOf(replica!.url, n)).toEqual(await chainOf(seq.url, n));
   }
 
@@ -118,33 +126,52 @@ describe('derivation: a replica follows the chain from L1 batches alone', () => 
     await derivedUpTo(more);
   }, 300_000);
 
-  it('an L1 reorg that removes a batch moves the safe head back; the batch posted again is derived again', async () => {
-    const snapshot = (await l1Call(env, 'evm_snapshot')) as Hex;
-    const kept = await batchedOnL1(env);
-    await derivedUpTo(kept);
-    await someTransfers(seq, 10);
-    const removed = await waitFor('a batch after the snapshot', async () => ((await batchedOnL1(env)) > kept ? batchedOnL1(env) : undefined), 120_000, 250);
-    await derivedUpTo(removed);
-
-    // no batcher while L1 reorganises, so the safe head going back is observable
+  it('a fresh replica catches up over 2,000 finalized L1 blocks in a few ranged reads, and reports it in /metrics', async () => {
+    // no batcher: L1 stays put while the requests are counted
     const seqDir = seq.datadir;
     expect(await seq.stop()).toBe(0);
-    expect(await l1Call(env, 'evm_revert', [snapshot])).toBe(true);
-    // a new L1 chain, longer than the one it replaces (its blocks hold no batch)
-    await l1Call(env, 'anvil_mine', ['0x8']);
-    const afterRevert = await batchedOnL1(env);
-    expect(afterRevert).toBeLessThan(removed);
-    await waitFor('the replica safe head back at the reorged L1', async () => (await safeOf(replica!)).safe === afterRevert, 120_000, 250);
-    // the blocks stay, as unsafe blocks
-    expect(BigInt(await must(replica!.url, 'eth_blockNumber'))).toBeGreaterThanOrEqual(removed);
+    await l1Call(env, 'anvil_mine', ['0x7d0']);
+    const batched = await batchedOnL1(env);
+    const l1Head = await env.l1.publicClient.getBlockNumber();
+    const l1Blocks = Number(l1Head - env.config.l1Start.number);
+    expect(l1Blocks).toBeGreaterThan(2_000);
+    const proxy = await startL1FaultProxy(env.anvil.url);
+    // a provider that caps eth_getLogs at 1,000 blocks: the ranges narrow to fit
+    proxy.addRule({ fault: { kind: 'logRange', maxBlocks: 1_000 }, method: 'eth_getLogs' });
+    // the replica of the tests above derived the same batches block by block: the reference
+    await waitFor('the old replica at the batched head', async () => (await safeOf(replica!)).safe >= batched, 120_000, 250);
+    const fresh = await startDeriving(undefined, proxy.url);
+    try {
+      const m = await waitFor(
+        'the fresh replica at L1 head',
+        async () => {
+          const s = await scrapeMetrics(fresh.url);
+          return (metricValue(s, 'ai_rollup_derivation_l1_block') ?? 0) >= Number(l1Head) ? s : undefined;
+        },
+        120_000,
+        250,
+      );
+      const reads = ['eth_getBlockByNumber', 'eth_getBlockByHash', 'eth_getLogs', 'eth_getTransactionByHash'].map((x) => proxy.count(x));
+      const total = reads.reduce((a, b) => a + b, 0);
+      // walking every block costs a getBlock and a getLogs each: over 4,000 here
+      expect(total, `reads by method ${reads}`).toBeLessThan(l1Blocks / 5);
+      expect(proxy.count('eth_getLogs')).toBeLessThan(80);
+      expect(metricValue(m, 'ai_rollup_derivation_safe_head_number')).toBe(Number(batched));
+      expect(metricValue(m, 'ai_rollup_derivation_finalized_head_number')).toBe(Number(batched));
+      expect(metricValue(m, 'ai_rollup_derivation_l1_lag_blocks')).toBe(0);
+      expect(metricValue(m, 'ai_rollup_derivation_batches_derived_total')).toBeGreaterThanOrEqual(4);
+      expect(metricValue(m, 'ai_rollup_derivation_records_pruned_total')).toBeGreaterThan(0);
+      expect(metricValue(m, 'ai_rollup_derivation_invalid_from')).toBe(-1);
+      expect(await chainOf(fresh.url, batched)).toEqual(await chainOf(replica!.url, batched));
+    } finally {
+      await fresh.stop();
+      dirs.push(fresh.datadir);
+      await proxy.stop();
+      seq = await startSequencer(seqDir);
+    }
+  }, 240_000);
 
-    seq = await startSequencer(seqDir);
-    await someTransfers(seq, 5);
-    const reposted = await waitFor('the batch posted again on the new L1 chain', async () => ((await batchedOnL1(env)) >= removed ? batchedOnL1(env) : undefined), 120_000, 250);
-    await derivedUpTo(reposted);
-  }, 400_000);
-
-  it('a batch whose blocks differ from the local ones wins: the replica rewinds to the parent and imports them', async () => {
+  it('an L1 reorg that removes batches moves the safe head back (the blocks stay, unsafe); the different blocks the new L1 chain carries win', async () => {
     // a copy of the sequencer's chain as it is now: started later, it builds other blocks on the same parent
     const forkHead = await blockNumber(seq.url);
     const seqDir = seq.datadir;
@@ -162,9 +189,22 @@ describe('derivation: a replica follows the chain from L1 batches alone', () => 
     await derivedUpTo(replaced);
     const oldHash = (await must(replica!.url, 'eth_getBlockByNumber', [`0x${transferred.toString(16)}`, false])).hash;
 
+    // no batcher while L1 reorganises, so the safe head going back is observable
     expect(await seq.stop()).toBe(0);
     expect(await l1Call(env, 'evm_revert', [snapshot])).toBe(true);
+    // a new L1 chain, longer than the one it replaces (its blocks hold no batch)
     await l1Call(env, 'anvil_mine', ['0x8']);
+    const afterRevert = await batchedOnL1(env);
+    expect(afterRevert).toBeLessThan(replaced);
+    await waitFor('the replica safe head back at the reorged L1', async () => (await safeOf(replica!)).safe === afterRevert, 120_000, 250);
+    // the blocks stay, as unsafe blocks
+    expect(BigInt(await must(replica!.url, 'eth_blockNumber'))).toBeGreaterThanOrEqual(replaced);
+    const m = await scrapeMetrics(replica!.url);
+    expect(metricValue(m, 'ai_rollup_derivation_l1_reorgs_total')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(m, 'ai_rollup_derivation_l1_reorg_depth_blocks_count')).toBe(metricValue(m, 'ai_rollup_derivation_l1_reorgs_total'));
+    expect(metricValue(m, 'ai_rollup_derivation_safe_head_number')).toBe(Number(afterRevert));
+
+    // the sequencer's chain as it was before the snapshot (origins the new L1 chain still has), building other blocks
     seq = await startSequencer(fork);
     await someTransfers(seq, 5);
     const reposted = await waitFor("the fork's batches on the new L1 chain", async () => ((await batchedOnL1(env)) >= replaced ? batchedOnL1(env) : undefined), 180_000, 250);

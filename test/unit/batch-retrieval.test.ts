@@ -1,14 +1,16 @@
 /**
  * Derivation's batch retrieval in-process, against a fake L1 client: a batch posted as a direct
  * submitBatch call decodes back into its blocks; one that came another way, names another header
- * or carries data whose hash is not the header's is refused with its derivation error code.
+ * or carries data whose hash is not the header's is refused with its derivation error code; data
+ * that is not the header's blocks comes back as a refused (invalid) batch; logs read over a range
+ * are grouped by the block carrying them.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex } from '@ethereumjs/util';
 import pino from 'pino';
-import { encodeFunctionData, keccak256, zeroHash } from 'viem';
+import { encodeAbiParameters, encodeEventTopics, encodeFunctionData, keccak256, parseAbiParameters, toHex, zeroHash } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rollupAbi } from '../../contracts/abi/rollup.ts';
@@ -69,7 +71,7 @@ describe('BatchRetrieval (in-process, fake L1)', () => {
   const retrieval = (posted: Posted[]) => new BatchRetrieval(ROLLUP, { client: fakeL1(posted), common: chain.common, logger: pino({ level: 'silent' }) });
   const refusal = async (posted: Posted[]): Promise<string> => {
     const err = await retrieval(posted)
-      .batchesIn(L1_BLOCK)
+      .batchesIn({ l1: L1_BLOCK })
       .then(
         () => undefined,
         (e: unknown) => e,
@@ -79,7 +81,7 @@ describe('BatchRetrieval (in-process, fake L1)', () => {
   };
 
   it('decodes a direct submitBatch back into the very blocks the chain holds', async () => {
-    const got = await retrieval([{ to: ROLLUP, input: submit(header, data), logged: { index: 0n, batchHash: batchHash(header) } }]).batchesIn(L1_BLOCK);
+    const got = await retrieval([{ to: ROLLUP, input: submit(header, data), logged: { index: 0n, batchHash: batchHash(header) } }]).batchesIn({ l1: L1_BLOCK });
     expect(got).toHaveLength(1);
     expect(got[0]!.l1Block).toBe(100n);
     const want = await Promise.all([1n, 2n].map(async (n) => bytesToHex((await chain.store.getBlockByNumber(n))!.hash())));
@@ -96,5 +98,49 @@ describe('BatchRetrieval (in-process, fake L1)', () => {
     const tampered = Uint8Array.from(data);
     tampered[tampered.length - 1] ^= 1;
     expect(await refusal([{ to: ROLLUP, input: submit(header, tampered), logged: { index: 0n, batchHash: batchHash(header) } }])).toBe('BAD_BATCH');
+  });
+
+  it("hands on data that is not the header's blocks as a refused batch (BAD_BATCH), the header kept", async () => {
+    const garbage = new Uint8Array([1, 2, 3]);
+    const h = { ...header, dataHash: batchDataHash(garbage) };
+    const [bad] = await retrieval([{ to: ROLLUP, input: submit(h, garbage), logged: { index: 0n, batchHash: batchHash(h) } }]).batchesIn({ l1: L1_BLOCK });
+    expect(bad!.refused?.code).toBe('BAD_BATCH');
+    expect(bad!.blocks).toEqual([]);
+    expect(bad!.header.firstBlock).toBe(1n);
+    const short = { ...header, lastBlock: 3n };
+    const [miscounted] = await retrieval([{ to: ROLLUP, input: submit(short, data), logged: { index: 0n, batchHash: batchHash(short) } }]).batchesIn({ l1: L1_BLOCK });
+    expect(miscounted!.refused?.message).toMatch(/holds 2 blocks, its header says 1\.\.3/);
+  });
+
+  it('groups logs read over a range by the L1 block carrying them, oldest first; a block given its logs needs no getLogs', async () => {
+    const event = rollupAbi.find((x) => x.type === 'event' && x.name === 'BatchSubmitted')!;
+    // raw eth_getLogs answers: getLogsInRanges goes through viem's action, which decodes them
+    const at = (n: bigint, i: number) => ({
+      address: ROLLUP,
+      blockNumber: toHex(n),
+      blockHash: keccak256(toHex(n)),
+      transactionHash: keccak256(toHex(i + 1)),
+      transactionIndex: toHex(i),
+      logIndex: toHex(i),
+      removed: false,
+      topics: encodeEventTopics({ abi: [event], args: { index: n, batchHash: zeroHash } }),
+      data: encodeAbiParameters(parseAbiParameters('uint64, uint64, uint64'), [1n, 2n, 0n]),
+    });
+    const ranges: [bigint, bigint][] = [];
+    const client = {
+      request: async ({ method, params }: { method: string; params: [{ fromBlock: Hex; toBlock: Hex }] }) => {
+        expect(method).toBe('eth_getLogs');
+        const [from, to] = [BigInt(params[0].fromBlock), BigInt(params[0].toBlock)];
+        ranges.push([from, to]);
+        return [at(5n, 0), at(5n, 1), at(9n, 2)].filter((l) => BigInt(l.blockNumber) >= from && BigInt(l.blockNumber) <= to);
+      },
+    } as unknown as PublicClient;
+    const r = new BatchRetrieval(ROLLUP, { client, common: chain.common, logger: pino({ level: 'silent' }) });
+    const carriers = await r.carriersIn(1n, 1_000n);
+    expect(ranges).toEqual([[1n, 1_000n]]);
+    expect(carriers.map((c) => [c.l1.number, c.l1.hash, c.logs!.length])).toEqual([
+      [5n, keccak256(toHex(5n)), 2],
+      [9n, keccak256(toHex(9n)), 1],
+    ]);
   });
 });
