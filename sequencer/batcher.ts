@@ -16,6 +16,7 @@ import type { StepResult } from '../node/l1/l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
 import type { L1Clients } from '../node/l1/l1-tx.ts';
 import { depositCursorAt } from '../node/rollup/output-root.ts';
+import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
 import type { ChainReader } from '../node/rollup/output-root.ts';
 import { rollupAbi } from '../contracts/abi/rollup.ts';
 
@@ -30,6 +31,13 @@ export interface BatcherOptions {
   pollMs: number;
   /** L1 blocks on top of a batch before it counts as confirmed (safe); 0 on a devnet. */
   l1Confirmations: number;
+  /**
+   * L1 blocks that must be on top of a block's L1 origin before the block is batched. The Rollup
+   * chains every batch onto the one before, so a batch naming an origin that an L1 reorg then
+   * removes (its transaction mined again on the new chain) is one derivation refuses for good:
+   * reorgs up to this deep can never do that. 0 on a devnet (its L1 does not reorganise).
+   */
+  originDepth: number;
   /** Replace a transaction with higher fees when it is not mined after this long. */
   resubmitAfterMs: number;
   /** Cancel a previous run's pending transaction when it is not mined after this long. */
@@ -46,6 +54,7 @@ export const defaultBatcherOptions: BatcherOptions = {
   maxBatchAgeMs: 30_000,
   pollMs: 1_000,
   l1Confirmations: 0,
+  originDepth: 0,
   resubmitAfterMs: 60_000,
   stuckAfterMs: 120_000,
   maxFeePerGasCap: DEFAULT_MAX_FEE_PER_GAS_CAP,
@@ -89,6 +98,8 @@ interface RollupState {
   nextBlock: bigint;
   /** Deposits consumed by the last batch (0 before the first). */
   depositCount: bigint;
+  /** The L1 block these were read at (L1's head then). */
+  l1Head: bigint;
 }
 
 interface Plan {
@@ -188,7 +199,7 @@ export class Batcher extends L1Poster {
       );
       depositCount = last.depositCount;
     }
-    return { batchCount, lastBatchHash, nextBlock, depositCount };
+    return { batchCount, lastBatchHash, nextBlock, depositCount, l1Head: at };
   }
 
   /** Reads the batches `l1Confirmations` deep and reports the newly confirmed ones. */
@@ -225,11 +236,18 @@ export class Batcher extends L1Poster {
     const from = state.nextBlock;
     const head = chain.head.header.number;
     if (head < from) return undefined;
-    const last = min(head, from + BigInt(o.maxBlocksPerBatch) - 1n);
+    let last = min(head, from + BigInt(o.maxBlocksPerBatch) - 1n);
+    let full = last < head;
+    if (o.originDepth > 0) {
+      const cap = await this.lastWithOriginBelow(from, last, state.l1Head - BigInt(o.originDepth));
+      if (cap < from) return undefined;
+      // blocks held back for their origins' depth: no fuller batch is due until they are deep enough
+      if (cap < last) full = false;
+      last = cap;
+    }
     for (const n of this.rlpCache.keys()) if (n < from) this.rlpCache.delete(n);
     const rlps: Uint8Array[] = [];
     let raw = 0;
-    let full = last < head;
     let oldest = 0;
     for (let n = from; n <= last; n++) {
       const { rlp, timestamp } = await this.blockRlp(n);
@@ -275,6 +293,27 @@ export class Batcher extends L1Poster {
     };
     this.logger.trace({ index: header.index, batchHash: batchHash(header) }, 'built batch');
     return { header, data, rawBytes: rlps.slice(0, count).reduce((n, r) => n + r.length, 0) };
+  }
+
+  /**
+   * The newest block of [from, to] whose L1 origin is at or below `deepest` (from - 1 when none).
+   * Origins never go back along the chain, so a binary search: one L1Block read per probe.
+   */
+  private async lastWithOriginBelow(from: bigint, to: bigint, deepest: bigint): Promise<bigint> {
+    const ok = async (n: bigint) => {
+      const block = await this.deps.chain.store.getBlockByNumber(n);
+      if (block === undefined) throw new Error(`L2 block ${n} is missing from the local chain`);
+      return (await readL1BlockInfo(this.deps.chain.stateAt(block.header.stateRoot))).number <= deepest;
+    };
+    if (await ok(to)) return to;
+    let lo = from - 1n;
+    let hi = to;
+    while (hi - lo > 1n) {
+      const mid = (lo + hi) / 2n;
+      if (await ok(mid)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** A canonical block's RLP, re-read only if the canonical hash at `n` changed. */

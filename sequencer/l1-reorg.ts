@@ -65,6 +65,10 @@ export class L1ReorgHandler {
   /** L2 blocks dropped by them in all. */
   blocksDropped = 0n;
 
+  private markChecked!: () => void;
+  /** Settles once a check has completed (the batcher waits for it at start). */
+  readonly checked = new Promise<void>((resolve) => (this.markChecked = resolve));
+
   constructor(private readonly deps: ReorgDeps) {}
 
   /**
@@ -74,7 +78,11 @@ export class L1ReorgHandler {
   check(): Promise<ReorgOutcome | undefined> {
     if (this.retry !== undefined) clearTimeout(this.retry);
     this.retry = undefined;
-    const next = this.running.then(() => this.hold(() => this.deps.producer.exclusive(() => this.once())));
+    const next = this.running.then(async () => {
+      const outcome = await this.hold(() => this.deps.producer.exclusive(() => this.once()));
+      this.markChecked();
+      return outcome;
+    });
     this.running = next.catch((err) => {
       this.deps.logger.warn({ err: (err as Error).message, retryInMs: RETRY_MS }, 'L1 reorg check failed; trying again');
       if (!this.stopped) this.retry = setTimeout(() => void this.check().catch(() => undefined), RETRY_MS);

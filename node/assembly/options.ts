@@ -109,6 +109,8 @@ export interface RollupNodeOptions {
   l1Transport?: Partial<L1TransportOptions>;
   /** Post a batch once its oldest block is this old (ms), even if not full. */
   batchMaxAgeMs: number;
+  /** L1 blocks on top of a block's L1 origin before the batcher posts the block (sequencer/batcher.ts originDepth). */
+  batchOriginDepth?: number;
 }
 
 export const DEFAULT_CHAIN_ID = 1337n;

@@ -83,10 +83,11 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
         logger: logger.child({ module: 'batcher' }),
         resultsRoot: chainResultsRoot(chainFulfilledInferences(chain, ai.calls), chain.common.chainId()),
       },
-      { pollMs: r.l1PollMs, maxBatchAgeMs: r.batchMaxAgeMs, l1Confirmations: cfg.l1Confirmations },
+      { pollMs: r.l1PollMs, maxBatchAgeMs: r.batchMaxAgeMs, l1Confirmations: cfg.l1Confirmations, originDepth: r.batchOriginDepth ?? 0 },
     );
     batcher.onBatchConfirmed(() => void status.poll());
-    batcher.start();
+    // started by the sequencer once its start-up L1 reorg check is done (startBatcher): a first
+    // pass before it could batch blocks whose origin an L1 reorg took while the node was down
     services.unshift(batcher);
   }
   let proposer: Proposer | undefined;
@@ -121,6 +122,10 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
       return BigInt(next) - 1n;
     },
     services,
+    /** Starts the batcher: after the sequencer checked its head's L1 origin (sequencer/l1-reorg.ts). */
+    startBatcher() {
+      batcher?.start();
+    },
     /** Starts what waits for the node to serve (the inference poster). */
     startPoster() {
       poster?.start();

@@ -75,8 +75,10 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
         reorgs === undefined || l1 === undefined ? undefined : { l1Reorgs: () => l1.watcher.reorgs, rewinds: () => reorgs.rewinds, blocksDropped: () => reorgs.blocksDropped },
     },
     run() {
-      // the node may have been down while L1 reorganised under its head's origin
+      // the node may have been down while L1 reorganised under its head's origin; the batcher
+      // starts only once that is checked (retried until L1 answers), so it never batches what goes
       void reorgs?.check().catch(() => undefined);
+      void (reorgs?.checked ?? Promise.resolve()).then(() => l1?.startBatcher());
       producer.start();
       l1?.startPoster();
       if (l1 !== undefined && seq.blockTime === 0) l1.watcher.onDeposits(() => void producer.mineOne());

@@ -191,6 +191,12 @@ export function buildCli(): Command {
       l1d.retries,
     )
     .option('--batch-max-age <ms>', 'post a batch once its oldest block is this old, even if not full', int('--batch-max-age'), 30_000)
+    .option(
+      '--batch-origin-depth <blocks>',
+      'L1 blocks above the L1 origin of an L2 block before it is batched (an L1 reorg up to this deep never invalidates a batch)',
+      int('--batch-origin-depth'),
+      0,
+    )
     .option('--models <dir>', 'compiled models whose circuits and keys the node serves (ai_modelArtifacts, GET /artifacts/<sha256>); default <datadir>/models')
     .option(
       '--p2p.listen <multiaddr>',
@@ -507,6 +513,7 @@ async function rollupOptions(f: Record<string, unknown>): Promise<NodeOptions['r
     l1PollMs: f.l1PollMs as number,
     l1Transport: l1TransportOptions(f),
     batchMaxAgeMs: f.batchMaxAge as number,
+    batchOriginDepth: f.batchOriginDepth as number,
   };
 }
 

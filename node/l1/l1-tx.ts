@@ -174,9 +174,10 @@ export class L1TxSender {
         if (receipt.status !== 'success') throw new L1TxError(L1TxErrorCode.RevertedOnChain, `${what} reverted on L1 (${receipt.transactionHash})`);
         return receipt;
       }
-      if (await this.dropped(tx)) {
+      // latest < nonce: an L1 reorg took out an earlier transaction of ours, so this one waits on a gap
+      if (latest < nonce || (await this.dropped(tx))) {
         this.inflight = undefined;
-        throw new L1TxError(L1TxErrorCode.Dropped, `${what}: nonce ${nonce} is neither mined nor pending (an L1 reorg took the transaction out, or the pool dropped it)`);
+        throw new L1TxError(L1TxErrorCode.Dropped, `${what}: nonce ${nonce} is neither mined nor pending (an L1 reorg took it or an earlier one out, or the pool dropped it)`);
       }
       if (Date.now() - tx.sentAt > this.opts.resubmitAfterMs) await this.replace(tx);
     }

@@ -10,7 +10,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFunctionData, parseAbi, parseEther } from 'viem';
+import { encodeFunctionData, parseAbi, parseAbiItem, parseEther } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { L1_BLOCK_ADDRESS } from '../../contracts/predeploys.ts';
@@ -24,6 +24,7 @@ import { must } from '../helpers/txs.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const l1BlockAbi = parseAbi(['function number() view returns (uint256)', 'function hash() view returns (bytes32)', 'function depositCount() view returns (uint256)']);
+const batchSubmitted = parseAbiItem('event BatchSubmitted(uint256 indexed index, bytes32 indexed batchHash, uint64 firstBlock, uint64 lastBlock, uint64 depositCount)');
 const bridgeCountAbi = parseAbi(['function depositCount() view returns (uint64)']);
 
 /** What the L2 head's L1Block predeploy says: its origin and the deposits consumed. */
@@ -181,4 +182,59 @@ describe('sequencer: an L1 reorg that takes out a posted batch', () => {
     expect(await chainOf(replica.url, batched)).toEqual(await chainOf(seq.url, batched));
     expect(seq.logs.some((l) => l.includes('derivation will refuse'))).toBe(false);
   }, 240_000);
+});
+
+describe('sequencer: --batch-origin-depth keeps batches valid through L1 reorgs up to that deep', () => {
+  let work: string;
+  let env: L1Env;
+  let seq: DevNode;
+  let replica: DevNode | undefined;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'seq-reorg-depth-'));
+    env = await startL1(work, { l2ChainId: 1339n });
+    // the batcher only: L1 grows by this test's blocks and the batches
+    seq = await startRollupNode(env, { datadir: join(work, 'seq'), keys: false, args: ['--batcher-key', env.keys[1]!, '--batch-origin-depth', '3'] });
+  }, 120_000);
+
+  afterAll(async () => {
+    await replica?.stop();
+    await seq?.stop();
+    await env?.anvil.stop();
+    if (replica !== undefined) await removeDir(replica.datadir);
+    if (work !== undefined) await removeDir(work);
+  }, 60_000);
+
+  const batchedOnL1 = async () => BigInt(await env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'nextBlock' })) - 1n;
+
+  it('holds blocks back until their origin is 3 deep; a batch L1 mines again after a reorg of 3 is still derived', async () => {
+    const to = privateKeyToAccount(generatePrivateKey()).address;
+    await deposit(env, to, parseEther('0.04'));
+    const included = await waitFor('the deposit on L2', async () => ((await balanceOn(seq, to)) > 0n ? BigInt(await must(seq.url, 'eth_blockNumber')) : undefined), 30_000, 100);
+    // its origin is L1's head: not deep enough to batch
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await batchedOnL1()).toBeLessThan(included);
+    await l1Call(env, 'anvil_mine', ['0x3']);
+    await waitFor('a batch over the deposit', async () => (await batchedOnL1()) >= included, 60_000, 200);
+    const logs = await env.l1.publicClient.getLogs({
+      address: env.deployment.rollup,
+      event: batchSubmitted,
+      fromBlock: 0n,
+    });
+    const last = logs.at(-1)!;
+    const raw = (await l1Call(env, 'eth_getRawTransactionByHash', [last.transactionHash])) as Hex;
+    const depth = Number((await l1Head(env)) - last.blockNumber! + 1n);
+    expect(depth).toBeLessThanOrEqual(3);
+    // the batch's block replaced, and the batch transaction mined again in the new chain (a real L1's pool does that)
+    await l1Call(env, 'anvil_reorg', [depth, [[raw, 0]]]);
+    const batched = await batchedOnL1();
+    expect(batched).toBeGreaterThanOrEqual(included);
+    replica = await startDevNode({
+      chainId: Number(env.config.l2ChainId),
+      args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'],
+    });
+    await waitFor('the replica derived every batch', async () => BigInt((await must(replica!.url, 'rollup_syncStatus')).safe.number) >= batched, 60_000, 250);
+    expect(await chainOf(replica.url, batched)).toEqual(await chainOf(seq.url, batched));
+    expect(seq.logs.some((l) => l.includes('derivation will refuse'))).toBe(false);
+  }, 180_000);
 });
