@@ -4,9 +4,10 @@
  * chain and posts it, so a restarted or replaced batcher continues exactly where L1 is, with
  * no gap and no duplicate (pending transactions of a previous run are waited for first).
  */
+import type { Block } from '@ethereumjs/block';
 import { equalsBytes } from '@ethereumjs/util';
 import type { Address, Hex } from 'viem';
-import { bytesToHex } from 'viem';
+import { bytesToHex, decodeFunctionData } from 'viem';
 import type { Logger } from 'pino';
 import { BROTLI_QUALITY, FIT_QUALITY, MAX_BATCH_RAW_BYTES, batchDataHash, batchHash, encodeBatchData, encodeBatchPayload } from '../node/rollup/batch-codec.ts';
 import type { BatchHeader } from '../node/rollup/batch-codec.ts';
@@ -17,6 +18,8 @@ import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc 
 import type { L1Clients } from '../node/l1/l1-tx.ts';
 import { depositCursorAt } from '../node/rollup/output-root.ts';
 import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
+import { isDepositTx } from '../node/chain/deposit-tx.ts';
+import { l1BlockAbi } from '../node/rollup/l1-attributes.ts';
 import type { ChainReader } from '../node/rollup/output-root.ts';
 import { rollupAbi } from '../contracts/abi/rollup.ts';
 
@@ -102,6 +105,14 @@ interface RollupState {
   l1Head: bigint;
 }
 
+interface CachedBlock {
+  hash: Uint8Array;
+  rlp: Uint8Array;
+  timestamp: bigint;
+  /** The L1 origin its system deposit records (undefined for a block without one). */
+  origin: { number: bigint; hash: Hex } | undefined;
+}
+
 interface Plan {
   header: BatchHeader;
   data: Uint8Array;
@@ -120,7 +131,7 @@ export class Batcher extends L1Poster {
   /** compressed/raw of the last compression: skips compressing a batch that surely fits. */
   private ratio = 1;
   /** RLP and timestamp of unposted blocks by number, so a poll does not re-read and re-encode them. */
-  private readonly rlpCache = new Map<bigint, { hash: Uint8Array; rlp: Uint8Array; timestamp: bigint }>();
+  private readonly rlpCache = new Map<bigint, CachedBlock>();
 
   constructor(
     private readonly deps: BatcherDeps,
@@ -277,6 +288,7 @@ export class Batcher extends L1Poster {
     if (data.length > o.maxBatchBytes) {
       this.logger.warn({ block: lastBlock, bytes: data.length, max: o.maxBatchBytes }, 'one L2 block exceeds the batch size limit; posting it alone');
     }
+    if (!(await this.originsOnL1(from, lastBlock))) return undefined;
     const deposits = await depositCursorAt(chain, lastBlock);
     if (deposits.count < state.depositCount) {
       throw new Error(`L2 block ${lastBlock} consumed ${deposits.count} deposits, fewer than the ${state.depositCount} the last batch on L1 claims`);
@@ -316,15 +328,38 @@ export class Batcher extends L1Poster {
     return lo;
   }
 
+  /**
+   * Whether L1 still has every L1 origin of blocks [from, to]. Right after an L1 reorg, until the
+   * sequencer's reorg handler has rewound them (sequencer/l1-reorg.ts), the chain can hold blocks
+   * on origins L1 replaced; a batch of them is one derivation refuses for good, so it waits.
+   */
+  private async originsOnL1(from: bigint, to: bigint): Promise<boolean> {
+    const origins = new Map<bigint, Hex>();
+    for (let n = from; n <= to; n++) {
+      const o = (await this.blockRlp(n)).origin;
+      if (o !== undefined) origins.set(o.number, o.hash);
+    }
+    for (const [number, hash] of origins) {
+      const onL1 = await rpc(() =>
+        this.deps.l1.public.getBlock({ blockNumber: number }).catch((err: Error) => (err.name === 'BlockNotFoundError' ? undefined : Promise.reject(err))),
+      );
+      if (onL1?.hash?.toLowerCase() !== hash.toLowerCase()) {
+        this.logger.info({ l1Block: number, origin: hash, from, to }, 'holding the batch: L1 no longer has an origin of its blocks (an L1 reorg the sequencer has yet to rewind)');
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** A canonical block's RLP, re-read only if the canonical hash at `n` changed. */
-  private async blockRlp(n: bigint): Promise<{ rlp: Uint8Array; timestamp: bigint }> {
+  private async blockRlp(n: bigint): Promise<CachedBlock> {
     const { store } = this.deps.chain;
     const hash = await store.getCanonicalHash(n);
     const cached = this.rlpCache.get(n);
     if (hash !== undefined && cached !== undefined && equalsBytes(cached.hash, hash)) return cached;
     const block = hash === undefined ? undefined : await store.getBlockByHash(hash);
     if (block === undefined) throw new Error(`L2 block ${n} is missing from the local chain (head ${this.deps.chain.head.header.number})`);
-    const entry = { hash: block.hash(), rlp: block.serialize(), timestamp: block.header.timestamp };
+    const entry = { hash: block.hash(), rlp: block.serialize(), timestamp: block.header.timestamp, origin: originOf(block) };
     this.rlpCache.set(n, entry);
     return entry;
   }
@@ -367,4 +402,13 @@ export class Batcher extends L1Poster {
 
 function min(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
+}
+
+/** The L1 origin a rollup block's first transaction (the L1-info system deposit) records. */
+function originOf(block: Block): CachedBlock['origin'] {
+  // a block's transaction list is typed without the deposit type, which the node adds
+  const sys = (block.transactions as unknown[])[0];
+  if (sys === undefined || !isDepositTx(sys) || !sys.isSystemTx) return undefined;
+  const { args } = decodeFunctionData({ abi: l1BlockAbi, data: bytesToHex(sys.data) });
+  return { number: args[0], hash: args[3] };
 }

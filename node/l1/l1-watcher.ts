@@ -111,8 +111,12 @@ export class L1Watcher implements L1View {
 
   /** L1's hash at `n` now; undefined when L1 has no block `n` (a shorter chain after a reorg). */
   async hashAt(n: bigint): Promise<Hex | undefined> {
+    return (await this.blockAt(n))?.hash ?? undefined;
+  }
+
+  private async blockAt(n: bigint) {
     try {
-      return (await this.client.getBlock({ blockNumber: n })).hash ?? undefined;
+      return await this.client.getBlock({ blockNumber: n });
     } catch (err) {
       if ((err as Error).name === 'BlockNotFoundError') return undefined;
       throw err;
@@ -156,16 +160,21 @@ export class L1Watcher implements L1View {
   private async step(): Promise<number> {
     const tip = (await this.client.getBlockNumber({ cacheTime: 0 })) - BigInt(this.opts.confirmations);
     if (tip < this.opts.startBlock) return 0;
-    if (this.head !== undefined) {
-      if ((await this.hashAt(this.head.number)) !== this.head.hash) {
-        await this.reorged(this.head.number);
-        return 0;
-      }
-      if (tip <= this.head.number) return 0;
-    }
     // the tip first: a reorg after this read changes its hash, which the next poll checks, so
     // logs read below from another fork than this tip's are caught then
-    const block = await this.client.getBlock({ blockNumber: tip });
+    const block = await this.blockAt(tip);
+    if (block === undefined) return 0;
+    const head = this.head;
+    if (head !== undefined) {
+      // the common cases need no request of their own: the same tip, or the next block on top of it
+      const kept =
+        tip === head.number ? block.hash === head.hash : tip === head.number + 1n ? block.parentHash === head.hash : (await this.hashAt(head.number)) === head.hash;
+      if (!kept) {
+        await this.reorged(head.number);
+        return 0;
+      }
+      if (tip <= head.number) return 0;
+    }
     let expect: bigint | undefined;
     if (this.resumeAt !== undefined) {
       const consumed = this.resumeAt;
