@@ -167,8 +167,10 @@ export class L1Watcher implements L1View {
     const head = this.head;
     if (head !== undefined) {
       // the common cases need no request of their own: the same tip, or the next block on top of it
-      const kept =
-        tip === head.number ? block.hash === head.hash : tip === head.number + 1n ? block.parentHash === head.hash : (await this.hashAt(head.number)) === head.hash;
+      let kept: boolean;
+      if (tip === head.number) kept = block.hash === head.hash;
+      else if (tip === head.number + 1n) kept = block.parentHash === head.hash;
+      else kept = (await this.hashAt(head.number)) === head.hash;
       if (!kept) {
         await this.reorged(head.number);
         return 0;
