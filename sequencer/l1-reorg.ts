@@ -60,6 +60,7 @@ export class L1ReorgHandler {
   private running: Promise<ReorgOutcome | undefined> = Promise.resolve(undefined);
   private retry: NodeJS.Timeout | undefined;
   private stopped = false;
+  private failing = false;
   /** L2 rewinds done (metrics). */
   rewinds = 0;
   /** L2 blocks dropped by them in all. */
@@ -80,11 +81,14 @@ export class L1ReorgHandler {
     this.retry = undefined;
     const next = this.running.then(async () => {
       const outcome = await this.hold(() => this.deps.producer.exclusive(() => this.once()));
+      this.failing = false;
       this.markChecked();
       return outcome;
     });
     this.running = next.catch((err) => {
-      this.deps.logger.warn({ err: (err as Error).message, retryInMs: RETRY_MS }, 'L1 reorg check failed; trying again');
+      // once per failing streak: L1 may be down for long, and the check retries every second
+      if (!this.failing) this.deps.logger.warn({ err: (err as Error).message, retryInMs: RETRY_MS }, 'L1 reorg check failed; trying again until it completes');
+      this.failing = true;
       if (!this.stopped) this.retry = setTimeout(() => void this.check().catch(() => undefined), RETRY_MS);
       return undefined;
     });
