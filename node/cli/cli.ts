@@ -21,6 +21,7 @@ import { limitHeapGrowth } from './heap-growth.ts';
 import { count, fallbackUrls, l1TransportOptions } from './l1-flags.ts';
 import { defaultL1TransportOptions as l1d } from '../l1/l1-transport.ts';
 import { JOURNAL_FILE, poolJournalOptions } from './txpool.ts';
+import { stopOnSignals } from './signals.ts';
 import { DEFAULT_REJOURNAL_MS } from '../../sequencer/options.ts';
 
 const int = (name: string) => (v: string) => {
@@ -314,6 +315,7 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
   const cleanup = async () => {
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
   };
+  const signals = stopOnSignals(logger, 'shutting down');
   // loaded here so `--help` and the model commands do not pay for the whole node
   const { RollupNode } = await import('../assembly/node.ts');
   const node = await RollupNode.init(opts, logger, {
@@ -323,18 +325,7 @@ async function runNode(f: Record<string, unknown>): Promise<void> {
     throw err;
   });
   if (opts.dev) printDevBanner(node.rpcUrl, opts.datadir, node.p2pAddrs);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1); // a second signal means: now
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    void node
-      .close()
-      .then(cleanup)
-      .then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  signals.up(() => node.close().then(cleanup));
 }
 
 /** The filter, subscription and WebSocket caps (commander camel-cases after the dot). */
@@ -368,6 +359,7 @@ async function runDevnet(f: Record<string, unknown>): Promise<void> {
   const l1Key = f.l1Key as string | undefined;
   if (l1Key !== undefined && !KEY.test(l1Key)) throw new Error('--l1-key must be a 0x-prefixed 32-byte hex private key');
   const { startDevnet, devnetBanner } = await import('../../devnet/devnet.ts');
+  const signals = stopOnSignals(logger, 'stopping the devnet');
   const devnet = await startDevnet(
     {
       datadir: f.datadir as string | undefined,
@@ -390,15 +382,7 @@ async function runDevnet(f: Record<string, unknown>): Promise<void> {
   );
   process.stdout.write(`${devnetBanner(devnet)}\n`);
   logger.info({ l1: devnet.l1Url, l2: devnet.l2Url }, 'devnet started');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    logger.info({ signal }, 'stopping the devnet');
-    void devnet.stop().then(() => process.exit(0));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  signals.up(() => devnet.stop());
 }
 
 /**

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { clients, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 
@@ -28,6 +31,17 @@ describe('ai-rollup node (CLI)', () => {
     const other = await startDevNode();
     expect(await other.stop()).toBe(0);
     await removeDir(other.datadir);
+  });
+
+  it('a SIGTERM while the node is still starting stops it cleanly once it is up (exit code 0, not killed)', async () => {
+    const datadir = await mkdtemp(join(tmpdir(), 'cli-early-term-'));
+    const proc = spawn(process.execPath, [BIN, 'node', '--dev', '--datadir', datadir, '--rpc.port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: string | null }>((res) => proc.once('exit', (code, signal) => res({ code, signal })));
+    // the first log line: the process runs, the node is not up yet (it logs `node started` last)
+    await new Promise<void>((res) => createInterface({ input: proc.stdout! }).once('line', () => res()));
+    proc.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    await removeDir(datadir);
   });
 
   it('prints help for every command and refuses bad flags', () => {
