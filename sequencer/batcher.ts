@@ -4,10 +4,9 @@
  * chain and posts it, so a restarted or replaced batcher continues exactly where L1 is, with
  * no gap and no duplicate (pending transactions of a previous run are waited for first).
  */
-import type { Block } from '@ethereumjs/block';
 import { equalsBytes } from '@ethereumjs/util';
 import type { Address, Hex } from 'viem';
-import { bytesToHex, decodeFunctionData } from 'viem';
+import { bytesToHex } from 'viem';
 import type { Logger } from 'pino';
 import { BROTLI_QUALITY, FIT_QUALITY, MAX_BATCH_RAW_BYTES, batchDataHash, batchHash, encodeBatchData, encodeBatchPayload } from '../node/rollup/batch-codec.ts';
 import type { BatchHeader } from '../node/rollup/batch-codec.ts';
@@ -18,8 +17,7 @@ import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc 
 import type { L1Clients } from '../node/l1/l1-tx.ts';
 import { depositCursorAt } from '../node/rollup/output-root.ts';
 import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
-import { isDepositTx } from '../node/chain/deposit-tx.ts';
-import { l1BlockAbi } from '../node/rollup/l1-attributes.ts';
+import { l1OriginOf } from '../node/rollup/l1-attributes.ts';
 import type { ChainReader } from '../node/rollup/output-root.ts';
 import { rollupAbi } from '../contracts/abi/rollup.ts';
 
@@ -125,6 +123,8 @@ const ENVELOPE_SLACK = 64;
 export class Batcher extends L1Poster {
   readonly options: BatcherOptions;
   private readonly confirmed: Listeners<ConfirmedBatch>;
+  private readonly originGone: Listeners<void>;
+  private originGoneAt = 0;
   private l1BatchCount: bigint | undefined;
   private confirmedCount: bigint | undefined;
   private safeL2Block = 0n;
@@ -141,6 +141,7 @@ export class Batcher extends L1Poster {
     super('batcher', deps.logger, o, new L1TxSender(deps.l1, o, deps.logger));
     this.options = o;
     this.confirmed = new Listeners(this.logger);
+    this.originGone = new Listeners(this.logger);
   }
 
   get address(): Address {
@@ -153,6 +154,14 @@ export class Batcher extends L1Poster {
 
   status(): BatcherStatus {
     return { l1BatchCount: this.l1BatchCount, confirmedBatchCount: this.confirmedCount, safeL2Block: this.safeL2Block, lastError: this.loop.lastError };
+  }
+
+  /**
+   * Called when the blocks due for a batch sit on an L1 origin L1 no longer has (at most every
+   * 10 s while that lasts): the sequencer's reorg handler then looks for them.
+   */
+  onOriginGone(listener: () => void): () => void {
+    return this.originGone.add(listener);
   }
 
   /** Called once per batch that becomes confirmed while this batcher runs, in index order. */
@@ -345,6 +354,10 @@ export class Batcher extends L1Poster {
       );
       if (onL1?.hash?.toLowerCase() !== hash.toLowerCase()) {
         this.logger.info({ l1Block: number, origin: hash, from, to }, 'holding the batch: L1 no longer has an origin of its blocks (an L1 reorg the sequencer has yet to rewind)');
+        if (Date.now() - this.originGoneAt > 10_000) {
+          this.originGoneAt = Date.now();
+          this.originGone.emit();
+        }
         return false;
       }
     }
@@ -359,7 +372,7 @@ export class Batcher extends L1Poster {
     if (hash !== undefined && cached !== undefined && equalsBytes(cached.hash, hash)) return cached;
     const block = hash === undefined ? undefined : await store.getBlockByHash(hash);
     if (block === undefined) throw new Error(`L2 block ${n} is missing from the local chain (head ${this.deps.chain.head.header.number})`);
-    const entry = { hash: block.hash(), rlp: block.serialize(), timestamp: block.header.timestamp, origin: originOf(block) };
+    const entry = { hash: block.hash(), rlp: block.serialize(), timestamp: block.header.timestamp, origin: l1OriginOf(block) };
     this.rlpCache.set(n, entry);
     return entry;
   }
@@ -402,13 +415,4 @@ export class Batcher extends L1Poster {
 
 function min(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
-}
-
-/** The L1 origin a rollup block's first transaction (the L1-info system deposit) records. */
-function originOf(block: Block): CachedBlock['origin'] {
-  // a block's transaction list is typed without the deposit type, which the node adds
-  const sys = (block.transactions as unknown[])[0];
-  if (sys === undefined || !isDepositTx(sys) || !sys.isSystemTx) return undefined;
-  const { args } = decodeFunctionData({ abi: l1BlockAbi, data: bytesToHex(sys.data) });
-  return { number: args[0], hash: args[3] };
 }

@@ -24,6 +24,7 @@ import type { Hex } from 'viem';
 import type { Chain } from '../node/chain/chain.ts';
 import { isDepositTx } from '../node/chain/deposit-tx.ts';
 import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
+import { l1OriginOf } from '../node/rollup/l1-attributes.ts';
 import type { BlockProducer } from './block-producer.ts';
 import type { Mempool } from './mempool.ts';
 
@@ -43,6 +44,9 @@ export interface ReorgDeps {
   holdBatcher?<T>(f: () => Promise<T>): Promise<T>;
   logger: Logger;
 }
+
+/** Start-up: bisect the whole chain; after a reorg seen while running: scan the unbatched blocks above the fork. */
+export type Scan = { kind: 'bisect' } | { kind: 'unbatched'; above: bigint | undefined };
 
 export interface ReorgOutcome {
   from: bigint;
@@ -76,11 +80,11 @@ export class L1ReorgHandler {
    * Checks the head's L1 origin and rewinds what L1 no longer carries; calls run one after
    * another, and a check L1 failed to answer is tried again until one completes.
    */
-  check(): Promise<ReorgOutcome | undefined> {
+  check(scan: Scan = { kind: 'bisect' }): Promise<ReorgOutcome | undefined> {
     if (this.retry !== undefined) clearTimeout(this.retry);
     this.retry = undefined;
     const next = this.running.then(async () => {
-      const outcome = await this.hold(() => this.deps.producer.exclusive(() => this.once()));
+      const outcome = await this.hold(() => this.deps.producer.exclusive(() => this.once(scan)));
       this.failing = false;
       this.markChecked();
       return outcome;
@@ -89,7 +93,7 @@ export class L1ReorgHandler {
       // once per failing streak: L1 may be down for long, and the check retries every second
       if (!this.failing) this.deps.logger.warn({ err: (err as Error).message, retryInMs: RETRY_MS }, 'L1 reorg check failed; trying again until it completes');
       this.failing = true;
-      if (!this.stopped) this.retry = setTimeout(() => void this.check().catch(() => undefined), RETRY_MS);
+      if (!this.stopped) this.retry = setTimeout(() => void this.check(scan).catch(() => undefined), RETRY_MS);
       return undefined;
     });
     return next;
@@ -132,22 +136,33 @@ export class L1ReorgHandler {
     }
   }
 
-  private async once(): Promise<ReorgOutcome | undefined> {
-    const { chain, logger } = this.deps;
-    const head = chain.head.header.number;
-    const origins = new Map<bigint, boolean>();
-    const onL1 = async (n: bigint): Promise<boolean> => {
-      if (n === 0n) return true;
-      const block = await chain.store.getBlockByNumber(n);
-      if (block === undefined) throw new Error(`L2 block ${n} is missing from the canonical chain`);
-      const info = await readL1BlockInfo(chain.stateAt(block.header.stateRoot));
-      let ok = origins.get(info.number);
-      if (ok === undefined) {
-        ok = (await this.deps.l1.hashAt(info.number))?.toLowerCase() === bytesToHex(info.hash);
-        origins.set(info.number, ok);
-      }
-      return ok;
-    };
+  /**
+   * How far back to look. At start-up every origin of the chain was taken before the reorg, so
+   * the ones L1 still has are a prefix of the chain (bisect). While the node runs, blocks may
+   * already sit on the new L1 chain above blocks on replaced origins (the producer went on before
+   * this check), so the unbatched blocks are scanned down to the fork (`above`: origins at or
+   * below it are known to be on L1).
+   */
+  private async once(scan: Scan): Promise<ReorgOutcome | undefined> {
+    const head = this.deps.chain.head.header.number;
+    const batched = await this.deps.batchedUpTo();
+    const gone = scan.kind === 'bisect' ? await this.bisect(head) : await this.scanUnbatched(head, batched, scan.above);
+    if (gone === undefined) return undefined;
+    let to = gone - 1n;
+    if (to < batched) {
+      this.deps.logger.error(
+        { firstGone: gone, batchedUpTo: batched },
+        'a batch on L1 covers L2 blocks whose L1 origin is gone (a reorg deeper than --batch-origin-depth that kept the batch transaction): derivation will refuse that batch; not rewinding below it',
+      );
+      to = batched;
+    }
+    if (to >= head) return undefined;
+    return this.rewind(head, to);
+  }
+
+  /** The first L2 block whose origin L1 no longer has, when those it has are a prefix of the chain. */
+  private async bisect(head: bigint): Promise<bigint | undefined> {
+    const onL1 = this.originCheck();
     if (await onL1(head)) return undefined;
     let lo = 0n;
     let hi = head;
@@ -156,17 +171,41 @@ export class L1ReorgHandler {
       if (await onL1(mid)) lo = mid;
       else hi = mid;
     }
-    const batched = await this.deps.batchedUpTo();
-    let to = lo;
-    if (to < batched) {
-      logger.error(
-        { lastOnL1: lo, batchedUpTo: batched },
-        'a batch on L1 covers L2 blocks whose L1 origin is gone (a reorg deeper than l1Confirmations that kept the batch transaction): derivation will refuse that batch; not rewinding below it',
-      );
-      to = batched;
+    return hi;
+  }
+
+  /** The lowest unbatched L2 block (with an origin above `above`) whose origin L1 no longer has. */
+  private async scanUnbatched(head: bigint, batched: bigint, above: bigint | undefined): Promise<bigint | undefined> {
+    const onL1 = this.originCheck(above);
+    let gone: bigint | undefined;
+    for (let n = head; n > batched; n--) {
+      const verdict = await onL1(n);
+      if (verdict === 'below') break;
+      if (!verdict) gone = n;
     }
-    if (to >= head) return undefined;
-    return this.rewind(head, to);
+    // the block a batch on L1 ends with: if its origin is gone, that batch is one derivation refuses
+    if (gone === batched + 1n && batched > 0n && !(await onL1(batched))) return batched;
+    return gone;
+  }
+
+  /** Whether L2 block n's origin is on L1 now ('below': at or below `above`, known to be). */
+  private originCheck(above?: bigint): (n: bigint) => Promise<boolean | 'below'> {
+    const { chain, l1 } = this.deps;
+    const seen = new Map<bigint, boolean>();
+    return async (n) => {
+      if (n === 0n) return above === undefined ? true : 'below';
+      const block = await chain.store.getBlockByNumber(n);
+      if (block === undefined) throw new Error(`L2 block ${n} is missing from the canonical chain`);
+      const origin = l1OriginOf(block);
+      if (origin === undefined) return true;
+      if (above !== undefined && origin.number <= above) return 'below';
+      let ok = seen.get(origin.number);
+      if (ok === undefined) {
+        ok = (await l1.hashAt(origin.number))?.toLowerCase() === origin.hash.toLowerCase();
+        seen.set(origin.number, ok);
+      }
+      return ok;
+    };
   }
 
   private async rewind(head: bigint, to: bigint): Promise<ReorgOutcome> {

@@ -58,7 +58,9 @@ export async function sequencerRole(options: SequencerNodeOptions, shared: Share
           holdBatcher: batcher === undefined ? undefined : (f) => batcher.hold(f),
           logger: logger.child({ module: 'l1-reorg' }),
         });
-  l1?.watcher.onReorg(() => void reorgs?.check().catch(() => undefined));
+  // while running, blocks on the new L1 chain may already sit above those on replaced origins: scan the unbatched ones
+  l1?.watcher.onReorg((r) => void reorgs?.check({ kind: 'unbatched', above: r.ancestor }).catch(() => undefined));
+  batcher?.onOriginGone(() => void reorgs?.check({ kind: 'unbatched', above: undefined }).catch(() => undefined));
   // --dev only: the node signs with the funded dev accounts (or impersonates any), and tests control
   // mining, time, state and snapshots (anvil's and Hardhat's methods)
   const devKeys = devAccounts().map((a) => a.privateKey as `0x${string}`);

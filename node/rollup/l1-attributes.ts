@@ -1,8 +1,9 @@
 import { bytesToHex, createAddressFromString, hexToBytes } from '@ethereumjs/util';
-import { encodeAbiParameters, encodeFunctionData, keccak256, parseAbi } from 'viem';
+import { decodeFunctionData, encodeAbiParameters, encodeFunctionData, keccak256, parseAbi } from 'viem';
 import type { Hex } from 'viem';
 import { DEPOSITOR_ADDRESS, L1_BLOCK_ADDRESS } from '../../contracts/predeploys.ts';
-import { DepositTx } from '../chain/deposit-tx.ts';
+import type { Block } from '@ethereumjs/block';
+import { DepositTx, isDepositTx } from '../chain/deposit-tx.ts';
 import type { L1BlockInfo } from '../chain/l1-block-info.ts';
 import { CodedError } from '../../precompiles/errors.ts';
 
@@ -175,4 +176,13 @@ function l1InfoTx(origin: L1BlockRef, seq: bigint, count: bigint, hash: Hex): De
       }),
     ),
   });
+}
+
+/** The L1 origin a rollup block's first transaction (the L1-info system deposit) records; undefined without one (genesis). */
+export function l1OriginOf(block: Block): { number: bigint; hash: Hex } | undefined {
+  // a block's transaction list is typed without the deposit type, which the node adds
+  const sys = (block.transactions as unknown[])[0];
+  if (sys === undefined || !isDepositTx(sys) || !sys.isSystemTx) return undefined;
+  const { args } = decodeFunctionData({ abi: l1BlockAbi, data: bytesToHex(sys.data) as Hex });
+  return { number: args[0], hash: args[3] };
 }
