@@ -4,17 +4,15 @@
  * as a replica deriving from L1 would see it. Run when the L1 watcher sees its tips replaced,
  * and once at start-up (the node may have been down during the reorg).
  *
- * Which blocks: origins never go back along the L2 chain and L1 forks at one block, so the L2
- * blocks whose origin is still on L1 are a prefix of the chain; a binary search over L2 numbers
- * finds its end, reading one block's L1 values (the L1Block predeploy) and at most one L1 header
- * per probe. A block's deposits come from L1 blocks at or below its origin, so they are on L1
- * whenever its origin is.
+ * Which blocks: the first whose origin L1 no longer has, and all above it (see `Scan`: a binary
+ * search at start-up, a scan of the unbatched blocks above the fork while running). A block's
+ * deposits come from L1 blocks at or below its origin, so they are on L1 whenever its origin is.
  *
  * What is never rewound: the L2 blocks a batch on L1 covers (the Rollup's nextBlock, read with
  * the batcher held between two passes, so no batch of ours is in flight). Origins are taken
- * `l1Confirmations` deep, so a batch's origins can only be reorged out by a deeper reorg, which
- * also takes out the batch's own transaction (it was sent after its blocks' origins existed)
- * unless L1 includes it again on the new chain. In that last case the batch on L1 is one
+ * `l1Confirmations` deep and batched `--batch-origin-depth` deep, so only a deeper reorg reaches a
+ * batch's origins; it also takes out the batch's own transaction (sent after its blocks' origins
+ * existed) unless L1 includes it again on the new chain. In that last case the batch on L1 is one
  * derivation refuses: logged as an error, and the rewind stops at the batch.
  */
 import type { Block } from '@ethereumjs/block';
