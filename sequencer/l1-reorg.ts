@@ -75,8 +75,8 @@ export class L1ReorgHandler {
   constructor(private readonly deps: ReorgDeps) {}
 
   /**
-   * Checks the head's L1 origin and rewinds what L1 no longer carries; calls run one after
-   * another, and a check L1 failed to answer is tried again until one completes.
+   * Finds the L2 blocks on origins L1 no longer has (`scan`) and rewinds them; calls run one
+   * after another, and a check L1 failed to answer is tried again until one completes.
    */
   check(scan: Scan = { kind: 'bisect' }): Promise<ReorgOutcome | undefined> {
     if (this.retry !== undefined) clearTimeout(this.retry);
