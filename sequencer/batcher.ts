@@ -16,7 +16,7 @@ import type { StepResult } from '../node/l1/l1-loop.ts';
 import { DEFAULT_MAX_FEE_PER_GAS_CAP, L1TxError, L1TxErrorCode, L1TxSender, rpc } from '../node/l1/l1-tx.ts';
 import type { L1Clients } from '../node/l1/l1-tx.ts';
 import { depositCursorAt } from '../node/rollup/output-root.ts';
-import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
+import { lastHolding } from '../node/rollup/bisect.ts';
 import { l1OriginOf } from '../node/rollup/l1-attributes.ts';
 import type { ChainReader } from '../node/rollup/output-root.ts';
 import { rollupAbi } from '../contracts/abi/rollup.ts';
@@ -318,23 +318,13 @@ export class Batcher extends L1Poster {
 
   /**
    * The newest block of [from, to] whose L1 origin is at or below `deepest` (from - 1 when none).
-   * Origins never go back along the chain, so a binary search: one L1Block read per probe.
+   * Origins never go back along the chain, so a binary search.
    */
   private async lastWithOriginBelow(from: bigint, to: bigint, deepest: bigint): Promise<bigint> {
-    const ok = async (n: bigint) => {
-      const block = await this.deps.chain.store.getBlockByNumber(n);
-      if (block === undefined) throw new Error(`L2 block ${n} is missing from the local chain`);
-      return (await readL1BlockInfo(this.deps.chain.stateAt(block.header.stateRoot))).number <= deepest;
-    };
+    // the origin comes with the block's cached RLP, which the batch reads next anyway
+    const ok = async (n: bigint) => ((await this.blockRlp(n)).origin?.number ?? 0n) <= deepest;
     if (await ok(to)) return to;
-    let lo = from - 1n;
-    let hi = to;
-    while (hi - lo > 1n) {
-      const mid = (lo + hi) / 2n;
-      if (await ok(mid)) lo = mid;
-      else hi = mid;
-    }
-    return lo;
+    return lastHolding(from - 1n, to, ok);
   }
 
   /**

@@ -23,6 +23,7 @@ import type { Chain } from '../node/chain/chain.ts';
 import { isDepositTx } from '../node/chain/deposit-tx.ts';
 import { readL1BlockInfo } from '../node/chain/l1-block-info.ts';
 import { l1OriginOf } from '../node/rollup/l1-attributes.ts';
+import { lastHolding } from '../node/rollup/bisect.ts';
 import type { BlockProducer } from './block-producer.ts';
 import type { Mempool } from './mempool.ts';
 
@@ -162,14 +163,7 @@ export class L1ReorgHandler {
   private async bisect(head: bigint): Promise<bigint | undefined> {
     const onL1 = this.originCheck();
     if (await onL1(head)) return undefined;
-    let lo = 0n;
-    let hi = head;
-    while (hi - lo > 1n) {
-      const mid = (lo + hi) / 2n;
-      if (await onL1(mid)) lo = mid;
-      else hi = mid;
-    }
-    return hi;
+    return (await lastHolding(0n, head, async (n) => (await onL1(n)) !== false)) + 1n;
   }
 
   /** The lowest unbatched L2 block (with an origin above `above`) whose origin L1 no longer has. */

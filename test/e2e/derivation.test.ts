@@ -13,23 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keccak256 } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey } from 'viem/accounts';
-import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { DEV_KEYS, removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { sendLoad } from '../helpers/load.ts';
 import { chainOf } from '../helpers/replica.ts';
 import { startL1FaultProxy } from '../helpers/l1-fault-proxy.ts';
 import { metricValue, scrapeMetrics } from '../helpers/metrics.ts';
-import { l1Call, startL1, startRollupNode } from '../helpers/rollup.ts';
+import { batchedOnL1, l1Call, startL1, startRollupNode } from '../helpers/rollup.ts';
 import type { L1Env } from '../helpers/rollup.ts';
 import { addr, blockNumber, must, nonceOf, sign, waitReceipt } from '../helpers/txs.ts';
 import { waitFor } from '../helpers/wait.ts';
-
-/** The last L2 block in a batch accepted on L1 (the Rollup's own view). */
-async function batchedOnL1(env: L1Env): Promise<bigint> {
-  const next = await env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'nextBlock' });
-  return BigInt(next) - 1n;
-}
 
 async function safeOf(node: DevNode): Promise<{ safe: bigint; finalized: bigint }> {
   const s = await must(node.url, 'rollup_syncStatus');

@@ -14,11 +14,10 @@ import { encodeFunctionData, parseAbi, parseAbiItem, parseEther } from 'viem';
 import type { Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { L1_BLOCK_ADDRESS } from '../../contracts/predeploys.ts';
-import { rollupAbi } from '../../contracts/abi/rollup.ts';
 import { removeDir, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 import { chainOf } from '../helpers/replica.ts';
-import { bridgeTestAbi, l1Call, startL1, startRollupNode } from '../helpers/rollup.ts';
+import { batchedOnL1, bridgeTestAbi, l1Call, startL1, startRollupNode } from '../helpers/rollup.ts';
 import type { L1Env } from '../helpers/rollup.ts';
 import { must } from '../helpers/txs.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -72,6 +71,22 @@ async function deposit(env: L1Env, to: Hex, value: bigint): Promise<bigint> {
   const receipt = await env.l1.publicClient.waitForTransactionReceipt({ hash });
   expect(receipt.status).toBe('success');
   return receipt.blockNumber;
+}
+
+/** A replica deriving from L1 alone, once it derived up to `batched`: its blocks equal the sequencer's. */
+async function derivedAlike(env: L1Env, seq: DevNode, batched: bigint): Promise<DevNode> {
+  const replica = await startDevNode({
+    chainId: Number(env.config.l2ChainId),
+    args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'],
+  });
+  await waitFor('the replica derived every batch', async () => BigInt((await must(replica.url, 'rollup_syncStatus')).safe.number) >= batched, 120_000, 250);
+  expect(await chainOf(replica.url, batched)).toEqual(await chainOf(seq.url, batched));
+  return replica;
+}
+
+/** The L2 head once the deposit to `to` shows on L2 (the block that included it, or one just after). */
+function depositIncluded(seq: DevNode, to: Hex): Promise<bigint> {
+  return waitFor('the deposit on L2', async () => ((await balanceOn(seq, to)) > 0n ? BigInt(await must(seq.url, 'eth_blockNumber')) : undefined), 30_000, 100);
 }
 
 describe('sequencer: L1 reorgs of depth 1 to 10 under deposits', () => {
@@ -153,33 +168,20 @@ describe('sequencer: an L1 reorg that takes out a posted batch', () => {
     if (work !== undefined) await removeDir(work);
   }, 60_000);
 
-  const batchedOnL1 = async () => BigInt(await env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'nextBlock' })) - 1n;
-
   it('the sequencer rebuilds, the batcher posts again, and a replica deriving from L1 has the same chain', async () => {
     for (let round = 0; round < 2; round++) {
       const to = privateKeyToAccount(generatePrivateKey()).address;
       const at = await deposit(env, to, parseEther('0.03'));
-      const includedIn = await waitFor(
-        'the deposit on L2',
-        async () => ((await balanceOn(seq, to)) > 0n ? BigInt(await must(seq.url, 'eth_blockNumber')) : undefined),
-        30_000,
-        100,
-      );
-      await waitFor('a batch over the deposit', async () => (await batchedOnL1()) >= includedIn, 60_000, 200);
+      const includedIn = await depositIncluded(seq, to);
+      await waitFor('a batch over the deposit', async () => (await batchedOnL1(env)) >= includedIn, 60_000, 200);
       const head = await l1Head(env);
       // the deposit's block and everything after it (the batch among it) replaced, the deposit gone
       await l1Call(env, 'anvil_reorg', [Number(head - at + 1n), []]);
       await waitFor('the deposit gone from L2', async () => (await balanceOn(seq, to)) === 0n, 30_000, 100);
-      await waitFor('a batch over the rebuilt blocks', async () => (await batchedOnL1()) >= includedIn, 60_000, 200);
+      await waitFor('a batch over the rebuilt blocks', async () => (await batchedOnL1(env)) >= includedIn, 60_000, 200);
       expect(await balanceOn(seq, to)).toBe(0n);
     }
-    const batched = await batchedOnL1();
-    replica = await startDevNode({
-      chainId: Number(env.config.l2ChainId),
-      args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'],
-    });
-    await waitFor('the replica derived every batch', async () => BigInt((await must(replica!.url, 'rollup_syncStatus')).safe.number) >= batched, 120_000, 250);
-    expect(await chainOf(replica.url, batched)).toEqual(await chainOf(seq.url, batched));
+    replica = await derivedAlike(env, seq, await batchedOnL1(env));
     expect(seq.logs.some((l) => l.includes('derivation will refuse'))).toBe(false);
   }, 240_000);
 });
@@ -205,17 +207,15 @@ describe('sequencer: --batch-origin-depth keeps batches valid through L1 reorgs 
     if (work !== undefined) await removeDir(work);
   }, 60_000);
 
-  const batchedOnL1 = async () => BigInt(await env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'nextBlock' })) - 1n;
-
   it('holds blocks back until their origin is 3 deep; a batch L1 mines again after a reorg of 3 is still derived', async () => {
     const to = privateKeyToAccount(generatePrivateKey()).address;
     await deposit(env, to, parseEther('0.04'));
-    const included = await waitFor('the deposit on L2', async () => ((await balanceOn(seq, to)) > 0n ? BigInt(await must(seq.url, 'eth_blockNumber')) : undefined), 30_000, 100);
+    const included = await depositIncluded(seq, to);
     // its origin is L1's head: not deep enough to batch
     await new Promise((r) => setTimeout(r, 3_000));
-    expect(await batchedOnL1()).toBeLessThan(included);
+    expect(await batchedOnL1(env)).toBeLessThan(included);
     await l1Call(env, 'anvil_mine', ['0x3']);
-    await waitFor('a batch over the deposit', async () => (await batchedOnL1()) >= included, 60_000, 200);
+    await waitFor('a batch over the deposit', async () => (await batchedOnL1(env)) >= included, 60_000, 200);
     const logs = await env.l1.publicClient.getLogs({
       address: env.deployment.rollup,
       event: batchSubmitted,
@@ -227,14 +227,9 @@ describe('sequencer: --batch-origin-depth keeps batches valid through L1 reorgs 
     expect(depth).toBeLessThanOrEqual(3);
     // the batch's block replaced, and the batch transaction mined again in the new chain (a real L1's pool does that)
     await l1Call(env, 'anvil_reorg', [depth, [[raw, 0]]]);
-    const batched = await batchedOnL1();
+    const batched = await batchedOnL1(env);
     expect(batched).toBeGreaterThanOrEqual(included);
-    replica = await startDevNode({
-      chainId: Number(env.config.l2ChainId),
-      args: ['--replica', '--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200'],
-    });
-    await waitFor('the replica derived every batch', async () => BigInt((await must(replica!.url, 'rollup_syncStatus')).safe.number) >= batched, 60_000, 250);
-    expect(await chainOf(replica.url, batched)).toEqual(await chainOf(seq.url, batched));
+    replica = await derivedAlike(env, seq, batched);
     expect(seq.logs.some((l) => l.includes('derivation will refuse'))).toBe(false);
   }, 180_000);
 });

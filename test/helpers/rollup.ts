@@ -93,6 +93,12 @@ export async function startL1(
   return { anvil, deployment, config, configFile, keys, l1: l1Clients(anvil, keys[4]!) };
 }
 
+/** The last L2 block in a batch accepted on L1 (the Rollup's own view). */
+export async function batchedOnL1(env: L1Env): Promise<bigint> {
+  const next = await env.l1.publicClient.readContract({ address: env.deployment.rollup, abi: rollupAbi, functionName: 'nextBlock' });
+  return BigInt(next) - 1n;
+}
+
 /** The rollup node as a user starts it: --rollup-config and --l1-rpc, plus batcher/proposer/inference-poster keys unless `keys: false`. */
 export function startRollupNode(env: L1Env, opts: DevNodeOptions & { keys?: boolean } = {}): Promise<DevNode> {
   const args = ['--rollup-config', env.configFile, '--l1-rpc', env.anvil.url, '--l1-poll-ms', '200', '--batch-max-age', '1000'];
