@@ -13,6 +13,9 @@ import { devAccounts } from '../../node/chain/genesis.ts';
 import { removeDir, rpc, startDevNode } from '../helpers/dev-node.ts';
 import type { DevNode } from '../helpers/dev-node.ts';
 
+/** Seconds between timed blocks: far beyond the test's run. */
+const SLOW = 3600;
+
 const call = async (url: string, method: string, params: unknown[] = []) => (await rpc(url, { jsonrpc: '2.0', id: 1, method, params })).json;
 
 describe('test control on --dev (viem test client, mode anvil)', () => {
@@ -26,8 +29,9 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
       .extend(walletActions);
 
   beforeAll(async () => {
-    // slow blocks, so that the blocks seen here are the ones the test mines
-    [node, plain] = await Promise.all([startDevNode({ blockTime: 30 }), startDevNode({ dev: false })]);
+    // an hour between timed blocks, so that the blocks seen here are the ones the test mines even on
+    // a loaded machine (30 s let a timed block land inside the first test under CI's load)
+    [node, plain] = await Promise.all([startDevNode({ blockTime: SLOW }), startDevNode({ dev: false })]);
   }, 60_000);
   afterAll(async () => {
     await Promise.all([node?.stop(), plain?.stop()]);
@@ -86,7 +90,7 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
     const t = test();
     const from = privateKeyToAccount(devAccounts(3)[2]!.privateKey as Hex);
     expect(await t.getAutomine()).toBe(false);
-    expect(await call(node.url, 'anvil_getIntervalMining')).toMatchObject({ result: 30 });
+    expect(await call(node.url, 'anvil_getIntervalMining')).toMatchObject({ result: SLOW });
     await t.setAutomine(true);
     expect(await t.getAutomine()).toBe(true);
     expect(await call(node.url, 'anvil_getIntervalMining')).toMatchObject({ result: null });
@@ -115,7 +119,7 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
     expect(await call(node.url, 'anvil_getIntervalMining')).toMatchObject({ result: null });
     expect((await call(node.url, 'evm_setIntervalMining', [10 ** 9])).error?.code).toBe(-32602);
     expect((await call(node.url, 'evm_setAutomine', ['yes'])).error?.code).toBe(-32602);
-    await t.setIntervalMining({ interval: 30 });
+    await t.setIntervalMining({ interval: SLOW });
   });
 
   it('impersonates an account without its key: it sends unsigned, is traced as the sender, and is locked again after', async () => {
@@ -163,7 +167,7 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
     const atSnapshot = await t.getBalance({ address: stranger });
     await t.setBalance({ address: stranger, value: 1n });
     await t.mine({ blocks: 2 });
-    // a transaction left in the pool (the next block is 30 s away)
+    // a transaction left in the pool (the next timed block is an hour away)
     const pending = await t.sendTransaction({ account: privateKeyToAccount(devAccounts(2)[1]!.privateKey as Hex), to: stranger, value: 5n });
     expect(await t.getBlockNumber({ cacheTime: 0 })).toBe(head.number + 3n);
     await t.revert({ id });
@@ -178,7 +182,7 @@ describe('test control on --dev (viem test client, mode anvil)', () => {
     const after = await t.getBlock();
     expect(after.number).toBe(head.number + 1n);
     expect(await node.stop()).toBe(0);
-    node = await startDevNode({ blockTime: 30, datadir: node.datadir });
+    node = await startDevNode({ blockTime: SLOW, datadir: node.datadir });
     expect((await test().getBlock({ blockNumber: after.number })).hash).toBe(after.hash);
     // read back from disk, an impersonated transaction still re-executes as its stored sender
     const traced = await call(node.url, 'debug_traceTransaction', [impersonatedHash, { tracer: 'callTracer' }]);
