@@ -115,7 +115,10 @@ export class BlockProducer {
       // timer's seal still running, whose loop does not look for more)
       void Promise.resolve(this.running).then(() => this.trigger());
     } else if (this.mode.kind === 'interval') {
-      this.schedule(this.generation, this.mode.seconds);
+      // the first block one interval from now, as anvil's timer: a parent older than an interval
+      // (a dev genesis stamped 0, a restart after downtime) sealed an empty block at once, racing
+      // whatever a client did right after start-up (a dev test's first evm_mine made one block more)
+      this.schedule(this.generation, this.mode.seconds, this.mode.seconds * 1000);
     }
   }
 
@@ -167,12 +170,12 @@ export class BlockProducer {
     return next;
   }
 
-  private schedule(generation: number, seconds: number): void {
+  private schedule(generation: number, seconds: number, first?: number): void {
     if (this.stopped || generation !== this.generation) return;
     const parentTs = Number(this.deps.chain.head.header.timestamp - (this.dev?.offset ?? 0n)) * 1000;
     // never more than one interval away: a parent stamped ahead of the clock (a dev chain's
     // evm_setNextBlockTimestamp) must not stall the timer until the clock catches up
-    const due = Math.min(Math.max(parentTs + seconds * 1000 - Date.now(), 0), seconds * 1000);
+    const due = first ?? Math.min(Math.max(parentTs + seconds * 1000 - Date.now(), 0), seconds * 1000);
     this.timer = setTimeout(() => {
       this.running = this.sealOne()
         .then(() => undefined)
