@@ -8,8 +8,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Hex } from 'viem';
-import { mnemonicToAccount } from 'viem/accounts';
 import { CodedError } from '../precompiles/errors.ts';
+import { mnemonicKeys } from '../node/chain/mnemonic.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -71,15 +71,6 @@ export function anvilBinary(): string {
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const direct = resolve(ROOT, `node_modules/@foundry-rs/anvil-${process.platform}-${arch}/bin/anvil`);
   return existsSync(direct) ? direct : resolve(ROOT, 'node_modules/.bin/anvil');
-}
-
-/** Private keys of the first `count` accounts of a mnemonic (BIP-44 m/44'/60'/0'/0/i, as anvil derives them). */
-export function mnemonicKeys(mnemonic: string, count: number): Hex[] {
-  return Array.from({ length: count }, (_, i) => {
-    const pk = mnemonicToAccount(mnemonic, { addressIndex: i }).getHdKey().privateKey;
-    if (pk === null) throw new Error('mnemonic derivation gave no private key');
-    return `0x${Buffer.from(pk).toString('hex')}` as Hex;
-  });
 }
 
 // anvil processes still running when this process dies (a failed test, Ctrl-C) would outlive it.

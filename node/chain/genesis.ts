@@ -5,9 +5,10 @@ import type { Common } from '@ethereumjs/common';
 import type { MerkleStateManager } from '@ethereumjs/statemanager';
 import { Account, createAddressFromString, hexToBytes, setLengthLeft } from '@ethereumjs/util';
 import type { PrefixedHexString } from '@ethereumjs/util';
-import { mnemonicToAccount } from 'viem/accounts';
+import { privateKeyToAddress } from 'viem/accounts';
 import { z } from 'zod';
 import { predeploys } from '../../contracts/predeploys.ts';
+import { mnemonicKeys } from './mnemonic.ts';
 
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
 export const DEV_ACCOUNT_COUNT = 10;
@@ -38,13 +39,13 @@ export const genesisSchema = z.object({
 export type GenesisSpec = z.infer<typeof genesisSchema>;
 export type GenesisAlloc = GenesisSpec['alloc'];
 
+const devAddresses: PrefixedHexString[] = [];
+
+/** The dev mnemonic's first accounts (anvil's and Hardhat's), derived once per process. */
 export function devAccounts(count = DEV_ACCOUNT_COUNT): { address: PrefixedHexString; privateKey: PrefixedHexString }[] {
-  return Array.from({ length: count }, (_, i) => {
-    const acct = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: i });
-    const pk = acct.getHdKey().privateKey;
-    if (pk === null) throw new Error('mnemonic derivation gave no private key');
-    return { address: acct.address, privateKey: `0x${Buffer.from(pk).toString('hex')}` };
-  });
+  const keys = mnemonicKeys(DEV_MNEMONIC, count);
+  for (let i = devAddresses.length; i < count; i++) devAddresses.push(privateKeyToAddress(keys[i]!));
+  return keys.map((privateKey, i) => ({ address: devAddresses[i]!, privateKey }));
 }
 
 export function devGenesis(chainId: bigint, gasLimit: bigint): GenesisSpec {
