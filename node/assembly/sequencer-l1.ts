@@ -4,7 +4,7 @@
  * its own key, so their transactions never race for a nonce).
  */
 import { dirname } from 'node:path';
-import { createPublicClient, createWalletClient } from 'viem';
+import { bytesToHex, createPublicClient, createWalletClient } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { Logger } from 'pino';
@@ -72,6 +72,11 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
   await watcher.start();
   await status.start();
   const services: { stop(): Promise<void> }[] = [watcher, status];
+  // what an idle poster pass reads: L1 (the status's head, read once per poll for all of them)
+  // and the L2 chain; ten polls without a pass at most, for what neither shows (proofs, ages)
+  const l1Changes = () => String(status.snapshot.l1Head);
+  const changes = () => `${l1Changes()}:${chain.head.header.number}:${bytesToHex(chain.head.hash())}`;
+  const quietMs = 10 * r.l1PollMs;
   const wallet = (key: Hex) => createWalletClient({ account: privateKeyToAccount(key), chain: l1Chain(cfg.l1ChainId, r.l1Rpc), transport: l1Rpc.transport() });
   let batcher: Batcher | undefined;
   if (r.batcherKey !== undefined) {
@@ -85,6 +90,8 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
       },
       { pollMs: r.l1PollMs, maxBatchAgeMs: r.batchMaxAgeMs, l1Confirmations: cfg.l1Confirmations, originDepth: r.batchOriginDepth ?? 0 },
     );
+    // a batch comes due by its oldest block's age, which neither head shows
+    batcher.quietWhileUnchanged({ key: changes, maxMs: Math.min(quietMs, r.batchMaxAgeMs ?? quietMs) });
     batcher.onBatchConfirmed(() => void status.poll());
     // started by the sequencer once its start-up L1 reorg check is done (startBatcher): a first
     // pass before it could batch blocks whose origin an L1 reorg took while the node was down
@@ -96,6 +103,8 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
       { chain, l1: { public: client as PublicClient, wallet: wallet(r.proposerKey) }, rollup: cfg.contracts.rollup, logger: logger.child({ module: 'proposer' }) },
       { pollMs: r.l1PollMs, l1Confirmations: cfg.l1Confirmations },
     );
+    // outputs are over batches: only L1 makes one due (the sequencer holds every batched block)
+    p.quietWhileUnchanged({ key: l1Changes, maxMs: quietMs });
     batcher?.onBatchConfirmed(() => p.poke());
     p.onProposed(() => void status.poll());
     p.start();
@@ -104,6 +113,7 @@ export async function startL1(options: SequencerNodeOptions & { rollup: RollupNo
   }
   const poster = inferencePoster(options, client as PublicClient, wallet, logger, chain, ai);
   if (poster !== undefined) {
+    poster.quietWhileUnchanged({ key: changes, maxMs: quietMs });
     batcher?.onBatchConfirmed(() => poster.poke());
     services.unshift(poster);
   }

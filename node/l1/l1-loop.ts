@@ -48,6 +48,18 @@ export interface LoopOptions {
   maxBackoffMs: number;
 }
 
+/**
+ * What an idle step's answer depends on (e.g. the L1 head and the L2 head): while `key()` stays
+ * what it was before the last idle step, no poke came and less than `maxMs` passed, the step is
+ * not run again. A poster's idle step reads L1 a dozen times to learn that nothing is due; with
+ * nothing new on either chain it would learn the same, so an idle node sent ~27 L1 requests a
+ * second (at a 1 s poll) for nothing. `maxMs` bounds what the key cannot see (wall-clock ages).
+ */
+export interface QuietGate {
+  key: () => string;
+  maxMs: number;
+}
+
 export class ServiceLoop {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -55,6 +67,9 @@ export class ServiceLoop {
   private failures = 0;
   /** A poke that came during a step: the next pause is skipped. */
   private poked = false;
+  private gate: QuietGate | undefined;
+  /** The gate's key before the last step, when that step was idle, and when it ran. */
+  private idle: { key: string; at: number } | undefined;
   lastError: string | undefined;
 
   constructor(
@@ -73,6 +88,11 @@ export class ServiceLoop {
     this.running ??= this.run();
   }
 
+  /** Skips idle steps while `gate.key()` is unchanged (see QuietGate). */
+  quietWhileUnchanged(gate: QuietGate): void {
+    this.gate = gate;
+  }
+
   /** Ends the pause between steps now (e.g. a new batch was confirmed). */
   poke(): void {
     this.poked = true;
@@ -89,21 +109,9 @@ export class ServiceLoop {
   private async run(): Promise<void> {
     const signal = this.abort.signal;
     while (!signal.aborted) {
-      let delay = this.opts.pollMs;
-      this.poked = false;
-      try {
-        const r = await this.step(signal);
-        if (this.failures > 0) this.logger.info({ failures: this.failures }, 'recovered');
-        this.failures = 0;
-        this.lastError = undefined;
-        if (r === 'busy' || this.poked) delay = 0;
-      } catch (err) {
-        if (err instanceof LoopAborted || signal.aborted) break;
-        this.failures++;
-        this.lastError = (err as Error).message;
-        delay = Math.min(this.opts.pollMs * 2 ** Math.min(this.failures, 16), this.opts.maxBackoffMs);
-        this.logger[this.level(err)]({ err: (err as Error).message, code: (err as { code?: string }).code, failures: this.failures, retryInMs: delay }, 'step failed; retrying');
-      }
+      const key = this.gate?.key();
+      const delay = this.quiet(key) ? this.opts.pollMs : await this.stepOnce(key, signal);
+      if (delay === undefined) break;
       const wake = new Promise<void>((r) => (this.wakeUp = r));
       try {
         await sleep(delay, signal, wake);
@@ -112,6 +120,33 @@ export class ServiceLoop {
       } finally {
         this.wakeUp = undefined;
       }
+    }
+  }
+
+  /** Whether the step can be skipped: idle last time, no poke since, the gate's key unchanged and not too long ago. */
+  private quiet(key: string | undefined): boolean {
+    const idle = this.idle;
+    return !this.poked && idle !== undefined && key === idle.key && Date.now() - idle.at < (this.gate?.maxMs ?? 0);
+  }
+
+  /** Runs one step; answers the pause before the next, or undefined when the loop was stopped. */
+  private async stepOnce(key: string | undefined, signal: AbortSignal): Promise<number | undefined> {
+    this.poked = false;
+    this.idle = undefined;
+    try {
+      const r = await this.step(signal);
+      if (this.failures > 0) this.logger.info({ failures: this.failures }, 'recovered');
+      this.failures = 0;
+      this.lastError = undefined;
+      if (r === 'idle' && key !== undefined && !this.poked) this.idle = { key, at: Date.now() };
+      return r === 'busy' || this.poked ? 0 : this.opts.pollMs;
+    } catch (err) {
+      if (err instanceof LoopAborted || signal.aborted) return undefined;
+      this.failures++;
+      this.lastError = (err as Error).message;
+      const delay = Math.min(this.opts.pollMs * 2 ** Math.min(this.failures, 16), this.opts.maxBackoffMs);
+      this.logger[this.level(err)]({ err: (err as Error).message, code: (err as { code?: string }).code, failures: this.failures, retryInMs: delay }, 'step failed; retrying');
+      return delay;
     }
   }
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { L1TxError, L1TxErrorCode } from './l1-tx.ts';
 import type { L1TxSender } from './l1-tx.ts';
 import { ServiceLoop } from './l1-loop.ts';
-import type { LoopOptions, StepResult } from './l1-loop.ts';
+import type { LoopOptions, QuietGate, StepResult } from './l1-loop.ts';
 
 /** An unreachable L1 is expected now and then (a warning, retried); anything else is an error. */
 export function unreachableIsWarning(err: unknown): 'warn' | 'error' {
@@ -60,6 +60,11 @@ export abstract class L1Poster<Sender extends L1TxSender | undefined = L1TxSende
   async stop(): Promise<void> {
     await this.loop.stop();
     this.logger.info(`${this.role} stopped`);
+  }
+
+  /** Skips idle passes while nothing the pass reads has changed (QuietGate). */
+  quietWhileUnchanged(gate: QuietGate): void {
+    this.loop.quietWhileUnchanged(gate);
   }
 
   /** Runs the next pass now instead of after the pause (e.g. a batch was confirmed). */

@@ -33,6 +33,8 @@ export class RollupStatus {
   private polling: Promise<void> | undefined;
   private stopped = false;
   private failing = false;
+  /** When the Rollup was last read (not only the L1 head). */
+  private readAt = 0;
 
   constructor(
     private readonly client: PublicClient,
@@ -82,12 +84,11 @@ export class RollupStatus {
 
   private async step(): Promise<void> {
     const read = <T>(functionName: string, args: unknown[] = []) => this.client.readContract({ address: this.rollup, abi: rollupAbi, functionName, args } as never) as Promise<T>;
-    const [l1Head, batchCount, nextBlock, outputCount] = await Promise.all([
-      this.client.getBlockNumber({ cacheTime: 0 }),
-      read<bigint>('batchCount'),
-      read<bigint>('nextBlock'),
-      read<bigint>('outputCount'),
-    ]);
+    const l1Head = await this.client.getBlockNumber({ cacheTime: 0 });
+    // the Rollup's state is the L1 head's: on the same head the reads would answer the same (ten
+    // polls at most, for a reorg that keeps the height)
+    if (l1Head === this.snap.l1Head && Date.now() - this.readAt < 10 * this.pollMs) return;
+    const [batchCount, nextBlock, outputCount] = await Promise.all([read<bigint>('batchCount'), read<bigint>('nextBlock'), read<bigint>('outputCount')]);
     const outputs = outputCount < BigInt(this.snap.outputs.length) ? [] : this.snap.outputs.slice();
     for (let i = BigInt(outputs.length); i < outputCount; i++) {
       const o = await read<{ root: Hex; batchIndex: bigint; l2Block: bigint; timestamp: bigint }>('getOutput', [i]);
@@ -101,5 +102,6 @@ export class RollupStatus {
       finalizedBlock = o.l2Block;
     }
     this.snap = { safeBlock: BigInt(nextBlock) - 1n, finalizedBlock, batchCount, outputs, l1Head };
+    this.readAt = Date.now();
   }
 }

@@ -203,6 +203,36 @@ describe('metrics and health on a rollup node whose L1 goes away', () => {
     if (dir !== undefined) await removeDir(dir);
   });
 
+  it('an idle sequencer reads L1 once per poll, not once per poster: no L1 contract reads while neither chain moves', async () => {
+    // no L2 blocks (an hour's timer) and an automining L1 with nothing sent: nothing is due
+    const node = await startRollupNode(env, { datadir: join(dir, 'idle'), blockTime: 3600, args: ['--l1-poll-ms', '50'] });
+    try {
+      const reads = async () => {
+        const s = await scrape(node.url);
+        const n = (method: string) => s.filter((x) => x.name === 'ai_rollup_l1_requests_total' && x.labels.method === method).reduce((a, x) => a + x.value, 0);
+        return { polls: n('eth_blockNumber'), calls: n('eth_call'), nonces: n('eth_getTransactionCount') };
+      };
+      // past the posters' first passes, which read everything once
+      const from = await waitFor('the posters to go quiet', async () => ((await reads()).polls > 40 ? reads() : undefined), 30_000);
+      const to = await waitFor(
+        'forty more polls',
+        async () => {
+          const r = await reads();
+          return r.polls >= from.polls + 40 ? r : undefined;
+        },
+        30_000,
+      );
+      // each poll reads the L1 head (the status's, the deposit watcher's); an ungated poster pass
+      // adds its own head read, two nonce reads and two to four Rollup reads, three posters a poll;
+      // gated, a pass runs every ten polls at most
+      const polls = to.polls - from.polls;
+      expect((to.calls - from.calls) / polls).toBeLessThan(1);
+      expect((to.nonces - from.nonces) / polls).toBeLessThan(0.5);
+    } finally {
+      await node.stop();
+    }
+  }, 120_000);
+
   it('reports L1 state and posting, answers 503 L1_UNREACHABLE while L1 is down, 200 again once it is back', async () => {
     const proxy = await startTcpProxy({ port: Number(new URL(env.anvil.url).port) });
     const via = { ...env, anvil: { ...env.anvil, url: proxy.url } } as L1Env;
