@@ -111,6 +111,8 @@ describe('metrics and health on a dev node', () => {
     node = await startDevNode({ args: ['--metrics.port', '0'] });
     const line = node.logs.map((l) => (l.startsWith('{') ? JSON.parse(l) : {})).find((r) => r.msg === 'metrics listening');
     metricsUrl = line.url;
+    // the first block (a second after start) gives the block histograms their first sample
+    await waitFor('the first block', async () => BigInt((await rpc(node.url, { jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] })).json.result) > 0n);
   });
   afterAll(async () => {
     await node?.stop();
