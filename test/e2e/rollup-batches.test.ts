@@ -82,15 +82,20 @@ describe('batches on L1 (real anvil, the node process)', () => {
     if (dir !== undefined) await removeDir(dir);
   });
 
-  async function transfers(n: number): Promise<void> {
+  /** Sends `n` transfers; answers the last one's hash. */
+  async function transfers(n: number): Promise<Hex | undefined> {
     const { walletClient } = clients(node, DEV_KEYS[1]);
     const to = privateKeyToAccount(DEV_KEYS[2]).address;
-    for (let i = 0; i < n; i++) await walletClient.sendTransaction({ to, value: 1n, chain: node.chain });
+    let last: Hex | undefined;
+    for (let i = 0; i < n; i++) last = await walletClient.sendTransaction({ to, value: 1n, chain: node.chain });
+    return last;
   }
 
   it('every batch decodes back to exactly the L2 blocks, with their hashes', async () => {
-    await transfers(20);
-    const head = await clients(node).publicClient.getBlockNumber();
+    const last = await transfers(20);
+    // the block holding the last transfer (read at once, the head can still be genesis)
+    const head = (await clients(node).publicClient.waitForTransactionReceipt({ hash: last! })).blockNumber;
+    expect(head).toBeGreaterThan(0n);
     await until('the safe head to pass the transfers', async () => (BigInt((await status(node.url)).safe.number) >= head ? true : undefined));
     const audit = await auditBatches(env, node.url);
     expect(audit.batches).toBeGreaterThan(0);
