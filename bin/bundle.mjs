@@ -27,7 +27,13 @@ const keepImportMeta = {
 export async function bundleCli(outDir) {
   await mkdir(outDir, { recursive: true });
   await build({
-    entryPoints: { cli: join(ROOT, 'node/cli/cli.ts') },
+    // the worker threads' modules too (node/worker-load.mjs loads them from here), so no thread of
+    // the process needs tsx
+    entryPoints: {
+      cli: join(ROOT, 'node/cli/cli.ts'),
+      'workers/sender-recovery': join(ROOT, 'node/sync/sender-recovery-worker.ts'),
+      'workers/prove': join(ROOT, 'prover/worker/prove-worker.ts'),
+    },
     outdir: outDir,
     bundle: true,
     // chunks keep the CLI's lazy imports lazy: `--help` does not load the node

@@ -1,6 +1,4 @@
-// Entry of the sender-recovery thread: worker threads do not inherit the parent's tsx loader on
-// Node 20, so it is registered here before the TypeScript worker loads.
-import { register } from 'tsx/esm/api';
+// Entry of the sender-recovery thread: the TypeScript worker through tsx, or its bundled copy.
+import { loadWorker } from '../worker-load.mjs';
 
-register();
-await import('./sender-recovery-worker.ts');
+await loadWorker('sender-recovery', new URL('./sender-recovery-worker.ts', import.meta.url).href);
