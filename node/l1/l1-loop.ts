@@ -52,7 +52,7 @@ export interface LoopOptions {
  * What an idle step's answer depends on (e.g. the L1 head and the L2 head): while `key()` stays
  * what it was before the last idle step, no poke came and less than `maxMs` passed, the step is
  * not run again. A poster's idle step reads L1 a dozen times to learn that nothing is due; with
- * nothing new on either chain it would learn the same, so an idle node sent ~27 L1 requests a
+ * nothing new on either chain it would learn the same, so an idle node sent ~21 L1 requests a
  * second (at a 1 s poll) for nothing. `maxMs` bounds what the key cannot see (wall-clock ages).
  */
 export interface QuietGate {
