@@ -19,27 +19,17 @@
  */
 import type { Block } from '@ethereumjs/block';
 import { bytesToHex } from '@ethereumjs/util';
-import { decodeFunctionData, zeroAddress } from 'viem';
+import { zeroAddress } from 'viem';
 import type { Hex, PublicClient } from 'viem';
 import { DEPOSITOR_ADDRESS, L1_BLOCK_ADDRESS } from '../../contracts/predeploys.ts';
-import { l1BlockAbi, nextDepositHash } from '../rollup/l1-attributes.ts';
+import { decodeL1InfoCall, nextDepositHash } from '../rollup/l1-attributes.ts';
+import type { L1InfoValues as L1Info } from '../rollup/l1-attributes.ts';
 import type { Chain } from '../chain/chain.ts';
 import { isDepositTx } from '../chain/deposit-tx.ts';
 import type { DepositTx } from '../chain/deposit-tx.ts';
 import { readL1BlockInfo } from '../chain/l1-block-info.ts';
 import type { DerivedBatch } from './batch-retrieval.ts';
 import { DerivationError, DerivationErrorCode } from './errors.ts';
-
-/** What a block's system deposit records: its L1 origin and the deposits consumed up to it. */
-interface L1Info {
-  number: bigint;
-  timestamp: bigint;
-  basefee: bigint;
-  hash: Hex;
-  sequenceNumber: bigint;
-  depositCount: bigint;
-  depositHash: Hex;
-}
 
 export interface L1Header {
   number: bigint;
@@ -165,9 +155,7 @@ function bad(message: string): DerivationError {
 
 function decodeInfo(tx: DepositTx, n: bigint): L1Info {
   try {
-    const call = decodeFunctionData({ abi: l1BlockAbi, data: bytesToHex(tx.data) });
-    const [number, timestamp, basefee, hash, sequenceNumber, depositCount, depositHash] = call.args;
-    return { number, timestamp, basefee, hash, sequenceNumber, depositCount, depositHash };
+    return decodeL1InfoCall(tx.data);
   } catch (err) {
     throw bad(`block ${n}: the system deposit is not an L1Block.setL1BlockValues call: ${(err as Error).message}`);
   }

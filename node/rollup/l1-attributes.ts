@@ -40,7 +40,7 @@ export interface L1View {
 
 /** Gas limit of the L1-info system deposit that opens every L2 block (the Bridge's `systemTxMaxGas`). */
 export const L1_INFO_GAS = 1_000_000n;
-/** L1Block.setL1BlockValues, the system deposit's call (derivation decodes it to check a block's L1 side). */
+/** L1Block.setL1BlockValues, the system deposit's call (decodeL1InfoCall reads it back). */
 export const l1BlockAbi = parseAbi([
   'function setL1BlockValues(uint256 number, uint256 timestamp, uint256 basefee, bytes32 hash, uint256 sequenceNumber, uint256 depositCount, bytes32 depositHash)',
 ]);
@@ -178,11 +178,29 @@ function l1InfoTx(origin: L1BlockRef, seq: bigint, count: bigint, hash: Hex): De
   });
 }
 
+/** What a block's system deposit records: its L1 origin and the deposits consumed up to it. */
+export interface L1InfoValues {
+  number: bigint;
+  timestamp: bigint;
+  basefee: bigint;
+  hash: Hex;
+  sequenceNumber: bigint;
+  depositCount: bigint;
+  depositHash: Hex;
+}
+
+/** The values of an L1Block.setL1BlockValues call (the system deposit's data); throws when it is not one. */
+export function decodeL1InfoCall(data: Uint8Array): L1InfoValues {
+  const { args } = decodeFunctionData({ abi: l1BlockAbi, data: bytesToHex(data) as Hex });
+  const [number, timestamp, basefee, hash, sequenceNumber, depositCount, depositHash] = args;
+  return { number, timestamp, basefee, hash, sequenceNumber, depositCount, depositHash };
+}
+
 /** The L1 origin a rollup block's first transaction (the L1-info system deposit) records; undefined without one (genesis). */
 export function l1OriginOf(block: Block): { number: bigint; hash: Hex } | undefined {
   // a block's transaction list is typed without the deposit type, which the node adds
   const sys = (block.transactions as unknown[])[0];
   if (sys === undefined || !isDepositTx(sys) || !sys.isSystemTx) return undefined;
-  const { args } = decodeFunctionData({ abi: l1BlockAbi, data: bytesToHex(sys.data) as Hex });
-  return { number: args[0], hash: args[3] };
+  const { number, hash } = decodeL1InfoCall(sys.data);
+  return { number, hash };
 }
